@@ -1,0 +1,250 @@
+"""Settings for the Staffify numbers dashboard.
+
+Every value that may change between machines is read from the environment here, and only here
+(django-environ). A malformed value stops the start with ImproperlyConfigured and a message naming
+the variable. Secrets may also come from files: SECRET_KEY_FILE, STAFFIFY_API_KEY_FILE,
+DATABASE_URL_FILE.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local .env is optional and never required; the environment wins over it.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+# The fixed key that the embedded sandbox accepts; written in the README. Not a secret: it only
+# opens the sandbox's demo data.
+SANDBOX_DEMO_API_KEY = "sfy_live_" + "0123456789abcdef" * 3
+API_KEY_RE = re.compile(r"^sfy_(live|org)_[0-9a-f]{48}$")
+
+
+def _raw(name: str, default: str | None = None) -> str | None:
+    """The value of NAME, or the contents of the file named by NAME_FILE."""
+    file_var = f"{name}_FILE"
+    if os.environ.get(file_var):
+        path = Path(os.environ[file_var])
+        try:
+            return path.read_text().strip()
+        except OSError as err:
+            raise ImproperlyConfigured(f"{file_var}={path} cannot be read: {err}") from err
+    return os.environ.get(name, default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false.")
+
+
+def _float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number of seconds.") from None
+    if not minimum <= number <= maximum:
+        raise ImproperlyConfigured(f"{name}={value!r} must lie between {minimum} and {maximum}.")
+    return number
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
+DEBUG = _bool("DEBUG", False)
+STAFFIFY_SANDBOX = _bool("STAFFIFY_SANDBOX", True)
+
+SECRET_KEY = _raw("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or STAFFIFY_SANDBOX):
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG and STAFFIFY_SANDBOX are off."
+        )
+    SECRET_KEY = "dev-only-insecure-key-for-the-sandbox-" + "x" * 20
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+PORT = _int("PORT", 8000)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "numbers",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "numbers.middleware.StaffifyTimingMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = _raw("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+try:
+    DATABASES = {"default": env.db_url_config(_database_url)}
+except Exception as err:  # django-environ raises several kinds for a bad URL
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {err}") from err
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several threads (the dashboard and the embedded sandbox answering it) share the file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+try:
+    CACHES = {"default": env.cache_url_config(os.environ.get("CACHE_URL") or "locmemcache://")}
+except Exception as err:
+    raise ImproperlyConfigured(f"CACHE_URL is malformed: {err}") from err
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Tests and `make run` serve static files straight from the finders, without collectstatic.
+WHITENOISE_USE_FINDERS = _bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Content-Security-Policy: no inline script or style anywhere; htmx's own <script> gets a nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+# Production hardening: on whenever the dashboard is not in DEBUG. Behind a TLS proxy, set
+# SECURE_PROXY_SSL_HEADER_ENABLED=true so Django trusts X-Forwarded-Proto.
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEBUG and not STAFFIFY_SANDBOX)
+CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", not DEBUG and not STAFFIFY_SANDBOX)
+SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _bool("SECURE_PROXY_SSL_HEADER_ENABLED", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Staffify ---------------------------------------------------------------------------------
+STAFFIFY_API_URL = (os.environ.get("STAFFIFY_API_URL") or f"http://127.0.0.1:{PORT}/sandbox/v1").rstrip("/")
+_url = urlsplit(STAFFIFY_API_URL)
+if _url.scheme not in {"http", "https"} or not _url.netloc:
+    raise ImproperlyConfigured(f"STAFFIFY_API_URL={STAFFIFY_API_URL!r} is not an http(s) URL.")
+
+STAFFIFY_API_KEY = _raw("STAFFIFY_API_KEY") or (SANDBOX_DEMO_API_KEY if STAFFIFY_SANDBOX else None)
+if not STAFFIFY_API_KEY:
+    raise ImproperlyConfigured("STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set when STAFFIFY_SANDBOX is off.")
+if not API_KEY_RE.match(STAFFIFY_API_KEY):
+    # Say what is wrong without echoing the key itself.
+    raise ImproperlyConfigured(
+        "STAFFIFY_API_KEY is malformed: it must be sfy_live_ or sfy_org_ followed by 48 lowercase hex characters."
+    )
+STAFFIFY_PROJECT_ID = os.environ.get("STAFFIFY_PROJECT_ID") or None
+if STAFFIFY_API_KEY.startswith("sfy_org_") and not STAFFIFY_PROJECT_ID:
+    raise ImproperlyConfigured("An sfy_org_ key needs STAFFIFY_PROJECT_ID (proj_…) to say which project.")
+STAFFIFY_TIMEOUT = _float("STAFFIFY_TIMEOUT", 10.0, minimum=0.1, maximum=120)
+STAFFIFY_CONNECT_TIMEOUT = _float("STAFFIFY_CONNECT_TIMEOUT", 3.0, minimum=0.1, maximum=60)
+STAFFIFY_MAX_RETRIES = _int("STAFFIFY_MAX_RETRIES", 2)
+
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "staffify-demo"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
