@@ -1,0 +1,66 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/sh
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint bench docker-recipe clean
+
+# Creates .venv with a Python 3.12+ (recreated when it holds an older one).
+venv:
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		python=$$(scripts/find-python.sh) || exit 1; \
+		echo "Creating $(VENV) with $$python"; \
+		rm -rf $(VENV); "$$python" -m venv $(VENV) || exit 1; \
+	fi
+
+# Installs a requirements file once per content (a stamp named by its checksum).
+install: venv
+	@scripts/pip-install.sh $(PY) requirements.txt
+
+install-dev: venv
+	@scripts/pip-install.sh $(PY) requirements-dev.txt
+
+# Debian's chromium for the browser tests (Playwright's own download does not work everywhere).
+browser:
+	@scripts/ensure-chromium.sh
+
+run: install
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_sandbox
+	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo_users
+	@echo "Dashboard:   http://127.0.0.1:$(PORT)/"
+	@echo "Sandbox API: http://127.0.0.1:$(PORT)/sandbox/v1 (key in README.md)"
+	@DEBUG=$${DEBUG:-true} PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL.
+test: install-dev browser
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== Test suite on SQLite"
+	@env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
+		echo "== Test suite on PostgreSQL ($(POSTGRES_URL))"; \
+		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -m "not slow" $(PYTEST_ARGS); \
+	elif [ -n "$$CI" ]; then \
+		echo "!! PostgreSQL is not reachable at $(POSTGRES_URL): CI must prove both backends." >&2; exit 1; \
+	else \
+		echo "!! SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_URL) (set POSTGRES_URL)." >&2; \
+	fi
+
+lint: install-dev
+	@$(PY) -m ruff check .
+
+bench: install-dev
+	@$(PY) bench/pages.py
+
+docker-recipe: install
+	@scripts/docker-recipe.sh
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3
