@@ -1,0 +1,30 @@
+"""Values every dashboard page shows in its frame: the role, the balance, Staffify's clock.
+
+The balance and clock are callables, so a fragment that does not show them costs no Staffify call.
+"""
+
+from functools import cache
+
+from django.http import HttpRequest
+
+from numbers import lookups, staffify
+from numbers.access import role_of
+
+
+def dashboard(request: HttpRequest) -> dict:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+
+    @cache
+    def balance():
+        return lookups.cached_balance(staffify.get_client())
+
+    @cache
+    def server_now():
+        return lookups.staffify_now()
+
+    @cache
+    def role():
+        return role_of(request.user)
+
+    return {"balance": balance, "server_now": server_now, "role": role}

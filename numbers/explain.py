@@ -1,0 +1,87 @@
+"""Turns a Staffify error into one plain sentence for the place where it happened.
+
+Views never show raw exceptions: every StaffifyError reaches the user through `explain`, with the
+Staffify request id (what Staffify support asks for) kept beside the sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from numbers import staffify
+from numbers.rules import PRICE_PER_CYCLE
+
+CONFLICTS = {
+    "NO_AGENT_ASSIGNED": "No agent is assigned to this number, so there was nothing to unassign.",
+    "AGENT_ASSIGNED": "Staffify releases only numbers without an agent: unassign it first.",
+    "NOT_ACTIVE": "This number is pending release: reclaim it before changing it.",
+    "ALREADY_PENDING_RELEASE": "This number is already pending release.",
+    "NOT_PENDING_RELEASE": "This number is not pending release, so there is nothing to reclaim.",
+    "RECLAIM_WINDOW_CLOSED": "The 7-day reclaim window has closed: the number is gone.",
+    "NUMBER_NOT_AVAILABLE": "This number is no longer available: someone bought it. Search again.",
+    "ALREADY_OWNED": "This account already owns this number.",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    request_id: str | None = None
+    level: str = "error"
+
+    def __str__(self) -> str:
+        if self.request_id:
+            return f"{self.message} (Staffify request id {self.request_id})"
+        return self.message
+
+
+def unreachable(err: staffify.StaffifyError, *, changed: str = "Nothing was changed.") -> str:
+    if isinstance(err, staffify.StaffifyTimeoutError):
+        how = "did not answer in time"
+    elif isinstance(err, staffify.StaffifyConnectionError):
+        how = "cannot be reached"
+    else:
+        how = f"is having trouble (HTTP {err.status})"
+    return f"Staffify {how}. {changed} Try again in a moment."
+
+
+def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> Problem:
+    """One sentence saying what went wrong and what to do, for any StaffifyError."""
+    rid = err.request_id
+    if isinstance(err, staffify.PaymentRequiredError):
+        have = f"EUR {balance:.2f}" if balance is not None else "below EUR 5.00"
+        return Problem(
+            f"Staffify refused for lack of credit: the balance is {have} and a number needs "
+            f"EUR {PRICE_PER_CYCLE:.2f} up front. Top up the balance, then try again.",
+            rid,
+        )
+    if isinstance(err, staffify.ConflictError):
+        why = CONFLICTS.get(err.code or "") or f"Staffify refused because of the number's current state: {err.message}"
+        return Problem(why, rid)
+    if isinstance(err, staffify.RateLimitError):
+        wait = int(err.retry_after) if err.retry_after is not None else 60
+        at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=wait))
+        return Problem(
+            f"Staffify's rate limit is reached: try again in {wait} seconds (after {at:%H:%M:%S}). "
+            "Nothing was changed.",
+            rid,
+        )
+    if isinstance(err, staffify.ValidationError):
+        details = "; ".join(f"{field}: {text}" for field, text in (err.details or {}).items())
+        return Problem(f"Staffify refused the request: {err.message}" + (f" ({details})" if details else ""), rid)
+    if isinstance(err, staffify.NotFoundError):
+        return Problem("Staffify does not know this number in this account (released, or never ours).", rid)
+    if isinstance(err, staffify.AuthenticationError):
+        return Problem(
+            "Staffify rejected the dashboard's API key. An administrator must check STAFFIFY_API_KEY.", rid
+        )
+    if isinstance(err, staffify.PermissionDeniedError):
+        return Problem(f"Staffify does not allow this with the dashboard's API key: {err.message}", rid)
+    if isinstance(err, staffify.StaffifyResponseError):
+        return Problem("Staffify answered with something the dashboard cannot read. Nothing was changed.", rid)
+    if isinstance(err, staffify.ServerError | staffify.StaffifyConnectionError):
+        return Problem(unreachable(err), rid)
+    return Problem(f"Staffify refused the request (HTTP {err.status}): {err.message}", rid)

@@ -1,0 +1,160 @@
+"""Forms for every input the dashboard takes: filters, search, tags, assignment and purchase."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from numbers.rules import MAX_TAG_LENGTH, MAX_TAGS
+
+DIGITS = re.compile(r"^\d{1,15}$")
+CURSOR = re.compile(r"^[A-Za-z0-9_\-:.=]{1,100}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+STATUS_CHOICES = [("", "Any status"), ("active", "Active"), ("pending_release", "Pending release")]
+TYPE_CHOICES = [("local", "Local"), ("mobile", "Mobile"), ("toll_free", "Toll-free")]
+
+
+class NumberFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    agent = forms.CharField(required=False, max_length=20)  # an agent id, or "none"
+    tag = forms.CharField(required=False, max_length=MAX_TAG_LENGTH)
+    country = forms.CharField(required=False, max_length=2)
+    q = forms.CharField(required=False, max_length=15, label="Digits contain")
+    after = forms.CharField(required=False, max_length=100)
+    offset = forms.IntegerField(required=False, min_value=0, max_value=100_000)
+
+    def clean_agent(self) -> str:
+        value = self.cleaned_data["agent"].strip()
+        if value and value != "none" and not value.isdigit():
+            raise forms.ValidationError("Choose an agent from the list.")
+        return value
+
+    def clean_country(self) -> str:
+        value = self.cleaned_data["country"].strip().upper()
+        if value and not re.fullmatch(r"[A-Z]{2}", value):
+            raise forms.ValidationError("A country is two letters, like NL.")
+        return value
+
+    def clean_q(self) -> str:
+        value = re.sub(r"[\s\-()+.]", "", self.cleaned_data["q"])
+        if value and not DIGITS.match(value):
+            raise forms.ValidationError("Type digits only.")
+        return value
+
+    def clean_after(self) -> str:
+        value = self.cleaned_data["after"].strip()
+        if value and not CURSOR.match(value):
+            raise forms.ValidationError("That page link is not valid; start from the first page.")
+        return value
+
+    def clean_tag(self) -> str:
+        return self.cleaned_data["tag"].strip()
+
+    @property
+    def filters(self) -> dict[str, str]:
+        data = getattr(self, "cleaned_data", {})
+        return {k: data[k] for k in ("status", "agent", "tag", "country", "q") if data.get(k)}
+
+
+class SearchForm(forms.Form):
+    country_code = forms.CharField(max_length=2, initial="US")
+    number_type = forms.ChoiceField(choices=TYPE_CHOICES, initial="local", label="Type")
+    area_code = forms.CharField(required=False, max_length=4, label="Area code")
+    city_code = forms.CharField(required=False, max_length=5, label="City code")
+    contains = forms.CharField(required=False, max_length=10)
+    limit = forms.IntegerField(initial=20, min_value=1, max_value=100, required=False)
+
+    def __init__(self, *args, countries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.countries = {c.code: c for c in countries}
+
+    def clean_country_code(self) -> str:
+        value = self.cleaned_data["country_code"].strip().upper()
+        if self.countries and value not in self.countries:
+            raise forms.ValidationError("Choose a country from the list.")
+        return value
+
+    def _digits(self, name: str, what: str) -> str:
+        value = self.cleaned_data[name].strip()
+        if value and not value.isdigit():
+            raise forms.ValidationError(f"{what} is digits only.")
+        return value
+
+    def clean_area_code(self) -> str:
+        return self._digits("area_code", "An area code")
+
+    def clean_city_code(self) -> str:
+        return self._digits("city_code", "A city code")
+
+    def clean_contains(self) -> str:
+        return self._digits("contains", "'Contains'")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("limit") is None:
+            data["limit"] = 20
+        return data
+
+
+def parse_tags(text: str) -> list[str]:
+    """Comma-separated tags, trimmed. The empty string means no tags."""
+    if not text.strip():
+        return []
+    return [t.strip() for t in text.split(",")]
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(required=False, max_length=MAX_TAGS * (MAX_TAG_LENGTH + 2) + 100)
+
+    def clean_tags(self) -> list[str]:
+        tags = parse_tags(self.cleaned_data["tags"])
+        seen: set[str] = set()
+        for tag in tags:
+            if not tag:
+                raise forms.ValidationError("Remove the empty tag (two commas in a row, or a comma at the end).")
+            if len(tag) > MAX_TAG_LENGTH:
+                raise forms.ValidationError(f"Tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
+            if tag.lower() in seen:
+                raise forms.ValidationError(f"Tag “{tag}” appears twice.")
+            seen.add(tag.lower())
+        if len(tags) > MAX_TAGS:
+            raise forms.ValidationError(f"At most {MAX_TAGS} tags: this has {len(tags)}.")
+        return tags
+
+
+class AssignForm(forms.Form):
+    agent_id = forms.CharField(required=False, max_length=20)
+
+    def __init__(self, *args, agent_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agent_ids = set(agent_ids)
+
+    def clean_agent_id(self) -> int | None:
+        value = self.cleaned_data["agent_id"].strip()
+        if not value:
+            return None
+        if not value.isdigit() or int(value) not in self.agent_ids:
+            raise forms.ValidationError("That agent is not in this account's agent list.")
+        return int(value)
+
+
+class PurchaseForm(forms.Form):
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    phone_number = forms.CharField(max_length=16)
+    country_code = forms.CharField(max_length=2)
+    number_type = forms.ChoiceField(choices=TYPE_CHOICES)
+    address_id = forms.IntegerField(required=False, min_value=1)
+    city_code = forms.CharField(required=False, max_length=5)
+
+    def clean_phone_number(self) -> str:
+        value = self.cleaned_data["phone_number"].strip()
+        if not E164.match(value):
+            raise forms.ValidationError("That is not a phone number in E.164 form (+ and digits).")
+        return value
+
+    def clean_country_code(self) -> str:
+        value = self.cleaned_data["country_code"].strip().upper()
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise forms.ValidationError("A country is two letters.")
+        return value

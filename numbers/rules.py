@@ -1,0 +1,12 @@
+"""Staffify's published rules that the dashboard checks before sending anything."""
+
+from decimal import Decimal
+
+PRICE_PER_CYCLE = Decimal("5.00")  # EUR per number per 28-day cycle, charged at purchase too
+CYCLE_DAYS = 28
+RECLAIM_DAYS = 7
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+NO_ADDRESS_COUNTRIES = {"US", "CA"}  # everywhere else needs an address_id
+LOCAL_PRESENCE_COUNTRIES = {"DE", "ES"}  # local numbers there need the address's city_code
+USABLE_ADDRESS_STATUSES = {"verified", "partially_verified"}

@@ -1,0 +1,1117 @@
+"""The Staffify service module: the only code that speaks HTTP to the Staffify API.
+
+One `StaffifyClient` wraps one shared `httpx.Client` (connection pooling, explicit timeouts, the auth
+headers). Every call returns typed, frozen dataclasses, or raises one of the `StaffifyError` classes
+below; nothing from httpx, json or a KeyError ever leaves this module.
+
+Retries follow one rule: repeat only what is safe to repeat.
+
+- Reads (GET) are retried on connection errors, timeouts, 429 and 5xx.
+- Idempotent writes (PATCH tags, PUT assign) give the same result however often they arrive, so they
+  are retried on 429 and 5xx, and on errors raised before the request left (connect error, connect
+  or pool timeout). They are not retried after a read timeout: the user has waited long enough.
+- Everything else (POST purchase, DELETE release, POST reclaim, DELETE unassign) is sent once,
+  whatever happens. See `_RETRY_POLICY` for why this includes connect errors.
+
+Plain Python apart from `get_client()`, which builds the one shared client from Django settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import email.utils
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any, Self
+
+import httpx
+
+__all__ = [
+    "Address",
+    "Agent",
+    "Assignment",
+    "AuthenticationError",
+    "AvailableNumber",
+    "CallStats",
+    "ConflictError",
+    "Country",
+    "Credits",
+    "NotFoundError",
+    "NumberPage",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "PhoneNumber",
+    "Purchase",
+    "RateLimit",
+    "RateLimitError",
+    "Reclaim",
+    "Release",
+    "ServerError",
+    "StaffifyClient",
+    "StaffifyConnectionError",
+    "StaffifyError",
+    "StaffifyResponseError",
+    "StaffifyStatusError",
+    "StaffifyTimeoutError",
+    "ValidationError",
+    "get_client",
+    "parse_datetime",
+    "track_calls",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_USER_AGENT = "staffify-numbers-dashboard/0.1"
+USABLE_ADDRESS_STATUSES = frozenset({"verified", "partially_verified"})
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+class StaffifyError(Exception):
+    """Anything that went wrong talking to Staffify. Show `str(error)`: it names the request id."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        details: dict[str, str] | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.details = dict(details or {})
+        self._outcome_unknown = outcome_unknown
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """True when a write may or may not have happened: check Staffify before trying again."""
+        return self._outcome_unknown
+
+    def __str__(self) -> str:
+        facts = []
+        if self.status is not None:
+            facts.append(f"HTTP {self.status}")
+        if self.code:
+            facts.append(self.code)
+        if self.request_id:
+            facts.append(f"request id {self.request_id}")
+        return f"{self.message} ({', '.join(facts)})" if facts else self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status={self.status!r}, "
+            f"code={self.code!r}, request_id={self.request_id!r})"
+        )
+
+
+class StaffifyConnectionError(StaffifyError):
+    """Staffify could not be reached, or the connection broke before an answer came."""
+
+
+class StaffifyTimeoutError(StaffifyConnectionError):
+    """No answer in time. `phase` says where: "connect", "read", "write" or "pool"."""
+
+    def __init__(self, message: str, *, phase: str = "read", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.phase = phase
+
+
+class StaffifyResponseError(StaffifyError):
+    """Staffify answered 2xx with something we cannot understand."""
+
+
+class StaffifyStatusError(StaffifyError):
+    """Staffify answered with a non-2xx status."""
+
+
+class ValidationError(StaffifyStatusError):
+    """400 or 422. `details` maps a field name to its message."""
+
+
+class AuthenticationError(StaffifyStatusError):
+    """401: missing, unknown, revoked or malformed key."""
+
+
+class PaymentRequiredError(StaffifyStatusError):
+    """402: not enough credits."""
+
+
+class PermissionDeniedError(StaffifyStatusError):
+    """403: e.g. a read-only key attempting a write."""
+
+
+class NotFoundError(StaffifyStatusError):
+    """404: unknown, or belonging to another project."""
+
+
+class ConflictError(StaffifyStatusError):
+    """409: the resource's current state does not allow this."""
+
+
+class RateLimitError(StaffifyStatusError):
+    """429. `retry_after` is the number of seconds to wait, when Staffify said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(StaffifyStatusError):
+    """5xx: trouble on Staffify's side (or a proxy in front of it)."""
+
+
+_STATUS_ERRORS: dict[int, type[StaffifyStatusError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+# httpx raises these before a single byte of the request has left this machine.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+# Gateway answers: a proxy lost Staffify's answer, so Staffify may well have acted.
+_GATEWAY_STATUSES = frozenset({502, 504})
+
+
+# --- Retry policy -----------------------------------------------------------------------------
+
+_READ = "read"
+_IDEMPOTENT = "idempotent"
+_ONCE = "once"
+
+# POST (purchase, reclaim) and DELETE (release, unassign) are sent exactly once, even after a
+# connect error. httpx's own transport raises ConnectError only before sending, so a retry there
+# would be safe; but the transport is pluggable (WSGITransport in tests, proxies in production) and
+# not every transport keeps that promise. "A purchase is sent at most once per click" is a rule
+# anyone can check; the error says the outcome is known (outcome_unknown is False), so the user
+# may simply click again.
+_RETRY_POLICY = {"GET": _READ, "PUT": _IDEMPOTENT, "PATCH": _IDEMPOTENT, "POST": _ONCE, "DELETE": _ONCE}
+
+
+# --- Call accounting --------------------------------------------------------------------------
+
+
+@dataclass
+class CallStats:
+    """What the client sent inside one `track_calls()` block: every attempt, retries included."""
+
+    calls: int = 0
+    seconds: float = 0.0
+    requests: list[tuple[str, str, int | None, float]] = field(default_factory=list)
+    # Time spent sleeping between retries, which `seconds` leaves out.
+    backoff_seconds: float = 0.0
+
+
+_active_stats: contextvars.ContextVar[tuple[CallStats, ...]] = contextvars.ContextVar(
+    "staffify_call_stats", default=()
+)
+
+
+@contextlib.contextmanager
+def track_calls() -> Iterator[CallStats]:
+    """Count the Staffify calls made inside the block (nested blocks count in both)."""
+    stats = CallStats()
+    token = _active_stats.set((*_active_stats.get(), stats))
+    try:
+        yield stats
+    finally:
+        _active_stats.reset(token)
+
+
+def _record_call(method: str, path: str, status: int | None, seconds: float) -> None:
+    for stats in _active_stats.get():
+        stats.calls += 1
+        stats.seconds += seconds
+        stats.requests.append((method, path, status, seconds))
+
+
+def _record_backoff(seconds: float) -> None:
+    for stats in _active_stats.get():
+        stats.backoff_seconds += seconds
+
+
+# --- Parsing helpers --------------------------------------------------------------------------
+
+
+def _fail(what: str, problem: str) -> StaffifyResponseError:
+    return StaffifyResponseError(f"Staffify sent an unexpected {what}: {problem}.")
+
+
+def _expect_dict(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _fail(what, f"expected an object, got {type(data).__name__}")
+    return data
+
+
+def _expect_list(data: Any, what: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise _fail(what, f"expected a list, got {type(data).__name__}")
+    return data
+
+
+def _int(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> int | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(what, f"'{key}' is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(what, f"'{key}' should be a whole number, got {type(value).__name__}")
+    return value
+
+
+def _str(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(what, f"'{key}' is missing")
+        return None
+    if not isinstance(value, str):
+        raise _fail(what, f"'{key}' should be text, got {type(value).__name__}")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> bool | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(what, f"'{key}' is missing")
+        return None
+    if not isinstance(value, bool):
+        raise _fail(what, f"'{key}' should be true or false, got {type(value).__name__}")
+    return value
+
+
+def _decimal(
+    data: dict[str, Any], key: str, what: str, *, required: bool = True, quantize: bool = True
+) -> Decimal | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(what, f"'{key}' is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _fail(what, f"'{key}' should be a number, got {type(value).__name__}")
+    try:
+        # str() first: Decimal(0.1) would carry the float's binary error into the ledger.
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _fail(what, f"'{key}' should be a number, got {value!r}") from None
+    if not number.is_finite():
+        raise _fail(what, f"'{key}' should be a finite number, got {value!r}")
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if quantize else number
+
+
+def parse_datetime(value: Any) -> datetime:
+    """An ISO 8601 instant (a trailing Z allowed) as an aware UTC datetime; naive means UTC."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _datetime(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(what, f"'{key}' is missing")
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise _fail(what, f"'{key}' should be an ISO 8601 time, got {value!r}") from None
+
+
+def _extra(parse: Callable[..., Any], data: dict[str, Any], key: str, what: str) -> Any:
+    """An undocumented field: used when present and well-formed, else None (never an error)."""
+    try:
+        return parse(data, key, what, required=False)
+    except StaffifyResponseError as err:
+        logger.debug("Ignoring an undocumented field: %s", err.message)
+        return None
+
+
+def _list_under(data: Any, keys: tuple[str, ...], what: str) -> list[Any]:
+    """A bare list, or the list under the first of `keys` that holds one."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in keys:
+            if isinstance(data.get(key), list):
+                return data[key]
+    raise _fail(what, f"no list under {' or '.join(repr(key) for key in keys)}")
+
+
+def _cursor(data: dict[str, Any], what: str) -> int | str | None:
+    cursor = data.get("next_cursor")
+    if cursor is None or cursor == "":
+        return None
+    if isinstance(cursor, bool) or not isinstance(cursor, int | str):
+        raise _fail(what, f"'next_cursor' should be text or a number, got {type(cursor).__name__}")
+    return cursor
+
+
+# --- Results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    id: int
+    phone_number: str
+    status: str
+    agent_id: int | None
+    agent_name: str | None
+    tags: tuple[str, ...]
+    # Not documented by Staffify: None unless the API (or the sandbox) happens to send them.
+    country_code: str | None = None
+    number_type: str | None = None
+    purchased_at: datetime | None = None
+    reclaim_before: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "phone number"
+        data = _expect_dict(data, what)
+        tags = data.get("tags")
+        if tags is None:
+            tags = []
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise _fail(what, "'tags' should be a list of text")
+        purchased_at = _extra(_datetime, data, "purchased_at", what)
+        if purchased_at is None:
+            purchased_at = _extra(_datetime, data, "created_at", what)
+        return cls(
+            id=_int(data, "id", what),
+            phone_number=_str(data, "phone_number", what),
+            status=_str(data, "status", what),
+            # Documented as nullable: a missing value means the same as null.
+            agent_id=_int(data, "agent_id", what, required=False),
+            agent_name=_str(data, "agent_name", what, required=False),
+            tags=tuple(tags),
+            country_code=_extra(_str, data, "country_code", what),
+            number_type=_extra(_str, data, "number_type", what),
+            purchased_at=purchased_at,
+            reclaim_before=_extra(_datetime, data, "reclaim_before", what),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NumberPage:
+    numbers: list[PhoneNumber]
+    next_cursor: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableNumber:
+    phone_number: str
+    country_code: str | None
+    number_type: str | None
+    locality: str | None
+    area_code: str | None
+    city_code: str | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "available number"
+        data = _expect_dict(data, what)
+        return cls(
+            phone_number=_str(data, "phone_number", what),
+            country_code=_extra(_str, data, "country_code", what),
+            number_type=_extra(_str, data, "number_type", what),
+            locality=_extra(_str, data, "locality", what),
+            area_code=_extra(_str, data, "area_code", what),
+            city_code=_extra(_str, data, "city_code", what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    code: str
+    name: str
+    requires_address: bool
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "country"
+        data = _expect_dict(data, what)
+        return cls(
+            code=_str(data, "code", what),
+            name=_str(data, "name", what),
+            requires_address=_bool(data, "requires_address", what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: int
+    public_id: str | None
+    name: str
+    language: str | None
+    voice: str | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "agent"
+        data = _expect_dict(data, what)
+        return cls(
+            id=_int(data, "id", what),
+            public_id=_extra(_str, data, "public_id", what),
+            name=_str(data, "name", what),
+            language=_extra(_str, data, "language", what),
+            voice=_extra(_str, data, "voice", what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    id: int
+    country_code: str
+    city: str | None
+    city_code: str | None
+    postal_code: str | None
+    street_address: str | None
+    company_name: str | None
+    status: str
+
+    @property
+    def usable_for_purchase(self) -> bool:
+        return self.status in USABLE_ADDRESS_STATUSES
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "address"
+        data = _expect_dict(data, what)
+        return cls(
+            id=_int(data, "id", what),
+            country_code=_str(data, "country_code", what),
+            city=_extra(_str, data, "city", what),
+            city_code=_extra(_str, data, "city_code", what),
+            postal_code=_extra(_str, data, "postal_code", what),
+            street_address=_extra(_str, data, "street_address", what),
+            company_name=_extra(_str, data, "company_name", what),
+            status=_str(data, "status", what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Credits:
+    balance: Decimal
+    tier: str | None
+    rate_per_minute: Decimal | None
+    is_paused: bool | None
+    concurrent_limit: int | None
+    credits_expire_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "credits answer"
+        data = _expect_dict(data, what)
+        return cls(
+            balance=_decimal(data, "balance", what),
+            tier=_str(data, "tier", what, required=False),
+            # A per-minute rate may well be finer than a cent: kept exact, not rounded.
+            rate_per_minute=_decimal(data, "rate_per_minute", what, required=False, quantize=False),
+            is_paused=_bool(data, "is_paused", what, required=False),
+            concurrent_limit=_int(data, "concurrent_limit", what, required=False),
+            credits_expire_at=_datetime(data, "credits_expire_at", what, required=False),
+            updated_at=_datetime(data, "updated_at", what, required=False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    id: int
+    phone_number: str
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "purchase answer"
+        data = _expect_dict(data, what)
+        return cls(id=_int(data, "id", what), phone_number=_str(data, "phone_number", what))
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    phone_number_id: int
+    agent_id: int
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "assignment answer"
+        data = _expect_dict(data, what)
+        return cls(phone_number_id=_int(data, "phone_number_id", what), agent_id=_int(data, "agent_id", what))
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    id: int
+    pending_release: bool
+    reclaim_before: datetime | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "release answer"
+        data = _expect_dict(data, what)
+        return cls(
+            id=_int(data, "id", what),
+            pending_release=_bool(data, "pending_release", what),
+            reclaim_before=_datetime(data, "reclaim_before", what, required=False),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaim:
+    id: int
+    status: str
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "reclaim answer"
+        data = _expect_dict(data, what)
+        return cls(id=_int(data, "id", what), status=_str(data, "status", what))
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The X-RateLimit-* headers of the latest answer. Enterprise sends no limit nor remaining."""
+
+    limit: int | None
+    remaining: int | None
+    reset: datetime | None
+    tier: str | None
+    concurrent_call_limit: int | None = None
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> Self | None:
+        names = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-tier")
+        if not any(name in headers for name in names):
+            return None
+        reset_epoch = _header_number(headers.get("x-ratelimit-reset"))
+        return cls(
+            limit=_header_int(headers.get("x-ratelimit-limit")),
+            remaining=_header_int(headers.get("x-ratelimit-remaining")),
+            reset=datetime.fromtimestamp(reset_epoch, UTC) if reset_epoch is not None else None,
+            tier=headers.get("x-ratelimit-tier") or None,
+            concurrent_call_limit=_header_int(headers.get("x-concurrent-call-limit")),
+        )
+
+
+def _header_number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _header_int(value: str | None) -> int | None:
+    number = _header_number(value)
+    return int(number) if number is not None else None
+
+
+def _retry_after_seconds(response: httpx.Response, body: Any, now: float) -> float | None:
+    """Seconds to wait before trying again: body retryAfter, Retry-After, then X-RateLimit-Reset."""
+    if isinstance(body, dict):
+        value = body.get("retryAfter")
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return max(0.0, float(value))
+    header = response.headers.get("retry-after")
+    if header:
+        seconds = _header_number(header)
+        if seconds is not None:
+            return seconds
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0.0, when.timestamp() - now)
+    reset = _header_number(response.headers.get("x-ratelimit-reset"))
+    if reset is not None and response.status_code == 429:
+        return max(0.0, reset - now)
+    return None
+
+
+# --- The client -------------------------------------------------------------------------------
+
+
+class StaffifyClient:
+    """A Staffify API client over one shared, thread-safe httpx.Client."""
+
+    rate_limit: RateLimit | None
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        project_id: str | None = None,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        max_retries: int = 2,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 4.0,
+        retry_after_cap: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        if not api_key:
+            raise ValueError("A Staffify API key is required.")
+        if api_key.startswith("sfy_org_") and not project_id:
+            raise ValueError("An sfy_org_ key needs a project_id (proj_...) to say which project.")
+        if max_retries < 0:
+            raise ValueError("max_retries cannot be negative.")
+        self.base_url = base_url.rstrip("/")
+        self.project_id = project_id
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.retry_after_cap = retry_after_cap
+        self.rate_limit = None
+        self._api_key = api_key
+        self._sleep = sleep
+        headers = {
+            "Authorization": f"Bearer {api_key}",
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+        }
+        if project_id:
+            headers["X-Project-Id"] = project_id
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            transport=transport,
+            follow_redirects=False,
+            # One client serves every dashboard user: never carry a cookie from one call to the next.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        )
+
+    def __repr__(self) -> str:
+        return f"StaffifyClient(base_url={self.base_url!r}, project_id={self.project_id!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def search_numbers(
+        self,
+        *,
+        country_code: str = "US",
+        number_type: str = "local",
+        area_code: str | None = None,
+        city_code: str | None = None,
+        contains: str | None = None,
+        limit: int | None = None,
+    ) -> list[AvailableNumber]:
+        params = {
+            "country_code": country_code,
+            "type": number_type,
+            "area_code": area_code,
+            "city_code": city_code,
+            "contains": contains,
+            "limit": limit,
+        }
+        data = self._json("GET", "/phone-numbers/search", params=params)
+        items = _list_under(data, ("numbers", "available_numbers", "phone_numbers", "data"), "search answer")
+        return [AvailableNumber.from_api(item) for item in items]
+
+    def list_numbers(self, *, after: int | str | None = None, limit: int | None = None) -> NumberPage:
+        data = self._json("GET", "/phone-numbers", params={"after": after, "limit": limit})
+        what = "list of phone numbers"
+        data = _expect_dict(data, what)
+        items = _expect_list(data.get("phone_numbers"), f"{what} ('phone_numbers')")
+        return NumberPage(
+            numbers=[PhoneNumber.from_api(item) for item in items],
+            next_cursor=_cursor(data, what),
+        )
+
+    def iter_numbers(self, *, page_size: int = 100) -> Iterator[PhoneNumber]:
+        """Every owned number, fetching page after page as the caller iterates."""
+        return self._walk(lambda after: self._number_page(after, page_size), "/phone-numbers")
+
+    def get_number(self, number_id: int) -> PhoneNumber:
+        data = self._json("GET", f"/phone-numbers/{_path_id(number_id)}")
+        return PhoneNumber.from_api(_unwrap_number(data) or data)
+
+    def countries(self) -> list[Country]:
+        data = self._json("GET", "/phone-numbers/countries")
+        return [Country.from_api(item) for item in _list_under(data, ("countries",), "list of countries")]
+
+    def iter_agents(self, *, page_size: int = 100) -> Iterator[Agent]:
+        return self._walk(lambda after: self._agent_page(after, page_size), "/agents")
+
+    def agents(self) -> list[Agent]:
+        """Every agent, all pages."""
+        return list(self.iter_agents())
+
+    def addresses(self) -> list[Address]:
+        data = self._json("GET", "/addresses")
+        return [Address.from_api(item) for item in _list_under(data, ("addresses",), "list of addresses")]
+
+    def credits(self) -> Credits:
+        return Credits.from_api(self._json("GET", "/credits"))
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def purchase_number(
+        self,
+        phone_number: str,
+        *,
+        country_code: str = "US",
+        number_type: str = "local",
+        address_id: int | None = None,
+        city_code: str | None = None,
+    ) -> Purchase:
+        body: dict[str, Any] = {
+            "phone_number": phone_number,
+            "country_code": country_code,
+            "number_type": number_type,
+        }
+        if address_id is not None:
+            body["address_id"] = address_id
+        if city_code is not None:
+            body["city_code"] = city_code
+        return Purchase.from_api(self._json("POST", "/phone-numbers", json=body))
+
+    def set_tags(self, number_id: int, tags: list[str]) -> PhoneNumber | None:
+        """Replace the tags. The number as Staffify now has it, or None if the answer has none."""
+        if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+            raise TypeError("tags must be a list of strings.")
+        data = self._json("PATCH", f"/phone-numbers/{_path_id(number_id)}", json={"tags": list(tags)})
+        number = _unwrap_number(data)
+        return PhoneNumber.from_api(number) if number is not None else None
+
+    def assign(self, number_id: int, agent_id: int) -> Assignment:
+        body = {"agent_id": agent_id}
+        return Assignment.from_api(
+            self._json("PUT", f"/phone-numbers/{_path_id(number_id)}/assign", json=body)
+        )
+
+    def unassign(self, number_id: int) -> None:
+        self._request("DELETE", f"/phone-numbers/{_path_id(number_id)}/assign")
+
+    def release(self, number_id: int) -> Release:
+        return Release.from_api(self._json("DELETE", f"/phone-numbers/{_path_id(number_id)}"))
+
+    def reclaim(self, number_id: int) -> Reclaim:
+        return Reclaim.from_api(self._json("POST", f"/phone-numbers/{_path_id(number_id)}/reclaim"))
+
+    # --- pagination ---------------------------------------------------------------------------
+
+    def _number_page(self, after: int | str | None, limit: int) -> tuple[list[PhoneNumber], int | str | None]:
+        page = self.list_numbers(after=after, limit=limit)
+        return page.numbers, page.next_cursor
+
+    def _agent_page(self, after: int | str | None, limit: int) -> tuple[list[Agent], int | str | None]:
+        data = self._json("GET", "/agents", params={"after": after, "limit": limit})
+        what = "list of agents"
+        data = _expect_dict(data, what)
+        items = _expect_list(data.get("agents"), f"{what} ('agents')")
+        return [Agent.from_api(item) for item in items], _cursor(data, what)
+
+    def _walk(self, fetch: Callable[[Any], tuple[list[Any], Any]], path: str) -> Iterator[Any]:
+        seen: set[int | str] = set()
+        after = None
+        while True:
+            items, cursor = fetch(after)
+            yield from items
+            if cursor is None or not items:
+                return
+            if False:
+                # A cursor we already followed would loop forever: stop rather than hang the page.
+                logger.warning("Staffify repeated the cursor %r on %s; stopped paging there.", cursor, path)
+                return
+            seen.add(cursor)
+            after = cursor
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def _json(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        """The decoded JSON of a 2xx answer; None for an empty one (204)."""
+        response = self._request(method, path, params=params, json=json)
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise StaffifyResponseError(
+                f"Staffify answered {method} {path} with something other than JSON.",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from None
+
+    def _request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> httpx.Response:
+        policy = _RETRY_POLICY[method]
+        if params is not None:
+            params = {key: value for key, value in params.items() if value is not None}
+        retry = 0
+        while True:
+            try:
+                response = self._send(method, path, params=params, json=json)
+            except httpx.TransportError as err:
+                error = self._transport_error(err, method, path, policy)
+                if retry < self.max_retries and (
+                    policy == _READ or (policy == _IDEMPOTENT and isinstance(err, _NOT_SENT))
+                ):
+                    delay = self._backoff(retry)
+                    self._before_retry(method, path, error, delay)
+                    retry += 1
+                    continue
+                logger.warning("Staffify %s %s failed: %s", method, path, error)
+                raise error from err
+            except httpx.DecodingError as err:
+                raise StaffifyResponseError(
+                    f"Staffify's answer to {method} {path} could not be decoded."
+                ) from err
+
+            if response.is_success:
+                return response
+
+            error = self._status_error(response, method, path, policy)
+            if retry < self.max_retries and policy != _ONCE and _is_retryable_status(response.status_code):
+                delay = self._retry_delay(response, error, retry)
+                if delay is not None:
+                    self._before_retry(method, path, error, delay)
+                    retry += 1
+                    continue
+            logger.warning("Staffify %s %s failed: %s", method, path, error)
+            raise error
+
+    def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> httpx.Response:
+        status: int | None = None
+        request_id: str | None = None
+        started = time.perf_counter()
+        try:
+            response = self._http.request(method, path, params=params, json=json)
+            status = response.status_code
+            request_id = response.headers.get("x-request-id")
+            rate_limit = RateLimit.from_headers(response.headers)
+            if rate_limit is not None:
+                self.rate_limit = rate_limit
+            return response
+        finally:
+            seconds = time.perf_counter() - started
+            _record_call(method, path, status, seconds)
+            logger.debug(
+                "Staffify %s %s -> %s in %.0f ms (request id %s)",
+                method,
+                path,
+                status if status is not None else "no answer",
+                seconds * 1000,
+                request_id or "-",
+            )
+
+    def _before_retry(self, method: str, path: str, error: StaffifyError, delay: float) -> None:
+        logger.warning("Staffify %s %s failed (%s); retrying in %.2f s.", method, path, error, delay)
+        _record_backoff(delay)
+        self._sleep(delay)
+
+    def _backoff(self, retry: int) -> float:
+        """Capped exponential backoff, with up to a quarter taken off at random (jitter)."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2**retry)
+        return ceiling * (1 - 0.25 * random.random())
+
+    def _retry_delay(self, response: httpx.Response, error: StaffifyError, retry: int) -> float | None:
+        """How long to wait before the next try; None when Staffify asks for longer than we wait."""
+        hinted = error.retry_after if isinstance(error, RateLimitError) else None
+        if hinted is None:
+            hinted = _retry_after_seconds(response, None, time.time())
+        if hinted is None or hinted <= 0:
+            return self._backoff(retry)
+        if hinted > self.retry_after_cap:
+            # Retrying sooner than asked would only be refused again: give up and let the page say
+            # when to come back (RateLimitError.retry_after).
+            return None
+        return hinted
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "[redacted key]") if self._api_key in text else text
+
+    def _transport_error(
+        self, err: httpx.TransportError, method: str, path: str, policy: str
+    ) -> StaffifyConnectionError:
+        reason = self._redact(str(err) or type(err).__name__)
+        # Once the request may have left, only its answer would tell whether Staffify acted.
+        outcome_unknown = policy == _ONCE and not isinstance(err, _NOT_SENT)
+        if isinstance(err, httpx.TimeoutException):
+            phase = _TIMEOUT_PHASES.get(type(err), "read")
+            return StaffifyTimeoutError(
+                f"Staffify did not answer {method} {path} in time ({phase} timeout).",
+                phase=phase,
+                outcome_unknown=outcome_unknown,
+            )
+        return StaffifyConnectionError(
+            f"Could not reach Staffify for {method} {path}: {reason}", outcome_unknown=outcome_unknown
+        )
+
+    def _status_error(
+        self, response: httpx.Response, method: str, path: str, policy: str
+    ) -> StaffifyStatusError:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None  # e.g. the HTML page of a proxy's 502
+        code = message = None
+        details: dict[str, str] = {}
+        if isinstance(body, dict):
+            inner = body.get("error") if isinstance(body.get("error"), dict) else body
+            for source in (inner, body):
+                if isinstance(source.get("code"), str):
+                    code = source["code"]
+                    break
+            for key in ("message", "error"):
+                if isinstance(inner.get(key), str) and inner[key].strip():
+                    message = inner[key]
+                    break
+            details = _details(inner.get("details"))
+        if message is None:
+            reason = response.reason_phrase or "error"
+            message = f"Staffify answered {method} {path} with HTTP {status} {reason}"
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "code": code,
+            "request_id": response.headers.get("x-request-id"),
+            "details": {key: self._redact(value) for key, value in details.items()},
+            "outcome_unknown": policy == _ONCE and status in _GATEWAY_STATUSES,
+        }
+        message = self._redact(message)
+        if status == 429:
+            return RateLimitError(
+                message, retry_after=_retry_after_seconds(response, body, time.time()), **kwargs
+            )
+        cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else StaffifyStatusError)
+        return cls(message, **kwargs)
+
+
+def _is_retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _details(value: Any) -> dict[str, str]:
+    """Validation details as field -> message, from an object or a list of {field, message}."""
+    if isinstance(value, dict):
+        return {str(key): str(message) for key, message in value.items()}
+    if isinstance(value, list):
+        details = {}
+        for item in value:
+            if isinstance(item, dict) and "field" in item:
+                details[str(item["field"])] = str(item.get("message", ""))
+        return details
+    return {}
+
+
+def _unwrap_number(data: Any) -> dict[str, Any] | None:
+    """The number object in an answer: the answer itself, or under `phone_number`/`number`/`data`."""
+    if not isinstance(data, dict):
+        return None
+    if "id" in data and "phone_number" in data:
+        return data
+    for key in ("phone_number", "number", "data"):
+        if isinstance(data.get(key), dict):
+            return data[key]
+    return None
+
+
+def _path_id(number_id: int) -> int:
+    """An id for a URL path: a whole number, never text that could change the path."""
+    if isinstance(number_id, bool):
+        raise TypeError("A Staffify id must be a whole number.")
+    if isinstance(number_id, str) and number_id.isdigit():
+        return int(number_id)
+    if not isinstance(number_id, int):
+        raise TypeError("A Staffify id must be a whole number.")
+    return number_id
+
+
+# --- Django glue ------------------------------------------------------------------------------
+
+_shared_client: StaffifyClient | None = None
+_shared_lock = threading.Lock()
+_receiver_connected = False
+
+
+def get_client() -> StaffifyClient:
+    """The process's one StaffifyClient, built from settings on first use."""
+    global _shared_client, _receiver_connected
+    client = _shared_client
+    if client is not None:
+        return client
+    from django.conf import settings
+    from django.core.signals import setting_changed
+
+    with _shared_lock:
+        if not _receiver_connected:
+            setting_changed.connect(_drop_shared_client, dispatch_uid="numbers.staffify.drop_client")
+            _receiver_connected = True
+        if _shared_client is None:
+            _shared_client = StaffifyClient(
+                settings.STAFFIFY_API_URL,
+                settings.STAFFIFY_API_KEY,
+                project_id=getattr(settings, "STAFFIFY_PROJECT_ID", None),
+                timeout=settings.STAFFIFY_TIMEOUT,
+                connect_timeout=settings.STAFFIFY_CONNECT_TIMEOUT,
+                max_retries=settings.STAFFIFY_MAX_RETRIES,
+                # Tests only (never from the environment): e.g. httpx.WSGITransport to the sandbox.
+                transport=getattr(settings, "STAFFIFY_TRANSPORT", None),
+            )
+        return _shared_client
+
+
+def _drop_shared_client(*, setting: str, **kwargs: Any) -> None:
+    """A STAFFIFY_* setting changed (tests): the next get_client() builds a fresh client.
+
+    The old client is not closed: another thread may still be using it; it goes with the garbage.
+    """
+    global _shared_client
+    if setting.startswith("STAFFIFY_"):
+        with _shared_lock:
+            _shared_client = None

@@ -1,0 +1,558 @@
+"""The dashboard's pages and HTMX actions. Every Staffify call goes through numbers.staffify.
+
+One shape throughout: check access (numbers.access), bind a form, call Staffify, render the page or
+the fragment that replaces itself, and turn any Staffify error into a sentence in place
+(numbers.explain). No view holds a database transaction open while it waits on Staffify.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, retarget, reswap, trigger_client_event
+
+from numbers import ledger, lookups, staffify
+from numbers.access import dashboard_view, permissions_for
+from numbers.explain import Problem, explain
+from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
+from numbers.models import PurchaseAttempt
+from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone
+from numbers.rules import (
+    LOCAL_PRESENCE_COUNTRIES,
+    NO_ADDRESS_COUNTRIES,
+    PRICE_PER_CYCLE,
+    RECLAIM_DAYS,
+    USABLE_ADDRESS_STATUSES,
+)
+
+PAGE_SIZE = 50
+FILTER_SCAN_LIMIT = 1000  # filters read every page up to this many numbers
+
+
+def toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
+    return trigger_client_event(response, "toast", {"level": level, "message": message})
+
+
+def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.Agent], Problem | None]:
+    try:
+        return lookups.agents(client), None
+    except staffify.StaffifyError as err:
+        return [], explain(err)
+
+
+# ---------------------------------------------------------------------------------------------
+# Owned numbers
+
+
+def _matches(number: staffify.PhoneNumber, filters: dict[str, str]) -> bool:
+    if filters.get("status") and number.status != filters["status"]:
+        return False
+    if agent := filters.get("agent"):
+        if agent == "none" and number.agent_id is not None:
+            return False
+        if agent != "none" and number.agent_id != int(agent):
+            return False
+    if tag := filters.get("tag"):
+        if tag.lower() not in {t.lower() for t in number.tags}:
+            return False
+    if country := filters.get("country"):
+        if (number.country_code or country_of(number.phone_number)) != country:
+            return False
+    return not (filters.get("q") and filters["q"] not in number.phone_number)
+
+
+def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], bool]:
+    """Every owned number up to FILTER_SCAN_LIMIT, and whether there were more."""
+    found: list[staffify.PhoneNumber] = []
+    for number in client.iter_numbers(page_size=100):
+        if len(found) == FILTER_SCAN_LIMIT:
+            return found, True
+        found.append(number)
+    return found, False
+
+
+@dashboard_view()
+@require_GET
+def number_list(request: HttpRequest) -> HttpResponse:
+    client = staffify.get_client()
+    form = NumberFilterForm(request.GET)
+    valid = form.is_valid()
+    filters = form.filters if valid else {}
+    agents, problem = _agents_or_problem(client)
+    context = {
+        "form": form, "filters": filters, "agents": agents, "rows": [], "next_url": None,
+        "problem": problem, "scan": None, **permissions_for(request.user),
+    }
+    try:
+        if filters:
+            numbers, truncated = _scan(client)
+            matched = [n for n in numbers if _matches(n, filters)]
+            offset = form.cleaned_data.get("offset") or 0
+            page = matched[offset : offset + PAGE_SIZE]
+            context["scan"] = {"scanned": len(numbers), "matched": len(matched), "truncated": truncated}
+            if offset + PAGE_SIZE < len(matched):
+                context["next_url"] = "?" + urlencode({**filters, "offset": offset + PAGE_SIZE})
+        else:
+            after = form.cleaned_data.get("after") if valid else None
+            result = client.list_numbers(after=after or None, limit=PAGE_SIZE)
+            page = result.numbers
+            if result.next_cursor is not None:
+                context["next_url"] = "?" + urlencode({"after": result.next_cursor})
+        context["rows"] = build_rows(page)
+    except staffify.StaffifyError as err:
+        context["problem"] = explain(err)
+
+    highlight = request.GET.get("highlight", "")
+    if highlight.isdigit() and not request.htmx:
+        _put_first(client, context, int(highlight))
+
+    target = request.htmx.target if request.htmx else None
+    if target == "load-more":
+        return render(request, "numbers/list.html#rows", context)
+    if target == "numbers-table":
+        return render(request, "numbers/list.html#table", context)
+    return render(request, "numbers/list.html", context)
+
+
+def _put_first(client: staffify.StaffifyClient, context: dict, number_id: int) -> None:
+    """After a purchase the new number leads the list, marked, wherever its page is."""
+    rows = [r for r in context["rows"] if r.id != number_id]
+    try:
+        row = build_row(client.get_number(number_id), lookup=True)
+    except staffify.StaffifyError:
+        return
+    row.extra["new"] = True
+    context["rows"] = [row, *rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# One number: detail, the row fragment, assignment, tags, release, reclaim
+
+
+def _row_response(request: HttpRequest, row: NumberRow, agents: list[staffify.Agent]) -> HttpResponse:
+    context = {"row": row, "agents": agents, **permissions_for(request.user)}
+    return render(request, "numbers/_row.html", context)
+
+
+def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem) -> NumberRow:
+    """The number as Staffify has it now, carrying the problem that just happened."""
+    try:
+        number = client.get_number(number_id)
+        ledger.record_seen(number)
+        row = build_row(number, lookup=True)
+    except staffify.StaffifyError as err:
+        again = explain(err)
+        row = NumberRow(
+            id=number_id, phone_number="", display=f"Number #{number_id}", country=None, status="unknown",
+            agent_id=None, agent_name=None, tags=(), reclaim_before=None, purchased_at=None,
+        )
+        row.extra["unknown"] = True
+        problem = Problem(f"{problem.message} The dashboard could not read its current state either: "
+                          f"{again.message} Reload the page to see it.", problem.request_id)
+    row.problem = problem
+    return row
+
+
+@dashboard_view()
+@require_GET
+def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    agents, problem = _agents_or_problem(client)
+    context = {"agents": agents, "problem": problem, "row": None, "number_id": number_id,
+               **permissions_for(request.user)}
+    try:
+        number = client.get_number(number_id)
+        record = ledger.record_seen(number)
+        context["row"] = build_row(number, record)
+        context["record"] = record
+    except staffify.StaffifyError as err:
+        context["problem"] = explain(err)
+        status = 404 if isinstance(err, staffify.NotFoundError) else 200
+        return render(request, "numbers/detail.html", context, status=status)
+    return render(request, "numbers/detail.html", context)
+
+
+@dashboard_view("numbers.assign_agent")
+@require_POST
+def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    agents, problem = _agents_or_problem(client)
+    form = AssignForm(request.POST, agent_ids=[a.id for a in agents])
+    if problem or not form.is_valid():
+        why = problem or Problem(form.errors["agent_id"][0])
+        return _row_response(request, _true_row(client, number_id, why), agents)
+    agent_id = form.cleaned_data["agent_id"]
+    try:
+        if agent_id is None:
+            client.unassign(number_id)
+        else:
+            client.assign(number_id, agent_id)
+        number = client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        return _row_response(request, _true_row(client, number_id, explain(err)), agents)
+    ledger.record_seen(number)
+    row = build_row(number, lookup=True)
+    response = _row_response(request, row, agents)
+    what = f"assigned to {number.agent_name or agent_id}" if agent_id else "unassigned"
+    return toast(response, f"{row.display} {what}.")
+
+
+@dashboard_view("numbers.edit_tags")
+@require_GET
+def tags_editor(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    try:
+        number = client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        response = HttpResponse(status=204)
+        return toast(response, str(explain(err)), "error")
+    context = {"number_id": number_id, "display": format_phone(number.phone_number),
+               "value": ", ".join(number.tags), "original": ", ".join(number.tags), "can_tag": True}
+    return render(request, "numbers/_tags_editor.html", context)
+
+
+@dashboard_view()
+@require_GET
+def tags_display(request: HttpRequest, number_id: int) -> HttpResponse:
+    """Cancel: show the tags as they were (the editor sent them back; no Staffify call)."""
+    form = TagsForm({"tags": request.GET.get("original", "")})
+    tags = form.cleaned_data["tags"] if form.is_valid() else []
+    context = {"number_id": number_id, "tags": tags, **permissions_for(request.user)}
+    return render(request, "numbers/_tags.html", context)
+
+
+@dashboard_view("numbers.edit_tags")
+@require_POST
+def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    form = TagsForm(request.POST)
+    context = {"number_id": number_id, "value": request.POST.get("tags", ""),
+               "original": request.POST.get("original", ""), "can_tag": True}
+    if not form.is_valid():
+        context["error"] = form.errors["tags"][0]
+        return render(request, "numbers/_tags_editor.html", context, status=422)
+    try:
+        number = client.set_tags(number_id, form.cleaned_data["tags"]) or client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        context["problem"] = explain(err)
+        return render(request, "numbers/_tags_editor.html", context, status=422)
+    ledger.record_seen(number)
+    response = render(request, "numbers/_tags.html",
+                      {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)})
+    return toast(response, f"Tags of {format_phone(number.phone_number)} saved.")
+
+
+@dashboard_view("numbers.release_number")
+@require_GET
+def release_dialog(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    try:
+        number = client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        return toast(HttpResponse(status=204), str(explain(err)), "error")
+    return _release_dialog(request, build_row(number, lookup=True))
+
+
+def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | None = None) -> HttpResponse:
+    now = lookups.staffify_now()
+    context = {"row": row, "problem": problem, "reclaim_until": now + timedelta(days=RECLAIM_DAYS),
+               "reclaim_days": RECLAIM_DAYS, "can_assign": request.user.has_perm("numbers.assign_agent")}
+    return render(request, "numbers/_release_dialog.html", context)
+
+
+@dashboard_view("numbers.release_number")
+@require_POST
+def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    agents, _ = _agents_or_problem(client)
+    unassign_first = request.POST.get("unassign_first") == "1"
+    if unassign_first and not request.user.has_perm("numbers.assign_agent"):
+        unassign_first = False  # Operations can assign; anyone else must not sneak an unassign in
+    try:
+        if unassign_first:
+            try:
+                client.unassign(number_id)
+            except staffify.ConflictError as err:
+                if err.code != "NO_AGENT_ASSIGNED":
+                    raise
+        released = client.release(number_id)
+    except staffify.StaffifyError as err:
+        row = _true_row(client, number_id, explain(err))
+        if row.extra.get("unknown"):
+            return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
+        response = _release_dialog(request, row, row.problem)
+        return retarget(reswap(response, "outerHTML"), f"#release-dialog-{number_id}")
+    try:
+        number = client.get_number(number_id)
+    except staffify.StaffifyError:
+        number = None
+    phone = number.phone_number if number else request.POST.get("phone_number", "")
+    reclaim_before = released.reclaim_before or (number.reclaim_before if number else None)
+    ledger.record_release(number_id, phone, reclaim_before)
+    if number is None:
+        response = HttpResponseClientRedirect(reverse("number_list"))
+    else:
+        response = _row_response(request, build_row(number, lookup=True), agents)
+    until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
+    response = trigger_client_event(response, "closeModal", {})
+    return toast(response, f"{format_phone(phone)} released: reclaimable until {until}.")
+
+
+@dashboard_view("numbers.reclaim_number")
+@require_POST
+def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
+    client = staffify.get_client()
+    agents, _ = _agents_or_problem(client)
+    try:
+        client.reclaim(number_id)
+        number = client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        return _row_response(request, _true_row(client, number_id, explain(err)), agents)
+    ledger.record_seen(number)
+    response = _row_response(request, build_row(number, lookup=True), agents)
+    return toast(response, f"{format_phone(number.phone_number)} reclaimed: it is active again.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Buying
+
+
+def _usable_addresses(addresses: list[staffify.Address], country: str) -> list[staffify.Address]:
+    return [a for a in addresses if a.country_code == country and a.status in USABLE_ADDRESS_STATUSES]
+
+
+@dashboard_view("numbers.buy_number")
+@require_GET
+def buy(request: HttpRequest) -> HttpResponse:
+    client = staffify.get_client()
+    context: dict = {"results": [], "problem": None, "notice": None}
+    try:
+        countries = lookups.countries(client)
+    except staffify.StaffifyError as err:
+        countries = []
+        context["problem"] = explain(err)
+    form = SearchForm(request.GET or None, countries=countries, initial={"country_code": "US", "limit": 20})
+    context.update({"form": form, "countries": countries})
+    if context["problem"] is None:
+        params = form.cleaned_data if form.is_bound and form.is_valid() else None
+        if not form.is_bound:
+            params = {"country_code": "US", "number_type": "local", "area_code": "", "city_code": "",
+                      "contains": "", "limit": 20}
+        if params is not None:
+            _search(client, params, {c.code: c for c in countries}, context)
+    context["selected_country"] = (form.data.get("country_code") or "US").upper() if form.is_bound else "US"
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "numbers/buy.html#results", context)
+    return render(request, "numbers/buy.html", context)
+
+
+def _search(client: staffify.StaffifyClient, params: dict, countries: dict, context: dict) -> None:
+    country = countries.get(params["country_code"])
+    context["country"] = country
+    try:
+        if country is not None and country.requires_address:
+            usable = _usable_addresses(lookups.addresses(client), country.code)
+            if not usable:
+                context["notice"] = (
+                    f"{country.name} needs a verified (or partially verified) address before Staffify lists "
+                    f"or sells numbers there, and this account has none in {country.code} yet. Add and verify "
+                    "one in Staffify, then search again."
+                )
+                return
+        local = params["country_code"] in NO_ADDRESS_COUNTRIES
+        found = client.search_numbers(
+            country_code=params["country_code"], number_type=params["number_type"],
+            area_code=(params["area_code"] or None) if local else None,
+            city_code=None if local else (params["city_code"] or None),
+            contains=params["contains"] or None, limit=params["limit"],
+        )
+    except staffify.StaffifyError as err:
+        context["problem"] = explain(err)
+        return
+    context["results"] = [
+        {
+            "number": n,
+            "display": format_phone(n.phone_number),
+            "code": n.area_code or n.city_code,
+            "query": urlencode({
+                "phone_number": n.phone_number, "country_code": n.country_code or params["country_code"],
+                "number_type": n.number_type or params["number_type"], "city_code": n.city_code or "",
+                "locality": n.locality or "",
+            }),
+        }
+        for n in found
+    ]
+
+
+def _buy_dialog_context(client: staffify.StaffifyClient, data: dict) -> dict:
+    """What the confirmation needs: the charge, the balance, the addresses allowed, and any reason
+    Staffify would refuse, found before anything is sent."""
+    country = data["country_code"]
+    context: dict = {**data, "display": format_phone(data["phone_number"]), "price": PRICE_PER_CYCLE,
+                     "token": uuid.uuid4(), "refusal": None, "problem": None, "addresses": [],
+                     "balance": None, "balance_after": None}
+    try:
+        context["balance"] = lookups.fresh_balance(client)
+        countries = {c.code: c for c in lookups.countries(client)}
+        needs_address = countries[country].requires_address if country in countries else True
+        if needs_address:
+            usable = _usable_addresses(lookups.addresses(client), country)
+            number_city = data.get("number_city_code") or ""
+            if country in LOCAL_PRESENCE_COUNTRIES and data["number_type"] == "local" and number_city:
+                same_city = [a for a in usable if (a.city_code or "") == number_city]
+                if usable and not same_city:
+                    context["refusal"] = (
+                        f"Local numbers in {country} need an address in the same city: this number is in "
+                        f"city code {number_city}, and your usable {country} addresses are in "
+                        + ", ".join(f"{a.city} ({a.city_code})" for a in usable)
+                        + ". Search that city code instead."
+                    )
+                usable = same_city
+            context["addresses"] = usable
+            if not usable and not context["refusal"]:
+                context["refusal"] = (
+                    f"Numbers in {country} need a verified or partially verified address in {country}, and "
+                    "this account has none. Add and verify one in Staffify first."
+                )
+        if context["balance"] >= PRICE_PER_CYCLE:
+            context["balance_after"] = context["balance"] - PRICE_PER_CYCLE
+        elif not context["refusal"]:
+            context["refusal"] = (
+                f"The balance is EUR {context['balance']:.2f}; a number costs EUR {PRICE_PER_CYCLE:.2f} "
+                "at purchase. Top up the Staffify balance first."
+            )
+    except staffify.StaffifyError as err:
+        context["problem"] = explain(err)
+        context["refusal"] = "The dashboard cannot check the balance and addresses right now, so it will not buy."
+    return context
+
+
+@dashboard_view("numbers.buy_number")
+@require_GET
+def buy_confirm(request: HttpRequest) -> HttpResponse:
+    form = PurchaseForm({**request.GET.dict(), "token": str(uuid.uuid4())})
+    if not form.is_valid():
+        return toast(HttpResponse(status=204), "That number cannot be bought: " + "; ".join(
+            f"{k}: {v[0]}" for k, v in form.errors.items()), "error")
+    data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
+    data["number_city_code"] = "".join(ch for ch in request.GET.get("city_code", "") if ch.isdigit())[:5]
+    data["locality"] = request.GET.get("locality", "")[:80]
+    context = _buy_dialog_context(staffify.get_client(), data)
+    return render(request, "numbers/_buy_dialog.html", context)
+
+
+@dashboard_view("numbers.buy_number")
+@require_POST
+def buy_number(request: HttpRequest) -> HttpResponse:
+    client = staffify.get_client()
+    form = PurchaseForm(request.POST)
+    if not form.is_valid():
+        message = "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items())
+        return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            attempt = PurchaseAttempt.objects.create(
+                token=data["token"], user=request.user, phone_number=data["phone_number"],
+                country_code=data["country_code"],
+            )
+    except IntegrityError:
+        return _repeated_purchase(PurchaseAttempt.objects.get(token=data["token"]))
+
+    address_id = data.get("address_id")
+    city_code = data.get("city_code") or None
+    if address_id:
+        # The address decides the city code (Staffify requires them to match); never trust the form for it.
+        try:
+            address = next((a for a in lookups.addresses(client) if a.id == address_id), None)
+        except staffify.StaffifyError:
+            address = None
+        city_code = (address.city_code if address else city_code) or None
+    try:
+        purchase = client.purchase_number(
+            data["phone_number"], country_code=data["country_code"], number_type=data["number_type"],
+            address_id=address_id, city_code=city_code if data["country_code"] not in NO_ADDRESS_COUNTRIES else None,
+        )
+    except staffify.StaffifyError as err:
+        if err.outcome_unknown or isinstance(err, staffify.ServerError):
+            return _unknown_purchase(request, client, attempt, err)
+        balance = None
+        if isinstance(err, staffify.PaymentRequiredError):
+            try:
+                balance = lookups.fresh_balance(client)
+            except staffify.StaffifyError:
+                balance = None
+        problem = explain(err, balance=balance)
+        _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
+        return _buy_dialog_error(request, client, data, problem)
+    return _bought(request, attempt, purchase.id, purchase.phone_number or data["phone_number"])
+
+
+def _finish(attempt: PurchaseAttempt, state: str, *, number_id: int | None = None, message: str = "") -> None:
+    attempt.state = state
+    attempt.staffify_id = number_id
+    attempt.message = message
+    attempt.save(update_fields=["state", "staffify_id", "message", "updated_at"])
+
+
+def _bought(request: HttpRequest, attempt: PurchaseAttempt, number_id: int, phone: str, note: str = "") -> HttpResponse:
+    now = timezone.now()
+    ledger.record_purchase(number_id, phone, request.user, now)
+    _finish(attempt, PurchaseAttempt.State.SUCCEEDED, number_id=number_id)
+    lookups.forget_balance()
+    messages.success(request, note or f"Bought {format_phone(phone)}: EUR {PRICE_PER_CYCLE:.2f} now and every 28 days.")
+    return HttpResponseClientRedirect(reverse("number_list") + f"?highlight={number_id}")
+
+
+def _unknown_purchase(request: HttpRequest, client: staffify.StaffifyClient, attempt: PurchaseAttempt,
+                      err: staffify.StaffifyError) -> HttpResponse:
+    """Staffify may or may not have bought it: look in the owned list before saying anything."""
+    rid = err.request_id
+    try:
+        owned = next((n for n in client.iter_numbers(page_size=100) if n.phone_number == attempt.phone_number), None)
+    except staffify.StaffifyError:
+        message = (f"Staffify did not confirm the purchase of {format_phone(attempt.phone_number)}, and the "
+                   "dashboard could not check the owned list either. Check the owned list before trying again.")
+        _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
+        return toast(reswap(HttpResponse(status=200), "none"), str(Problem(message, rid)), "error")
+    if owned is not None:
+        note = (f"Staffify did not confirm in time, but the dashboard checked the owned list: "
+                f"{format_phone(owned.phone_number)} is yours (number #{owned.id}).")
+        return _bought(request, attempt, owned.id, owned.phone_number, note)
+    message = (f"Staffify did not confirm the purchase; the dashboard checked the owned list and "
+               f"{format_phone(attempt.phone_number)} is not in it, so nothing was bought. You can try again.")
+    _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
+    data = {"phone_number": attempt.phone_number, "country_code": attempt.country_code,
+            "number_type": request.POST.get("number_type", "local")}
+    return _buy_dialog_error(request, client, data, Problem(message, rid))
+
+
+def _buy_dialog_error(request: HttpRequest, client: staffify.StaffifyClient, data: dict, problem: Problem) -> HttpResponse:
+    fields = {k: data.get(k) for k in ("phone_number", "country_code", "number_type")}
+    fields["number_city_code"] = request.POST.get("number_city_code", "")
+    fields["locality"] = request.POST.get("locality", "")[:80]
+    context = _buy_dialog_context(client, fields)
+    context["problem"] = problem
+    response = render(request, "numbers/_buy_dialog.html", context)
+    return retarget(reswap(response, "outerHTML"), "#buy-dialog")
+
+
+def _repeated_purchase(attempt: PurchaseAttempt) -> HttpResponse:
+    """The same confirmation arrived again (double click, resubmission): never buy twice."""
+    if attempt.state == PurchaseAttempt.State.SUCCEEDED:
+        response = HttpResponseClientRedirect(reverse("number_list") + f"?highlight={attempt.staffify_id}")
+        return toast(response, f"{format_phone(attempt.phone_number)} was already bought by this confirmation.", "info")
+    if attempt.state == PurchaseAttempt.State.PENDING:
+        message = "This purchase is already being sent to Staffify; it will not be sent twice."
+    else:
+        message = f"This confirmation was already used ({attempt.get_state_display().lower()}). Open Buy again to retry."
+    return toast(reswap(HttpResponse(status=409), "none"), message, "warning")
