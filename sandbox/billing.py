@@ -1,0 +1,110 @@
+"""The sandbox clock and the EUR 5 per 28 days billing, settled lazily at the start of each call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import Charge, Clock, PhoneNumber, Project
+
+PRICE = Decimal("5.00")
+CYCLE = timedelta(days=28)
+RECLAIM_WINDOW = timedelta(days=7)
+
+
+# --- clock ------------------------------------------------------------------------------------
+
+
+def real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def clock_offset() -> timedelta:
+    offset = Clock.objects.filter(pk=1).values_list("offset", flat=True).first()
+    return offset if offset is not None else timedelta(0)
+
+
+def now() -> datetime:
+    return real_now() + clock_offset()
+
+
+def advance_clock(seconds: float) -> datetime:
+    with transaction.atomic():
+        clock, _ = Clock.objects.select_for_update().get_or_create(pk=1)
+        clock.offset += timedelta(seconds=seconds)
+        clock.save(update_fields=["offset"])
+        return real_now() + clock.offset
+
+
+def reset_clock() -> None:
+    Clock.objects.update_or_create(pk=1, defaults={"offset": timedelta(0)})
+
+
+# --- pure billing arithmetic --------------------------------------------------------------------
+
+
+def due_boundaries(paid_until: datetime, moment: datetime) -> list[datetime]:
+    """The renewal instants at or before `moment`, starting with `paid_until`, 28 days apart."""
+    boundaries = []
+    boundary = paid_until
+    while boundary <= moment:
+        boundaries.append(boundary)
+        boundary += CYCLE
+    return boundaries
+
+
+def next_boundary_after(paid_until: datetime, moment: datetime) -> datetime:
+    """The first boundary of the number's own cycle that is still ahead of `moment`."""
+    if paid_until > moment:
+        return paid_until
+    passed = (moment - paid_until) // CYCLE + 1
+    return paid_until + passed * CYCLE
+
+
+# --- settlement -----------------------------------------------------------------------------------
+
+
+def settle(moment: datetime) -> None:
+    """Bring the whole sandbox up to `moment`: expire old releases, charge passed renewals.
+
+    Balances may go negative here: a renewal is charged whatever the balance (a sandbox choice;
+    only a purchase needs EUR 5 up front).
+    """
+    # A pending number whose reclaim window has closed is gone, and its number is for sale again.
+    PhoneNumber.objects.filter(status=PhoneNumber.PENDING_RELEASE, reclaim_before__lte=moment).delete()
+
+    project_ids = set(
+        PhoneNumber.objects.filter(status=PhoneNumber.ACTIVE, paid_until__lte=moment).values_list(
+            "project_id", flat=True
+        )
+    )
+    for project_id in sorted(project_ids):
+        with transaction.atomic():
+            # Lock order everywhere: the project row first, then its numbers.
+            project = Project.objects.select_for_update().get(pk=project_id)
+            due = PhoneNumber.objects.select_for_update().filter(
+                project=project, status=PhoneNumber.ACTIVE, paid_until__lte=moment
+            )
+            charges = []
+            for number in due:
+                for boundary in due_boundaries(number.paid_until, moment):
+                    charges.append(
+                        Charge(
+                            project=project,
+                            number=number,
+                            phone_number=number.phone_number,
+                            amount=PRICE,
+                            reason=Charge.RENEWAL,
+                            at=boundary,
+                        )
+                    )
+                    number.cycles_billed += 1
+                    number.paid_until = boundary + CYCLE
+                number.save(update_fields=["cycles_billed", "paid_until"])
+            if charges:
+                Charge.objects.bulk_create(charges)
+                project.balance -= PRICE * len(charges)
+                project.balance_updated_at = moment
+                project.save(update_fields=["balance", "balance_updated_at"])

@@ -1,0 +1,319 @@
+"""The deterministic demo data. Dates are relative to the sandbox clock at seeding time.
+
+proj_demo (org_demo): balance EUR 42.50, agents 101-110, addresses 4 (US, verified),
+7 (NL Amsterdam 020, verified), 8 (DE Berlin 030, partially verified), 9 (FR Paris 01, pending),
+10 (GB London 020, rejected), numbers 1001-1060 (US, NL, DE), three of them pending release.
+proj_other (org_other): agent 900, address 12, number 900; the demo keys get 404 for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.color import no_style
+from django.db import IntegrityError, connection, transaction
+
+from . import billing, inventory
+from .auth import hash_key
+from .models import (
+    Address,
+    Agent,
+    ApiKey,
+    AuthFailure,
+    Charge,
+    Fault,
+    PhoneNumber,
+    Project,
+    RateWindow,
+)
+
+DEMO_PROJECT, OTHER_PROJECT = "proj_demo", "proj_other"
+DEMO_ORG, OTHER_ORG = "org_demo", "org_other"
+
+DEMO_KEY = settings.SANDBOX_DEMO_API_KEY
+READ_KEY = "sfy_live_" + "feedface" * 6
+ORG_KEY = "sfy_org_" + "0123456789abcdef" * 3
+OTHER_KEY = "sfy_live_" + "abcdef0123456789" * 3
+REVOKED_KEY = "sfy_live_" + "deadbeef" * 6
+
+DEMO_BALANCE = Decimal("42.50")
+AGENT_IDS = range(101, 111)
+NUMBER_IDS = range(1001, 1061)
+PENDING_IDS = (1006, 1021, 1036)  # released 6.5, 4 and 1 days before the seed
+OTHER_AGENT_ID = OTHER_NUMBER_ID = 900
+OTHER_ADDRESS_ID = 12
+US_ADDRESS_ID, NL_ADDRESS_ID, DE_ADDRESS_ID, FR_ADDRESS_ID, GB_ADDRESS_ID = 4, 7, 8, 9, 10
+
+_AGENTS = [
+    ("Support Bot", "en-US", "alloy"),
+    ("Sales Assistant", "en-US", "nova"),
+    ("Billing Helper", "en-GB", "shimmer"),
+    ("After-hours Line", "en-US", "echo"),
+    ("Amsterdam Reception", "nl-NL", "fable"),
+    ("Berlin Reception", "de-DE", "onyx"),
+    ("Appointment Scheduler", "en-US", "nova"),
+    ("Order Status", "nl-NL", "alloy"),
+    ("Onboarding Guide", "de-DE", "shimmer"),
+    ("Survey Caller", "en-US", "echo"),
+]
+
+# (country, type, code or prefix, how many, agents to rotate through, tag sets to rotate through)
+_NUMBER_PLAN = [
+    ("US", "local", "415", 10, [101, 102, 104, 107], [["support"], ["sales"], ["after-hours", "support"]]),
+    ("US", "local", "212", 8, [102, 103, 110], [["sales"], ["billing"], ["sales", "outbound"]]),
+    ("US", "toll_free", "800", 6, [101, 103], [["support", "toll-free"], ["billing", "toll-free"]]),
+    (
+        "NL",
+        "local",
+        "020",
+        14,
+        [105, 108, 101],
+        [["support", "amsterdam"], ["sales", "amsterdam"], ["amsterdam"]],
+    ),
+    ("NL", "mobile", "6", 6, [105, 108], [["sms", "amsterdam"], ["support"]]),
+    ("DE", "local", "030", 12, [106, 109, 102], [["support", "berlin"], ["sales", "berlin"], ["berlin"]]),
+    ("DE", "mobile", "151", 4, [106], [["berlin", "after-hours"]]),
+]
+
+
+def _public_id(project_id: str, agent_id: int) -> str:
+    return "agent_" + hashlib.sha256(f"{project_id}:{agent_id}".encode()).hexdigest()[:8]
+
+
+def _order(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _block(country: str, number_type: str, code: str) -> inventory.Block:
+    return next(
+        b
+        for b in inventory.BLOCKS
+        if b.country == country and b.number_type == number_type and code in (b.code, b.prefix)
+    )
+
+
+def block_numbers_after_pins(block: inventory.Block) -> tuple[str, ...]:
+    # The docs' example numbers stay for sale, so their curl lines work against the sandbox.
+    return inventory.block_numbers(block)[len(block.pinned) :]
+
+
+def _billing_state(purchased_at: datetime, until: datetime) -> tuple[int, list[datetime]]:
+    """Cycles paid up to `until` and the instants they were charged at (purchase first)."""
+    cycles = 1 + (until - purchased_at) // billing.CYCLE
+    return cycles, [purchased_at + k * billing.CYCLE for k in range(cycles)]
+
+
+def _number(
+    project: Project,
+    number_id: int,
+    candidate: inventory.Candidate,
+    purchased_at: datetime,
+    now: datetime,
+    **fields,
+) -> tuple[PhoneNumber, list[Charge]]:
+    released_at = fields.get("released_at")
+    cycles, charged_at = _billing_state(purchased_at, released_at or now)
+    number = PhoneNumber(
+        id=number_id,
+        project=project,
+        phone_number=candidate.phone_number,
+        country_code=candidate.country_code,
+        number_type=candidate.number_type,
+        locality=candidate.locality,
+        code=candidate.code,
+        purchased_at=purchased_at,
+        cycles_billed=cycles,
+        paid_until=purchased_at + cycles * billing.CYCLE,
+        **fields,
+    )
+    charges = [
+        Charge(
+            project=project,
+            number=number,
+            phone_number=number.phone_number,
+            amount=billing.PRICE,
+            reason=Charge.PURCHASE if k == 0 else Charge.RENEWAL,
+            at=at,
+        )
+        for k, at in enumerate(charged_at)
+    ]
+    return number, charges
+
+
+def _seed_demo(now: datetime) -> None:
+    project = Project.objects.create(
+        id=DEMO_PROJECT, org_id=DEMO_ORG, name="Demo project", balance=DEMO_BALANCE, balance_updated_at=now
+    )
+    for key, label, kind, scope, revoked in [
+        (DEMO_KEY, "demo", ApiKey.LIVE, ApiKey.WRITE, False),
+        (READ_KEY, "demo read-only", ApiKey.LIVE, ApiKey.READ, False),
+        (ORG_KEY, "demo organisation", ApiKey.ORG, ApiKey.WRITE, False),
+        (REVOKED_KEY, "demo revoked", ApiKey.LIVE, ApiKey.WRITE, True),
+    ]:
+        ApiKey.objects.create(
+            key_hash=hash_key(key),
+            prefix=key[:13],
+            label=label,
+            kind=kind,
+            scope=scope,
+            revoked=revoked,
+            org_id=DEMO_ORG,
+            project=None if kind == ApiKey.ORG else project,
+        )
+    agents = {
+        agent_id: Agent.objects.create(
+            id=agent_id,
+            project=project,
+            public_id=_public_id(DEMO_PROJECT, agent_id),
+            name=name,
+            language=language,
+            voice=voice,
+            created_at=now - timedelta(days=140 - 3 * n),
+        )
+        for n, (agent_id, (name, language, voice)) in enumerate(zip(AGENT_IDS, _AGENTS, strict=True))
+    }
+    address_rows = [
+        (US_ADDRESS_ID, "US", "San Francisco", "", "94105", "101 Market Street", Address.VERIFIED),
+        (NL_ADDRESS_ID, "NL", "Amsterdam", "020", "1017 CE", "Herengracht 500", Address.VERIFIED),
+        (DE_ADDRESS_ID, "DE", "Berlin", "030", "10117", "Friedrichstraße 68", Address.PARTIALLY_VERIFIED),
+        (FR_ADDRESS_ID, "FR", "Paris", "01", "75002", "12 Rue de la Paix", Address.PENDING),
+        (GB_ADDRESS_ID, "GB", "London", "020", "EC2A 4NE", "1 Finsbury Avenue", Address.REJECTED),
+    ]
+    addresses = {
+        row[1]: Address.objects.create(
+            id=row[0],
+            project=project,
+            country_code=row[1],
+            city=row[2],
+            city_code=row[3],
+            postal_code=row[4],
+            street_address=row[5],
+            company_name="Demo B.V.",
+            status=row[6],
+        )
+        for row in address_rows
+    }
+
+    # Which inventory numbers, in a fixed shuffled order so that ids mix the countries.
+    picks = []
+    for country, number_type, code, count, agent_ids, tag_sets in _NUMBER_PLAN:
+        block = _block(country, number_type, code)
+        for n, e164 in enumerate(block_numbers_after_pins(block)[:count]):
+            picks.append(
+                (_order(e164), block, e164, agent_ids[n % len(agent_ids)], tag_sets[n % len(tag_sets)])
+            )
+    picks.sort(key=lambda pick: pick[0])
+
+    start = now - timedelta(days=80)
+    numbers, charges = [], []
+    for i, (number_id, (_, block, e164, agent_id, tags)) in enumerate(zip(NUMBER_IDS, picks, strict=True)):
+        # Spread over the last 80 days, oldest id first, at varied times of day.
+        purchased_at = start + timedelta(minutes=round(i * 79 * 24 * 60 / 59) + (i * 137) % 300)
+        candidate = inventory.find(e164)
+        assert candidate is not None and candidate.country_code == block.country
+        fields: dict = {"address": addresses.get(block.country) if block.country != "US" else None}
+        if number_id in PENDING_IDS:
+            released_at = now - timedelta(days={1006: 6.5, 1021: 4, 1036: 1}[number_id])
+            fields.update(
+                status=PhoneNumber.PENDING_RELEASE,
+                released_at=released_at,
+                reclaim_before=released_at + billing.RECLAIM_WINDOW,
+                tags=[],
+            )
+        else:
+            unassigned = i % 6 == 4
+            fields.update(
+                agent=None if unassigned else agents[agent_id],
+                tags=[] if i % 7 == 3 else list(tags),
+            )
+        number, number_charges = _number(project, number_id, candidate, purchased_at, now, **fields)
+        numbers.append(number)
+        charges.extend(number_charges)
+    PhoneNumber.objects.bulk_create(numbers)
+    Charge.objects.bulk_create(charges)
+
+
+def _seed_other(now: datetime) -> None:
+    project = Project.objects.create(
+        id=OTHER_PROJECT,
+        org_id=OTHER_ORG,
+        name="Another customer",
+        balance=Decimal("100.00"),
+        balance_updated_at=now,
+    )
+    ApiKey.objects.create(
+        key_hash=hash_key(OTHER_KEY),
+        prefix=OTHER_KEY[:13],
+        label="other project",
+        kind=ApiKey.LIVE,
+        org_id=OTHER_ORG,
+        project=project,
+    )
+    agent = Agent.objects.create(
+        id=OTHER_AGENT_ID,
+        project=project,
+        public_id=_public_id(OTHER_PROJECT, OTHER_AGENT_ID),
+        name="Other Project Bot",
+        language="en-US",
+        voice="alloy",
+        created_at=now - timedelta(days=30),
+    )
+    Address.objects.create(
+        id=OTHER_ADDRESS_ID,
+        project=project,
+        country_code="NL",
+        city="Rotterdam",
+        city_code="010",
+        postal_code="3011 AD",
+        street_address="Coolsingel 40",
+        company_name="Other B.V.",
+        status=Address.VERIFIED,
+    )
+    e164 = block_numbers_after_pins(_block("US", "local", "312"))[0]
+    candidate = inventory.find(e164)
+    assert candidate is not None
+    number, charges = _number(
+        project, OTHER_NUMBER_ID, candidate, now - timedelta(days=10), now, agent=agent, tags=["other"]
+    )
+    number.save()
+    Charge.objects.bulk_create(charges)
+
+
+def _reset_sequences() -> None:
+    # Rows were created with explicit ids; PostgreSQL's sequences must move past them.
+    statements = connection.ops.sequence_reset_sql(no_style(), [Agent, Address, PhoneNumber, Charge, ApiKey])
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def seed() -> bool:
+    """Seed when the sandbox is empty; True if it did. Safe to call from racing processes."""
+    try:
+        with transaction.atomic():
+            if Project.objects.exists():
+                return False
+            now = billing.now()
+            _seed_demo(now)
+            _seed_other(now)
+            _reset_sequences()
+            return True
+    except IntegrityError:  # another process seeded in the meantime
+        return False
+
+
+def ensure_seeded() -> None:
+    if not Project.objects.exists():
+        seed()
+
+
+def reset() -> None:
+    """Back to the deterministic seed: clock, balance, numbers, faults, counters and limits."""
+    with transaction.atomic():
+        for model in (Fault, RateWindow, AuthFailure, Charge, PhoneNumber, Address, Agent, ApiKey, Project):
+            model.objects.all().delete()
+        billing.reset_clock()
+        seed()
