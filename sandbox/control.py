@@ -6,6 +6,7 @@ and are absent whenever the sandbox is off.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from .parsing import is_int
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 MAX_BALANCE = Decimal("1000000000")
+DECIMAL_RE = re.compile(r"-?[0-9]{1,10}(\.[0-9]{1,2})?")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -58,8 +60,10 @@ def get_balance(ctx: Ctx) -> HttpResponse:
 
 def set_balance(ctx: Ctx) -> HttpResponse:
     value = ctx.body().get("balance")
+    if isinstance(value, str) and DECIMAL_RE.fullmatch(value):
+        value = Decimal(value)
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise validation_error({"balance": "Must be a number of euros, e.g. 42.50."})
+        raise validation_error({"balance": 'Must be a number of euros, e.g. 42.50 or "42.50".'})
     amount = Decimal(value)
     if not amount.is_finite() or abs(amount) > MAX_BALANCE or amount != amount.quantize(Decimal("0.01")):
         raise validation_error({"balance": "Must be a number of euros with at most two decimals."})
@@ -93,7 +97,12 @@ def add_fault(ctx: Ctx) -> HttpResponse:
     delay_ms = _int_field(data, "delay_ms", 0, 0, 120_000, errors)
     retry_after = _int_field(data, "retry_after", 1, 0, 3600, errors)
     path_prefix = data.get("path_prefix", "")
-    if not isinstance(path_prefix, str) or len(path_prefix) > 200 or (path_prefix and path_prefix[0] != "/"):
+    if (
+        not isinstance(path_prefix, str)
+        or len(path_prefix) > 200
+        or not path_prefix.isprintable()
+        or (path_prefix and path_prefix[0] != "/")
+    ):
         errors["path_prefix"] = "Must be a path after /sandbox, such as /v1/phone-numbers."
     method = data.get("method")
     if method is not None and (not isinstance(method, str) or method.upper() not in HTTP_METHODS):
@@ -101,7 +110,9 @@ def add_fault(ctx: Ctx) -> HttpResponse:
     texts = {}
     for field, longest in (("code", 50), ("message", 200)):
         value = data.get(field)
-        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= longest):
+        if value is not None and (
+            not isinstance(value, str) or not 0 < len(value) <= longest or not value.isprintable()
+        ):
             errors[field] = f"Must be a string of at most {longest} characters."
         texts[field] = value or ""
     if status is None and not errors and delay_ms == 0:

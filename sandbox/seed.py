@@ -290,8 +290,14 @@ def _reset_sequences() -> None:
             cursor.execute(statement)
 
 
-def seed() -> bool:
-    """Seed when the sandbox is empty; True if it did. Safe to call from racing processes."""
+def seed(reset: bool = False) -> bool:
+    """Seed when the sandbox is empty (or always, with reset); True if it did.
+
+    Safe to call from racing processes: the loser of a race leaves the winner's seed alone.
+    """
+    if reset:
+        _wipe_and_seed()
+        return True
     try:
         with transaction.atomic():
             if Project.objects.exists():
@@ -312,6 +318,10 @@ def ensure_seeded() -> None:
 
 def reset() -> None:
     """Back to the deterministic seed: clock, balance, numbers, faults, counters and limits."""
+    seed(reset=True)
+
+
+def _wipe_and_seed() -> None:
     with transaction.atomic():
         for model in (Fault, RateWindow, AuthFailure, Charge, PhoneNumber, Address, Agent, ApiKey, Project):
             model.objects.all().delete()
