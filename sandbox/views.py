@@ -73,7 +73,8 @@ def _page(queryset, ctx: Ctx) -> tuple[list, int | None]:
 def _owned(ctx: Ctx, raw_id: str, *, lock: bool = False) -> PhoneNumber:
     numbers = PhoneNumber.objects.select_related("agent").filter(project=ctx.project)
     if lock:
-        numbers = numbers.select_for_update()
+        # "of self": PostgreSQL cannot lock the nullable side of the agent join.
+        numbers = numbers.select_for_update(of=("self",))
     number = numbers.filter(pk=path_id(raw_id, "Phone number")).first()
     if number is None:
         raise not_found("Phone number")
@@ -314,7 +315,7 @@ def get_number(ctx: Ctx, number_id: str) -> HttpResponse:
 
 
 def update_tags(ctx: Ctx, number_id: str) -> HttpResponse:
-    number = _owned(ctx, number_id)
+    _owned(ctx, number_id)  # an unknown number is 404 before its body is judged
     data = ctx.body()
     unknown = sorted(set(data) - {"tags"})
     if unknown:
@@ -330,8 +331,10 @@ def update_tags(ctx: Ctx, number_id: str) -> HttpResponse:
         raise validation_error({"tags": f"Each tag may have at most {MAX_TAG_LENGTH} characters."})
     if any(not t.strip() or not t.isprintable() for t in tags):
         raise validation_error({"tags": "Tags must be non-blank text without control characters."})
-    number.tags = tags
-    number.save(update_fields=["tags"])
+    with transaction.atomic():
+        number = _owned(ctx, number_id, lock=True)
+        number.tags = tags
+        number.save(update_fields=["tags"])
     return json_response(number_json(number))
 
 
@@ -368,24 +371,30 @@ def reclaim(ctx: Ctx, number_id: str) -> HttpResponse:
 
 
 def assign(ctx: Ctx, number_id: str) -> HttpResponse:
-    number = _owned(ctx, number_id)
+    _owned(ctx, number_id)
     agent_id = body_int(ctx.body(), "agent_id", required=True)
     agent = Agent.objects.filter(project=ctx.project, pk=agent_id).first()
     if agent is None:
         raise ApiError(404, "NOT_FOUND", "Agent not found.", {"agent_id": "No such agent."})
-    if number.status != PhoneNumber.ACTIVE:
-        raise ApiError(409, "NOT_ACTIVE", "A number pending release cannot be assigned; reclaim it first.")
-    number.agent = agent
-    number.save(update_fields=["agent"])
+    with transaction.atomic():
+        # Locked, so that a release running at the same time sees the agent or refuses first.
+        number = _owned(ctx, number_id, lock=True)
+        if number.status != PhoneNumber.ACTIVE:
+            raise ApiError(
+                409, "NOT_ACTIVE", "A number pending release cannot be assigned; reclaim it first."
+            )
+        number.agent = agent
+        number.save(update_fields=["agent"])
     return json_response({"success": True, "phone_number_id": number.id, "agent_id": agent.id})
 
 
 def unassign(ctx: Ctx, number_id: str) -> HttpResponse:
-    number = _owned(ctx, number_id)
-    if number.agent_id is None:
-        raise ApiError(409, "NO_AGENT_ASSIGNED", "No agent is assigned to this number.")
-    number.agent = None
-    number.save(update_fields=["agent"])
+    with transaction.atomic():
+        number = _owned(ctx, number_id, lock=True)
+        if number.agent_id is None:
+            raise ApiError(409, "NO_AGENT_ASSIGNED", "No agent is assigned to this number.")
+        number.agent = None
+        number.save(update_fields=["agent"])
     return no_content()
 
 
