@@ -209,10 +209,10 @@ _ONCE = "once"
 
 # POST (purchase, reclaim) and DELETE (release, unassign) are sent exactly once, even after a
 # connect error. httpx's own transport raises ConnectError only before sending, so a retry there
-# would be safe; but the transport is pluggable (WSGITransport in tests, proxies in production) and
-# not every transport keeps that promise. "A purchase is sent at most once per click" is a rule
-# anyone can check; the error says the outcome is known (outcome_unknown is False), so the user
-# may simply click again.
+# would be safe; but the transport is pluggable (WSGITransport in tests, anything in production)
+# and nothing obliges another transport to keep that promise. "A purchase is sent at most once per
+# click" is a rule anyone can check, and costs little: the error says the outcome is known
+# (outcome_unknown is False), so the user may simply click again.
 _RETRY_POLICY = {"GET": _READ, "PUT": _IDEMPOTENT, "PATCH": _IDEMPOTENT, "POST": _ONCE, "DELETE": _ONCE}
 
 
@@ -431,6 +431,10 @@ class PhoneNumber:
 class NumberPage:
     numbers: list[PhoneNumber]
     next_cursor: int | str | None
+
+    @property
+    def items(self) -> list[PhoneNumber]:
+        return self.numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -757,45 +761,38 @@ class StaffifyClient:
             "contains": contains,
             "limit": limit,
         }
-        data = self._json("GET", "/phone-numbers/search", params=params)
-        items = _list_under(data, ("numbers", "available_numbers", "phone_numbers", "data"), "search answer")
-        return [AvailableNumber.from_api(item) for item in items]
+        return self._call("GET", "/phone-numbers/search", _parse_search, params=params)
 
     def list_numbers(self, *, after: int | str | None = None, limit: int | None = None) -> NumberPage:
-        data = self._json("GET", "/phone-numbers", params={"after": after, "limit": limit})
-        what = "list of phone numbers"
-        data = _expect_dict(data, what)
-        items = _expect_list(data.get("phone_numbers"), f"{what} ('phone_numbers')")
-        return NumberPage(
-            numbers=[PhoneNumber.from_api(item) for item in items],
-            next_cursor=_cursor(data, what),
-        )
+        params = {"after": after, "limit": limit}
+        return self._call("GET", "/phone-numbers", _parse_number_page, params=params)
 
     def iter_numbers(self, *, page_size: int = 100) -> Iterator[PhoneNumber]:
         """Every owned number, fetching page after page as the caller iterates."""
-        return self._walk(lambda after: self._number_page(after, page_size), "/phone-numbers")
+        return self._walk(lambda after: self.list_numbers(after=after, limit=page_size), "/phone-numbers")
 
     def get_number(self, number_id: int) -> PhoneNumber:
-        data = self._json("GET", f"/phone-numbers/{_path_id(number_id)}")
-        return PhoneNumber.from_api(_unwrap_number(data) or data)
+        return self._call("GET", f"/phone-numbers/{_path_id(number_id)}", _parse_number)
 
     def countries(self) -> list[Country]:
-        data = self._json("GET", "/phone-numbers/countries")
-        return [Country.from_api(item) for item in _list_under(data, ("countries",), "list of countries")]
+        return self._call("GET", "/phone-numbers/countries", _parse_countries)
 
     def iter_agents(self, *, page_size: int = 100) -> Iterator[Agent]:
-        return self._walk(lambda after: self._agent_page(after, page_size), "/agents")
+        params = {"limit": page_size}
+        return self._walk(
+            lambda after: self._call("GET", "/agents", _parse_agent_page, params={**params, "after": after}),
+            "/agents",
+        )
 
     def agents(self) -> list[Agent]:
         """Every agent, all pages."""
         return list(self.iter_agents())
 
     def addresses(self) -> list[Address]:
-        data = self._json("GET", "/addresses")
-        return [Address.from_api(item) for item in _list_under(data, ("addresses",), "list of addresses")]
+        return self._call("GET", "/addresses", _parse_addresses)
 
     def credits(self) -> Credits:
-        return Credits.from_api(self._json("GET", "/credits"))
+        return self._call("GET", "/credits", Credits.from_api)
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -817,53 +814,40 @@ class StaffifyClient:
             body["address_id"] = address_id
         if city_code is not None:
             body["city_code"] = city_code
-        return Purchase.from_api(self._json("POST", "/phone-numbers", json=body))
+        return self._call("POST", "/phone-numbers", Purchase.from_api, json=body)
 
     def set_tags(self, number_id: int, tags: list[str]) -> PhoneNumber | None:
         """Replace the tags. The number as Staffify now has it, or None if the answer has none."""
         if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
             raise TypeError("tags must be a list of strings.")
-        data = self._json("PATCH", f"/phone-numbers/{_path_id(number_id)}", json={"tags": list(tags)})
-        number = _unwrap_number(data)
-        return PhoneNumber.from_api(number) if number is not None else None
+        path = f"/phone-numbers/{_path_id(number_id)}"
+        return self._call("PATCH", path, _parse_optional_number, json={"tags": list(tags)})
 
     def assign(self, number_id: int, agent_id: int) -> Assignment:
-        body = {"agent_id": agent_id}
-        return Assignment.from_api(
-            self._json("PUT", f"/phone-numbers/{_path_id(number_id)}/assign", json=body)
-        )
+        path = f"/phone-numbers/{_path_id(number_id)}/assign"
+        return self._call("PUT", path, Assignment.from_api, json={"agent_id": agent_id})
 
     def unassign(self, number_id: int) -> None:
         self._request("DELETE", f"/phone-numbers/{_path_id(number_id)}/assign")
 
     def release(self, number_id: int) -> Release:
-        return Release.from_api(self._json("DELETE", f"/phone-numbers/{_path_id(number_id)}"))
+        return self._call("DELETE", f"/phone-numbers/{_path_id(number_id)}", Release.from_api)
 
     def reclaim(self, number_id: int) -> Reclaim:
-        return Reclaim.from_api(self._json("POST", f"/phone-numbers/{_path_id(number_id)}/reclaim"))
+        return self._call("POST", f"/phone-numbers/{_path_id(number_id)}/reclaim", Reclaim.from_api)
 
     # --- pagination ---------------------------------------------------------------------------
 
-    def _number_page(self, after: int | str | None, limit: int) -> tuple[list[PhoneNumber], int | str | None]:
-        page = self.list_numbers(after=after, limit=limit)
-        return page.numbers, page.next_cursor
-
-    def _agent_page(self, after: int | str | None, limit: int) -> tuple[list[Agent], int | str | None]:
-        data = self._json("GET", "/agents", params={"after": after, "limit": limit})
-        what = "list of agents"
-        data = _expect_dict(data, what)
-        items = _expect_list(data.get("agents"), f"{what} ('agents')")
-        return [Agent.from_api(item) for item in items], _cursor(data, what)
-
-    def _walk(self, fetch: Callable[[Any], tuple[list[Any], Any]], path: str) -> Iterator[Any]:
+    def _walk(self, fetch: Callable[[Any], NumberPage | _AgentPage], path: str) -> Iterator[Any]:
         seen: set[int | str] = set()
         after = None
         while True:
-            items, cursor = fetch(after)
+            page = fetch(after)
+            items, cursor = page.items, page.next_cursor
             yield from items
             if cursor is None or not items:
                 return
-            if False:
+            if cursor in seen:
                 # A cursor we already followed would loop forever: stop rather than hang the page.
                 logger.warning("Staffify repeated the cursor %r on %s; stopped paging there.", cursor, path)
                 return
@@ -872,19 +856,38 @@ class StaffifyClient:
 
     # --- transport ----------------------------------------------------------------------------
 
-    def _json(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        """The decoded JSON of a 2xx answer; None for an empty one (204)."""
+    def _call[T](
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> T:
+        """Send, decode the JSON of the 2xx answer (None when empty) and parse it."""
         response = self._request(method, path, params=params, json=json)
-        if response.status_code == 204 or not response.content.strip():
-            return None
+        request_id = response.headers.get("x-request-id")
+        data = None
+        if response.status_code != 204 and response.content.strip():
+            try:
+                data = response.json()
+            except ValueError:
+                error = StaffifyResponseError(
+                    f"Staffify answered {method} {path} with something other than JSON.",
+                    status=response.status_code,
+                    request_id=request_id,
+                )
+                logger.warning("Staffify %s %s: %s", method, path, error)
+                raise error from None
         try:
-            return response.json()
-        except ValueError:
-            raise StaffifyResponseError(
-                f"Staffify answered {method} {path} with something other than JSON.",
-                status=response.status_code,
-                request_id=response.headers.get("x-request-id"),
-            ) from None
+            return parse(data)
+        except StaffifyResponseError as error:
+            # Support needs the request id to look into an answer we could not read.
+            error.status = response.status_code
+            error.request_id = request_id
+            logger.warning("Staffify %s %s: %s", method, path, error)
+            raise
 
     def _request(
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
@@ -964,6 +967,8 @@ class StaffifyClient:
         hinted = error.retry_after if isinstance(error, RateLimitError) else None
         if hinted is None:
             hinted = _retry_after_seconds(response, None, time.time())
+        if error.code == "AUTH_RATE_LIMITED":
+            return None  # too many failed logins from this IP: it lasts minutes and retries add to it
         if hinted is None or hinted <= 0:
             return self._backoff(retry)
         if hinted > self.retry_after_cap:
@@ -1059,6 +1064,52 @@ def _unwrap_number(data: Any) -> dict[str, Any] | None:
         if isinstance(data.get(key), dict):
             return data[key]
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _AgentPage:
+    agents: list[Agent]
+    next_cursor: int | str | None
+
+    @property
+    def items(self) -> list[Agent]:
+        return self.agents
+
+
+def _parse_search(data: Any) -> list[AvailableNumber]:
+    items = _list_under(data, ("numbers", "available_numbers", "phone_numbers", "data"), "search answer")
+    return [AvailableNumber.from_api(item) for item in items]
+
+
+def _parse_number_page(data: Any) -> NumberPage:
+    what = "list of phone numbers"
+    data = _expect_dict(data, what)
+    items = _expect_list(data.get("phone_numbers"), f"{what} ('phone_numbers')")
+    return NumberPage(numbers=[PhoneNumber.from_api(item) for item in items], next_cursor=_cursor(data, what))
+
+
+def _parse_agent_page(data: Any) -> _AgentPage:
+    what = "list of agents"
+    data = _expect_dict(data, what)
+    items = _expect_list(data.get("agents"), f"{what} ('agents')")
+    return _AgentPage(agents=[Agent.from_api(item) for item in items], next_cursor=_cursor(data, what))
+
+
+def _parse_number(data: Any) -> PhoneNumber:
+    return PhoneNumber.from_api(_unwrap_number(data) or data)
+
+
+def _parse_optional_number(data: Any) -> PhoneNumber | None:
+    number = _unwrap_number(data)
+    return PhoneNumber.from_api(number) if number is not None else None
+
+
+def _parse_countries(data: Any) -> list[Country]:
+    return [Country.from_api(item) for item in _list_under(data, ("countries",), "list of countries")]
+
+
+def _parse_addresses(data: Any) -> list[Address]:
+    return [Address.from_api(item) for item in _list_under(data, ("addresses",), "list of addresses")]
 
 
 def _path_id(number_id: int) -> int:
