@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from numbers.staffify import (
+    Address,
+    Credits,
+    PhoneNumber,
+    StaffifyResponseError,
+    parse_datetime,
+)
+
+import pytest
+
+from .conftest import NUMBER, Script, reply
+
+CREDITS = {
+    "balance": 42.5,
+    "tier": "payg",
+    "rate_per_minute": 0.15,
+    "is_paused": False,
+    "concurrent_limit": 10,
+    "credits_expire_at": None,
+    "updated_at": "2026-03-01T12:30:00Z",
+}
+
+
+def test_money_is_a_decimal_to_the_cent():
+    credits = Credits.from_api(CREDITS)
+    assert credits.balance == Decimal("42.50")
+    assert str(credits.balance) == "42.50"
+
+
+def test_money_carries_no_float_error():
+    assert Credits.from_api({**CREDITS, "balance": 0.1 + 0.2}).balance == Decimal("0.30")
+    assert Credits.from_api({**CREDITS, "balance": "19.99"}).balance == Decimal("19.99")
+
+
+def test_the_rate_per_minute_is_kept_exact():
+    assert Credits.from_api({**CREDITS, "rate_per_minute": 0.125}).rate_per_minute == Decimal("0.125")
+
+
+def test_credits_read_every_documented_field():
+    credits = Credits.from_api(CREDITS)
+    assert credits.tier == "payg"
+    assert credits.is_paused is False
+    assert credits.concurrent_limit == 10
+    assert credits.credits_expire_at is None
+    assert credits.updated_at == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def test_a_time_with_z_is_aware_utc():
+    parsed = parse_datetime("2026-03-01T12:30:00.250Z")
+    assert parsed == datetime(2026, 3, 1, 12, 30, 0, 250000, tzinfo=UTC)
+    assert parsed.tzinfo is UTC
+
+
+def test_a_time_with_an_offset_is_converted_to_utc():
+    parsed = parse_datetime("2026-03-01T13:30:00+01:00")
+    assert parsed == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    assert parsed.tzinfo is UTC
+
+
+def test_a_naive_time_is_taken_as_utc():
+    assert parse_datetime("2026-03-01T12:30:00") == datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def test_extra_fields_are_ignored():
+    number = PhoneNumber.from_api({**NUMBER, "monthly_cost": 5, "carrier": {"name": "x"}})
+    assert number.id == 42
+
+
+def test_missing_undocumented_fields_are_none():
+    number = PhoneNumber.from_api(NUMBER)
+    assert number.country_code is None
+    assert number.number_type is None
+    assert number.purchased_at is None
+    assert number.reclaim_before is None
+
+
+def test_undocumented_fields_are_used_when_present():
+    number = PhoneNumber.from_api(
+        {
+            **NUMBER,
+            "status": "pending_release",
+            "country_code": "NL",
+            "number_type": "local",
+            "purchased_at": "2026-01-01T00:00:00Z",
+            "reclaim_before": "2026-03-08T00:00:00Z",
+        }
+    )
+    assert (number.country_code, number.number_type) == ("NL", "local")
+    assert number.purchased_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert number.reclaim_before == datetime(2026, 3, 8, tzinfo=UTC)
+
+
+def test_a_malformed_undocumented_field_is_none():
+    number = PhoneNumber.from_api({**NUMBER, "purchased_at": "last tuesday", "country_code": 31})
+    assert number.purchased_at is None
+    assert number.country_code is None
+
+
+def test_a_number_without_an_agent_has_none():
+    number = PhoneNumber.from_api({"id": 1, "phone_number": "+14155550001", "status": "active"})
+    assert (number.agent_id, number.agent_name, number.tags) == (None, None, ())
+
+
+def test_a_number_keeps_its_tags_as_a_tuple_and_its_raw_answer():
+    number = PhoneNumber.from_api({**NUMBER, "tags": ["a", "b"], "carrier": "x"})
+    assert number.tags == ("a", "b")
+    assert number.raw["carrier"] == "x"
+
+
+def test_a_missing_documented_field_is_a_response_error():
+    with pytest.raises(StaffifyResponseError, match="'phone_number' is missing"):
+        PhoneNumber.from_api({"id": 1, "status": "active"})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"id": "42"}, {"id": True}, {"status": 1}, {"tags": "support"}, {"tags": [1]}, {"agent_id": "7"}],
+)
+def test_a_wrong_type_is_a_response_error(change):
+    with pytest.raises(StaffifyResponseError):
+        PhoneNumber.from_api({**NUMBER, **change})
+
+
+@pytest.mark.parametrize("balance", ["lots", None, True, [1], "NaN"])
+def test_a_malformed_balance_is_a_response_error(balance):
+    with pytest.raises(StaffifyResponseError, match="balance"):
+        Credits.from_api({**CREDITS, "balance": balance})
+
+
+def test_a_malformed_documented_time_is_a_response_error(make_client):
+    client = make_client(Script(reply(200, {"pending_release": True, "id": 42, "reclaim_before": "soon"})))
+    with pytest.raises(StaffifyResponseError, match="reclaim_before"):
+        client.release(42)
+
+
+def test_a_non_json_success_is_a_response_error(make_client):
+    client = make_client(Script(reply(200, text="<html>Welcome</html>")))
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        client.credits()
+    assert excinfo.value.request_id == "req_test_1"
+    assert excinfo.value.status == 200
+
+
+def test_an_answer_of_the_wrong_shape_is_a_response_error(make_client):
+    client = make_client(Script(reply(200, [CREDITS])))
+    with pytest.raises(StaffifyResponseError, match="expected an object"):
+        client.credits()
+
+
+def test_a_page_without_its_list_is_a_response_error(make_client):
+    client = make_client(Script(reply(200, {"numbers": [], "next_cursor": None})))
+    with pytest.raises(StaffifyResponseError, match="phone_numbers"):
+        client.list_numbers()
+
+
+@pytest.mark.parametrize("key", [None, "numbers", "available_numbers", "phone_numbers", "data"])
+def test_search_accepts_each_list_shape(make_client, key):
+    found = [
+        {"phone_number": "+14155550100", "country_code": "US", "number_type": "local", "area_code": "415"}
+    ]
+    client = make_client(Script(reply(200, found if key is None else {key: found})))
+    numbers = client.search_numbers(area_code="415")
+    assert [n.phone_number for n in numbers] == ["+14155550100"]
+    assert numbers[0].area_code == "415"
+    assert numbers[0].locality is None
+
+
+def test_search_without_a_list_is_a_response_error(make_client):
+    client = make_client(Script(reply(200, {"results": "none"})))
+    with pytest.raises(StaffifyResponseError, match="search answer"):
+        client.search_numbers()
+
+
+def test_release_reads_its_reclaim_deadline(make_client):
+    answer = {"pending_release": True, "id": 42, "reclaim_before": "2026-03-08T10:00:00Z"}
+    release = make_client(Script(reply(200, answer))).release(42)
+    assert release.pending_release is True
+    assert release.reclaim_before == datetime(2026, 3, 8, 10, tzinfo=UTC)
+
+
+def test_set_tags_returns_the_number_when_the_answer_has_one(make_client):
+    client = make_client(Script(reply(200, {**NUMBER, "tags": ["sales"]})))
+    assert client.set_tags(42, ["sales"]).tags == ("sales",)
+
+
+def test_set_tags_returns_none_when_the_answer_has_no_number(make_client):
+    client = make_client(Script(reply(200, {"success": True})))
+    assert client.set_tags(42, ["sales"]) is None
+
+
+def test_set_tags_returns_none_on_an_empty_answer(make_client):
+    client = make_client(Script(reply(204)))
+    assert client.set_tags(42, ["sales"]) is None
+
+
+def test_set_tags_refuses_a_bare_string(make_client):
+    script = Script(reply(200, NUMBER))
+    with pytest.raises(TypeError):
+        make_client(script).set_tags(42, "sales")
+    assert script.requests == []
+
+
+@pytest.mark.parametrize(
+    ("status", "usable"),
+    [
+        ("verified", True),
+        ("partially_verified", True),
+        ("pending", False),
+        ("rejected", False),
+        ("expired", False),
+    ],
+)
+def test_an_address_is_usable_for_purchase_only_once_verified(status, usable):
+    address = Address.from_api({"id": 7, "country_code": "NL", "status": status})
+    assert address.usable_for_purchase is usable
+
+
+def test_the_results_are_frozen():
+    number = PhoneNumber.from_api(NUMBER)
+    with pytest.raises(AttributeError):
+        number.status = "gone"
+
+
+def test_a_malformed_answer_names_its_request_id(make_client):
+    client = make_client(Script(reply(200, {"success": True, "id": "forty-two", "phone_number": "+1415"})))
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        client.purchase_number("+14155551234")
+    assert excinfo.value.request_id == "req_test_1"
+    assert "'id' should be a whole number" in str(excinfo.value)
