@@ -135,12 +135,18 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "numbers.context_processors.dashboard",
             ],
         },
     },
 ]
 
 _database_url = _raw("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+if urlsplit(_database_url).scheme not in environ.Env.DB_SCHEMES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is malformed: unknown scheme {urlsplit(_database_url).scheme!r}; "
+        "use e.g. postgres://user@host:5432/name or sqlite:////path/to/db.sqlite3."
+    )
 try:
     DATABASES = {"default": env.db_url_config(_database_url)}
 except Exception as err:  # django-environ raises several kinds for a bad URL
@@ -175,18 +181,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production serves hashed, compressed files collected at build; the sandbox and DEBUG modes
+# (make run, tests) serve the source files directly through whitenoise's finders.
+_COLLECTED = not (DEBUG or STAFFIFY_SANDBOX)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _COLLECTED
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Tests and `make run` serve static files straight from the finders, without collectstatic.
-WHITENOISE_USE_FINDERS = _bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_USE_FINDERS = not _COLLECTED
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Content-Security-Policy: no inline script or style anywhere; htmx's own <script> gets a nonce.

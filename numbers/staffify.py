@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Self
@@ -680,6 +680,7 @@ class StaffifyClient:
     """A Staffify API client over one shared, thread-safe httpx.Client."""
 
     rate_limit: RateLimit | None
+    clock_skew: timedelta
 
     def __init__(
         self,
@@ -710,6 +711,7 @@ class StaffifyClient:
         self.backoff_cap = backoff_cap
         self.retry_after_cap = retry_after_cap
         self.rate_limit = None
+        self.clock_skew = timedelta(0)  # Staffify's clock minus ours, from its Date headers
         self._api_key = api_key
         self._sleep = sleep
         headers = {
@@ -939,6 +941,7 @@ class StaffifyClient:
             rate_limit = RateLimit.from_headers(response.headers)
             if rate_limit is not None:
                 self.rate_limit = rate_limit
+            self._remember_clock(response.headers.get("date"))
             return response
         finally:
             seconds = time.perf_counter() - started
@@ -951,6 +954,21 @@ class StaffifyClient:
                 seconds * 1000,
                 request_id or "-",
             )
+
+    def _remember_clock(self, date_header: str | None) -> None:
+        """Staffify's clock as its Date header shows it (whole seconds): deadlines it sends, like
+        reclaim_before, count down on its clock, not ours. Small jitter is ignored."""
+        if not date_header:
+            return
+        try:
+            server_now = email.utils.parsedate_to_datetime(date_header)
+        except (TypeError, ValueError):
+            return
+        if server_now.tzinfo is None:
+            return
+        skew = server_now - datetime.now(UTC)
+        if abs((skew - self.clock_skew).total_seconds()) > 1.5:
+            self.clock_skew = skew
 
     def _before_retry(self, method: str, path: str, error: StaffifyError, delay: float) -> None:
         logger.warning("Staffify %s %s failed (%s); retrying in %.2f s.", method, path, error, delay)

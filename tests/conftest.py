@@ -1,0 +1,102 @@
+"""Shared fixtures: personas for the three roles, and the dashboard wired to the embedded sandbox.
+
+`staffify_sandbox` points the service module at the sandbox through httpx.WSGITransport: every call
+is real HTTP handled by Django's own WSGI handler (no sockets), in the test's transaction.
+Browser tests use the live server over real sockets instead (tests/browser/conftest.py).
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
+SANDBOX_URL = "http://testserver/sandbox/v1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sandbox(db):
+    """The sandbox's deterministic seed, and an httpx client speaking to it as the dashboard does."""
+    from sandbox.seed import seed
+
+    seed(reset=True)
+    # A nested WSGI request must not close the test's connection at its end (Django's test client
+    # does the same for its own requests).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    client = httpx.Client(
+        transport=httpx.WSGITransport(app=WSGIHandler()),
+        base_url="http://testserver/sandbox",
+        headers={"Authorization": f"Bearer {DEMO_KEY}"},
+    )
+    yield client
+    client.close()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def staffify_sandbox(sandbox, settings):
+    """The dashboard's service module pointed at the seeded sandbox."""
+    settings.STAFFIFY_API_URL = SANDBOX_URL
+    settings.STAFFIFY_API_KEY = DEMO_KEY
+    settings.STAFFIFY_TRANSPORT = httpx.WSGITransport(app=WSGIHandler())
+    settings.STAFFIFY_MAX_RETRIES = 0
+    return sandbox
+
+
+def _user(django_user_model, username: str, group: str | None):
+    user = django_user_model.objects.create_user(username=username, password="pw-" + username)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def ops_user(db, django_user_model):
+    return _user(django_user_model, "ops", "Operations")
+
+
+@pytest.fixture
+def support_user(db, django_user_model):
+    return _user(django_user_model, "support", "Support")
+
+
+@pytest.fixture
+def lead_user(db, django_user_model):
+    return _user(django_user_model, "lead", "Team lead")
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    return _user(django_user_model, "outsider", None)
+
+
+@pytest.fixture
+def ops(client, ops_user):
+    client.force_login(ops_user)
+    return client
+
+
+@pytest.fixture
+def support(client, support_user):
+    client.force_login(support_user)
+    return client
+
+
+@pytest.fixture
+def lead(client, lead_user):
+    client.force_login(lead_user)
+    return client

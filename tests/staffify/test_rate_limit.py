@@ -82,3 +82,21 @@ def test_malformed_headers_are_left_unknown(make_client):
     client = make_client(Script(reply(200, CREDITS, headers=headers)))
     client.credits()
     assert client.rate_limit == RateLimit(limit=None, remaining=None, reset=None, tier="payg")
+
+
+def test_it_remembers_staffify_clock_from_the_date_header():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    import httpx
+
+    from numbers.staffify import StaffifyClient
+
+    ahead = datetime.now(UTC) + timedelta(days=3)
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"countries": []}, headers={"Date": format_datetime(ahead, usegmt=True)})
+    )
+    client = StaffifyClient("https://api.example/v1", "sfy_live_" + "a" * 48, transport=transport)
+    assert client.clock_skew == timedelta(0)
+    client.countries()
+    assert abs(client.clock_skew - timedelta(days=3)).total_seconds() < 2

@@ -1,0 +1,30 @@
+from unittest import mock
+
+import pytest
+from django.db.utils import OperationalError
+
+
+@pytest.mark.django_db
+def test_it_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_it_answers_503_when_the_database_does_not(client):
+    with mock.patch("numbers.views_health.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+@pytest.mark.django_db
+def test_it_needs_no_login_and_is_never_cached(client):
+    response = client.get("/healthz")
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_post(client):
+    assert client.post("/healthz").status_code == 405

@@ -1,0 +1,78 @@
+"""Configuration: read in one place, and a malformed value stops the start with a clear message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK = "import django; django.setup(); from django.conf import settings; print(settings.{})"
+
+
+def run_settings(env: dict[str, str], expr: str = "DEBUG") -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL"))}
+    base.update({"DJANGO_SETTINGS_MODULE": "dashboard.settings", **env})
+    return subprocess.run([sys.executable, "-c", CHECK.format(expr)], cwd=ROOT, env=base,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_it_starts_with_no_configuration_in_sandbox_mode():
+    result = run_settings({}, "STAFFIFY_API_URL")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http://127.0.0.1:8000/sandbox/v1"
+
+
+def test_the_sandbox_url_follows_port():
+    result = run_settings({"PORT": "8123"}, "STAFFIFY_API_URL")
+    assert result.stdout.strip() == "http://127.0.0.1:8123/sandbox/v1"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"STAFFIFY_SANDBOX": "2"}, "STAFFIFY_SANDBOX='2' is not a boolean"),
+        ({"STAFFIFY_TIMEOUT": "soon"}, "STAFFIFY_TIMEOUT='soon' is not a number"),
+        ({"STAFFIFY_TIMEOUT": "0"}, "must lie between"),
+        ({"STAFFIFY_API_URL": "ftp://x"}, "is not an http(s) URL"),
+        ({"STAFFIFY_API_KEY": "sk_nope"}, "STAFFIFY_API_KEY is malformed"),
+        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is malformed"),
+        ({"PORT": "eighty"}, "PORT='eighty' is not a whole number"),
+        ({"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50}, "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set"),
+        ({"STAFFIFY_SANDBOX": "false", "STAFFIFY_API_KEY": "sfy_live_" + "a" * 48}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
+        ({"STAFFIFY_API_KEY": "sfy_org_" + "a" * 48}, "needs STAFFIFY_PROJECT_ID"),
+        ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE=/nonexistent/secret cannot be read"),
+    ],
+)
+def test_it_refuses_a_malformed_value_with_a_clear_message(env, message):
+    result = run_settings(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_a_malformed_key_is_not_echoed():
+    result = run_settings({"STAFFIFY_API_KEY": "sfy_live_SECRETSECRET"})
+    assert result.returncode != 0
+    assert "SECRETSECRET" not in result.stderr
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    key = "sfy_live_" + "b" * 48
+    (tmp_path / "key").write_text(key + "\n")
+    result = run_settings({"STAFFIFY_API_KEY_FILE": str(tmp_path / "key")}, "STAFFIFY_API_KEY")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == key
+
+
+def test_with_the_sandbox_off_nothing_is_routed_under_sandbox():
+    env = {"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50, "STAFFIFY_API_KEY": "sfy_live_" + "c" * 48}
+    code = ("import django; django.setup(); from django.urls import resolve, Resolver404\n"
+            "try:\n    resolve('/sandbox/v1/credits'); print('routed')\nexcept Resolver404:\n    print('absent')")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("STAFFIFY_", "DATABASE_URL"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env, "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "absent"
