@@ -151,13 +151,19 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
         row = build_row(number, lookup=True)
     except staffify.StaffifyError as err:
         again = explain(err)
+        if isinstance(err, staffify.NotFoundError):
+            again = Problem("This number is gone: Staffify no longer has it in this account (a released "
+                            "number disappears when its 7-day reclaim window closes).")
         row = NumberRow(
             id=number_id, phone_number="", display=f"Number #{number_id}", country=None, status="unknown",
             agent_id=None, agent_name=None, tags=(), reclaim_before=None, purchased_at=None,
         )
         row.extra["unknown"] = True
-        problem = Problem(f"{problem.message} The dashboard could not read its current state either: "
-                          f"{again.message} Reload the page to see it.", problem.request_id)
+        if isinstance(err, staffify.NotFoundError):
+            problem = Problem(again.message, problem.request_id)
+        else:
+            problem = Problem(f"{problem.message} The dashboard could not read its current state either: "
+                              f"{again.message} Reload the page to see it.", problem.request_id)
     row.problem = problem
     return row
 
