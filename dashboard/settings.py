@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -154,6 +155,10 @@ except Exception as err:  # django-environ raises several kinds for a bad URL
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads (the dashboard and the embedded sandbox answering it) share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # Tests use a file, not shared memory: the live server's threads then open their own connections.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"staffify-dashboard-test-{os.getpid()}.sqlite3")
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 try:

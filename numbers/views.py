@@ -7,6 +7,7 @@ the fragment that replaces itself, and turn any Staffify error into a sentence i
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect, retarget, reswap, trigg
 
 from numbers import ledger, lookups, staffify
 from numbers.access import dashboard_view, permissions_for
-from numbers.explain import Problem, explain
+from numbers.explain import Problem, explain, unreachable
 from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers.models import PurchaseAttempt
 from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone
@@ -519,24 +520,47 @@ def _bought(request: HttpRequest, attempt: PurchaseAttempt, number_id: int, phon
     return HttpResponseClientRedirect(reverse("number_list") + f"?highlight={number_id}")
 
 
+# After a purchase with no answer, look for the number this often (seconds after the failure):
+# Staffify may still be completing it.
+UNKNOWN_CHECK_DELAYS = (0.0, 1.0, 2.0)
+
+
+def _find_owned(client: staffify.StaffifyClient, phone: str) -> staffify.PhoneNumber | None:
+    return next((n for n in client.iter_numbers(page_size=100) if n.phone_number == phone), None)
+
+
 def _unknown_purchase(request: HttpRequest, client: staffify.StaffifyClient, attempt: PurchaseAttempt,
                       err: staffify.StaffifyError) -> HttpResponse:
     """Staffify may or may not have bought it: look in the owned list before saying anything."""
     rid = err.request_id
+    display = format_phone(attempt.phone_number)
+    # A definite error answer (503) means Staffify refused; silence or a proxy error may hide a purchase.
+    checks = UNKNOWN_CHECK_DELAYS if err.outcome_unknown else UNKNOWN_CHECK_DELAYS[:1]
+    owned = None
     try:
-        owned = next((n for n in client.iter_numbers(page_size=100) if n.phone_number == attempt.phone_number), None)
+        for delay in checks:
+            time.sleep(delay)
+            owned = _find_owned(client, attempt.phone_number)
+            if owned is not None:
+                break
     except staffify.StaffifyError:
-        message = (f"Staffify did not confirm the purchase of {format_phone(attempt.phone_number)}, and the "
-                   "dashboard could not check the owned list either. Check the owned list before trying again.")
+        message = (f"Staffify did not confirm the purchase of {display}, and the dashboard could not check "
+                   "the owned list either. Look at the owned list before trying again.")
         _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
         return toast(reswap(HttpResponse(status=200), "none"), str(Problem(message, rid)), "error")
     if owned is not None:
         note = (f"Staffify did not confirm in time, but the dashboard checked the owned list: "
                 f"{format_phone(owned.phone_number)} is yours (number #{owned.id}).")
         return _bought(request, attempt, owned.id, owned.phone_number, note)
-    message = (f"Staffify did not confirm the purchase; the dashboard checked the owned list and "
-               f"{format_phone(attempt.phone_number)} is not in it, so nothing was bought. You can try again.")
-    _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
+    if err.outcome_unknown:
+        message = (f"Staffify did not confirm the purchase. The dashboard checked the owned list and {display} "
+                   "is not in it yet, but Staffify may still complete it: look at the owned list in a minute "
+                   "before trying again.")
+        _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
+    else:
+        message = (f"{unreachable(err, changed='')} The dashboard checked the owned list and {display} is not "
+                   "in it, so nothing was bought.").replace("  ", " ")
+        _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
     data = {"phone_number": attempt.phone_number, "country_code": attempt.country_code,
             "number_type": request.POST.get("number_type", "local")}
     return _buy_dialog_error(request, client, data, Problem(message, rid))

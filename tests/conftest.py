@@ -26,25 +26,41 @@ def _fresh_cache():
     cache.clear()
 
 
+class InTransactionWSGI:
+    """Django's WSGI handler for requests made inside a test's transaction: like Django's own test
+    client, it keeps the request signals from closing the test's database connection."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+
+    def __call__(self, environ, start_response):
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            result = self.handler(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                result.close()
+            return [body]
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def sandbox(db):
     """The sandbox's deterministic seed, and an httpx client speaking to it as the dashboard does."""
     from sandbox.seed import seed
 
     seed(reset=True)
-    # A nested WSGI request must not close the test's connection at its end (Django's test client
-    # does the same for its own requests).
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     client = httpx.Client(
-        transport=httpx.WSGITransport(app=WSGIHandler()),
+        transport=httpx.WSGITransport(app=InTransactionWSGI()),
         base_url="http://testserver/sandbox",
         headers={"Authorization": f"Bearer {DEMO_KEY}"},
     )
     yield client
     client.close()
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -52,12 +68,15 @@ def staffify_sandbox(sandbox, settings):
     """The dashboard's service module pointed at the seeded sandbox."""
     settings.STAFFIFY_API_URL = SANDBOX_URL
     settings.STAFFIFY_API_KEY = DEMO_KEY
-    settings.STAFFIFY_TRANSPORT = httpx.WSGITransport(app=WSGIHandler())
+    settings.STAFFIFY_TRANSPORT = httpx.WSGITransport(app=InTransactionWSGI())
     settings.STAFFIFY_MAX_RETRIES = 0
     return sandbox
 
 
 def _user(django_user_model, username: str, group: str | None):
+    from numbers.roles import ensure_roles
+
+    ensure_roles()  # a transactional test before this one may have flushed them
     user = django_user_model.objects.create_user(username=username, password="pw-" + username)
     if group:
         user.groups.add(Group.objects.get(name=group))
@@ -100,3 +119,19 @@ def support(client, support_user):
 def lead(client, lead_user):
     client.force_login(lead_user)
     return client
+
+
+@pytest.fixture
+def live_sandbox(transactional_db, live_server, settings):
+    """The dashboard and the sandbox on a live server, speaking real HTTP over a socket (timeouts
+    and slow answers behave as in production). Yields an httpx client for the sandbox's API."""
+    from sandbox.seed import seed
+
+    seed(reset=True)
+    settings.STAFFIFY_API_URL = f"{live_server.url}/sandbox/v1"
+    settings.STAFFIFY_API_KEY = DEMO_KEY
+    settings.STAFFIFY_TRANSPORT = None
+    settings.STAFFIFY_MAX_RETRIES = 0
+    client = httpx.Client(base_url=f"{live_server.url}/sandbox", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=30)
+    yield client
+    client.close()

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+
+from numbers.roles import ensure_roles
 from django.core.management.base import BaseCommand
 
 DEMO_USERS = {"ops": "Operations", "support": "Support", "lead": "Team lead"}
@@ -15,6 +17,7 @@ class Command(BaseCommand):
         if not settings.STAFFIFY_SANDBOX:
             self.stdout.write("STAFFIFY_SANDBOX is off: no demo users are created.")
             return
+        ensure_roles()
         User = get_user_model()
         for username, group_name in DEMO_USERS.items():
             user, created = User.objects.get_or_create(username=username)

@@ -1,0 +1,231 @@
+"""Searching and buying: the confirmation, the rules explained before sending, and buying once."""
+
+import re
+import uuid
+
+import pytest
+
+from numbers.models import NumberRecord, PurchaseAttempt
+
+HX = {"HX-Request": "true"}
+
+
+def search(sandbox, **params):
+    return sandbox.get("/v1/phone-numbers/search", params=params).json()["numbers"]
+
+
+def owned(sandbox):
+    return {n["phone_number"]: n for n in sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]}
+
+
+def balance(sandbox):
+    return sandbox.get("/v1/credits").json()["balance"]
+
+
+def confirm(client, number, **extra):
+    params = {"phone_number": number["phone_number"], "country_code": number["country_code"],
+              "number_type": number["number_type"], "city_code": number.get("city_code") or "", **extra}
+    return client.get("/buy/confirm", params, headers=HX).content.decode()
+
+
+def token_of(html):
+    return re.search(r'name="token" value="([0-9a-f-]+)"', html).group(1)
+
+
+@pytest.mark.django_db
+def test_the_search_shows_numbers_with_their_price(ops, staffify_sandbox):
+    expected = search(staffify_sandbox, country_code="US", area_code="415", limit=5)
+    html = ops.get("/buy/", {"country_code": "US", "number_type": "local", "area_code": "415", "limit": 5},
+                   headers={**HX, "HX-Target": "results"}).content.decode()
+    assert html.lstrip().startswith('<div id="results"')
+    assert html.count("EUR 5.00 / 28 days") == len(expected) == 5
+    assert all(n["phone_number"][2:5] == "415" for n in expected)
+
+
+@pytest.mark.django_db
+def test_the_country_select_marks_countries_that_need_an_address(ops, staffify_sandbox):
+    html = ops.get("/buy/").content.decode()
+    assert re.search(r"Netherlands \(NL\) · needs address", html)
+    assert not re.search(r"United States \(US\) · needs address", html)
+
+
+@pytest.mark.django_db
+def test_a_country_without_a_usable_address_is_explained_instead_of_searched(ops, staffify_sandbox):
+    html = ops.get("/buy/", {"country_code": "FR", "number_type": "local"}, headers={**HX, "HX-Target": "results"}).content.decode()
+    assert "needs a verified (or partially verified) address" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", [{"country_code": "XX"}, {"country_code": "US", "limit": "500"},
+                                   {"country_code": "US", "area_code": "4x5"}, {"country_code": "US", "number_type": "fax"}])
+def test_bad_search_input_is_explained_in_place(ops, staffify_sandbox, query):
+    response = ops.get("/buy/", query, headers={**HX, "HX-Target": "results"})
+    assert response.status_code == 200
+    assert 'class="banner error"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_confirmation_states_the_charge_and_the_balance(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    html = confirm(ops, number)
+    assert '<dialog id="buy-dialog" data-modal' in html
+    assert "Charged now</dt><dd>EUR 5.00" in html
+    assert "EUR 5.00 every 28 days" in html
+    assert "EUR 42.50, EUR 37.50 after this purchase" in html
+
+
+@pytest.mark.django_db
+def test_buying_a_us_number(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", area_code="212", limit=1)[0]
+    html = confirm(ops, number)
+    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
+                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    bought = owned(staffify_sandbox)[number["phone_number"]]
+    assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
+    assert balance(staffify_sandbox) == 37.5
+    record = NumberRecord.objects.get(staffify_id=bought["id"])
+    assert record.purchased_at is not None and record.bought_by.username == "ops"
+    page = ops.get(response["HX-Redirect"]).content.decode()
+    assert "just bought" in page and "Bought " in page
+
+
+@pytest.mark.django_db
+def test_buying_an_nl_number_with_its_address_and_city_code(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="NL", city_code="020", limit=1)[0]
+    html = confirm(ops, number)
+    assert 'data-city-code="020"' in html and "Herengracht 500" in html
+    assert "Berlin" not in html  # only NL addresses are offered
+    ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "NL",
+                               "number_type": "local", "address_id": "7", "city_code": "020"}, headers=HX)
+    assert number["phone_number"] in owned(staffify_sandbox)
+
+
+@pytest.mark.django_db
+def test_the_address_decides_the_city_code_sent(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="DE", city_code="030", limit=1)[0]
+    html = confirm(ops, number)
+    ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "DE",
+                               "number_type": "local", "address_id": "8", "city_code": "999"}, headers=HX)
+    assert number["phone_number"] in owned(staffify_sandbox)
+
+
+@pytest.mark.django_db
+def test_a_local_de_number_in_another_city_is_refused_before_sending(ops, staffify_sandbox):
+    html = confirm(ops, {"phone_number": "+498912345678", "country_code": "DE", "number_type": "local", "city_code": "089"})
+    assert "Local numbers in DE need an address in the same city" in html
+    assert re.search(r'<button type="submit" class="primary" disabled>', html)
+
+
+@pytest.mark.django_db
+def test_a_low_balance_is_explained_before_anything_is_sent(ops, staffify_sandbox):
+    staffify_sandbox.put("/control/balance", json={"balance": 4.99})
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    html = confirm(ops, number)
+    assert "The balance is EUR 4.99; a number costs EUR 5.00 at purchase." in html
+    assert re.search(r'<button type="submit" class="primary" disabled>', html)
+
+
+@pytest.mark.django_db
+def test_a_402_from_staffify_says_the_balance_and_the_price(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    html = confirm(ops, number)
+    staffify_sandbox.put("/control/balance", json={"balance": 3})
+    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
+                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    text = response.content.decode()
+    assert response["HX-Retarget"] == "#buy-dialog"
+    assert "the balance is EUR 3.00 and a number needs EUR 5.00 up front" in text
+    assert "Staffify request id req_" in text
+    assert PurchaseAttempt.objects.get().state == "failed"
+
+
+@pytest.mark.django_db
+def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    form = {"token": token_of(confirm(ops, number)), "phone_number": number["phone_number"],
+            "country_code": "US", "number_type": "local"}
+    first = ops.post("/buy/purchase", form, headers=HX)
+    second = ops.post("/buy/purchase", form, headers=HX)
+    assert balance(staffify_sandbox) == 37.5
+    assert first["HX-Redirect"] == second["HX-Redirect"]
+    assert "already bought by this confirmation" in second["HX-Trigger"]
+
+
+@pytest.mark.django_db
+def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    token = uuid.uuid4()
+    PurchaseAttempt.objects.create(token=token, user=ops_user, phone_number=number["phone_number"], country_code="US")
+    response = ops.post("/buy/purchase", {"token": str(token), "phone_number": number["phone_number"],
+                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    assert response.status_code == 409
+    assert "already being sent to Staffify" in response["HX-Trigger"]
+    assert number["phone_number"] not in owned(staffify_sandbox)
+
+
+def test_a_timeout_that_bought_anyway_is_found_in_the_owned_list(ops, live_sandbox, settings):
+    settings.STAFFIFY_TIMEOUT = 0.5
+    staffify_sandbox = live_sandbox
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    html = confirm(ops, number)
+    # The sandbox is slow but does buy: the dashboard gives up waiting (a real socket timeout), then checks.
+    staffify_sandbox.post("/control/faults", json={"status": None, "delay_ms": 1500, "count": 1,
+                                                   "path_prefix": "/v1/phone-numbers", "method": "POST"})
+    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
+                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    bought = owned(staffify_sandbox)[number["phone_number"]]
+    assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
+    assert PurchaseAttempt.objects.get().state == "succeeded"
+    assert balance(staffify_sandbox) == 37.5
+    page = ops.get(response["HX-Redirect"]).content.decode()
+    assert "the dashboard checked the owned list" in page
+
+
+@pytest.mark.django_db
+def test_a_503_on_purchase_checks_the_owned_list_and_says_nothing_was_bought(ops, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    html = confirm(ops, number)
+    staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"})
+    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
+                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    text = response.content.decode()
+    assert "checked the owned list" in text and "nothing was bought" in text
+    assert number["phone_number"] not in owned(staffify_sandbox)
+    assert balance(staffify_sandbox) == 42.5
+
+
+@pytest.mark.django_db
+def test_support_cannot_buy(support, staffify_sandbox):
+    number = search(staffify_sandbox, country_code="US", limit=1)[0]
+    assert support.get("/buy/").status_code == 403
+    response = support.post("/buy/purchase", {"token": str(uuid.uuid4()), "phone_number": number["phone_number"],
+                                              "country_code": "US", "number_type": "local"}, headers=HX)
+    assert response.status_code == 403
+    assert number["phone_number"] not in owned(staffify_sandbox)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", [{}, {"token": "nope", "phone_number": "+14155550000", "country_code": "US", "number_type": "local"},
+                                  {"token": str(uuid.UUID(int=1)), "phone_number": "4155550000", "country_code": "US", "number_type": "local"}])
+def test_a_malformed_purchase_form_buys_nothing_and_says_why(ops, staffify_sandbox, form):
+    response = ops.post("/buy/purchase", form, headers=HX)
+    assert response.status_code == 422
+    assert "Nothing was bought" in response["HX-Trigger"]
+    assert balance(staffify_sandbox) == 42.5
+
+
+def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(ops, live_sandbox, settings, monkeypatch):
+    import time
+
+    settings.STAFFIFY_TIMEOUT = 0.3
+    monkeypatch.setattr("numbers.views.UNKNOWN_CHECK_DELAYS", (0.0,))
+    number = search(live_sandbox, country_code="US", limit=1)[0]
+    html = confirm(ops, number)
+    live_sandbox.post("/control/faults", json={"status": None, "delay_ms": 1200, "count": 1,
+                                               "path_prefix": "/v1/phone-numbers", "method": "POST"})
+    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
+                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    text = response.content.decode()
+    assert "is not in it yet, but Staffify may still complete it" in text
+    assert PurchaseAttempt.objects.get().state == "unknown"
+    time.sleep(1.5)  # let the slow purchase finish before the database is flushed
