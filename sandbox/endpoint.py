@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import billing, faults, ratelimit
 from .auth import Caller, authenticate, require_write
-from .errors import ApiError, error_response, new_request_id, rate_limited_response
+from .errors import ApiError, error_response, iso, new_request_id, rate_limited_response
 from .models import Project
 from .parsing import json_body
 from .seed import ensure_seeded
@@ -131,9 +131,14 @@ def route(kind: str, **handlers: Handler) -> Callable[..., HttpResponse]:
 
 
 def _stamp_date(response: HttpResponse) -> None:
-    """Date carries the sandbox clock, so a client can see how far ahead it runs."""
+    """Date carries the sandbox clock, so a client can see how far ahead it runs.
+
+    Some servers (gunicorn) write their own Date; X-Sandbox-Now says the same and always survives.
+    """
     try:
-        response["Date"] = http_date(billing.now().timestamp())
+        moment = billing.now()
+        response["Date"] = http_date(moment.timestamp())
+        response["X-Sandbox-Now"] = iso(moment)
     except Exception:  # the database may be what failed; the real date is then good enough
         logger.warning("sandbox: could not read the clock for the Date header")
 

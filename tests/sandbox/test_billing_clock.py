@@ -68,10 +68,12 @@ def test_the_clock_refuses_bad_or_backward_moves(api, value):
     assert "advance_seconds" in body["details"]
 
 
-def test_the_date_header_follows_the_sandbox_clock(api):
+def test_the_date_and_x_sandbox_now_headers_follow_the_sandbox_clock(api):
     api.advance(days=10)
-    date = datetime.strptime(api.get("credits")["Date"], "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
-    assert abs(date - (datetime.now(UTC) + timedelta(days=10))) < timedelta(seconds=5)
+    for response in (api.get("credits"), api.get("nowhere"), api.as_key(None).get("credits")):
+        date = datetime.strptime(response["Date"], "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+        assert abs(date - (datetime.now(UTC) + timedelta(days=10))) < timedelta(seconds=5)
+        assert abs(datetime.fromisoformat(response["X-Sandbox-Now"]) - date) < timedelta(seconds=1)
 
 
 # --- billing ----------------------------------------------------------------------------------------
