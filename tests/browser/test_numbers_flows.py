@@ -1,0 +1,252 @@
+"""Every dashboard flow driven in headless Chromium against the live server and its sandbox."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def owned(sandbox):
+    return {n["phone_number"]: n for n in sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]}
+
+
+def number(sandbox, number_id):
+    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
+
+
+def row(page, number_id):
+    return page.locator(f"#number-{number_id}")
+
+
+def test_the_owned_list_scrolls_filters_and_looks_right(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(50)
+    expect(page.locator(".countdown").first).to_contain_text("left to reclaim")
+    screenshot(page, "numbers")
+    page.locator("#load-more").scroll_into_view_if_needed()
+    expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(60)
+    page.get_by_label("Tag", exact=True).fill("berlin")
+    expect(page.locator(".results-note")).to_contain_text("The filter covered the whole account.")
+    berlin = [n for n in owned(live_sandbox).values() if "berlin" in n["tags"]]
+    expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(len(berlin))
+    assert "tag=berlin" in page.url  # the filter is in the address bar, so back and reload keep it
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/")
+    screenshot(page, "numbers-phone")
+    assert not page.errors, page.errors
+
+
+def test_buying_a_us_number(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    page.get_by_role("link", name="Buy", exact=True).click()
+    page.get_by_label("Area code (US/CA)").fill("212")
+    first = page.locator("#results tbody tr").first
+    expect(first).to_contain_text("+1 212")
+    wanted = first.locator("td").first.inner_text()
+    screenshot(page, "buy")
+    first.get_by_role("button").click()
+    dialog = page.locator("dialog#buy-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("EUR 5.00 every 28 days")
+    expect(dialog).to_contain_text("Balance")
+    screenshot(page, "buy-dialog")
+    buy = dialog.get_by_role("button", name="Buy for EUR 5.00")
+    buy.dblclick()  # a double click buys once
+    page.wait_for_url(re.compile(r"/\?highlight=\d+"))
+    expect(page.locator("tr.row-new")).to_contain_text(wanted)
+    expect(page.locator("#toasts")).to_contain_text("Bought")
+    assert sum(1 for p in owned(live_sandbox) if p.replace(" ", "") == wanted.replace(" ", "").replace("-", "")) == 1
+    assert live_sandbox.get("/v1/credits").json()["balance"] == 37.5
+    assert not page.errors, page.errors
+
+
+def test_buying_an_nl_number_with_its_address(live_sandbox, login, ops_user):
+    page = login(ops_user)
+    page.get_by_role("link", name="Buy", exact=True).click()
+    page.get_by_label("Country", exact=True).select_option("NL")
+    expect(page.get_by_label("City code", exact=True)).to_be_visible()
+    expect(page.get_by_label("Area code (US/CA)")).to_be_hidden()
+    page.get_by_label("City code", exact=True).fill("020")
+    first = page.locator("#results tbody tr").first
+    expect(first).to_contain_text("+31 20")
+    first.get_by_role("button").click()
+    dialog = page.locator("dialog#buy-dialog")
+    address = dialog.get_by_label(re.compile("Address in NL"))
+    expect(address).to_contain_text("Amsterdam (020)")
+    assert page.locator("#buy-city-code").input_value() == "020"
+    dialog.get_by_role("button", name="Buy for EUR 5.00").click()
+    page.wait_for_url(re.compile(r"/\?highlight=\d+"))
+    expect(page.locator("tr.row-new")).to_contain_text("+31 20")
+    assert not page.errors, page.errors
+
+
+def test_assign_reassign_and_unassign_from_the_dropdown(live_sandbox, login, support_user):
+    page = login(support_user)
+    select = row(page, 1001).get_by_label(re.compile("Agent for"))
+    select.focus()
+    select.select_option(label="Survey Caller")
+    expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
+    assert number(live_sandbox, 1001)["agent_id"] == 110
+    row(page, 1001).get_by_label(re.compile("Agent for")).select_option(label="Billing Helper")
+    expect(page.locator("#toasts")).to_contain_text("assigned to Billing Helper")
+    assert number(live_sandbox, 1001)["agent_id"] == 103
+    row(page, 1001).get_by_label(re.compile("Agent for")).select_option(label="— no agent —")
+    expect(page.locator("#toasts")).to_contain_text("unassigned")
+    assert number(live_sandbox, 1001)["agent_id"] is None
+    expect(row(page, 1001).get_by_label(re.compile("Agent for"))).to_have_value("")
+    assert not page.errors, page.errors
+
+
+def test_a_failed_assignment_says_why_and_shows_the_true_agent(live_sandbox, login, support_user):
+    page = login(support_user)
+    before = str(number(live_sandbox, 1001)["agent_id"])
+    live_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"})
+    row(page, 1001).get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
+    expect(row(page, 1001)).to_contain_text("Staffify is having trouble (HTTP 503). Nothing was changed.")
+    expect(row(page, 1001).get_by_label(re.compile("Agent for"))).to_have_value(before)
+
+
+def test_editing_tags_in_place(live_sandbox, login, support_user):
+    page = login(support_user)
+    page.locator("#tags-1002 .tags-display").click()
+    field = page.get_by_label("Tags, separated by commas")
+    expect(field).to_be_focused()
+    field.fill("vip, support, night")
+    field.press("Enter")
+    expect(page.locator("#tags-1002 .tag")).to_have_text(["vip", "support", "night"])
+    assert number(live_sandbox, 1002)["tags"] == ["vip", "support", "night"]
+    # Escape cancels
+    page.locator("#tags-1002 .tags-display").click()
+    page.get_by_label("Tags, separated by commas").fill("something else")
+    page.get_by_label("Tags, separated by commas").press("Escape")
+    expect(page.locator("#tags-1002 .tag")).to_have_text(["vip", "support", "night"])
+    # a 21st tag is refused beside the field, in the browser, and nothing is sent
+    page.locator("#tags-1002 .tags-display").click()
+    field = page.get_by_label("Tags, separated by commas")
+    field.fill(", ".join(f"tag{i}" for i in range(21)))
+    expect(page.locator("#tags-error-1002")).to_have_text("At most 20 tags: this has 21.")
+    screenshot(page, "tags-editor")
+    field.press("Enter")
+    time.sleep(0.3)
+    assert number(live_sandbox, 1002)["tags"] == ["vip", "support", "night"]
+    assert not page.errors, page.errors
+
+
+def test_the_server_refuses_a_21st_tag_even_without_the_browser_check(live_sandbox, login, support_user):
+    page = login(support_user)
+    page.locator("#tags-1002 .tags-display").click()
+    field = page.get_by_label("Tags, separated by commas")
+    field.evaluate("el => el.removeAttribute('data-tags-input')")  # no browser check: the server must say it
+    field.fill(", ".join(f"tag{i}" for i in range(21)))
+    field.press("Enter")
+    expect(page.locator("#tags-error-1002")).to_have_text("At most 20 tags: this has 21.")
+
+
+def test_release_watch_the_countdown_and_reclaim(live_sandbox, login, ops_user):
+    page = login(ops_user)
+    candidates = [n for n in owned(live_sandbox).values() if n["status"] == "active" and n["agent_id"] is not None]
+    target = candidates[0]["id"]
+    row(page, target).get_by_role("button", name="Release").click()
+    dialog = page.locator(f"dialog#release-dialog-{target}")
+    expect(dialog).to_contain_text("It is assigned to")
+    expect(dialog).to_contain_text("pending release for 7 days")
+    screenshot(page, "release-dialog")
+    dialog.get_by_role("button", name="Unassign and release").click()
+    expect(dialog).to_be_hidden()
+    countdown = row(page, target).locator(".countdown")
+    expect(countdown).to_contain_text(re.compile(r"6d 23:59:\d\d left to reclaim"))
+    first = countdown.inner_text()
+    time.sleep(1.3)
+    assert countdown.inner_text() != first  # it ticks in the browser
+    assert number(live_sandbox, target)["status"] == "pending_release"
+    page.reload()  # the deadline survives a reload
+    expect(row(page, target).locator(".countdown")).to_contain_text("left to reclaim")
+    row(page, target).get_by_role("button", name="Reclaim").click()
+    expect(row(page, target).locator(".pill")).to_have_text("active")
+    assert number(live_sandbox, target)["status"] == "active"
+    assert not page.errors, page.errors
+
+
+def test_the_countdown_reaching_zero_disables_reclaim(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    pending = number(live_sandbox, 1006)
+    from numbers.staffify import parse_datetime
+
+    clock = live_sandbox.get("/control/clock").json()["now"]
+    left = parse_datetime(pending["reclaim_before"]) - parse_datetime(clock)
+    live_sandbox.post("/control/clock", json={"advance_seconds": int((left - timedelta(seconds=3)).total_seconds())})
+    page.goto(live_server.url + "/?status=pending_release")
+    expect(row(page, 1006).locator(".countdown")).to_contain_text("left to reclaim")
+    expect(row(page, 1006).locator(".countdown")).to_contain_text("the number is gone", timeout=8000)
+    expect(row(page, 1006).get_by_role("button", name="Reclaim")).to_be_disabled()
+
+
+def test_a_402_is_explained_with_the_balance(live_sandbox, login, ops_user):
+    page = login(ops_user)
+    page.get_by_role("link", name="Buy", exact=True).click()
+    page.locator("#results tbody tr").first.get_by_role("button").click()
+    dialog = page.locator("dialog#buy-dialog")
+    expect(dialog).to_contain_text("EUR 42.50")
+    live_sandbox.put("/control/balance", json={"balance": 2})  # someone spends it meanwhile
+    dialog.get_by_role("button", name="Buy for EUR 5.00").click()
+    expect(page.locator("dialog#buy-dialog")).to_contain_text("the balance is EUR 2.00 and a number needs EUR 5.00 up front")
+    expect(page.locator("dialog#buy-dialog")).to_contain_text("Staffify request id req_")
+    expect(page.locator("dialog#buy-dialog").get_by_role("button", name="Buy for EUR 5.00")).to_be_disabled()
+    screenshot(page, "buy-402")
+
+
+def test_a_503_and_a_timeout_are_explained(live_sandbox, login, ops_user, live_server, settings):
+    page = login(ops_user)
+    live_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"})
+    page.reload()
+    expect(page.locator(".banner.error")).to_contain_text("Staffify is having trouble (HTTP 503). Nothing was changed.")
+    expect(page.locator(".banner.error")).to_contain_text("Staffify request id req_")
+    screenshot(page, "error-503")
+    settings.STAFFIFY_TIMEOUT = 0.5
+    live_sandbox.post("/control/faults", json={"status": None, "delay_ms": 1500, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"})
+    page.reload()
+    expect(page.locator(".banner.error")).to_contain_text("Staffify did not answer in time. Nothing was changed.")
+    time.sleep(1.2)
+
+
+def test_support_cannot_buy_or_release(live_sandbox, login, support_user, live_server):
+    page = login(support_user)
+    expect(page.locator(".role-note")).to_contain_text("buying, releasing and reclaiming numbers is for Operations")
+    expect(page.get_by_role("link", name="Buy a number")).to_have_count(0)
+    expect(row(page, 1001).get_by_role("button", name="Release")).to_be_disabled()
+    response = page.goto(live_server.url + "/buy/")
+    assert response.status == 403
+    expect(page.locator("main")).to_contain_text("Your role (Support) cannot buy numbers.")
+
+
+def test_a_team_lead_can_change_nothing(live_sandbox, login, lead_user, live_server):
+    page = login(lead_user)
+    expect(page.locator(".role-note")).to_contain_text("your role changes nothing")
+    expect(row(page, 1001).get_by_label(re.compile("Agent for"))).to_be_disabled()
+    expect(page.locator("#tags-1001 button")).to_have_count(0)
+    expect(row(page, 1036).get_by_role("button", name="Reclaim")).to_be_disabled()
+    screenshot(page, "team-lead")
+    # and the server refuses even when the page is bypassed
+    status = page.evaluate("""async () => {
+        const token = JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken'];
+        const r = await fetch('/numbers/1001/agent', {method: 'POST', headers: {'X-CSRFToken': token, 'HX-Request': 'true',
+            'Content-Type': 'application/x-www-form-urlencoded'}, body: 'agent_id=110'});
+        return r.status; }""")
+    assert status == 403
+    assert number(live_sandbox, 1001)["agent_id"] != 110
+
+
+def test_the_detail_page(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    row(page, 1001).get_by_role("link").click()
+    expect(page.locator("h1")).to_contain_text("+1")
+    expect(page.locator("dl.facts")).to_contain_text("Purchased")
+    screenshot(page, "detail")
+    page.get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
+    expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
