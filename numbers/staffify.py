@@ -941,7 +941,7 @@ class StaffifyClient:
             rate_limit = RateLimit.from_headers(response.headers)
             if rate_limit is not None:
                 self.rate_limit = rate_limit
-            self._remember_clock(response.headers.get("date"))
+            self._remember_clock(response.headers.get("x-sandbox-now"), response.headers.get("date"))
             return response
         finally:
             seconds = time.perf_counter() - started
@@ -955,14 +955,18 @@ class StaffifyClient:
                 request_id or "-",
             )
 
-    def _remember_clock(self, date_header: str | None) -> None:
+    def _remember_clock(self, sandbox_now: str | None, date_header: str | None) -> None:
         """Staffify's clock as its Date header shows it (whole seconds): deadlines it sends, like
-        reclaim_before, count down on its clock, not ours. Small jitter is ignored."""
-        if not date_header:
-            return
+        reclaim_before, count down on its clock, not ours. Small jitter is ignored. Our sandbox
+        also says it in X-Sandbox-Now, which survives servers (gunicorn) that rewrite Date."""
         try:
-            server_now = email.utils.parsedate_to_datetime(date_header)
-        except (TypeError, ValueError):
+            if sandbox_now:
+                server_now = parse_datetime(sandbox_now)
+            elif date_header:
+                server_now = email.utils.parsedate_to_datetime(date_header)
+            else:
+                return
+        except (TypeError, ValueError, StaffifyResponseError):
             return
         if server_now.tzinfo is None:
             return

@@ -100,3 +100,19 @@ def test_it_remembers_staffify_clock_from_the_date_header():
     assert client.clock_skew == timedelta(0)
     client.countries()
     assert abs(client.clock_skew - timedelta(days=3)).total_seconds() < 2
+
+
+def test_the_sandbox_clock_header_wins_over_a_rewritten_date():
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from numbers.staffify import StaffifyClient
+
+    ahead = datetime.now(UTC) + timedelta(days=8)
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"countries": []}, headers={"X-Sandbox-Now": ahead.isoformat()})
+    )
+    client = StaffifyClient("https://api.example/v1", "sfy_live_" + "a" * 48, transport=transport)
+    client.countries()
+    assert abs(client.clock_skew - timedelta(days=8)).total_seconds() < 2
