@@ -42,7 +42,9 @@ REVOKED_KEY = "sfy_live_" + "deadbeef" * 6
 DEMO_BALANCE = Decimal("42.50")
 AGENT_IDS = range(101, 111)
 NUMBER_IDS = range(1001, 1061)
-PENDING_IDS = (1006, 1021, 1036)  # released 6.5, 4 and 1 days before the seed
+# Released this many days before the seed: early, middle and late in their 7-day window.
+RELEASED_DAYS_AGO = {1006: 6.5, 1021: 4, 1036: 1}
+PENDING_IDS = tuple(RELEASED_DAYS_AGO)
 OTHER_AGENT_ID = OTHER_NUMBER_ID = 900
 OTHER_ADDRESS_ID = 12
 US_ADDRESS_ID, NL_ADDRESS_ID, DE_ADDRESS_ID, FR_ADDRESS_ID, GB_ADDRESS_ID = 4, 7, 8, 9, 10
@@ -216,7 +218,7 @@ def _seed_demo(now: datetime) -> None:
         assert candidate is not None and candidate.country_code == block.country
         fields: dict = {"address": addresses.get(block.country) if block.country != "US" else None}
         if number_id in PENDING_IDS:
-            released_at = now - timedelta(days={1006: 6.5, 1021: 4, 1036: 1}[number_id])
+            released_at = now - timedelta(days=RELEASED_DAYS_AGO[number_id])
             fields.update(
                 status=PhoneNumber.PENDING_RELEASE,
                 released_at=released_at,
