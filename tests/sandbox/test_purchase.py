@@ -261,7 +261,8 @@ def test_exactly_eur_5_is_enough(api):
     connection.vendor == "sqlite",
     reason="in-memory SQLite's shared cache fails instead of waiting; test_run_sandbox covers SQLite",
 )
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after this test must not lose rows that migrations made (groups).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_purchases_cannot_spend_the_same_eur_5(client):
     from sandbox import seed
 
