@@ -5,10 +5,13 @@ made, how long they took, and how long the dashboard itself spent (total minus S
 """
 
 import time
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
+from numbers.models import Preference
 from numbers.staffify import track_calls
 
 
@@ -29,3 +32,25 @@ class StaffifyTimingMiddleware:
             f"app;dur={max(total_ms - staffify_ms, 0):.1f}, total;dur={total_ms:.1f}"
         )
         return response
+
+
+class ViewerTimeZoneMiddleware:
+    """Shows every date in the viewer's own time zone (their preference, else the site's)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = None
+        if request.user.is_authenticated and not request.path.startswith("/sandbox/"):
+            preference = Preference.objects.filter(user=request.user).values_list("time_zone", flat=True).first()
+            if preference:
+                try:
+                    zone = zoneinfo.ZoneInfo(preference)
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                    zone = None
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        return self.get_response(request)

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class NumberRecord(models.Model):
@@ -59,3 +60,54 @@ class PurchaseAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_number}: {self.state}"
+
+
+class AuditEntry(models.Model):
+    """Who did what through the dashboard, and how it ended. Staffify cannot tell the team apart
+    (one shared key), so this is the only record of it. Entries are never edited, except that an
+    `unknown` purchase outcome is resolved once the dashboard has checked the owned list."""
+
+    class Action(models.TextChoices):
+        BUY = "buy", "Buy"
+        ASSIGN = "assign", "Assign agent"
+        UNASSIGN = "unassign", "Unassign agent"
+        TAGS = "tags", "Edit tags"
+        RELEASE = "release", "Release"
+        RECLAIM = "reclaim", "Reclaim"
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Done"
+        ERROR = "error", "Staffify refused or failed"
+        INVALID = "invalid", "Refused by the dashboard (invalid input)"
+        DENIED = "denied", "Refused by the dashboard (role)"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)  # kept when the user is deleted
+    action = models.CharField(max_length=16, choices=Action.choices)
+    number_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    phone_number = models.CharField(max_length=32, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error_code = models.CharField(max_length=64, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.phone_number} {self.outcome}"
+
+
+class Preference(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboard_preference")
+    time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the site's time zone.")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone or 'site default'}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from numbers import views
+from numbers import views, views_account, views_audit, views_billing
 
 urlpatterns = [
     path("", views.number_list, name="number_list"),
@@ -15,4 +15,7 @@ urlpatterns = [
     path("buy/", views.buy, name="buy"),
     path("buy/confirm", views.buy_confirm, name="buy_confirm"),
     path("buy/purchase", views.buy_number, name="buy_number"),
+    path("billing/", views_billing.billing, name="billing"),
+    path("audit/", views_audit.audit_log, name="audit_log"),
+    path("account/preferences", views_account.preferences, name="preferences"),
 ]

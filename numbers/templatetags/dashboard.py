@@ -1,0 +1,34 @@
+"""Template helpers shared by every page."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def instant(value: datetime | None, fmt: str = "j M Y, H:i T", empty: str = "—"):
+    """A moment in the viewer's time zone, with its UTC instant on hover and in the markup."""
+    if value is None:
+        return empty
+    utc = value.astimezone(timezone.UTC)
+    local = timezone.localtime(value)
+    from django.utils.dateformat import format as date_format
+
+    return format_html(
+        '<time datetime="{}" title="{} UTC">{}</time>',
+        utc.isoformat().replace("+00:00", "Z"),
+        utc.strftime("%Y-%m-%d %H:%M:%S"),
+        date_format(local, fmt),
+    )
+
+
+@register.filter
+def eur(value) -> str:
+    """EUR 1,234.50 from a Decimal (never a float)."""
+    if value is None:
+        return "—"
+    return f"EUR {value:,.2f}"
