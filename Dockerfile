@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STAFFIFY_SANDBOX=false \
     SECURE_SSL_REDIRECT=true \
     SECURE_PROXY_SSL_HEADER_ENABLED=true \
-    SECURE_HSTS_SECONDS=31536000
+    SECURE_HSTS_SECONDS=31536000 \
+    SECURE_HSTS_PRELOAD=true
 
 RUN groupadd --system app && useradd --system --gid app --home-dir /app --no-create-home app
 WORKDIR /app

@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
+from numbers import audit
+
 VERBS = {
     "numbers.view_dashboard": "see the dashboard",
     "numbers.buy_number": "buy numbers",
@@ -48,8 +50,9 @@ def permissions_for(user) -> dict[str, bool]:
     }
 
 
-def dashboard_view(perm: str = "numbers.view_dashboard") -> Callable:
-    """Login, then PERM (and the right to see the dashboard), checked on the server."""
+def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | None = None) -> Callable:
+    """Login, then PERM (and the right to see the dashboard), checked on the server. A refused
+    attempt at an action (a POST to a view with AUDIT_ACTION) is written to the audit log."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -61,6 +64,10 @@ def dashboard_view(perm: str = "numbers.view_dashboard") -> Callable:
             for needed in dict.fromkeys(["numbers.view_dashboard", perm]):
                 if not request.user.has_perm(needed):
                     message = denial(request.user, needed)
+                    if audit_action and request.method == "POST":
+                        audit.record(request.user, audit_action, outcome=audit.Outcome.DENIED,
+                                     number_id=kwargs.get("number_id"),
+                                     phone_number=request.POST.get("phone_number", "")[:32], message=message)
                     if request.htmx:
                         response = reswap(HttpResponse(message, status=403), "none")
                         return trigger_client_event(response, "toast", {"level": "error", "message": message})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget, reswap, trigger_client_event
 
-from numbers import ledger, lookups, staffify
+from numbers import audit, ledger, lookups, staffify
 from numbers.access import dashboard_view, permissions_for
 from numbers.explain import Problem, explain, unreachable
 from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
@@ -188,7 +189,20 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     return render(request, "numbers/detail.html", context)
 
 
-@dashboard_view("numbers.assign_agent")
+def _read_before(request: HttpRequest, client: staffify.StaffifyClient, number_id: int, action: str,
+                 agents: list[staffify.Agent]) -> staffify.PhoneNumber | HttpResponse:
+    """The number as it is before an action: the audit log's `before`, and the row's other fields.
+    When Staffify cannot say, the action is not tried, and the attempt is logged as failed."""
+    try:
+        return client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        problem = explain(err)
+        audit.record(request.user, action, outcome=audit.Outcome.ERROR, number_id=number_id, err=err,
+                     message=f"Not tried: the number's state could not be read. {problem.message}")
+        return _row_response(request, _true_row(client, number_id, problem), agents)
+
+
+@dashboard_view("numbers.assign_agent", audit_action=audit.Action.ASSIGN)
 @require_POST
 def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
@@ -196,20 +210,32 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     form = AssignForm(request.POST, agent_ids=[a.id for a in agents])
     if problem or not form.is_valid():
         why = problem or Problem(form.errors["agent_id"][0])
-        return _row_response(request, _true_row(client, number_id, why), agents)
+        row = _true_row(client, number_id, why)
+        audit.record(request.user, audit.Action.ASSIGN, outcome=audit.Outcome.INVALID, number_id=number_id,
+                     phone_number=row.phone_number, message=why.message)
+        return _row_response(request, row, agents)
     agent_id = form.cleaned_data["agent_id"]
+    action = audit.Action.ASSIGN if agent_id else audit.Action.UNASSIGN
+    before = _read_before(request, client, number_id, action, agents)
+    if isinstance(before, HttpResponse):
+        return before
     try:
         if agent_id is None:
             client.unassign(number_id)
         else:
             client.assign(number_id, agent_id)
-        number = client.get_number(number_id)
     except staffify.StaffifyError as err:
+        audit.record(request.user, action, outcome=audit.outcome_of(err), number_id=number_id,
+                     phone_number=before.phone_number, before=audit.snapshot(before), err=err)
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
-    ledger.record_seen(number)
-    row = build_row(number, lookup=True)
+    names = {a.id: a.name for a in agents}
+    after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
+    audit.record(request.user, action, outcome=audit.Outcome.OK, number_id=number_id,
+                 phone_number=before.phone_number, before=audit.snapshot(before), after=audit.snapshot(after))
+    ledger.record_seen(after)
+    row = build_row(after, lookup=True)
     response = _row_response(request, row, agents)
-    what = f"assigned to {number.agent_name or agent_id}" if agent_id else "unassigned"
+    what = f"assigned to {after.agent_name or agent_id}" if agent_id else "unassigned"
     return toast(response, f"{row.display} {what}.")
 
 
@@ -237,7 +263,7 @@ def tags_display(request: HttpRequest, number_id: int) -> HttpResponse:
     return render(request, "numbers/_tags.html", context)
 
 
-@dashboard_view("numbers.edit_tags")
+@dashboard_view("numbers.edit_tags", audit_action=audit.Action.TAGS)
 @require_POST
 def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
@@ -246,12 +272,20 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
                "original": request.POST.get("original", ""), "can_tag": True}
     if not form.is_valid():
         context["error"] = form.errors["tags"][0]
+        audit.record(request.user, audit.Action.TAGS, outcome=audit.Outcome.INVALID, number_id=number_id,
+                     after={"tags_text": request.POST.get("tags", "")[:2000]}, message=context["error"])
         return render(request, "numbers/_tags_editor.html", context, status=422)
     try:
-        number = client.set_tags(number_id, form.cleaned_data["tags"]) or client.get_number(number_id)
+        before = client.get_number(number_id)
+        number = client.set_tags(number_id, form.cleaned_data["tags"]) or replace(
+            before, tags=tuple(form.cleaned_data["tags"]))
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)
+        audit.record(request.user, audit.Action.TAGS, outcome=audit.outcome_of(err), number_id=number_id,
+                     after={"tags": form.cleaned_data["tags"]}, err=err)
         return render(request, "numbers/_tags_editor.html", context, status=422)
+    audit.record(request.user, audit.Action.TAGS, outcome=audit.Outcome.OK, number_id=number_id,
+                 phone_number=number.phone_number, before=audit.snapshot(before), after=audit.snapshot(number))
     ledger.record_seen(number)
     response = render(request, "numbers/_tags.html",
                       {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)})
@@ -276,57 +310,78 @@ def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | Non
     return render(request, "numbers/_release_dialog.html", context)
 
 
-@dashboard_view("numbers.release_number")
+def _release_failed(request: HttpRequest, client: staffify.StaffifyClient, number_id: int, problem: Problem) -> HttpResponse:
+    row = _true_row(client, number_id, problem)
+    if row.extra.get("unknown"):
+        return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
+    response = _release_dialog(request, row, row.problem)
+    return retarget(reswap(response, "outerHTML"), f"#release-dialog-{number_id}")
+
+
+@dashboard_view("numbers.release_number", audit_action=audit.Action.RELEASE)
 @require_POST
 def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     agents, _ = _agents_or_problem(client)
-    unassign_first = request.POST.get("unassign_first") == "1"
-    if unassign_first and not request.user.has_perm("numbers.assign_agent"):
-        unassign_first = False  # Operations can assign; anyone else must not sneak an unassign in
     try:
-        if unassign_first:
+        before = client.get_number(number_id)
+    except staffify.StaffifyError as err:
+        audit.record(request.user, audit.Action.RELEASE, outcome=audit.Outcome.ERROR, number_id=number_id, err=err)
+        return _release_failed(request, client, number_id, explain(err))
+    current = before
+    if before.agent_id is not None and request.POST.get("unassign_first") == "1":
+        # Unassigning is Support's right too: Operations has it; anyone else must not slip one in.
+        if not request.user.has_perm("numbers.assign_agent"):
+            audit.record(request.user, audit.Action.UNASSIGN, outcome=audit.Outcome.DENIED, number_id=number_id,
+                         phone_number=before.phone_number, message="Role may not unassign before releasing.")
+        else:
             try:
                 client.unassign(number_id)
-            except staffify.ConflictError as err:
-                if err.code != "NO_AGENT_ASSIGNED":
-                    raise
+            except staffify.StaffifyError as err:
+                audit.record(request.user, audit.Action.UNASSIGN, outcome=audit.outcome_of(err), number_id=number_id,
+                             phone_number=before.phone_number, before=audit.snapshot(before), err=err)
+                return _release_failed(request, client, number_id, explain(err))
+            current = replace(before, agent_id=None, agent_name=None)
+            audit.record(request.user, audit.Action.UNASSIGN, outcome=audit.Outcome.OK, number_id=number_id,
+                         phone_number=before.phone_number, before=audit.snapshot(before),
+                         after=audit.snapshot(current), message="Unassigned to release it.")
+    try:
         released = client.release(number_id)
     except staffify.StaffifyError as err:
-        row = _true_row(client, number_id, explain(err))
-        if row.extra.get("unknown"):
-            return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
-        response = _release_dialog(request, row, row.problem)
-        return retarget(reswap(response, "outerHTML"), f"#release-dialog-{number_id}")
-    try:
-        number = client.get_number(number_id)
-    except staffify.StaffifyError:
-        number = None
-    phone = number.phone_number if number else request.POST.get("phone_number", "")
-    reclaim_before = released.reclaim_before or (number.reclaim_before if number else None)
-    ledger.record_release(number_id, phone, reclaim_before)
-    if number is None:
-        response = HttpResponseClientRedirect(reverse("number_list"))
-    else:
-        response = _row_response(request, build_row(number, lookup=True), agents)
-    until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
+        audit.record(request.user, audit.Action.RELEASE, outcome=audit.outcome_of(err), number_id=number_id,
+                     phone_number=before.phone_number, before=audit.snapshot(current), err=err)
+        return _release_failed(request, client, number_id, explain(err))
+    after = replace(current, status="pending_release", reclaim_before=released.reclaim_before)
+    audit.record(request.user, audit.Action.RELEASE, outcome=audit.Outcome.OK, number_id=number_id,
+                 phone_number=before.phone_number, before=audit.snapshot(current), after=audit.snapshot(after))
+    ledger.record_release(number_id, before.phone_number, released.reclaim_before)
+    response = _row_response(request, build_row(after, lookup=True), agents)
+    until = (timezone.localtime(released.reclaim_before).strftime("%d %b %Y %H:%M %Z")
+             if released.reclaim_before else "7 days from now")
     response = trigger_client_event(response, "closeModal", {})
-    return toast(response, f"{format_phone(phone)} released: reclaimable until {until}.")
+    return toast(response, f"{format_phone(before.phone_number)} released: reclaimable until {until}.")
 
 
-@dashboard_view("numbers.reclaim_number")
+@dashboard_view("numbers.reclaim_number", audit_action=audit.Action.RECLAIM)
 @require_POST
 def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     agents, _ = _agents_or_problem(client)
+    before = _read_before(request, client, number_id, audit.Action.RECLAIM, agents)
+    if isinstance(before, HttpResponse):
+        return before
     try:
         client.reclaim(number_id)
-        number = client.get_number(number_id)
     except staffify.StaffifyError as err:
+        audit.record(request.user, audit.Action.RECLAIM, outcome=audit.outcome_of(err), number_id=number_id,
+                     phone_number=before.phone_number, before=audit.snapshot(before), err=err)
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
-    ledger.record_seen(number)
-    response = _row_response(request, build_row(number, lookup=True), agents)
-    return toast(response, f"{format_phone(number.phone_number)} reclaimed: it is active again.")
+    after = replace(before, status="active", reclaim_before=None)
+    audit.record(request.user, audit.Action.RECLAIM, outcome=audit.Outcome.OK, number_id=number_id,
+                 phone_number=before.phone_number, before=audit.snapshot(before), after=audit.snapshot(after))
+    ledger.record_seen(after)
+    response = _row_response(request, build_row(after, lookup=True), agents)
+    return toast(response, f"{format_phone(before.phone_number)} reclaimed: it is active again.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,13 +512,15 @@ def buy_confirm(request: HttpRequest) -> HttpResponse:
     return render(request, "numbers/_buy_dialog.html", context)
 
 
-@dashboard_view("numbers.buy_number")
+@dashboard_view("numbers.buy_number", audit_action=audit.Action.BUY)
 @require_POST
 def buy_number(request: HttpRequest) -> HttpResponse:
     client = staffify.get_client()
     form = PurchaseForm(request.POST)
     if not form.is_valid():
         message = "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items())
+        audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.INVALID,
+                     phone_number=request.POST.get("phone_number", "")[:32], message=message)
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
     data = form.cleaned_data
     try:
@@ -473,7 +530,7 @@ def buy_number(request: HttpRequest) -> HttpResponse:
                 country_code=data["country_code"],
             )
     except IntegrityError:
-        return _repeated_purchase(PurchaseAttempt.objects.get(token=data["token"]))
+        return _repeated_purchase(request, PurchaseAttempt.objects.get(token=data["token"]))
 
     address_id = data.get("address_id")
     city_code = data.get("city_code") or None
@@ -500,8 +557,18 @@ def buy_number(request: HttpRequest) -> HttpResponse:
                 balance = None
         problem = explain(err, balance=balance)
         _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
+        audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.ERROR, phone_number=attempt.phone_number,
+                     after=_purchase_facts(data, address_id, city_code), err=err, message=problem.message)
         return _buy_dialog_error(request, client, data, problem)
+    audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.OK, number_id=purchase.id,
+                 phone_number=attempt.phone_number,
+                 after={"id": purchase.id, **_purchase_facts(data, address_id, city_code)})
     return _bought(request, attempt, purchase.id, purchase.phone_number or data["phone_number"])
+
+
+def _purchase_facts(data: dict, address_id: int | None, city_code: str | None) -> dict:
+    return {"phone_number": data["phone_number"], "country_code": data["country_code"],
+            "number_type": data["number_type"], "address_id": address_id, "city_code": city_code}
 
 
 def _finish(attempt: PurchaseAttempt, state: str, *, number_id: int | None = None, message: str = "") -> None:
@@ -534,6 +601,9 @@ def _unknown_purchase(request: HttpRequest, client: staffify.StaffifyClient, att
     """Staffify may or may not have bought it: look in the owned list before saying anything."""
     rid = err.request_id
     display = format_phone(attempt.phone_number)
+    audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.UNKNOWN, phone_number=attempt.phone_number,
+                 err=err, message="Staffify did not confirm; checking the owned list.")
+    unknown = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": request.user}
     # A definite error answer (503) means Staffify refused; silence or a proxy error may hide a purchase.
     checks = UNKNOWN_CHECK_DELAYS if err.outcome_unknown else UNKNOWN_CHECK_DELAYS[:1]
     owned = None
@@ -547,20 +617,25 @@ def _unknown_purchase(request: HttpRequest, client: staffify.StaffifyClient, att
         message = (f"Staffify did not confirm the purchase of {display}, and the dashboard could not check "
                    "the owned list either. Look at the owned list before trying again.")
         _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
+        audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
         return toast(reswap(HttpResponse(status=200), "none"), str(Problem(message, rid)), "error")
     if owned is not None:
         note = (f"Staffify did not confirm in time, but the dashboard checked the owned list: "
                 f"{format_phone(owned.phone_number)} is yours (number #{owned.id}).")
+        audit.resolve(unknown, outcome=audit.Outcome.OK, number_id=owned.id,
+                      after={"id": owned.id, "phone_number": owned.phone_number}, message=note)
         return _bought(request, attempt, owned.id, owned.phone_number, note)
     if err.outcome_unknown:
         message = (f"Staffify did not confirm the purchase. The dashboard checked the owned list and {display} "
                    "is not in it yet, but Staffify may still complete it: look at the owned list in a minute "
                    "before trying again.")
         _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
+        audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
     else:
         message = (f"{unreachable(err, changed='')} The dashboard checked the owned list and {display} is not "
                    "in it, so nothing was bought.").replace("  ", " ")
         _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
+        audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
     data = {"phone_number": attempt.phone_number, "country_code": attempt.country_code,
             "number_type": request.POST.get("number_type", "local")}
     return _buy_dialog_error(request, client, data, Problem(message, rid))
@@ -576,8 +651,11 @@ def _buy_dialog_error(request: HttpRequest, client: staffify.StaffifyClient, dat
     return retarget(reswap(response, "outerHTML"), "#buy-dialog")
 
 
-def _repeated_purchase(attempt: PurchaseAttempt) -> HttpResponse:
+def _repeated_purchase(request: HttpRequest, attempt: PurchaseAttempt) -> HttpResponse:
     """The same confirmation arrived again (double click, resubmission): never buy twice."""
+    audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.INVALID, number_id=attempt.staffify_id,
+                 phone_number=attempt.phone_number,
+                 message=f"The same confirmation arrived again ({attempt.get_state_display().lower()}); not sent.")
     if attempt.state == PurchaseAttempt.State.SUCCEEDED:
         response = HttpResponseClientRedirect(reverse("number_list") + f"?highlight={attempt.staffify_id}")
         return toast(response, f"{format_phone(attempt.phone_number)} was already bought by this confirmation.", "info")

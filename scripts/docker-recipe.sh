@@ -13,12 +13,13 @@ trap cleanup EXIT
 python=$(scripts/find-python.sh)
 echo "== fresh venv with $python"
 "$python" -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | sed "/^WARNING: Location/d"
 
 # Production-like settings, as the Dockerfile's ENV plus what an operator must supply.
 export PYTHON="$work/venv/bin/python"
 export DEBUG=false STAFFIFY_SANDBOX=false SECURE_SSL_REDIRECT=true SECURE_PROXY_SSL_HEADER_ENABLED=true \
-    SECURE_HSTS_SECONDS=31536000 ALLOWED_HOSTS=127.0.0.1,localhost
+    SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_PRELOAD=true ALLOWED_HOSTS=127.0.0.1,localhost
+unset DJANGO_ALLOW_ASYNC_UNSAFE
 export SECRET_KEY_FILE="$work/secret_key" STAFFIFY_API_KEY_FILE="$work/api_key"
 "$PYTHON" -c "import secrets; print(secrets.token_urlsafe(50))" > "$SECRET_KEY_FILE"
 "$PYTHON" -c "import secrets; print('sfy_live_' + secrets.token_hex(24))" > "$STAFFIFY_API_KEY_FILE"

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls in the tests are
-# still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -49,7 +46,10 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium):
+def page(chromium, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+    # plain synchronous calls. Only for the browser tests, and never in a subprocess's environment.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Amsterdam", locale="en-GB")
     context.set_default_timeout(10_000)
     page = context.new_page()

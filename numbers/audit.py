@@ -1,0 +1,74 @@
+"""Writing the audit log: one entry per action tried through the dashboard, whatever its outcome.
+
+Views call `record` after they know the outcome, with the number's state before and after. Nothing is
+recorded as done unless Staffify confirmed it (or the owned list showed it afterwards).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from numbers import staffify
+from numbers.models import AuditEntry
+
+Action = AuditEntry.Action
+Outcome = AuditEntry.Outcome
+
+
+def snapshot(number: staffify.PhoneNumber | None) -> dict[str, Any] | None:
+    """The parts of a number an action can change."""
+    if number is None:
+        return None
+    return {
+        "status": number.status,
+        "agent_id": number.agent_id,
+        "agent_name": number.agent_name,
+        "tags": list(number.tags),
+        "reclaim_before": number.reclaim_before.isoformat() if number.reclaim_before else None,
+    }
+
+
+def outcome_of(err: staffify.StaffifyError) -> str:
+    return Outcome.UNKNOWN if err.outcome_unknown else Outcome.ERROR
+
+
+def record(
+    user,
+    action: str,
+    *,
+    outcome: str,
+    number_id: int | None = None,
+    phone_number: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    err: staffify.StaffifyError | None = None,
+    message: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        user=user if user and user.is_authenticated else None,
+        username=user.get_username() if user and user.is_authenticated else "",
+        action=action,
+        number_id=number_id,
+        phone_number=phone_number or "",
+        before=before,
+        after=after,
+        outcome=outcome,
+        error_code=(err.code or "") if err else "",
+        http_status=err.status if err else None,
+        request_id=(err.request_id or "") if err else "",
+        message=message or (err.message if err else ""),
+    )
+
+
+def resolve(entry_filter: dict, *, outcome: str, after: dict | None = None, number_id: int | None = None,
+            message: str) -> int:
+    """Settle `unknown` entries once the owned list has shown what really happened."""
+    fields: dict[str, Any] = {"outcome": outcome, "resolved_at": timezone.now(), "message": message}
+    if after is not None:
+        fields["after"] = after
+    if number_id is not None:
+        fields["number_id"] = number_id
+    return AuditEntry.objects.filter(outcome=Outcome.UNKNOWN, **entry_filter).update(**fields)
