@@ -1,14 +1,11 @@
 """Purchase: every documented rule, and the sandbox's specific codes where the docs are silent."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from sandbox import inventory
-from sandbox.models import Address, Charge, PhoneNumber, Project
+from sandbox.models import Address, PhoneNumber
 
-from .conftest import CONTROL, Api, assert_error
+from .conftest import CONTROL, assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -255,37 +252,3 @@ def test_exactly_eur_5_is_enough(api):
     api.set_balance(5)
     assert api.post("phone-numbers", {"phone_number": available(api)}).status_code == 201
     assert api.balance() == 0
-
-
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="in-memory SQLite's shared cache fails instead of waiting; test_run_sandbox covers SQLite",
-)
-# serialized_rollback: the flush after this test must not lose rows that migrations made (groups).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_concurrent_purchases_cannot_spend_the_same_eur_5(client):
-    from sandbox import seed
-
-    seed.seed()
-    Project.objects.filter(pk="proj_demo").update(balance="5.00")
-    numbers = [n.phone_number for n in inventory.search("US", "local", "512", limit=2)]
-    statuses = []
-    barrier = threading.Barrier(2)
-
-    def buy(number: str) -> None:
-        try:
-            barrier.wait()
-            statuses.append(
-                Api(client.__class__()).post("phone-numbers", {"phone_number": number}).status_code
-            )
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy, args=(n,)) for n in numbers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [201, 402]
-    assert Project.objects.get(pk="proj_demo").balance == 0
-    assert Charge.objects.filter(reason=Charge.PURCHASE, phone_number__in=numbers).count() == 1

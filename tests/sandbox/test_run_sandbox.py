@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -24,13 +25,35 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
-    """A run_sandbox process on a free port, with its own SQLite file (never the test database)."""
+def database_url(tmp_path):
+    """A database of the suite's own kind for the server process: never the test database.
+
+    On PostgreSQL a scratch database beside the configured one (dropped afterwards), so that the
+    row locks are really exercised by a second process; otherwise an SQLite file.
+    """
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{tmp_path / 'sandbox.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"sandbox_run_{os.getpid()}"
+    url = urlsplit(configured)
+    admin = psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True)
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(url._replace(path="/" + name))
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def server(tmp_path, database_url):
+    """A run_sandbox process on a free port, with a database of its own."""
     port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}",
-        "STAFFIFY_SANDBOX": "true",
-    }
+    env = os.environ | {"DATABASE_URL": database_url, "STAFFIFY_SANDBOX": "true"}
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603 (a fixed command line: this Python, manage.py)
         [sys.executable, "manage.py", "run_sandbox", "--port", str(port)],
@@ -88,7 +111,7 @@ def buy_at_once(client: httpx.Client, numbers: list[str]) -> list[int]:
 
 
 def test_concurrent_purchases_cannot_spend_the_same_eur_5(server):
-    """Real threads in a real server on an SQLite file: only one of two buyers gets the last EUR 5."""
+    """Real threads in a real server process: only one of two buyers gets the last EUR 5."""
     with httpx.Client(base_url=server, headers=HEADERS, timeout=30) as client:
         numbers = [
             n["phone_number"] for n in client.get("/v1/phone-numbers/search?limit=6").json()["numbers"]
