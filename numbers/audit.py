@@ -72,3 +72,32 @@ def resolve(entry_filter: dict, *, outcome: str, after: dict | None = None, numb
     if number_id is not None:
         fields["number_id"] = number_id
     return AuditEntry.objects.filter(outcome=Outcome.UNKNOWN, **entry_filter).update(**fields)
+
+
+def _tags(snap: dict | None) -> str:
+    return ", ".join(snap.get("tags") or []) or "none" if snap else "?"
+
+
+def change_summary(entry: AuditEntry) -> str:
+    """One line saying what changed (or was to change), for the log and its CSV."""
+    before, after = entry.before or {}, entry.after or {}
+    if entry.action in (Action.ASSIGN, Action.UNASSIGN):
+        old = before.get("agent_name") or ("none" if before else "?")
+        new = after.get("agent_name") or ("none" if after else "?")
+        return f"agent: {old} → {new}"
+    if entry.action == Action.TAGS:
+        if "tags_text" in after:
+            return f"tags: asked for “{after['tags_text'][:80]}”"
+        return f"tags: {_tags(before) if before else '?'} → {_tags(after) if after else '?'}"
+    if entry.action == Action.RELEASE:
+        until = after.get("reclaim_before")
+        return f"status: {before.get('status', '?')} → {after.get('status', '?')}" + (
+            f" (reclaimable until {until})" if until else "")
+    if entry.action == Action.RECLAIM:
+        return f"status: {before.get('status', '?')} → {after.get('status', '?')}"
+    if entry.action == Action.BUY:
+        facts = [after.get("country_code"), after.get("number_type")]
+        if after.get("address_id"):
+            facts.append(f"address {after['address_id']}")
+        return "buy " + " ".join(str(f) for f in facts if f)
+    return ""

@@ -22,11 +22,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, retarget, reswap, trigger_client_event
 
-from numbers import audit, ledger, lookups, staffify
+from numbers import audit, ledger, lookups, purchases, staffify
 from numbers.access import dashboard_view, permissions_for
 from numbers.explain import Problem, explain, unreachable
 from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
-from numbers.models import PurchaseAttempt
+from numbers.models import AuditEntry, PurchaseAttempt
 from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone
 from numbers.rules import (
     LOCAL_PRESENCE_COUNTRIES,
@@ -86,6 +86,8 @@ def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], 
 @require_GET
 def number_list(request: HttpRequest) -> HttpResponse:
     client = staffify.get_client()
+    if not request.htmx and purchases.unknown_purchases_exist():
+        purchases.resolve_unknown_purchases(client)
     form = NumberFilterForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
@@ -175,7 +177,10 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
 def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     agents, problem = _agents_or_problem(client)
-    context = {"agents": agents, "problem": problem, "row": None, "number_id": number_id,
+    history = list(AuditEntry.objects.filter(number_id=number_id)[:100])
+    for entry in history:
+        entry.change = audit.change_summary(entry)
+    context = {"agents": agents, "problem": problem, "row": None, "number_id": number_id, "history": history,
                **permissions_for(request.user)}
     try:
         number = client.get_number(number_id)

@@ -1,8 +1,316 @@
-from django.http import HttpResponse
+"""The billing page: what each number costs and when, the balance's runway, and a CSV of the table.
 
+Every date is purchase + k x 28 days (numbers/billing.py), on Staffify's clock (`lookups.staffify_now`,
+so an advanced sandbox clock is honoured). The filters narrow the table, the totals, the chart and the
+lists alike; the balance, its runway and the low-balance warning always speak for the whole account,
+because the balance pays for every number whatever the filter shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from numbers import billing as cycles
+from numbers import lookups, staffify
 from numbers.access import dashboard_view
+from numbers.explain import Problem, explain
+from numbers.presenters import NumberRow, build_rows
+from numbers.rules import MAX_TAG_LENGTH, PRICE_PER_CYCLE
+
+SCAN_LIMIT = 1000  # like the owned list's filters: every page up to this many numbers
+WEEK = timedelta(days=7)
+ZERO = Decimal("0.00")
+
+
+class BillingFilterForm(forms.Form):
+    country = forms.CharField(required=False)
+    agent = forms.CharField(required=False)  # an agent id, or "none"
+    tag = forms.CharField(required=False)
+
+    def clean_country(self) -> str:
+        value = self.cleaned_data["country"].strip().upper()
+        if value and not re.fullmatch(r"[A-Z]{2}", value):
+            raise forms.ValidationError("A country is two letters, like NL.")
+        return value
+
+    def clean_agent(self) -> str:
+        value = self.cleaned_data["agent"].strip()
+        if value and value != "none" and not (value.isdigit() and len(value) <= 18):
+            raise forms.ValidationError("Choose an agent from the list.")
+        return value
+
+    def clean_tag(self) -> str:
+        value = self.cleaned_data["tag"].strip()
+        if len(value) > MAX_TAG_LENGTH:
+            raise forms.ValidationError(f"A tag has at most {MAX_TAG_LENGTH} characters.")
+        return value
+
+    @property
+    def filters(self) -> dict[str, str]:
+        data = getattr(self, "cleaned_data", {})
+        return {k: data[k] for k in ("country", "agent", "tag") if data.get(k)}
+
+
+def _matches(row: NumberRow, filters: dict[str, str]) -> bool:
+    if (country := filters.get("country")) and row.country != country:
+        return False
+    if agent := filters.get("agent"):
+        if agent == "none" and row.agent_id is not None:
+            return False
+        if agent != "none" and row.agent_id != int(agent):
+            return False
+    return not ((tag := filters.get("tag")) and tag.lower() not in {t.lower() for t in row.tags})
+
+
+@dataclass
+class BillingRow:
+    """One number on the billing page: what the table and the CSV show."""
+
+    row: NumberRow
+    agent: str
+    cycle: cycles.Cycle | None
+    days_until: int | None
+    if_reclaimed: datetime | None = None  # a pending number's next charge, were it reclaimed now
+
+    # The duck type numbers/billing.py schedules on.
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def status(self) -> str:
+        return self.row.status
+
+    @property
+    def purchased_at(self) -> datetime | None:
+        return self.row.purchased_at
+
+    @property
+    def next_charge(self) -> datetime | None:
+        return self.cycle.end if self.cycle else None
+
+    @property
+    def scheduled(self) -> bool:
+        return self.cycle is not None
+
+    @property
+    def unknown_purchase(self) -> bool:
+        return self.row.purchased_at is None
+
+    @property
+    def price(self) -> Decimal | None:
+        return PRICE_PER_CYCLE if self.row.is_active else None
+
+    def sort_key(self) -> tuple:
+        if self.cycle:
+            return (0, self.cycle.end, self.id)
+        if self.row.is_active:
+            return (1, self.id)
+        return (2, self.row.reclaim_before or datetime.max.replace(tzinfo=timezone.UTC), self.id)
+
+
+def billing_row(row: NumberRow, now: datetime, agent_names: dict[int, str]) -> BillingRow:
+    agent = row.agent_name or (agent_names.get(row.agent_id, f"#{row.agent_id}") if row.agent_id else "")
+    cycle = days = None
+    if row.is_active and row.purchased_at is not None:
+        cycle = cycles.cycle_at(row.purchased_at, now)
+        days = cycles.days_until(cycle.end, now)
+    if_reclaimed = None
+    if row.is_pending and row.purchased_at is not None:
+        if_reclaimed = cycles.next_charge(row.purchased_at, now)  # a reclaimed number keeps its cycle
+    return BillingRow(row=row, agent=agent, cycle=cycle, days_until=days, if_reclaimed=if_reclaimed)
+
+
+@dataclass
+class Totals:
+    """Figures for a set of numbers (the filtered ones, or the whole account)."""
+
+    active: int
+    unknown: int  # active numbers whose purchase time is unknown: left out of the schedule
+    cost_per_cycle: Decimal
+    unknown_cost: Decimal
+    due_7: Decimal
+    due_7_count: int
+    due_28: Decimal
+    due_28_count: int
+    charges_28: list[cycles.Charge]
+
+
+def totals(rows: list[BillingRow], now: datetime) -> Totals:
+    active = [r for r in rows if r.row.is_active]
+    unknown = sum(1 for r in active if r.unknown_purchase)
+    charges_7 = cycles.charges_between(rows, now, now + WEEK)
+    charges_28 = cycles.charges_between(rows, now, now + cycles.CYCLE)
+    return Totals(
+        active=len(active), unknown=unknown,
+        cost_per_cycle=PRICE_PER_CYCLE * len(active), unknown_cost=PRICE_PER_CYCLE * unknown,
+        due_7=cycles.total(charges_7), due_7_count=len(charges_7),
+        due_28=cycles.total(charges_28), due_28_count=len(charges_28), charges_28=charges_28,
+    )
+
+
+# --- the chart ---------------------------------------------------------------------------------
+
+BAR_WIDTH, BAR_GAP, PLOT_HEIGHT, LEFT, TOP, BOTTOM = 26, 8, 120, 46, 26, 46
+
+
+def _amount_text(amount: Decimal) -> str:
+    return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+
+
+def chart(charges: list[cycles.Charge], now: datetime, tz) -> dict:
+    """Bars of the upcoming renewals per local day, from now to 28 days ahead, as SVG geometry: every
+    bar carries its amount as text and a title, so nothing depends on colour."""
+    buckets = cycles.daily_buckets(charges, now, now + cycles.CYCLE, tz)
+    peak = max((b.amount for b in buckets), default=ZERO) or PRICE_PER_CYCLE
+    step = BAR_WIDTH + BAR_GAP
+    bars = []
+    today = now.astimezone(tz).date()
+    for i, bucket in enumerate(buckets):
+        height = int(round(float(bucket.amount / peak) * PLOT_HEIGHT))
+        x = LEFT + i * step
+        first_of_month = i == 0 or bucket.day.day == 1
+        bars.append({
+            "x": x, "cx": x + BAR_WIDTH / 2, "y": TOP + PLOT_HEIGHT - height, "height": height,
+            "label_y": TOP + PLOT_HEIGHT - height - 5, "bucket": bucket, "text": _amount_text(bucket.amount),
+            "today": bucket.day == today, "weekend": bucket.day.weekday() >= 5,
+            "month": bucket.day.strftime("%b") if first_of_month else "",
+        })
+    busiest = max(buckets, key=lambda b: (b.amount, -b.day.toordinal()), default=None)
+    width = LEFT + len(buckets) * step + 4
+    return {
+        "bars": bars, "width": width, "height": TOP + PLOT_HEIGHT + BOTTOM, "left": LEFT, "top": TOP,
+        "baseline": TOP + PLOT_HEIGHT, "axis_right": width - 4, "peak": peak, "peak_text": _amount_text(peak),
+        "day_y": TOP + PLOT_HEIGHT + 15, "weekday_y": TOP + PLOT_HEIGHT + 28,
+        "month_y": TOP + PLOT_HEIGHT + 41,
+        "first": buckets[0].day if buckets else None, "last": buckets[-1].day if buckets else None,
+        "count": sum(b.count for b in buckets), "total": sum((b.amount for b in buckets), ZERO),
+        "busiest": busiest if busiest and busiest.count else None,
+    }
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+E164_OR_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet will not run as a formula (a quote in front); plain numbers and E.164
+    numbers, which no spreadsheet can run, stay as they are."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not E164_OR_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def _iso_utc(moment: datetime | None) -> str:
+    return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def _iso_local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).isoformat() if moment else ""
+
+
+def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
+    zone = timezone.get_current_timezone_name()
+    day = timezone.localtime(now).date().isoformat()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="staffify-billing-{day}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["number", "country", "status", "agent", "tags", "purchased (UTC)", f"purchased ({zone})",
+                     f"cycle start ({zone})", f"cycle end ({zone})", f"next charge ({zone})", "days until",
+                     "price (EUR per 28 days)"])
+    for r in rows:
+        writer.writerow([csv_cell(value) for value in (
+            r.row.phone_number, r.row.country or "", r.row.status.replace("_", " "), r.agent,
+            ", ".join(r.row.tags), _iso_utc(r.purchased_at), _iso_local(r.purchased_at),
+            _iso_local(r.cycle.start if r.cycle else None), _iso_local(r.cycle.end if r.cycle else None),
+            _iso_local(r.next_charge), "" if r.days_until is None else r.days_until,
+            f"{r.price:.2f}" if r.price is not None else "",
+        )])
+    return response
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], bool]:
+    found: list[staffify.PhoneNumber] = []
+    for number in client.iter_numbers(page_size=100):
+        if len(found) == SCAN_LIMIT:
+            return found, True
+        found.append(number)
+    return found, False
 
 
 @dashboard_view()
-def billing(request):  # replaced by the billing page
-    return HttpResponse("Billing: coming in this change.")
+@require_GET
+def billing(request: HttpRequest) -> HttpResponse:
+    client = staffify.get_client()
+    form = BillingFilterForm(request.GET)
+    valid = form.is_valid()
+    filters = form.filters if valid else {}
+    wants_csv = request.GET.get("format") == "csv"
+    context: dict = {"form": form, "filters": filters, "agents": [], "rows": None,
+                     "problem": None, "balance_problem": None}
+    with contextlib.suppress(staffify.StaffifyError):
+        # Without them the agent filter offers "no agent" only; names come with the numbers anyway.
+        context["agents"] = lookups.agents(client)
+    try:
+        numbers, truncated = _scan(client)
+    except staffify.StaffifyError as err:
+        context["problem"] = explain(err)
+        return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
+    try:
+        balance: Decimal | None = lookups.fresh_balance(client)
+    except staffify.StaffifyError as err:
+        balance = None
+        why = explain(err)
+        context["balance_problem"] = Problem(
+            f"The balance cannot be read right now, so its runway is unknown. {why.message}", why.request_id
+        )
+    now = lookups.staffify_now(client)
+
+    agent_names = {a.id: a.name for a in context["agents"]}
+    everything = sorted((billing_row(r, now, agent_names) for r in build_rows(numbers)),
+                        key=BillingRow.sort_key)
+    shown = [r for r in everything if _matches(r.row, filters)]
+    if wants_csv:
+        if not valid:
+            return render(request, "numbers/billing.html", context, status=400)
+        return csv_response(shown, now)
+
+    account = totals(everything, now)
+    selected = totals(shown, now) if filters else account
+    runway = cycles.runway(balance, everything, now) if balance is not None else None
+    alert = None
+    if balance is not None and balance < account.due_7:
+        alert = "error"
+    elif runway is not None and runway <= now + cycles.CYCLE:
+        alert = "warning"
+    idle = [r for r in shown if r.row.is_active and r.row.agent_id is None]
+    context.update({
+        "now": now, "zone": timezone.get_current_timezone_name(), "price": PRICE_PER_CYCLE,
+        "rows": shown, "total_rows": len(everything), "truncated": truncated, "scanned": len(numbers),
+        "account": account, "selected": selected, "balance": balance, "alert": alert,
+        "runway": runway, "runway_days": cycles.days_until(runway, now) if runway else None,
+        "horizon_end": now + cycles.RUNWAY_HORIZON, "window_end": now + cycles.CYCLE,
+        "chart": chart(selected.charges_28, now, timezone.get_current_timezone()),
+        "idle": idle, "idle_cost": PRICE_PER_CYCLE * len(idle),
+        "pending": [r for r in shown if r.row.is_pending],
+        "csv_query": urlencode({**filters, "format": "csv"}),
+    })
+    return render(request, "numbers/billing.html", context)

@@ -1,0 +1,36 @@
+"""Read-only views of what the dashboard remembers: the audit log above all is never edited."""
+
+from django.contrib import admin
+
+from numbers.models import AuditEntry, NumberRecord, PurchaseAttempt
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "username", "action", "phone_number", "number_id", "outcome", "error_code", "request_id"]
+    list_filter = ["action", "outcome", "username"]
+    search_fields = ["phone_number", "username", "request_id", "message"]
+    date_hierarchy = "at"
+
+
+@admin.register(NumberRecord)
+class NumberRecordAdmin(ReadOnlyAdmin):
+    list_display = ["staffify_id", "phone_number", "purchased_at", "bought_by", "last_status", "reclaim_before"]
+    search_fields = ["phone_number"]
+
+
+@admin.register(PurchaseAttempt)
+class PurchaseAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "phone_number", "state", "staffify_id"]
+    list_filter = ["state"]
