@@ -228,4 +228,13 @@ def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(op
     text = response.content.decode()
     assert "is not in it yet, but Staffify may still complete it" in text
     assert PurchaseAttempt.objects.get().state == "unknown"
-    time.sleep(1.5)  # let the slow purchase finish before the database is flushed
+    from numbers.models import AuditEntry
+
+    assert AuditEntry.objects.get(action="buy").outcome == "unknown"
+    time.sleep(1.5)  # the slow purchase completes meanwhile
+    ops.get("/")  # the next look at the owned list settles it
+    attempt = PurchaseAttempt.objects.get()
+    assert attempt.state == "succeeded"
+    entry = AuditEntry.objects.get(action="buy")
+    assert (entry.outcome, entry.number_id) == ("ok", attempt.staffify_id)
+    assert "Found in the owned list afterwards" in entry.message and entry.resolved_at
