@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, cached_property
 
 import phonenumbers
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from numbers import staffify
 from numbers.explain import Problem
@@ -42,6 +46,7 @@ class NumberRow:
     purchased_at: datetime | None
     problem: Problem | None = None
     extra: dict = field(default_factory=dict)
+    agent_options: str = ""
 
     @property
     def is_active(self) -> bool:
@@ -54,6 +59,53 @@ class NumberRow:
     @property
     def tags_text(self) -> str:
         return ", ".join(self.tags)
+
+    @cached_property
+    def urls(self) -> dict[str, str]:
+        return {name: pattern.format(self.id) for name, pattern in _url_patterns().items()}
+
+
+ROW_URLS = ("number_detail", "assign_agent", "release_dialog", "reclaim_number", "tags_editor")
+
+
+@cache
+def _url_patterns() -> dict[str, str]:
+    """Each row needs five URLs; reversing 250 of them per page is measurable, so reverse each once."""
+    marker = 987654321
+    return {name: reverse(name, args=[marker]).replace(str(marker), "{}") for name in ROW_URLS}
+
+
+NO_AGENT_OPTION = mark_safe('<option value="">— no agent —</option>')  # noqa: S308  a constant
+
+
+class AgentOptions:
+    """The <option>s of the agent dropdown, rendered once per page and per selected agent rather
+    than once per row (50 rows × every agent was most of a page's rendering time)."""
+
+    def __init__(self, agents) -> None:
+        self.agents = agents
+        self._cache: dict[int | None, SafeString] = {}
+
+    def for_row(self, row: NumberRow) -> SafeString:
+        key = row.agent_id
+        if key not in self._cache:
+            known = any(a.id == key for a in self.agents)
+            options = [NO_AGENT_OPTION]
+            options.append(format_html_join(
+                "", '<option value="{}"{}>{}</option>',
+                ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
+            ))
+            if key is not None and not known:
+                options.append(format_html('<option value="{}" selected>{}</option>', key, row.agent_name or key))
+            self._cache[key] = SafeString("".join(options))
+        return self._cache[key]
+
+
+def with_agent_options(rows: list[NumberRow], agents) -> list[NumberRow]:
+    options = AgentOptions(agents)
+    for row in rows:
+        row.agent_options = options.for_row(row)
+    return rows
 
 
 def build_rows(numbers: list[staffify.PhoneNumber]) -> list[NumberRow]:

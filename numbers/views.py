@@ -27,7 +27,7 @@ from numbers.access import dashboard_view, permissions_for
 from numbers.explain import Problem, explain, unreachable
 from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers.models import AuditEntry, PurchaseAttempt
-from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone
+from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
 from numbers.rules import (
     LOCAL_PRESENCE_COUNTRIES,
     NO_ADDRESS_COUNTRIES,
@@ -111,7 +111,7 @@ def number_list(request: HttpRequest) -> HttpResponse:
             page = result.numbers
             if result.next_cursor is not None:
                 context["next_url"] = "?" + urlencode({"after": result.next_cursor})
-        context["rows"] = build_rows(page)
+        context["rows"] = with_agent_options(build_rows(page), agents)
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)
 
@@ -135,7 +135,7 @@ def _put_first(client: staffify.StaffifyClient, context: dict, number_id: int) -
     except staffify.StaffifyError:
         return
     row.extra["new"] = True
-    context["rows"] = [row, *rows]
+    context["rows"] = [*with_agent_options([row], context["agents"]), *rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +143,7 @@ def _put_first(client: staffify.StaffifyClient, context: dict, number_id: int) -
 
 
 def _row_response(request: HttpRequest, row: NumberRow, agents: list[staffify.Agent]) -> HttpResponse:
+    with_agent_options([row], agents)
     context = {"row": row, "agents": agents, **permissions_for(request.user)}
     return render(request, "numbers/_row.html", context)
 
@@ -185,7 +186,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         number = client.get_number(number_id)
         record = ledger.record_seen(number)
-        context["row"] = build_row(number, record)
+        context["row"] = with_agent_options([build_row(number, record)], agents)[0]
         context["record"] = record
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)

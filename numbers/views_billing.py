@@ -192,7 +192,7 @@ def chart(charges: list[cycles.Charge], now: datetime, tz) -> dict:
     width = LEFT + len(buckets) * step + 4
     return {
         "bars": bars, "width": width, "height": TOP + PLOT_HEIGHT + BOTTOM, "left": LEFT, "top": TOP,
-        "baseline": TOP + PLOT_HEIGHT, "axis_right": width - 4, "peak": peak, "peak_text": _amount_text(peak),
+        "bar_width": BAR_WIDTH, "plot_height": PLOT_HEIGHT, "baseline": TOP + PLOT_HEIGHT, "axis_right": width - 4, "peak": peak, "peak_text": _amount_text(peak),
         "day_y": TOP + PLOT_HEIGHT + 15, "weekday_y": TOP + PLOT_HEIGHT + 28,
         "month_y": TOP + PLOT_HEIGHT + 41,
         "first": buckets[0].day if buckets else None, "last": buckets[-1].day if buckets else None,
@@ -221,7 +221,7 @@ def _iso_utc(moment: datetime | None) -> str:
 
 
 def _iso_local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).isoformat() if moment else ""
+    return timezone.localtime(moment).replace(microsecond=0).isoformat() if moment else ""
 
 
 def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
@@ -259,6 +259,13 @@ def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], 
 @dashboard_view()
 @require_GET
 def billing(request: HttpRequest) -> HttpResponse:
+    # The viewer's zone, taken before any Staffify call: a request the sandbox handles in this same
+    # thread (tests' in-process transport) passes the time-zone middleware again and resets it.
+    with timezone.override(timezone.get_current_timezone()):
+        return _billing(request)
+
+
+def _billing(request: HttpRequest) -> HttpResponse:
     client = staffify.get_client()
     form = BillingFilterForm(request.GET)
     valid = form.is_valid()

@@ -39,17 +39,25 @@ def pytest_collection_modifyitems(config, items):
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop in this thread from here on; the tests' own ORM calls
+    # (and the database flushes between them) are still plain synchronous calls. Subprocesses that
+    # must not inherit this (scripts/docker-recipe.sh) unset it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
-def page(chromium, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
-    # plain synchronous calls. Only for the browser tests, and never in a subprocess's environment.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Europe/Amsterdam", locale="en-GB")
     context.set_default_timeout(10_000)
     page = context.new_page()

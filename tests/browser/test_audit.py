@@ -1,0 +1,51 @@
+"""An Ops user's actions appear in the audit log and in the number's history."""
+
+import csv
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_ops_actions_appear_in_the_audit_log_and_the_history(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    page.locator("#number-1001").get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
+    expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
+    page.locator("#tags-1001 .tags-display").click()
+    page.get_by_label("Tags, separated by commas").fill("vip, night")
+    page.get_by_label("Tags, separated by commas").press("Enter")
+    expect(page.locator("#tags-1001 .tag")).to_have_text(["vip", "night"])
+    live_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1002/assign"})
+    page.locator("#number-1002").get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
+    expect(page.locator("#number-1002")).to_contain_text("HTTP 503")
+
+    page.get_by_role("link", name="Audit log").click()
+    rows = page.locator("#audit-table tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("Staffify refused or failed")
+    expect(rows.nth(0)).to_contain_text("Request id req_")
+    expect(rows.nth(1)).to_contain_text("tags:")
+    expect(rows.nth(2)).to_contain_text("agent: Sales Assistant → Survey Caller")
+    expect(rows.nth(2)).to_contain_text("ops")
+    hover = rows.nth(2).locator("time").get_attribute("title")
+    assert hover.endswith(" UTC")
+    page.get_by_label("Outcome").select_option("ok")
+    expect(rows).to_have_count(2)
+    assert "outcome=ok" in page.url
+    screenshot(page, "audit")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export these as CSV").click()
+    content = open(download.value.path(), encoding="utf-8").read()
+    table = list(csv.reader(content.splitlines()))
+    assert len(table) == 3 and {r[3] for r in table[1:]} == {"Assign agent", "Edit tags"}
+
+    page.goto(live_server.url + "/numbers/1001/")
+    history = page.locator(".history li")
+    expect(history).to_have_count(2)
+    expect(history.first).to_contain_text("Edit tags")
+    screenshot(page, "detail")
+    assert not page.errors, page.errors
