@@ -17,4 +17,4 @@ import sysconfig
 from pathlib import Path
 
 _STDLIB_NUMBERS = Path(sysconfig.get_path("stdlib")) / "numbers.py"
-exec(compile(_STDLIB_NUMBERS.read_text(), str(_STDLIB_NUMBERS), "exec"))
+exec(compile(_STDLIB_NUMBERS.read_text(), str(_STDLIB_NUMBERS), "exec"))  # noqa: S102  the standard module, see above

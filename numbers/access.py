@@ -65,9 +65,14 @@ def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | 
                 if not request.user.has_perm(needed):
                     message = denial(request.user, needed)
                     if audit_action and request.method == "POST":
-                        audit.record(request.user, audit_action, outcome=audit.Outcome.DENIED,
-                                     number_id=kwargs.get("number_id"),
-                                     phone_number=request.POST.get("phone_number", "")[:32], message=message)
+                        audit.record(
+                            request.user,
+                            audit_action,
+                            outcome=audit.Outcome.DENIED,
+                            number_id=kwargs.get("number_id"),
+                            phone_number=request.POST.get("phone_number", "")[:32],
+                            message=message,
+                        )
                     if request.htmx:
                         response = reswap(HttpResponse(message, status=403), "none")
                         return trigger_client_event(response, "toast", {"level": "error", "message": message})

@@ -63,8 +63,9 @@ def record(
     )
 
 
-def resolve(entry_filter: dict, *, outcome: str, after: dict | None = None, number_id: int | None = None,
-            message: str) -> int:
+def resolve(
+    entry_filter: dict, *, outcome: str, after: dict | None = None, number_id: int | None = None, message: str
+) -> int:
     """Settle `unknown` entries once the owned list has shown what really happened."""
     fields: dict[str, Any] = {"outcome": outcome, "resolved_at": timezone.now(), "message": message}
     if after is not None:
@@ -92,7 +93,8 @@ def change_summary(entry: AuditEntry) -> str:
     if entry.action == Action.RELEASE:
         until = after.get("reclaim_before")
         return f"status: {before.get('status', '?')} → {after.get('status', '?')}" + (
-            f" (reclaimable until {until})" if until else "")
+            f" (reclaimable until {until})" if until else ""
+        )
     if entry.action == Action.RECLAIM:
         return f"status: {before.get('status', '?')} → {after.get('status', '?')}"
     if entry.action == Action.BUY:

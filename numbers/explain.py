@@ -75,9 +75,7 @@ def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> P
     if isinstance(err, staffify.NotFoundError):
         return Problem("Staffify does not know this number in this account (released, or never ours).", rid)
     if isinstance(err, staffify.AuthenticationError):
-        return Problem(
-            "Staffify rejected the dashboard's API key. An administrator must check STAFFIFY_API_KEY.", rid
-        )
+        return Problem("Staffify rejected the dashboard's API key. An administrator must check STAFFIFY_API_KEY.", rid)
     if isinstance(err, staffify.PermissionDeniedError):
         return Problem(f"Staffify does not allow this with the dashboard's API key: {err.message}", rid)
     if isinstance(err, staffify.StaffifyResponseError):

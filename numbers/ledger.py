@@ -13,8 +13,14 @@ from numbers.models import NumberRecord
 def record_purchase(number_id: int, phone_number: str, user, at: datetime) -> NumberRecord:
     record, _ = NumberRecord.objects.update_or_create(
         staffify_id=number_id,
-        defaults={"phone_number": phone_number, "purchased_at": at, "bought_by": user,
-                  "last_status": "active", "last_seen_at": at, "reclaim_before": None},
+        defaults={
+            "phone_number": phone_number,
+            "purchased_at": at,
+            "bought_by": user,
+            "last_status": "active",
+            "last_seen_at": at,
+            "reclaim_before": None,
+        },
     )
     return record
 
@@ -22,8 +28,12 @@ def record_purchase(number_id: int, phone_number: str, user, at: datetime) -> Nu
 def record_release(number_id: int, phone_number: str, reclaim_before: datetime | None) -> NumberRecord:
     record, _ = NumberRecord.objects.update_or_create(
         staffify_id=number_id,
-        defaults={"phone_number": phone_number, "reclaim_before": reclaim_before,
-                  "last_status": "pending_release", "last_seen_at": timezone.now()},
+        defaults={
+            "phone_number": phone_number,
+            "reclaim_before": reclaim_before,
+            "last_status": "pending_release",
+            "last_seen_at": timezone.now(),
+        },
     )
     return record
 

@@ -67,7 +67,6 @@ def forget_balance() -> None:
     cache.delete("staffify:balance")
 
 
-
 def staffify_now(client: staffify.StaffifyClient | None = None) -> datetime:
     """Staffify's idea of now: ours corrected by the skew seen in its Date headers (the sandbox's
     clock can run days ahead). Countdowns run on it."""

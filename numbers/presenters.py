@@ -91,10 +91,13 @@ class AgentOptions:
         if key not in self._cache:
             known = any(a.id == key for a in self.agents)
             options = [NO_AGENT_OPTION]
-            options.append(format_html_join(
-                "", '<option value="{}"{}>{}</option>',
-                ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
-            ))
+            options.append(
+                format_html_join(
+                    "",
+                    '<option value="{}"{}>{}</option>',
+                    ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
+                )
+            )
             if key is not None and not known:
                 options.append(format_html('<option value="{}" selected>{}</option>', key, row.agent_name or key))
             self._cache[key] = SafeString("".join(options))

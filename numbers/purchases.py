@@ -35,14 +35,23 @@ def resolve_unknown_purchases(client: staffify.StaffifyClient) -> int:
         entry = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": attempt.user}
         number = owned.get(attempt.phone_number)
         if number is not None:
-            ledger.record_purchase(number.id, number.phone_number, attempt.user, number.purchased_at or attempt.created_at)
+            ledger.record_purchase(
+                number.id, number.phone_number, attempt.user, number.purchased_at or attempt.created_at
+            )
             attempt.state, attempt.staffify_id = PurchaseAttempt.State.SUCCEEDED, number.id
             attempt.message = "Found in the owned list afterwards: it was bought."
-            audit.resolve(entry, outcome=audit.Outcome.OK, number_id=number.id,
-                          after={"id": number.id, "phone_number": number.phone_number}, message=attempt.message)
+            audit.resolve(
+                entry,
+                outcome=audit.Outcome.OK,
+                number_id=number.id,
+                after={"id": number.id, "phone_number": number.phone_number},
+                message=attempt.message,
+            )
         elif now - attempt.created_at >= SETTLE_AFTER:
             attempt.state = PurchaseAttempt.State.FAILED
-            attempt.message = f"Still not in the owned list {SETTLE_AFTER.seconds // 60} minutes later: it was not bought."
+            attempt.message = (
+                f"Still not in the owned list {SETTLE_AFTER.seconds // 60} minutes later: it was not bought."
+            )
             audit.resolve(entry, outcome=audit.Outcome.ERROR, message=attempt.message)
         else:
             continue

@@ -230,9 +230,7 @@ class CallStats:
     backoff_seconds: float = 0.0
 
 
-_active_stats: contextvars.ContextVar[tuple[CallStats, ...]] = contextvars.ContextVar(
-    "staffify_call_stats", default=()
-)
+_active_stats: contextvars.ContextVar[tuple[CallStats, ...]] = contextvars.ContextVar("staffify_call_stats", default=())
 
 
 @contextlib.contextmanager
@@ -913,9 +911,7 @@ class StaffifyClient:
                 logger.warning("Staffify %s %s failed: %s", method, path, error)
                 raise error from err
             except httpx.DecodingError as err:
-                raise StaffifyResponseError(
-                    f"Staffify's answer to {method} {path} could not be decoded."
-                ) from err
+                raise StaffifyResponseError(f"Staffify's answer to {method} {path} could not be decoded.") from err
 
             if response.is_success:
                 return response
@@ -1019,9 +1015,7 @@ class StaffifyClient:
             f"Could not reach Staffify for {method} {path}: {reason}", outcome_unknown=outcome_unknown
         )
 
-    def _status_error(
-        self, response: httpx.Response, method: str, path: str, policy: str
-    ) -> StaffifyStatusError:
+    def _status_error(self, response: httpx.Response, method: str, path: str, policy: str) -> StaffifyStatusError:
         status = response.status_code
         try:
             body = response.json()
@@ -1052,9 +1046,7 @@ class StaffifyClient:
         }
         message = self._redact(message)
         if status == 429:
-            return RateLimitError(
-                message, retry_after=_retry_after_seconds(response, body, time.time()), **kwargs
-            )
+            return RateLimitError(message, retry_after=_retry_after_seconds(response, body, time.time()), **kwargs)
         cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else StaffifyStatusError)
         return cls(message, **kwargs)
 

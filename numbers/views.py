@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, retarget, reswap, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from numbers import audit, ledger, lookups, purchases, staffify
 from numbers.access import dashboard_view, permissions_for
@@ -63,12 +63,10 @@ def _matches(number: staffify.PhoneNumber, filters: dict[str, str]) -> bool:
             return False
         if agent != "none" and number.agent_id != int(agent):
             return False
-    if tag := filters.get("tag"):
-        if tag.lower() not in {t.lower() for t in number.tags}:
-            return False
-    if country := filters.get("country"):
-        if (number.country_code or country_of(number.phone_number)) != country:
-            return False
+    if (tag := filters.get("tag")) and tag.lower() not in {t.lower() for t in number.tags}:
+        return False
+    if (country := filters.get("country")) and (number.country_code or country_of(number.phone_number)) != country:
+        return False
     return not (filters.get("q") and filters["q"] not in number.phone_number)
 
 
@@ -93,8 +91,14 @@ def number_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters if valid else {}
     agents, problem = _agents_or_problem(client)
     context = {
-        "form": form, "filters": filters, "agents": agents, "rows": [], "next_url": None,
-        "problem": problem, "scan": None, **permissions_for(request.user),
+        "form": form,
+        "filters": filters,
+        "agents": agents,
+        "rows": [],
+        "next_url": None,
+        "problem": problem,
+        "scan": None,
+        **permissions_for(request.user),
     }
     try:
         if filters:
@@ -157,18 +161,31 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
     except staffify.StaffifyError as err:
         again = explain(err)
         if isinstance(err, staffify.NotFoundError):
-            again = Problem("This number is gone: Staffify no longer has it in this account (a released "
-                            "number disappears when its 7-day reclaim window closes).")
+            again = Problem(
+                "This number is gone: Staffify no longer has it in this account (a released "
+                "number disappears when its 7-day reclaim window closes)."
+            )
         row = NumberRow(
-            id=number_id, phone_number="", display=f"Number #{number_id}", country=None, status="unknown",
-            agent_id=None, agent_name=None, tags=(), reclaim_before=None, purchased_at=None,
+            id=number_id,
+            phone_number="",
+            display=f"Number #{number_id}",
+            country=None,
+            status="unknown",
+            agent_id=None,
+            agent_name=None,
+            tags=(),
+            reclaim_before=None,
+            purchased_at=None,
         )
         row.extra["unknown"] = True
         if isinstance(err, staffify.NotFoundError):
             problem = Problem(again.message, problem.request_id)
         else:
-            problem = Problem(f"{problem.message} The dashboard could not read its current state either: "
-                              f"{again.message} Reload the page to see it.", problem.request_id)
+            problem = Problem(
+                f"{problem.message} The dashboard could not read its current state either: "
+                f"{again.message} Reload the page to see it.",
+                problem.request_id,
+            )
     row.problem = problem
     return row
 
@@ -181,8 +198,14 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     history = list(AuditEntry.objects.filter(number_id=number_id)[:100])
     for entry in history:
         entry.change = audit.change_summary(entry)
-    context = {"agents": agents, "problem": problem, "row": None, "number_id": number_id, "history": history,
-               **permissions_for(request.user)}
+    context = {
+        "agents": agents,
+        "problem": problem,
+        "row": None,
+        "number_id": number_id,
+        "history": history,
+        **permissions_for(request.user),
+    }
     try:
         number = client.get_number(number_id)
         record = ledger.record_seen(number)
@@ -195,16 +218,23 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     return render(request, "numbers/detail.html", context)
 
 
-def _read_before(request: HttpRequest, client: staffify.StaffifyClient, number_id: int, action: str,
-                 agents: list[staffify.Agent]) -> staffify.PhoneNumber | HttpResponse:
+def _read_before(
+    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, action: str, agents: list[staffify.Agent]
+) -> staffify.PhoneNumber | HttpResponse:
     """The number as it is before an action: the audit log's `before`, and the row's other fields.
     When Staffify cannot say, the action is not tried, and the attempt is logged as failed."""
     try:
         return client.get_number(number_id)
     except staffify.StaffifyError as err:
         problem = explain(err)
-        audit.record(request.user, action, outcome=audit.Outcome.ERROR, number_id=number_id, err=err,
-                     message=f"Not tried: the number's state could not be read. {problem.message}")
+        audit.record(
+            request.user,
+            action,
+            outcome=audit.Outcome.ERROR,
+            number_id=number_id,
+            err=err,
+            message=f"Not tried: the number's state could not be read. {problem.message}",
+        )
         return _row_response(request, _true_row(client, number_id, problem), agents)
 
 
@@ -217,8 +247,14 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     if problem or not form.is_valid():
         why = problem or Problem(form.errors["agent_id"][0])
         row = _true_row(client, number_id, why)
-        audit.record(request.user, audit.Action.ASSIGN, outcome=audit.Outcome.INVALID, number_id=number_id,
-                     phone_number=row.phone_number, message=why.message)
+        audit.record(
+            request.user,
+            audit.Action.ASSIGN,
+            outcome=audit.Outcome.INVALID,
+            number_id=number_id,
+            phone_number=row.phone_number,
+            message=why.message,
+        )
         return _row_response(request, row, agents)
     agent_id = form.cleaned_data["agent_id"]
     action = audit.Action.ASSIGN if agent_id else audit.Action.UNASSIGN
@@ -231,13 +267,27 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
         else:
             client.assign(number_id, agent_id)
     except staffify.StaffifyError as err:
-        audit.record(request.user, action, outcome=audit.outcome_of(err), number_id=number_id,
-                     phone_number=before.phone_number, before=audit.snapshot(before), err=err)
+        audit.record(
+            request.user,
+            action,
+            outcome=audit.outcome_of(err),
+            number_id=number_id,
+            phone_number=before.phone_number,
+            before=audit.snapshot(before),
+            err=err,
+        )
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
     names = {a.id: a.name for a in agents}
     after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
-    audit.record(request.user, action, outcome=audit.Outcome.OK, number_id=number_id,
-                 phone_number=before.phone_number, before=audit.snapshot(before), after=audit.snapshot(after))
+    audit.record(
+        request.user,
+        action,
+        outcome=audit.Outcome.OK,
+        number_id=number_id,
+        phone_number=before.phone_number,
+        before=audit.snapshot(before),
+        after=audit.snapshot(after),
+    )
     ledger.record_seen(after)
     row = build_row(after, lookup=True)
     response = _row_response(request, row, agents)
@@ -254,8 +304,13 @@ def tags_editor(request: HttpRequest, number_id: int) -> HttpResponse:
     except staffify.StaffifyError as err:
         response = HttpResponse(status=204)
         return toast(response, str(explain(err)), "error")
-    context = {"number_id": number_id, "display": format_phone(number.phone_number),
-               "value": ", ".join(number.tags), "original": ", ".join(number.tags), "can_tag": True}
+    context = {
+        "number_id": number_id,
+        "display": format_phone(number.phone_number),
+        "value": ", ".join(number.tags),
+        "original": ", ".join(number.tags),
+        "can_tag": True,
+    }
     return render(request, "numbers/_tags_editor.html", context)
 
 
@@ -274,27 +329,52 @@ def tags_display(request: HttpRequest, number_id: int) -> HttpResponse:
 def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     form = TagsForm(request.POST)
-    context = {"number_id": number_id, "value": request.POST.get("tags", ""),
-               "original": request.POST.get("original", ""), "can_tag": True}
+    context = {
+        "number_id": number_id,
+        "value": request.POST.get("tags", ""),
+        "original": request.POST.get("original", ""),
+        "can_tag": True,
+    }
     if not form.is_valid():
         context["error"] = form.errors["tags"][0]
-        audit.record(request.user, audit.Action.TAGS, outcome=audit.Outcome.INVALID, number_id=number_id,
-                     after={"tags_text": request.POST.get("tags", "")[:2000]}, message=context["error"])
+        audit.record(
+            request.user,
+            audit.Action.TAGS,
+            outcome=audit.Outcome.INVALID,
+            number_id=number_id,
+            after={"tags_text": request.POST.get("tags", "")[:2000]},
+            message=context["error"],
+        )
         return render(request, "numbers/_tags_editor.html", context, status=422)
     try:
         before = client.get_number(number_id)
         number = client.set_tags(number_id, form.cleaned_data["tags"]) or replace(
-            before, tags=tuple(form.cleaned_data["tags"]))
+            before, tags=tuple(form.cleaned_data["tags"])
+        )
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)
-        audit.record(request.user, audit.Action.TAGS, outcome=audit.outcome_of(err), number_id=number_id,
-                     after={"tags": form.cleaned_data["tags"]}, err=err)
+        audit.record(
+            request.user,
+            audit.Action.TAGS,
+            outcome=audit.outcome_of(err),
+            number_id=number_id,
+            after={"tags": form.cleaned_data["tags"]},
+            err=err,
+        )
         return render(request, "numbers/_tags_editor.html", context, status=422)
-    audit.record(request.user, audit.Action.TAGS, outcome=audit.Outcome.OK, number_id=number_id,
-                 phone_number=number.phone_number, before=audit.snapshot(before), after=audit.snapshot(number))
+    audit.record(
+        request.user,
+        audit.Action.TAGS,
+        outcome=audit.Outcome.OK,
+        number_id=number_id,
+        phone_number=number.phone_number,
+        before=audit.snapshot(before),
+        after=audit.snapshot(number),
+    )
     ledger.record_seen(number)
-    response = render(request, "numbers/_tags.html",
-                      {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)})
+    response = render(
+        request, "numbers/_tags.html", {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)}
+    )
     return toast(response, f"Tags of {format_phone(number.phone_number)} saved.")
 
 
@@ -311,12 +391,19 @@ def release_dialog(request: HttpRequest, number_id: int) -> HttpResponse:
 
 def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | None = None) -> HttpResponse:
     now = lookups.staffify_now()
-    context = {"row": row, "problem": problem, "reclaim_until": now + timedelta(days=RECLAIM_DAYS),
-               "reclaim_days": RECLAIM_DAYS, "can_assign": request.user.has_perm("numbers.assign_agent")}
+    context = {
+        "row": row,
+        "problem": problem,
+        "reclaim_until": now + timedelta(days=RECLAIM_DAYS),
+        "reclaim_days": RECLAIM_DAYS,
+        "can_assign": request.user.has_perm("numbers.assign_agent"),
+    }
     return render(request, "numbers/_release_dialog.html", context)
 
 
-def _release_failed(request: HttpRequest, client: staffify.StaffifyClient, number_id: int, problem: Problem) -> HttpResponse:
+def _release_failed(
+    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, problem: Problem
+) -> HttpResponse:
     row = _true_row(client, number_id, problem)
     if row.extra.get("unknown"):
         return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
@@ -338,32 +425,69 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
     if before.agent_id is not None and request.POST.get("unassign_first") == "1":
         # Unassigning is Support's right too: Operations has it; anyone else must not slip one in.
         if not request.user.has_perm("numbers.assign_agent"):
-            audit.record(request.user, audit.Action.UNASSIGN, outcome=audit.Outcome.DENIED, number_id=number_id,
-                         phone_number=before.phone_number, message="Role may not unassign before releasing.")
+            audit.record(
+                request.user,
+                audit.Action.UNASSIGN,
+                outcome=audit.Outcome.DENIED,
+                number_id=number_id,
+                phone_number=before.phone_number,
+                message="Role may not unassign before releasing.",
+            )
         else:
             try:
                 client.unassign(number_id)
             except staffify.StaffifyError as err:
-                audit.record(request.user, audit.Action.UNASSIGN, outcome=audit.outcome_of(err), number_id=number_id,
-                             phone_number=before.phone_number, before=audit.snapshot(before), err=err)
+                audit.record(
+                    request.user,
+                    audit.Action.UNASSIGN,
+                    outcome=audit.outcome_of(err),
+                    number_id=number_id,
+                    phone_number=before.phone_number,
+                    before=audit.snapshot(before),
+                    err=err,
+                )
                 return _release_failed(request, client, number_id, explain(err))
             current = replace(before, agent_id=None, agent_name=None)
-            audit.record(request.user, audit.Action.UNASSIGN, outcome=audit.Outcome.OK, number_id=number_id,
-                         phone_number=before.phone_number, before=audit.snapshot(before),
-                         after=audit.snapshot(current), message="Unassigned to release it.")
+            audit.record(
+                request.user,
+                audit.Action.UNASSIGN,
+                outcome=audit.Outcome.OK,
+                number_id=number_id,
+                phone_number=before.phone_number,
+                before=audit.snapshot(before),
+                after=audit.snapshot(current),
+                message="Unassigned to release it.",
+            )
     try:
         released = client.release(number_id)
     except staffify.StaffifyError as err:
-        audit.record(request.user, audit.Action.RELEASE, outcome=audit.outcome_of(err), number_id=number_id,
-                     phone_number=before.phone_number, before=audit.snapshot(current), err=err)
+        audit.record(
+            request.user,
+            audit.Action.RELEASE,
+            outcome=audit.outcome_of(err),
+            number_id=number_id,
+            phone_number=before.phone_number,
+            before=audit.snapshot(current),
+            err=err,
+        )
         return _release_failed(request, client, number_id, explain(err))
     after = replace(current, status="pending_release", reclaim_before=released.reclaim_before)
-    audit.record(request.user, audit.Action.RELEASE, outcome=audit.Outcome.OK, number_id=number_id,
-                 phone_number=before.phone_number, before=audit.snapshot(current), after=audit.snapshot(after))
+    audit.record(
+        request.user,
+        audit.Action.RELEASE,
+        outcome=audit.Outcome.OK,
+        number_id=number_id,
+        phone_number=before.phone_number,
+        before=audit.snapshot(current),
+        after=audit.snapshot(after),
+    )
     ledger.record_release(number_id, before.phone_number, released.reclaim_before)
     response = _row_response(request, build_row(after, lookup=True), agents)
-    until = (timezone.localtime(released.reclaim_before).strftime("%d %b %Y %H:%M %Z")
-             if released.reclaim_before else "7 days from now")
+    until = (
+        timezone.localtime(released.reclaim_before).strftime("%d %b %Y %H:%M %Z")
+        if released.reclaim_before
+        else "7 days from now"
+    )
     response = trigger_client_event(response, "closeModal", {})
     return toast(response, f"{format_phone(before.phone_number)} released: reclaimable until {until}.")
 
@@ -379,12 +503,26 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         client.reclaim(number_id)
     except staffify.StaffifyError as err:
-        audit.record(request.user, audit.Action.RECLAIM, outcome=audit.outcome_of(err), number_id=number_id,
-                     phone_number=before.phone_number, before=audit.snapshot(before), err=err)
+        audit.record(
+            request.user,
+            audit.Action.RECLAIM,
+            outcome=audit.outcome_of(err),
+            number_id=number_id,
+            phone_number=before.phone_number,
+            before=audit.snapshot(before),
+            err=err,
+        )
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
     after = replace(before, status="active", reclaim_before=None)
-    audit.record(request.user, audit.Action.RECLAIM, outcome=audit.Outcome.OK, number_id=number_id,
-                 phone_number=before.phone_number, before=audit.snapshot(before), after=audit.snapshot(after))
+    audit.record(
+        request.user,
+        audit.Action.RECLAIM,
+        outcome=audit.Outcome.OK,
+        number_id=number_id,
+        phone_number=before.phone_number,
+        before=audit.snapshot(before),
+        after=audit.snapshot(after),
+    )
     ledger.record_seen(after)
     response = _row_response(request, build_row(after, lookup=True), agents)
     return toast(response, f"{format_phone(before.phone_number)} reclaimed: it is active again.")
@@ -413,8 +551,14 @@ def buy(request: HttpRequest) -> HttpResponse:
     if context["problem"] is None:
         params = form.cleaned_data if form.is_bound and form.is_valid() else None
         if not form.is_bound:
-            params = {"country_code": "US", "number_type": "local", "area_code": "", "city_code": "",
-                      "contains": "", "limit": 20}
+            params = {
+                "country_code": "US",
+                "number_type": "local",
+                "area_code": "",
+                "city_code": "",
+                "contains": "",
+                "limit": 20,
+            }
         if params is not None:
             _search(client, params, {c.code: c for c in countries}, context)
     context["selected_country"] = (form.data.get("country_code") or "US").upper() if form.is_bound else "US"
@@ -438,10 +582,12 @@ def _search(client: staffify.StaffifyClient, params: dict, countries: dict, cont
                 return
         local = params["country_code"] in NO_ADDRESS_COUNTRIES
         found = client.search_numbers(
-            country_code=params["country_code"], number_type=params["number_type"],
+            country_code=params["country_code"],
+            number_type=params["number_type"],
             area_code=(params["area_code"] or None) if local else None,
             city_code=None if local else (params["city_code"] or None),
-            contains=params["contains"] or None, limit=params["limit"],
+            contains=params["contains"] or None,
+            limit=params["limit"],
         )
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)
@@ -451,11 +597,15 @@ def _search(client: staffify.StaffifyClient, params: dict, countries: dict, cont
             "number": n,
             "display": format_phone(n.phone_number),
             "code": n.area_code or n.city_code,
-            "query": urlencode({
-                "phone_number": n.phone_number, "country_code": n.country_code or params["country_code"],
-                "number_type": n.number_type or params["number_type"], "city_code": n.city_code or "",
-                "locality": n.locality or "",
-            }),
+            "query": urlencode(
+                {
+                    "phone_number": n.phone_number,
+                    "country_code": n.country_code or params["country_code"],
+                    "number_type": n.number_type or params["number_type"],
+                    "city_code": n.city_code or "",
+                    "locality": n.locality or "",
+                }
+            ),
         }
         for n in found
     ]
@@ -465,9 +615,17 @@ def _buy_dialog_context(client: staffify.StaffifyClient, data: dict) -> dict:
     """What the confirmation needs: the charge, the balance, the addresses allowed, and any reason
     Staffify would refuse, found before anything is sent."""
     country = data["country_code"]
-    context: dict = {**data, "display": format_phone(data["phone_number"]), "price": PRICE_PER_CYCLE,
-                     "token": uuid.uuid4(), "refusal": None, "problem": None, "addresses": [],
-                     "balance": None, "balance_after": None}
+    context: dict = {
+        **data,
+        "display": format_phone(data["phone_number"]),
+        "price": PRICE_PER_CYCLE,
+        "token": uuid.uuid4(),
+        "refusal": None,
+        "problem": None,
+        "addresses": [],
+        "balance": None,
+        "balance_after": None,
+    }
     try:
         context["balance"] = lookups.fresh_balance(client)
         countries = {c.code: c for c in lookups.countries(client)}
@@ -509,8 +667,11 @@ def _buy_dialog_context(client: staffify.StaffifyClient, data: dict) -> dict:
 def buy_confirm(request: HttpRequest) -> HttpResponse:
     form = PurchaseForm({**request.GET.dict(), "token": str(uuid.uuid4())})
     if not form.is_valid():
-        return toast(HttpResponse(status=204), "That number cannot be bought: " + "; ".join(
-            f"{k}: {v[0]}" for k, v in form.errors.items()), "error")
+        return toast(
+            HttpResponse(status=204),
+            "That number cannot be bought: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()),
+            "error",
+        )
     data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
     data["number_city_code"] = "".join(ch for ch in request.GET.get("city_code", "") if ch.isdigit())[:5]
     data["locality"] = request.GET.get("locality", "")[:80]
@@ -525,14 +686,21 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     form = PurchaseForm(request.POST)
     if not form.is_valid():
         message = "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items())
-        audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.INVALID,
-                     phone_number=request.POST.get("phone_number", "")[:32], message=message)
+        audit.record(
+            request.user,
+            audit.Action.BUY,
+            outcome=audit.Outcome.INVALID,
+            phone_number=request.POST.get("phone_number", "")[:32],
+            message=message,
+        )
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
     data = form.cleaned_data
     try:
         with transaction.atomic():
             attempt = PurchaseAttempt.objects.create(
-                token=data["token"], user=request.user, phone_number=data["phone_number"],
+                token=data["token"],
+                user=request.user,
+                phone_number=data["phone_number"],
                 country_code=data["country_code"],
             )
     except IntegrityError:
@@ -549,8 +717,11 @@ def buy_number(request: HttpRequest) -> HttpResponse:
         city_code = (address.city_code if address else city_code) or None
     try:
         purchase = client.purchase_number(
-            data["phone_number"], country_code=data["country_code"], number_type=data["number_type"],
-            address_id=address_id, city_code=city_code if data["country_code"] not in NO_ADDRESS_COUNTRIES else None,
+            data["phone_number"],
+            country_code=data["country_code"],
+            number_type=data["number_type"],
+            address_id=address_id,
+            city_code=city_code if data["country_code"] not in NO_ADDRESS_COUNTRIES else None,
         )
     except staffify.StaffifyError as err:
         if err.outcome_unknown or isinstance(err, staffify.ServerError):
@@ -563,18 +734,35 @@ def buy_number(request: HttpRequest) -> HttpResponse:
                 balance = None
         problem = explain(err, balance=balance)
         _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
-        audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.ERROR, phone_number=attempt.phone_number,
-                     after=_purchase_facts(data, address_id, city_code), err=err, message=problem.message)
+        audit.record(
+            request.user,
+            audit.Action.BUY,
+            outcome=audit.Outcome.ERROR,
+            phone_number=attempt.phone_number,
+            after=_purchase_facts(data, address_id, city_code),
+            err=err,
+            message=problem.message,
+        )
         return _buy_dialog_error(request, client, data, problem)
-    audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.OK, number_id=purchase.id,
-                 phone_number=attempt.phone_number,
-                 after={"id": purchase.id, **_purchase_facts(data, address_id, city_code)})
+    audit.record(
+        request.user,
+        audit.Action.BUY,
+        outcome=audit.Outcome.OK,
+        number_id=purchase.id,
+        phone_number=attempt.phone_number,
+        after={"id": purchase.id, **_purchase_facts(data, address_id, city_code)},
+    )
     return _bought(request, attempt, purchase.id, purchase.phone_number or data["phone_number"])
 
 
 def _purchase_facts(data: dict, address_id: int | None, city_code: str | None) -> dict:
-    return {"phone_number": data["phone_number"], "country_code": data["country_code"],
-            "number_type": data["number_type"], "address_id": address_id, "city_code": city_code}
+    return {
+        "phone_number": data["phone_number"],
+        "country_code": data["country_code"],
+        "number_type": data["number_type"],
+        "address_id": address_id,
+        "city_code": city_code,
+    }
 
 
 def _finish(attempt: PurchaseAttempt, state: str, *, number_id: int | None = None, message: str = "") -> None:
@@ -602,13 +790,20 @@ def _find_owned(client: staffify.StaffifyClient, phone: str) -> staffify.PhoneNu
     return next((n for n in client.iter_numbers(page_size=100) if n.phone_number == phone), None)
 
 
-def _unknown_purchase(request: HttpRequest, client: staffify.StaffifyClient, attempt: PurchaseAttempt,
-                      err: staffify.StaffifyError) -> HttpResponse:
+def _unknown_purchase(
+    request: HttpRequest, client: staffify.StaffifyClient, attempt: PurchaseAttempt, err: staffify.StaffifyError
+) -> HttpResponse:
     """Staffify may or may not have bought it: look in the owned list before saying anything."""
     rid = err.request_id
     display = format_phone(attempt.phone_number)
-    audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.UNKNOWN, phone_number=attempt.phone_number,
-                 err=err, message="Staffify did not confirm; checking the owned list.")
+    audit.record(
+        request.user,
+        audit.Action.BUY,
+        outcome=audit.Outcome.UNKNOWN,
+        phone_number=attempt.phone_number,
+        err=err,
+        message="Staffify did not confirm; checking the owned list.",
+    )
     unknown = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": request.user}
     # A definite error answer (503) means Staffify refused; silence or a proxy error may hide a purchase.
     checks = UNKNOWN_CHECK_DELAYS if err.outcome_unknown else UNKNOWN_CHECK_DELAYS[:1]
@@ -620,34 +815,52 @@ def _unknown_purchase(request: HttpRequest, client: staffify.StaffifyClient, att
             if owned is not None:
                 break
     except staffify.StaffifyError:
-        message = (f"Staffify did not confirm the purchase of {display}, and the dashboard could not check "
-                   "the owned list either. Look at the owned list before trying again.")
+        message = (
+            f"Staffify did not confirm the purchase of {display}, and the dashboard could not check "
+            "the owned list either. Look at the owned list before trying again."
+        )
         _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
         audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
         return toast(reswap(HttpResponse(status=200), "none"), str(Problem(message, rid)), "error")
     if owned is not None:
-        note = (f"Staffify did not confirm in time, but the dashboard checked the owned list: "
-                f"{format_phone(owned.phone_number)} is yours (number #{owned.id}).")
-        audit.resolve(unknown, outcome=audit.Outcome.OK, number_id=owned.id,
-                      after={"id": owned.id, "phone_number": owned.phone_number}, message=note)
+        note = (
+            f"Staffify did not confirm in time, but the dashboard checked the owned list: "
+            f"{format_phone(owned.phone_number)} is yours (number #{owned.id})."
+        )
+        audit.resolve(
+            unknown,
+            outcome=audit.Outcome.OK,
+            number_id=owned.id,
+            after={"id": owned.id, "phone_number": owned.phone_number},
+            message=note,
+        )
         return _bought(request, attempt, owned.id, owned.phone_number, note)
     if err.outcome_unknown:
-        message = (f"Staffify did not confirm the purchase. The dashboard checked the owned list and {display} "
-                   "is not in it yet, but Staffify may still complete it: look at the owned list in a minute "
-                   "before trying again.")
+        message = (
+            f"Staffify did not confirm the purchase. The dashboard checked the owned list and {display} "
+            "is not in it yet, but Staffify may still complete it: look at the owned list in a minute "
+            "before trying again."
+        )
         _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
         audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
     else:
-        message = (f"{unreachable(err, changed='')} The dashboard checked the owned list and {display} is not "
-                   "in it, so nothing was bought.").replace("  ", " ")
+        message = (
+            f"{unreachable(err, changed='')} The dashboard checked the owned list and {display} is not "
+            "in it, so nothing was bought."
+        ).replace("  ", " ")
         _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
         audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
-    data = {"phone_number": attempt.phone_number, "country_code": attempt.country_code,
-            "number_type": request.POST.get("number_type", "local")}
+    data = {
+        "phone_number": attempt.phone_number,
+        "country_code": attempt.country_code,
+        "number_type": request.POST.get("number_type", "local"),
+    }
     return _buy_dialog_error(request, client, data, Problem(message, rid))
 
 
-def _buy_dialog_error(request: HttpRequest, client: staffify.StaffifyClient, data: dict, problem: Problem) -> HttpResponse:
+def _buy_dialog_error(
+    request: HttpRequest, client: staffify.StaffifyClient, data: dict, problem: Problem
+) -> HttpResponse:
     fields = {k: data.get(k) for k in ("phone_number", "country_code", "number_type")}
     fields["number_city_code"] = request.POST.get("number_city_code", "")
     fields["locality"] = request.POST.get("locality", "")[:80]
@@ -659,14 +872,21 @@ def _buy_dialog_error(request: HttpRequest, client: staffify.StaffifyClient, dat
 
 def _repeated_purchase(request: HttpRequest, attempt: PurchaseAttempt) -> HttpResponse:
     """The same confirmation arrived again (double click, resubmission): never buy twice."""
-    audit.record(request.user, audit.Action.BUY, outcome=audit.Outcome.INVALID, number_id=attempt.staffify_id,
-                 phone_number=attempt.phone_number,
-                 message=f"The same confirmation arrived again ({attempt.get_state_display().lower()}); not sent.")
+    audit.record(
+        request.user,
+        audit.Action.BUY,
+        outcome=audit.Outcome.INVALID,
+        number_id=attempt.staffify_id,
+        phone_number=attempt.phone_number,
+        message=f"The same confirmation arrived again ({attempt.get_state_display().lower()}); not sent.",
+    )
     if attempt.state == PurchaseAttempt.State.SUCCEEDED:
         response = HttpResponseClientRedirect(reverse("number_list") + f"?highlight={attempt.staffify_id}")
         return toast(response, f"{format_phone(attempt.phone_number)} was already bought by this confirmation.", "info")
     if attempt.state == PurchaseAttempt.State.PENDING:
         message = "This purchase is already being sent to Staffify; it will not be sent twice."
     else:
-        message = f"This confirmation was already used ({attempt.get_state_display().lower()}). Open Buy again to retry."
+        message = (
+            f"This confirmation was already used ({attempt.get_state_display().lower()}). Open Buy again to retry."
+        )
     return toast(reswap(HttpResponse(status=409), "none"), message, "warning")

@@ -15,7 +15,9 @@ from numbers.models import Preference
 
 def zone_choices() -> list[tuple[str, str]]:
     return [("", f"The site's time zone ({settings.TIME_ZONE})")] + [
-        (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"
+        (name, name.replace("_", " "))
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name or name == "UTC"
     ]
 
 

@@ -65,19 +65,41 @@ class AuditFilterForm(forms.Form):
         return entries
 
 
-CSV_COLUMNS = ["when (UTC)", "when (local)", "user", "action", "number id", "phone number", "change",
-               "outcome", "error code", "HTTP status", "Staffify request id", "message"]
+CSV_COLUMNS = [
+    "when (UTC)",
+    "when (local)",
+    "user",
+    "action",
+    "number id",
+    "phone number",
+    "change",
+    "outcome",
+    "error code",
+    "HTTP status",
+    "Staffify request id",
+    "message",
+]
 
 
 def _csv_rows(entries: QuerySet[AuditEntry]):
     yield CSV_COLUMNS
     for e in entries.iterator(chunk_size=500):
-        yield safe_row([
-            e.at.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z"),
-            timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S %Z"),
-            e.username, e.get_action_display(), e.number_id or "", e.phone_number, audit.change_summary(e),
-            e.get_outcome_display(), e.error_code, e.http_status or "", e.request_id, e.message,
-        ])
+        yield safe_row(
+            [
+                e.at.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z"),
+                timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                e.username,
+                e.get_action_display(),
+                e.number_id or "",
+                e.phone_number,
+                audit.change_summary(e),
+                e.get_outcome_display(),
+                e.error_code,
+                e.http_status or "",
+                e.request_id,
+                e.message,
+            ]
+        )
 
 
 class _Echo:
@@ -91,11 +113,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if purchases.unknown_purchases_exist():
         purchases.resolve_unknown_purchases(staffify.get_client())
     form = AuditFilterForm(request.GET)
-    entries = AuditEntry.objects.all()
-    if form.is_valid():
-        entries = form.apply(entries)
-    else:
-        entries = entries.none()
+    entries = form.apply(AuditEntry.objects.all()) if form.is_valid() else AuditEntry.objects.none()
     if request.GET.get("format") == "csv":
         writer = csv.writer(_Echo())
         response = StreamingHttpResponse((writer.writerow(row) for row in _csv_rows(entries)), content_type="text/csv")
@@ -107,9 +125,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "form": form, "page": page, "query": query.urlencode(),
-        "usernames": sorted(set(get_user_model().objects.values_list("username", flat=True))
-                            | set(AuditEntry.objects.values_list("username", flat=True).distinct())),
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "usernames": sorted(
+            set(get_user_model().objects.values_list("username", flat=True))
+            | set(AuditEntry.objects.values_list("username", flat=True).distinct())
+        ),
     }
     if request.htmx and request.htmx.target == "audit-table":
         return render(request, "numbers/audit.html#table", context)

@@ -132,6 +132,8 @@ def live_sandbox(transactional_db, live_server, settings):
     settings.STAFFIFY_API_KEY = DEMO_KEY
     settings.STAFFIFY_TRANSPORT = None
     settings.STAFFIFY_MAX_RETRIES = 0
-    client = httpx.Client(base_url=f"{live_server.url}/sandbox", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=30)
+    client = httpx.Client(
+        base_url=f"{live_server.url}/sandbox", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=30
+    )
     yield client
     client.close()

@@ -19,7 +19,9 @@ def test_ops_actions_appear_in_the_audit_log_and_the_history(live_sandbox, login
     page.get_by_label("Tags, separated by commas").fill("vip, night")
     page.get_by_label("Tags, separated by commas").press("Enter")
     expect(page.locator("#tags-1001 .tag")).to_have_text(["vip", "night"])
-    live_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1002/assign"})
+    live_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1002/assign"}
+    )
     page.locator("#number-1002").get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
     expect(page.locator("#number-1002")).to_contain_text("HTTP 503")
 
@@ -39,7 +41,7 @@ def test_ops_actions_appear_in_the_audit_log_and_the_history(live_sandbox, login
     screenshot(page, "audit")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export these as CSV").click()
-    content = open(download.value.path(), encoding="utf-8").read()
+    content = download.value.path().read_text(encoding="utf-8")
     table = list(csv.reader(content.splitlines()))
     assert len(table) == 3 and {r[3] for r in table[1:]} == {"Assign agent", "Edit tags"}
 

@@ -106,7 +106,9 @@ def test_assign_reassign_and_unassign_from_the_dropdown(live_sandbox, login, sup
 def test_a_failed_assignment_says_why_and_shows_the_true_agent(live_sandbox, login, support_user):
     page = login(support_user)
     before = str(number(live_sandbox, 1001)["agent_id"])
-    live_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"})
+    live_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
+    )
     row(page, 1001).get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
     expect(row(page, 1001)).to_contain_text("Staffify is having trouble (HTTP 503). Nothing was changed.")
     expect(row(page, 1001).get_by_label(re.compile("Agent for"))).to_have_value(before)
@@ -195,7 +197,9 @@ def test_a_402_is_explained_with_the_balance(live_sandbox, login, ops_user):
     expect(dialog).to_contain_text("EUR 42.50")
     live_sandbox.put("/control/balance", json={"balance": 2})  # someone spends it meanwhile
     dialog.get_by_role("button", name="Buy for EUR 5.00").click()
-    expect(page.locator("dialog#buy-dialog")).to_contain_text("the balance is EUR 2.00 and a number needs EUR 5.00 up front")
+    expect(page.locator("dialog#buy-dialog")).to_contain_text(
+        "the balance is EUR 2.00 and a number needs EUR 5.00 up front"
+    )
     expect(page.locator("dialog#buy-dialog")).to_contain_text("Staffify request id req_")
     expect(page.locator("dialog#buy-dialog").get_by_role("button", name="Buy for EUR 5.00")).to_be_disabled()
     screenshot(page, "buy-402")
@@ -203,13 +207,18 @@ def test_a_402_is_explained_with_the_balance(live_sandbox, login, ops_user):
 
 def test_a_503_and_a_timeout_are_explained(live_sandbox, login, ops_user, live_server, settings):
     page = login(ops_user)
-    live_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"})
+    live_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"}
+    )
     page.reload()
     expect(page.locator(".banner.error")).to_contain_text("Staffify is having trouble (HTTP 503). Nothing was changed.")
     expect(page.locator(".banner.error")).to_contain_text("Staffify request id req_")
     screenshot(page, "error-503")
     settings.STAFFIFY_TIMEOUT = 0.5
-    live_sandbox.post("/control/faults", json={"status": None, "delay_ms": 1500, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"})
+    live_sandbox.post(
+        "/control/faults",
+        json={"status": None, "delay_ms": 1500, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"},
+    )
     page.reload()
     expect(page.locator(".banner.error")).to_contain_text("Staffify did not answer in time. Nothing was changed.")
     time.sleep(1.2)
@@ -235,8 +244,9 @@ def test_a_team_lead_can_change_nothing(live_sandbox, login, lead_user, live_ser
     # and the server refuses even when the page is bypassed
     status = page.evaluate("""async () => {
         const token = JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken'];
-        const r = await fetch('/numbers/1001/agent', {method: 'POST', headers: {'X-CSRFToken': token, 'HX-Request': 'true',
-            'Content-Type': 'application/x-www-form-urlencoded'}, body: 'agent_id=110'});
+        const form = 'application/x-www-form-urlencoded';
+        const headers = {'X-CSRFToken': token, 'HX-Request': 'true', 'Content-Type': form};
+        const r = await fetch('/numbers/1001/agent', {method: 'POST', headers: headers, body: 'agent_id=110'});
         return r.status; }""")
     assert status == 403
     assert number(live_sandbox, 1001)["agent_id"] != 110

@@ -4,8 +4,14 @@ auth and is tested in tests/sandbox)."""
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"healthz", "login", "password_reset", "password_reset_done", "password_reset_confirm",
-          "password_reset_complete"}
+PUBLIC = {
+    "healthz",
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 
 
 def walk(patterns, prefix=""):
@@ -27,8 +33,7 @@ def concrete(route: str) -> str:
 
 
 def all_routes():
-    return [(route, name) for route, name in walk(get_resolver().url_patterns)
-            if not route.startswith("sandbox/")]
+    return [(route, name) for route, name in walk(get_resolver().url_patterns) if not route.startswith("sandbox/")]
 
 
 @pytest.mark.django_db
@@ -49,8 +54,17 @@ def test_no_page_answers_an_anonymous_user(client, route, name):
 @pytest.mark.django_db
 def test_the_walk_covers_the_dashboard_pages():
     names = {name for _, name in all_routes()}
-    assert {"number_list", "number_detail", "assign_agent", "save_tags", "release_number", "reclaim_number",
-            "buy", "buy_confirm", "buy_number"} <= names
+    assert {
+        "number_list",
+        "number_detail",
+        "assign_agent",
+        "save_tags",
+        "release_number",
+        "reclaim_number",
+        "buy",
+        "buy_confirm",
+        "buy_number",
+    } <= names
 
 
 @pytest.mark.django_db

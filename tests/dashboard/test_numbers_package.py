@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_standard_abcs_work_when_the_app_is_found_first():
     import decimal
     import fractions
-    import numbers
 
+    import numbers
     import numbers.staffify  # noqa: F401  the app's modules import
 
     assert isinstance(decimal.Decimal("1.5"), numbers.Number)
@@ -29,7 +29,13 @@ def test_the_app_imports_when_the_standard_module_came_first(tmp_path):
         "assert isinstance(decimal.Decimal(1), numbers.Number)\n"
         "print(numbers.rules.PRICE_PER_CYCLE)"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": ""}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "5.00"

@@ -12,10 +12,15 @@ CHECK = "import django; django.setup(); from django.conf import settings; print(
 
 
 def run_settings(env: dict[str, str], expr: str = "DEBUG") -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL"))
+    }
     base.update({"DJANGO_SETTINGS_MODULE": "dashboard.settings", **env})
-    return subprocess.run([sys.executable, "-c", CHECK.format(expr)], cwd=ROOT, env=base,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", CHECK.format(expr)], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_it_starts_with_no_configuration_in_sandbox_mode():
@@ -40,8 +45,14 @@ def test_the_sandbox_url_follows_port():
         ({"STAFFIFY_API_KEY": "sk_nope"}, "STAFFIFY_API_KEY is malformed"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is malformed"),
         ({"PORT": "eighty"}, "PORT='eighty' is not a whole number"),
-        ({"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50}, "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set"),
-        ({"STAFFIFY_SANDBOX": "false", "STAFFIFY_API_KEY": "sfy_live_" + "a" * 48}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
+        (
+            {"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50},
+            "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "false", "STAFFIFY_API_KEY": "sfy_live_" + "a" * 48},
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set",
+        ),
         ({"STAFFIFY_API_KEY": "sfy_org_" + "a" * 48}, "needs STAFFIFY_PROJECT_ID"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE=/nonexistent/secret cannot be read"),
     ],
@@ -69,10 +80,18 @@ def test_secrets_can_come_from_files(tmp_path):
 
 def test_with_the_sandbox_off_nothing_is_routed_under_sandbox():
     env = {"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50, "STAFFIFY_API_KEY": "sfy_live_" + "c" * 48}
-    code = ("import django; django.setup(); from django.urls import resolve, Resolver404\n"
-            "try:\n    resolve('/sandbox/v1/credits'); print('routed')\nexcept Resolver404:\n    print('absent')")
+    code = (
+        "import django; django.setup(); from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/sandbox/v1/credits'); print('routed')\nexcept Resolver404:\n    print('absent')"
+    )
     base = {k: v for k, v in os.environ.items() if not k.startswith(("STAFFIFY_", "DATABASE_URL"))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env, "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "absent"

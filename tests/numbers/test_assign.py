@@ -76,7 +76,9 @@ def test_unassigning_a_number_without_agent_says_why(support, staffify_sandbox):
 def test_a_staffify_failure_leaves_the_row_showing_the_true_state(support, staffify_sandbox):
     before = state(staffify_sandbox, 1001)["agent_id"]
     support.get("/")
-    staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"})
+    staffify_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
+    )
     response = support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     html = response.content.decode()
     assert "Staffify is having trouble (HTTP 503). Nothing was changed." in html

@@ -23,7 +23,12 @@ def test_an_assignment_is_recorded_with_before_and_after(support, staffify_sandb
     before = staffify_sandbox.get("/v1/phone-numbers/1001").json()
     support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     entry = only_entry(action="assign")
-    assert (entry.username, entry.number_id, entry.phone_number, entry.outcome) == ("support", 1001, before["phone_number"], "ok")
+    assert (entry.username, entry.number_id, entry.phone_number, entry.outcome) == (
+        "support",
+        1001,
+        before["phone_number"],
+        "ok",
+    )
     assert entry.before["agent_id"] == before["agent_id"] and entry.after["agent_id"] == 110
     assert entry.after["agent_name"] == "Survey Caller"
 
@@ -46,7 +51,10 @@ def test_unassign_tags_release_and_reclaim_are_recorded(ops, staffify_sandbox):
 @pytest.mark.django_db
 def test_unassign_and_release_records_both(ops, staffify_sandbox):
     ops.post("/numbers/1002/release/confirm", {"unassign_first": "1"}, headers=HX)
-    assert list(AuditEntry.objects.order_by("id").values_list("action", "outcome")) == [("unassign", "ok"), ("release", "ok")]
+    assert list(AuditEntry.objects.order_by("id").values_list("action", "outcome")) == [
+        ("unassign", "ok"),
+        ("release", "ok"),
+    ]
 
 
 @pytest.mark.django_db
@@ -55,8 +63,17 @@ def test_a_purchase_is_recorded(ops, staffify_sandbox):
 
     number = search(staffify_sandbox, country_code="NL", city_code="020", limit=1)[0]
     html = confirm(ops, number)
-    ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "NL",
-                               "number_type": "local", "address_id": "7"}, headers=HX)
+    ops.post(
+        "/buy/purchase",
+        {
+            "token": token_of(html),
+            "phone_number": number["phone_number"],
+            "country_code": "NL",
+            "number_type": "local",
+            "address_id": "7",
+        },
+        headers=HX,
+    )
     entry = only_entry(action="buy")
     assert entry.outcome == "ok" and entry.number_id and entry.phone_number == number["phone_number"]
     assert entry.after["address_id"] == 7 and entry.after["city_code"] == "020"
@@ -65,7 +82,9 @@ def test_a_purchase_is_recorded(ops, staffify_sandbox):
 @pytest.mark.django_db
 def test_a_failed_call_is_recorded_with_the_staffify_error(support, staffify_sandbox):
     support.get("/")
-    staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"})
+    staffify_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
+    )
     support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     entry = only_entry(action="assign")
     assert (entry.outcome, entry.http_status) == ("error", 503)
@@ -79,8 +98,11 @@ def test_a_402_is_recorded(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     staffify_sandbox.put("/control/balance", json={"balance": 1})
-    ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US",
-                               "number_type": "local"}, headers=HX)
+    ops.post(
+        "/buy/purchase",
+        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     entry = only_entry(action="buy")
     assert (entry.outcome, entry.http_status, entry.error_code) == ("error", 402, "INSUFFICIENT_CREDITS")
     assert entry.number_id is None  # nothing was bought, so no number
@@ -117,17 +139,30 @@ def _entries(ops_user, support_user):
         (ops_user, "release", 1002, "+493058149019", "error", now),
     ]
     for user, action, number_id, phone, outcome, at in rows:
-        AuditEntry.objects.create(user=user, username=user.username, action=action, number_id=number_id,
-                                  phone_number=phone, outcome=outcome, at=at, before={"tags": ["=cmd|' /C calc'!A0"]},
-                                  after={"tags": ["x"]})
+        AuditEntry.objects.create(
+            user=user,
+            username=user.username,
+            action=action,
+            number_id=number_id,
+            phone_number=phone,
+            outcome=outcome,
+            at=at,
+            before={"tags": ["=cmd|' /C calc'!A0"]},
+            after={"tags": ["x"]},
+        )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", 4), ("user=support", 2), ("action=release", 1), ("outcome=ok", 2), ("number=1001", 2),
-        ("number=4155550101", 1), ("number=%2B49", 1),
+        ("", 4),
+        ("user=support", 2),
+        ("action=release", 1),
+        ("outcome=ok", 2),
+        ("number=1001", 2),
+        ("number=4155550101", 1),
+        ("number=%2B49", 1),
     ],
 )
 def test_the_log_filters(ops, ops_user, support_user, query, expected):

@@ -23,8 +23,13 @@ def balance(sandbox):
 
 
 def confirm(client, number, **extra):
-    params = {"phone_number": number["phone_number"], "country_code": number["country_code"],
-              "number_type": number["number_type"], "city_code": number.get("city_code") or "", **extra}
+    params = {
+        "phone_number": number["phone_number"],
+        "country_code": number["country_code"],
+        "number_type": number["number_type"],
+        "city_code": number.get("city_code") or "",
+        **extra,
+    }
     return client.get("/buy/confirm", params, headers=HX).content.decode()
 
 
@@ -35,8 +40,11 @@ def token_of(html):
 @pytest.mark.django_db
 def test_the_search_shows_numbers_with_their_price(ops, staffify_sandbox):
     expected = search(staffify_sandbox, country_code="US", area_code="415", limit=5)
-    html = ops.get("/buy/", {"country_code": "US", "number_type": "local", "area_code": "415", "limit": 5},
-                   headers={**HX, "HX-Target": "results"}).content.decode()
+    html = ops.get(
+        "/buy/",
+        {"country_code": "US", "number_type": "local", "area_code": "415", "limit": 5},
+        headers={**HX, "HX-Target": "results"},
+    ).content.decode()
     assert html.lstrip().startswith('<div id="results"')
     assert html.count("EUR 5.00 / 28 days") == len(expected) == 5
     assert all(n["phone_number"][2:5] == "415" for n in expected)
@@ -51,13 +59,22 @@ def test_the_country_select_marks_countries_that_need_an_address(ops, staffify_s
 
 @pytest.mark.django_db
 def test_a_country_without_a_usable_address_is_explained_instead_of_searched(ops, staffify_sandbox):
-    html = ops.get("/buy/", {"country_code": "FR", "number_type": "local"}, headers={**HX, "HX-Target": "results"}).content.decode()
+    html = ops.get(
+        "/buy/", {"country_code": "FR", "number_type": "local"}, headers={**HX, "HX-Target": "results"}
+    ).content.decode()
     assert "needs a verified (or partially verified) address" in html
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{"country_code": "XX"}, {"country_code": "US", "limit": "500"},
-                                   {"country_code": "US", "area_code": "4x5"}, {"country_code": "US", "number_type": "fax"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"country_code": "XX"},
+        {"country_code": "US", "limit": "500"},
+        {"country_code": "US", "area_code": "4x5"},
+        {"country_code": "US", "number_type": "fax"},
+    ],
+)
 def test_bad_search_input_is_explained_in_place(ops, staffify_sandbox, query):
     response = ops.get("/buy/", query, headers={**HX, "HX-Target": "results"})
     assert response.status_code == 200
@@ -78,8 +95,11 @@ def test_the_confirmation_states_the_charge_and_the_balance(ops, staffify_sandbo
 def test_buying_a_us_number(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", area_code="212", limit=1)[0]
     html = confirm(ops, number)
-    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
-                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    response = ops.post(
+        "/buy/purchase",
+        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     bought = owned(staffify_sandbox)[number["phone_number"]]
     assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
     assert balance(staffify_sandbox) == 37.5
@@ -95,8 +115,18 @@ def test_buying_an_nl_number_with_its_address_and_city_code(ops, staffify_sandbo
     html = confirm(ops, number)
     assert 'data-city-code="020"' in html and "Herengracht 500" in html
     assert "Berlin" not in html  # only NL addresses are offered
-    ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "NL",
-                               "number_type": "local", "address_id": "7", "city_code": "020"}, headers=HX)
+    ops.post(
+        "/buy/purchase",
+        {
+            "token": token_of(html),
+            "phone_number": number["phone_number"],
+            "country_code": "NL",
+            "number_type": "local",
+            "address_id": "7",
+            "city_code": "020",
+        },
+        headers=HX,
+    )
     assert number["phone_number"] in owned(staffify_sandbox)
 
 
@@ -104,14 +134,26 @@ def test_buying_an_nl_number_with_its_address_and_city_code(ops, staffify_sandbo
 def test_the_address_decides_the_city_code_sent(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="DE", city_code="030", limit=1)[0]
     html = confirm(ops, number)
-    ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "DE",
-                               "number_type": "local", "address_id": "8", "city_code": "999"}, headers=HX)
+    ops.post(
+        "/buy/purchase",
+        {
+            "token": token_of(html),
+            "phone_number": number["phone_number"],
+            "country_code": "DE",
+            "number_type": "local",
+            "address_id": "8",
+            "city_code": "999",
+        },
+        headers=HX,
+    )
     assert number["phone_number"] in owned(staffify_sandbox)
 
 
 @pytest.mark.django_db
 def test_a_local_de_number_in_another_city_is_refused_before_sending(ops, staffify_sandbox):
-    html = confirm(ops, {"phone_number": "+498912345678", "country_code": "DE", "number_type": "local", "city_code": "089"})
+    html = confirm(
+        ops, {"phone_number": "+498912345678", "country_code": "DE", "number_type": "local", "city_code": "089"}
+    )
     assert "Local numbers in DE need an address in the same city" in html
     assert re.search(r'<button type="submit" class="primary" disabled>', html)
 
@@ -130,8 +172,11 @@ def test_a_402_from_staffify_says_the_balance_and_the_price(ops, staffify_sandbo
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     staffify_sandbox.put("/control/balance", json={"balance": 3})
-    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
-                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    response = ops.post(
+        "/buy/purchase",
+        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     text = response.content.decode()
     assert response["HX-Retarget"] == "#buy-dialog"
     assert "the balance is EUR 3.00 and a number needs EUR 5.00 up front" in text
@@ -142,8 +187,12 @@ def test_a_402_from_staffify_says_the_balance_and_the_price(ops, staffify_sandbo
 @pytest.mark.django_db
 def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
-    form = {"token": token_of(confirm(ops, number)), "phone_number": number["phone_number"],
-            "country_code": "US", "number_type": "local"}
+    form = {
+        "token": token_of(confirm(ops, number)),
+        "phone_number": number["phone_number"],
+        "country_code": "US",
+        "number_type": "local",
+    }
     first = ops.post("/buy/purchase", form, headers=HX)
     second = ops.post("/buy/purchase", form, headers=HX)
     assert balance(staffify_sandbox) == 37.5
@@ -156,8 +205,11 @@ def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffif
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     token = uuid.uuid4()
     PurchaseAttempt.objects.create(token=token, user=ops_user, phone_number=number["phone_number"], country_code="US")
-    response = ops.post("/buy/purchase", {"token": str(token), "phone_number": number["phone_number"],
-                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    response = ops.post(
+        "/buy/purchase",
+        {"token": str(token), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     assert response.status_code == 409
     assert "already being sent to Staffify" in response["HX-Trigger"]
     assert number["phone_number"] not in owned(staffify_sandbox)
@@ -169,10 +221,15 @@ def test_a_timeout_that_bought_anyway_is_found_in_the_owned_list(ops, live_sandb
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     # The sandbox is slow but does buy: the dashboard gives up waiting (a real socket timeout), then checks.
-    staffify_sandbox.post("/control/faults", json={"status": None, "delay_ms": 1500, "count": 1,
-                                                   "path_prefix": "/v1/phone-numbers", "method": "POST"})
-    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
-                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    staffify_sandbox.post(
+        "/control/faults",
+        json={"status": None, "delay_ms": 1500, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
+    )
+    response = ops.post(
+        "/buy/purchase",
+        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     bought = owned(staffify_sandbox)[number["phone_number"]]
     assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
     assert PurchaseAttempt.objects.get().state == "succeeded"
@@ -185,9 +242,14 @@ def test_a_timeout_that_bought_anyway_is_found_in_the_owned_list(ops, live_sandb
 def test_a_503_on_purchase_checks_the_owned_list_and_says_nothing_was_bought(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
-    staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"})
-    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
-                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    staffify_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"}
+    )
+    response = ops.post(
+        "/buy/purchase",
+        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     text = response.content.decode()
     assert "checked the owned list" in text and "nothing was bought" in text
     assert number["phone_number"] not in owned(staffify_sandbox)
@@ -198,15 +260,29 @@ def test_a_503_on_purchase_checks_the_owned_list_and_says_nothing_was_bought(ops
 def test_support_cannot_buy(support, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     assert support.get("/buy/").status_code == 403
-    response = support.post("/buy/purchase", {"token": str(uuid.uuid4()), "phone_number": number["phone_number"],
-                                              "country_code": "US", "number_type": "local"}, headers=HX)
+    response = support.post(
+        "/buy/purchase",
+        {
+            "token": str(uuid.uuid4()),
+            "phone_number": number["phone_number"],
+            "country_code": "US",
+            "number_type": "local",
+        },
+        headers=HX,
+    )
     assert response.status_code == 403
     assert number["phone_number"] not in owned(staffify_sandbox)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("form", [{}, {"token": "nope", "phone_number": "+14155550000", "country_code": "US", "number_type": "local"},
-                                  {"token": str(uuid.UUID(int=1)), "phone_number": "4155550000", "country_code": "US", "number_type": "local"}])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"token": "nope", "phone_number": "+14155550000", "country_code": "US", "number_type": "local"},
+        {"token": str(uuid.UUID(int=1)), "phone_number": "4155550000", "country_code": "US", "number_type": "local"},
+    ],
+)
 def test_a_malformed_purchase_form_buys_nothing_and_says_why(ops, staffify_sandbox, form):
     response = ops.post("/buy/purchase", form, headers=HX)
     assert response.status_code == 422
@@ -221,10 +297,15 @@ def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(op
     monkeypatch.setattr("numbers.views.UNKNOWN_CHECK_DELAYS", (0.0,))
     number = search(live_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
-    live_sandbox.post("/control/faults", json={"status": None, "delay_ms": 1200, "count": 1,
-                                               "path_prefix": "/v1/phone-numbers", "method": "POST"})
-    response = ops.post("/buy/purchase", {"token": token_of(html), "phone_number": number["phone_number"],
-                                          "country_code": "US", "number_type": "local"}, headers=HX)
+    live_sandbox.post(
+        "/control/faults",
+        json={"status": None, "delay_ms": 1200, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
+    )
+    response = ops.post(
+        "/buy/purchase",
+        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
+        headers=HX,
+    )
     text = response.content.decode()
     assert "is not in it yet, but Staffify may still complete it" in text
     assert PurchaseAttempt.objects.get().state == "unknown"

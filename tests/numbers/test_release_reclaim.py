@@ -119,7 +119,10 @@ def test_support_cannot_release_or_reclaim(support, staffify_sandbox):
 @pytest.mark.django_db
 def test_a_timeout_on_release_says_nothing_is_known_to_have_changed(ops, staffify_sandbox, settings):
     number_id = unassigned_active(staffify_sandbox)
-    staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": f"/v1/phone-numbers/{number_id}", "method": "DELETE"})
+    staffify_sandbox.post(
+        "/control/faults",
+        json={"status": 503, "count": 1, "path_prefix": f"/v1/phone-numbers/{number_id}", "method": "DELETE"},
+    )
     response = ops.post(f"/numbers/{number_id}/release/confirm", headers=HX)
     html = response.content.decode()
     assert "Staffify is having trouble (HTTP 503)" in html

@@ -82,7 +82,9 @@ def test_tags_are_escaped(support, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_a_staffify_error_is_shown_in_the_editor(support, staffify_sandbox):
-    staffify_sandbox.post("/control/faults", json={"status": 500, "count": 1, "path_prefix": "/v1/phone-numbers/1002", "method": "PATCH"})
+    staffify_sandbox.post(
+        "/control/faults", json={"status": 500, "count": 1, "path_prefix": "/v1/phone-numbers/1002", "method": "PATCH"}
+    )
     response = support.post("/numbers/1002/tags", {"tags": "new"}, headers=HX)
     html = response.content.decode()
     assert "Staffify is having trouble (HTTP 500)." in html

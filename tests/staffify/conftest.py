@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from numbers.staffify import StaffifyClient
 from typing import Any
 
 import httpx
 import pytest
+
+from numbers.staffify import StaffifyClient
 
 KEY = "sfy_live_" + "0a1b2c3d" * 6
 ORG_KEY = "sfy_org_" + "9f8e7d6c" * 6

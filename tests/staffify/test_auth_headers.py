@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import json
-from numbers.staffify import StaffifyClient
 
 import pytest
+
+from numbers.staffify import StaffifyClient
 
 from .conftest import BASE_URL, KEY, NUMBER, ORG_KEY, Script, reply
 

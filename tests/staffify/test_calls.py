@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
-from numbers.staffify import StaffifyClient
 
 import httpx
 import pytest
+
+from numbers.staffify import StaffifyClient
 
 from .conftest import KEY, NUMBER, Script, reply
 

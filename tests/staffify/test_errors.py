@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import logging
+
+import httpx
+import pytest
+
 from numbers.staffify import (
     AuthenticationError,
     ConflictError,
@@ -16,9 +20,6 @@ from numbers.staffify import (
     StaffifyTimeoutError,
     ValidationError,
 )
-
-import httpx
-import pytest
 
 from .conftest import KEY, Script, reply
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import threading
-from numbers.staffify import StaffifyClient, get_client
 
 import httpx
 import pytest
+
+from numbers.staffify import StaffifyClient, get_client
 
 from .conftest import KEY, ORG_KEY, Script, reply
 

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+
+import pytest
+
 from numbers.staffify import (
     Address,
     Credits,
@@ -9,8 +12,6 @@ from numbers.staffify import (
     StaffifyResponseError,
     parse_datetime,
 )
-
-import pytest
 
 from .conftest import NUMBER, Script, reply
 

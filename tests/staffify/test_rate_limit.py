@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from numbers.staffify import RateLimit, RateLimitError
 
 import pytest
+
+from numbers.staffify import RateLimit, RateLimitError
 
 from .conftest import Script, reply
 
@@ -93,9 +94,8 @@ def test_it_remembers_staffify_clock_from_the_date_header():
     from numbers.staffify import StaffifyClient
 
     ahead = datetime.now(UTC) + timedelta(days=3)
-    transport = httpx.MockTransport(
-        lambda request: httpx.Response(200, json={"countries": []}, headers={"Date": format_datetime(ahead, usegmt=True)})
-    )
+    date = format_datetime(ahead, usegmt=True)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"countries": []}, headers={"Date": date}))
     client = StaffifyClient("https://api.example/v1", "sfy_live_" + "a" * 48, transport=transport)
     assert client.clock_skew == timedelta(0)
     client.countries()

@@ -3,6 +3,10 @@ from __future__ import annotations
 import email.utils
 import time
 from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
 from numbers import staffify
 from numbers.staffify import (
     NotFoundError,
@@ -12,9 +16,6 @@ from numbers.staffify import (
     StaffifyError,
     StaffifyTimeoutError,
 )
-
-import httpx
-import pytest
 
 from .conftest import NUMBER, Script, reply
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import threading
-from numbers.staffify import NotFoundError, StaffifyConnectionError, track_calls
 
 import httpx
 import pytest
+
+from numbers.staffify import NotFoundError, StaffifyConnectionError, track_calls
 
 from .conftest import Script, reply
 

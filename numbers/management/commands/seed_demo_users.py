@@ -1,11 +1,13 @@
 """Creates the demo users ops, support and lead (sandbox mode only) and says how to log in."""
 
+import os
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
 
 from numbers.roles import ensure_roles
-from django.core.management.base import BaseCommand
 
 DEMO_USERS = {"ops": "Operations", "support": "Support", "lead": "Team lead"}
 
@@ -25,9 +27,10 @@ class Command(BaseCommand):
                 user.set_password(settings.DEMO_PASSWORD)
                 user.save()
             user.groups.set([Group.objects.get(name=group_name)])
+        password = "the one in DEMO_PASSWORD" if os.environ.get("DEMO_PASSWORD") else f"'{settings.DEMO_PASSWORD}'"
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo users: ops (Operations), support (Support), lead (Team lead). "
-                "Password: the DEMO_PASSWORD environment variable, by default 'staffify-demo'."
+                f"Log in at http://127.0.0.1:{settings.PORT}/accounts/login/ as ops (Operations), support (Support) "
+                f"or lead (Team lead), password {password}. Existing demo users keep the password they had."
             )
         )
