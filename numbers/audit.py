@@ -103,3 +103,30 @@ def change_summary(entry: AuditEntry) -> str:
             facts.append(f"address {after['address_id']}")
         return "buy " + " ".join(str(f) for f in facts if f)
     return ""
+
+
+def done(user, action: str, before: staffify.PhoneNumber, after: staffify.PhoneNumber, message: str = "") -> AuditEntry:
+    """An action Staffify confirmed, with the number before and after it."""
+    return record(
+        user,
+        action,
+        outcome=Outcome.OK,
+        number_id=before.id,
+        phone_number=before.phone_number,
+        before=snapshot(before),
+        after=snapshot(after),
+        message=message,
+    )
+
+
+def failed(user, action: str, before: staffify.PhoneNumber, err: staffify.StaffifyError) -> AuditEntry:
+    """An action Staffify refused, failed, or left unconfirmed."""
+    return record(
+        user,
+        action,
+        outcome=outcome_of(err),
+        number_id=before.id,
+        phone_number=before.phone_number,
+        before=snapshot(before),
+        err=err,
+    )

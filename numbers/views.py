@@ -267,27 +267,11 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
         else:
             client.assign(number_id, agent_id)
     except staffify.StaffifyError as err:
-        audit.record(
-            request.user,
-            action,
-            outcome=audit.outcome_of(err),
-            number_id=number_id,
-            phone_number=before.phone_number,
-            before=audit.snapshot(before),
-            err=err,
-        )
+        audit.failed(request.user, action, before, err)
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
     names = {a.id: a.name for a in agents}
     after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
-    audit.record(
-        request.user,
-        action,
-        outcome=audit.Outcome.OK,
-        number_id=number_id,
-        phone_number=before.phone_number,
-        before=audit.snapshot(before),
-        after=audit.snapshot(after),
-    )
+    audit.done(request.user, action, before, after)
     ledger.record_seen(after)
     row = build_row(after, lookup=True)
     response = _row_response(request, row, agents)
@@ -362,15 +346,7 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
             err=err,
         )
         return render(request, "numbers/_tags_editor.html", context, status=422)
-    audit.record(
-        request.user,
-        audit.Action.TAGS,
-        outcome=audit.Outcome.OK,
-        number_id=number_id,
-        phone_number=number.phone_number,
-        before=audit.snapshot(before),
-        after=audit.snapshot(number),
-    )
+    audit.done(request.user, audit.Action.TAGS, before, number)
     ledger.record_seen(number)
     response = render(
         request, "numbers/_tags.html", {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)}
@@ -437,50 +413,17 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
             try:
                 client.unassign(number_id)
             except staffify.StaffifyError as err:
-                audit.record(
-                    request.user,
-                    audit.Action.UNASSIGN,
-                    outcome=audit.outcome_of(err),
-                    number_id=number_id,
-                    phone_number=before.phone_number,
-                    before=audit.snapshot(before),
-                    err=err,
-                )
+                audit.failed(request.user, audit.Action.UNASSIGN, before, err)
                 return _release_failed(request, client, number_id, explain(err))
             current = replace(before, agent_id=None, agent_name=None)
-            audit.record(
-                request.user,
-                audit.Action.UNASSIGN,
-                outcome=audit.Outcome.OK,
-                number_id=number_id,
-                phone_number=before.phone_number,
-                before=audit.snapshot(before),
-                after=audit.snapshot(current),
-                message="Unassigned to release it.",
-            )
+            audit.done(request.user, audit.Action.UNASSIGN, before, current, message="Unassigned to release it.")
     try:
         released = client.release(number_id)
     except staffify.StaffifyError as err:
-        audit.record(
-            request.user,
-            audit.Action.RELEASE,
-            outcome=audit.outcome_of(err),
-            number_id=number_id,
-            phone_number=before.phone_number,
-            before=audit.snapshot(current),
-            err=err,
-        )
+        audit.failed(request.user, audit.Action.RELEASE, current, err)
         return _release_failed(request, client, number_id, explain(err))
     after = replace(current, status="pending_release", reclaim_before=released.reclaim_before)
-    audit.record(
-        request.user,
-        audit.Action.RELEASE,
-        outcome=audit.Outcome.OK,
-        number_id=number_id,
-        phone_number=before.phone_number,
-        before=audit.snapshot(current),
-        after=audit.snapshot(after),
-    )
+    audit.done(request.user, audit.Action.RELEASE, current, after)
     ledger.record_release(number_id, before.phone_number, released.reclaim_before)
     response = _row_response(request, build_row(after, lookup=True), agents)
     until = (
@@ -503,26 +446,10 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         client.reclaim(number_id)
     except staffify.StaffifyError as err:
-        audit.record(
-            request.user,
-            audit.Action.RECLAIM,
-            outcome=audit.outcome_of(err),
-            number_id=number_id,
-            phone_number=before.phone_number,
-            before=audit.snapshot(before),
-            err=err,
-        )
+        audit.failed(request.user, audit.Action.RECLAIM, before, err)
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
     after = replace(before, status="active", reclaim_before=None)
-    audit.record(
-        request.user,
-        audit.Action.RECLAIM,
-        outcome=audit.Outcome.OK,
-        number_id=number_id,
-        phone_number=before.phone_number,
-        before=audit.snapshot(before),
-        after=audit.snapshot(after),
-    )
+    audit.done(request.user, audit.Action.RECLAIM, before, after)
     ledger.record_seen(after)
     response = _row_response(request, build_row(after, lookup=True), agents)
     return toast(response, f"{format_phone(before.phone_number)} reclaimed: it is active again.")
