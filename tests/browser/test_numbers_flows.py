@@ -260,3 +260,23 @@ def test_the_detail_page(live_sandbox, login, ops_user, live_server):
     screenshot(page, "detail")
     page.get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
     expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
+
+
+def test_the_keyboard_reaches_the_agent_select_and_the_tag_editor(live_sandbox, login, support_user):
+    page = login(support_user)
+    page.get_by_label("Country", exact=True).focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "agent-1001":
+            break
+    else:
+        pytest.fail("Tab never reached the first row's agent select")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#tags-1001') !== null")
+    page.keyboard.press("Enter")
+    field = page.get_by_label("Tags, separated by commas")
+    expect(field).to_be_focused()
+    page.keyboard.type(", keyboard")
+    page.keyboard.press("Enter")
+    expect(page.locator("#tags-1001 .tag").last).to_have_text("keyboard")
+    assert number(live_sandbox, 1001)["tags"][-1] == "keyboard"
