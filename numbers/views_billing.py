@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -154,11 +154,27 @@ def totals(rows: list[BillingRow], now: datetime) -> Totals:
     charges_7 = cycles.charges_between(rows, now, now + WEEK)
     charges_28 = cycles.charges_between(rows, now, now + cycles.CYCLE)
     return Totals(
-        active=len(active), unknown=unknown,
-        cost_per_cycle=PRICE_PER_CYCLE * len(active), unknown_cost=PRICE_PER_CYCLE * unknown,
-        due_7=cycles.total(charges_7), due_7_count=len(charges_7),
-        due_28=cycles.total(charges_28), due_28_count=len(charges_28), charges_28=charges_28,
+        active=len(active),
+        unknown=unknown,
+        cost_per_cycle=PRICE_PER_CYCLE * len(active),
+        unknown_cost=PRICE_PER_CYCLE * unknown,
+        due_7=cycles.total(charges_7),
+        due_7_count=len(charges_7),
+        due_28=cycles.total(charges_28),
+        due_28_count=len(charges_28),
+        charges_28=charges_28,
     )
+
+
+def _time_until(moment: datetime, now: datetime) -> str:
+    """Whole days or hours to go, like "in 5 days" or "in 3 hours"; never months (a cycle is not a month)."""
+    ahead = moment - now
+    if ahead < timedelta(hours=1):
+        return "within the hour"
+    if ahead < timedelta(days=1):
+        hours = ahead // timedelta(hours=1)
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    return f"in {ahead.days} day{'s' if ahead.days != 1 else ''}"
 
 
 # --- the chart ---------------------------------------------------------------------------------
@@ -182,21 +198,41 @@ def chart(charges: list[cycles.Charge], now: datetime, tz) -> dict:
         height = int(round(float(bucket.amount / peak) * PLOT_HEIGHT))
         x = LEFT + i * step
         first_of_month = i == 0 or bucket.day.day == 1
-        bars.append({
-            "x": x, "cx": x + BAR_WIDTH / 2, "y": TOP + PLOT_HEIGHT - height, "height": height,
-            "label_y": TOP + PLOT_HEIGHT - height - 5, "bucket": bucket, "text": _amount_text(bucket.amount),
-            "today": bucket.day == today, "weekend": bucket.day.weekday() >= 5,
-            "month": bucket.day.strftime("%b") if first_of_month else "",
-        })
+        bars.append(
+            {
+                "x": x,
+                "cx": x + BAR_WIDTH / 2,
+                "y": TOP + PLOT_HEIGHT - height,
+                "height": height,
+                "label_y": TOP + PLOT_HEIGHT - height - 5,
+                "bucket": bucket,
+                "text": _amount_text(bucket.amount),
+                "today": bucket.day == today,
+                "weekend": bucket.day.weekday() >= 5,
+                "month": bucket.day.strftime("%b") if first_of_month else "",
+            }
+        )
     busiest = max(buckets, key=lambda b: (b.amount, -b.day.toordinal()), default=None)
     width = LEFT + len(buckets) * step + 4
     return {
-        "bars": bars, "width": width, "height": TOP + PLOT_HEIGHT + BOTTOM, "left": LEFT, "top": TOP,
-        "bar_width": BAR_WIDTH, "plot_height": PLOT_HEIGHT, "baseline": TOP + PLOT_HEIGHT, "axis_right": width - 4, "peak": peak, "peak_text": _amount_text(peak),
-        "day_y": TOP + PLOT_HEIGHT + 15, "weekday_y": TOP + PLOT_HEIGHT + 28,
+        "bars": bars,
+        "width": width,
+        "height": TOP + PLOT_HEIGHT + BOTTOM,
+        "left": LEFT,
+        "top": TOP,
+        "bar_width": BAR_WIDTH,
+        "plot_height": PLOT_HEIGHT,
+        "baseline": TOP + PLOT_HEIGHT,
+        "axis_right": width - 4,
+        "peak": peak,
+        "peak_text": _amount_text(peak),
+        "day_y": TOP + PLOT_HEIGHT + 15,
+        "weekday_y": TOP + PLOT_HEIGHT + 28,
         "month_y": TOP + PLOT_HEIGHT + 41,
-        "first": buckets[0].day if buckets else None, "last": buckets[-1].day if buckets else None,
-        "count": sum(b.count for b in buckets), "total": sum((b.amount for b in buckets), ZERO),
+        "first": buckets[0].day if buckets else None,
+        "last": buckets[-1].day if buckets else None,
+        "count": sum(b.count for b in buckets),
+        "total": sum((b.amount for b in buckets), ZERO),
         "busiest": busiest if busiest and busiest.count else None,
     }
 
@@ -230,17 +266,42 @@ def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="staffify-billing-{day}.csv"'
     writer = csv.writer(response)
-    writer.writerow(["number", "country", "status", "agent", "tags", "purchased (UTC)", f"purchased ({zone})",
-                     f"cycle start ({zone})", f"cycle end ({zone})", f"next charge ({zone})", "days until",
-                     "price (EUR per 28 days)"])
+    writer.writerow(
+        [
+            "number",
+            "country",
+            "status",
+            "agent",
+            "tags",
+            "purchased (UTC)",
+            f"purchased ({zone})",
+            f"cycle start ({zone})",
+            f"cycle end ({zone})",
+            f"next charge ({zone})",
+            "days until",
+            "price (EUR per 28 days)",
+        ]
+    )
     for r in rows:
-        writer.writerow([csv_cell(value) for value in (
-            r.row.phone_number, r.row.country or "", r.row.status.replace("_", " "), r.agent,
-            ", ".join(r.row.tags), _iso_utc(r.purchased_at), _iso_local(r.purchased_at),
-            _iso_local(r.cycle.start if r.cycle else None), _iso_local(r.cycle.end if r.cycle else None),
-            _iso_local(r.next_charge), "" if r.days_until is None else r.days_until,
-            f"{r.price:.2f}" if r.price is not None else "",
-        )])
+        writer.writerow(
+            [
+                csv_cell(value)
+                for value in (
+                    r.row.phone_number,
+                    r.row.country or "",
+                    r.row.status.replace("_", " "),
+                    r.agent,
+                    ", ".join(r.row.tags),
+                    _iso_utc(r.purchased_at),
+                    _iso_local(r.purchased_at),
+                    _iso_local(r.cycle.start if r.cycle else None),
+                    _iso_local(r.cycle.end if r.cycle else None),
+                    _iso_local(r.next_charge),
+                    "" if r.days_until is None else r.days_until,
+                    f"{r.price:.2f}" if r.price is not None else "",
+                )
+            ]
+        )
     return response
 
 
@@ -256,68 +317,106 @@ def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], 
     return found, False
 
 
+@dataclass
+class Fetched:
+    """What the page reads from Staffify: every owned number, the agents, the balance, its clock."""
+
+    numbers: list[staffify.PhoneNumber] | None = None
+    truncated: bool = False
+    agents: list[staffify.Agent] = field(default_factory=list)
+    balance: Decimal | None = None
+    problem: Problem | None = None
+    balance_problem: Problem | None = None
+    now: datetime | None = None
+
+
+def _fetch(client: staffify.StaffifyClient) -> Fetched:
+    found = Fetched()
+    with contextlib.suppress(staffify.StaffifyError):
+        # Without them the agent filter offers "no agent" only; names come with the numbers anyway.
+        found.agents = lookups.agents(client)
+    try:
+        found.numbers, found.truncated = _scan(client)
+    except staffify.StaffifyError as err:
+        found.problem = explain(err)
+        return found
+    try:
+        found.balance = lookups.fresh_balance(client)
+    except staffify.StaffifyError as err:
+        why = explain(err)
+        found.balance_problem = Problem(
+            f"The balance cannot be read right now, so its runway is unknown. {why.message}", why.request_id
+        )
+    found.now = lookups.staffify_now(client)  # after the calls: their answers carry Staffify's clock
+    return found
+
+
 @dashboard_view()
 @require_GET
 def billing(request: HttpRequest) -> HttpResponse:
-    # The viewer's zone, taken before any Staffify call: a request the sandbox handles in this same
-    # thread (tests' in-process transport) passes the time-zone middleware again and resets it.
-    with timezone.override(timezone.get_current_timezone()):
-        return _billing(request)
-
-
-def _billing(request: HttpRequest) -> HttpResponse:
-    client = staffify.get_client()
+    zone = timezone.get_current_timezone()
     form = BillingFilterForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
     wants_csv = request.GET.get("format") == "csv"
-    context: dict = {"form": form, "filters": filters, "agents": [], "rows": None,
-                     "problem": None, "balance_problem": None}
-    with contextlib.suppress(staffify.StaffifyError):
-        # Without them the agent filter offers "no agent" only; names come with the numbers anyway.
-        context["agents"] = lookups.agents(client)
-    try:
-        numbers, truncated = _scan(client)
-    except staffify.StaffifyError as err:
-        context["problem"] = explain(err)
-        return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
-    try:
-        balance: Decimal | None = lookups.fresh_balance(client)
-    except staffify.StaffifyError as err:
-        balance = None
-        why = explain(err)
-        context["balance_problem"] = Problem(
-            f"The balance cannot be read right now, so its runway is unknown. {why.message}", why.request_id
+    fetched = _fetch(staffify.get_client())
+    context: dict = {
+        "form": form,
+        "filters": filters,
+        "agents": fetched.agents,
+        "rows": None,
+        "problem": fetched.problem,
+        "balance_problem": fetched.balance_problem,
+    }
+    # The viewer's zone as the middleware set it before the Staffify calls: a request the sandbox
+    # handles in this same thread (the tests' in-process transport) passes that middleware again.
+    with timezone.override(zone):
+        if fetched.numbers is None:
+            return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
+        now, balance = fetched.now, fetched.balance
+        agent_names = {a.id: a.name for a in fetched.agents}
+        everything = sorted(
+            (billing_row(r, now, agent_names) for r in build_rows(fetched.numbers)), key=BillingRow.sort_key
         )
-    now = lookups.staffify_now(client)
+        shown = [r for r in everything if _matches(r.row, filters)]
+        if wants_csv:
+            if not valid:
+                return render(request, "numbers/billing.html", context, status=400)
+            return csv_response(shown, now)
 
-    agent_names = {a.id: a.name for a in context["agents"]}
-    everything = sorted((billing_row(r, now, agent_names) for r in build_rows(numbers)),
-                        key=BillingRow.sort_key)
-    shown = [r for r in everything if _matches(r.row, filters)]
-    if wants_csv:
-        if not valid:
-            return render(request, "numbers/billing.html", context, status=400)
-        return csv_response(shown, now)
-
-    account = totals(everything, now)
-    selected = totals(shown, now) if filters else account
-    runway = cycles.runway(balance, everything, now) if balance is not None else None
-    alert = None
-    if balance is not None and balance < account.due_7:
-        alert = "error"
-    elif runway is not None and runway <= now + cycles.CYCLE:
-        alert = "warning"
-    idle = [r for r in shown if r.row.is_active and r.row.agent_id is None]
-    context.update({
-        "now": now, "zone": timezone.get_current_timezone_name(), "price": PRICE_PER_CYCLE,
-        "rows": shown, "total_rows": len(everything), "truncated": truncated, "scanned": len(numbers),
-        "account": account, "selected": selected, "balance": balance, "alert": alert,
-        "runway": runway, "runway_days": cycles.days_until(runway, now) if runway else None,
-        "horizon_end": now + cycles.RUNWAY_HORIZON, "window_end": now + cycles.CYCLE,
-        "chart": chart(selected.charges_28, now, timezone.get_current_timezone()),
-        "idle": idle, "idle_cost": PRICE_PER_CYCLE * len(idle),
-        "pending": [r for r in shown if r.row.is_pending],
-        "csv_query": urlencode({**filters, "format": "csv"}),
-    })
-    return render(request, "numbers/billing.html", context)
+        account = totals(everything, now)
+        selected = totals(shown, now) if filters else account
+        runway = cycles.runway(balance, everything, now) if balance is not None else None
+        alert = None
+        if balance is not None and balance < 0:
+            alert = "negative"
+        elif balance is not None and balance < account.due_7:
+            alert = "error"
+        elif runway is not None and runway <= now + cycles.CYCLE:
+            alert = "warning"
+        idle = [r for r in shown if r.row.is_active and r.row.agent_id is None]
+        context.update(
+            {
+                "now": now,
+                "zone": str(zone),
+                "price": PRICE_PER_CYCLE,
+                "rows": shown,
+                "total_rows": len(everything),
+                "truncated": fetched.truncated,
+                "scanned": len(fetched.numbers),
+                "account": account,
+                "selected": selected,
+                "balance": balance,
+                "alert": alert,
+                "runway": runway,
+                "runway_in": _time_until(runway, now) if runway else "",
+                "horizon_end": now + cycles.RUNWAY_HORIZON,
+                "window_end": now + cycles.CYCLE,
+                "chart": chart(selected.charges_28, now, zone),
+                "idle": idle,
+                "idle_cost": PRICE_PER_CYCLE * len(idle),
+                "pending": [r for r in shown if r.row.is_pending],
+                "csv_query": urlencode({**filters, "format": "csv"}),
+            }
+        )
+        return render(request, "numbers/billing.html", context)
