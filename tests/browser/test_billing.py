@@ -1,0 +1,72 @@
+"""The billing page in headless Chromium: a Team lead filters it, exports the CSV and sees the warning."""
+
+import csv
+import re
+from datetime import datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def table_numbers(page) -> list[str]:
+    return page.locator("#billing-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.number)")
+
+
+def table_next_charges(page) -> list[str | None]:
+    return page.locator("#billing-table tbody tr").evaluate_all(
+        "rows => rows.map(r => { const t = r.querySelector('td.next-charge time'); return t && t.dateTime; })"
+    )
+
+
+def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandbox, login, lead_user, live_server):
+    live_sandbox.put("/control/balance", json={"balance": 1000})
+    page = login(lead_user)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Billing").click()
+    page.wait_for_url(f"{live_server.url}/billing/")
+    expect(page.get_by_role("heading", name="Billing", exact=True)).to_be_visible()
+    expect(page.locator("#billing-table tbody tr")).to_have_count(60)
+    expect(page.locator("#balance")).to_have_text("EUR 1,000.00")
+    expect(page.locator("#balance-alert")).to_have_count(0)
+    expect(page.get_by_role("img", name=re.compile("^Upcoming renewals per day"))).to_be_visible()
+
+    page.get_by_label("Country").fill("nl")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"/billing/\?country=nl"))
+    owned = live_sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
+    dutch = {n["phone_number"] for n in owned if n["country_code"] == "NL"}
+    expect(page.locator("#billing-table tbody tr")).to_have_count(len(dutch))
+    expect(page.locator("#table-note")).to_contain_text(f"{len(dutch)} of 60 numbers match the filters.")
+    shown = table_numbers(page)
+    assert set(shown) == dutch
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"staffify-billing-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    with open(download.path(), newline="", encoding="utf-8") as file:
+        header, *lines = list(csv.reader(file))
+    assert header[0] == "number" and header[9] == "next charge (Europe/Amsterdam)"
+    assert [line[0] for line in lines] == shown
+    for line, due in zip(lines, table_next_charges(page), strict=True):
+        if due:
+            assert datetime.fromisoformat(line[9]) == datetime.fromisoformat(due).replace(microsecond=0)
+        else:
+            assert line[9] == ""
+
+    live_sandbox.put("/control/balance", json={"balance": 3})
+    page.reload()
+    alert = page.locator("#balance-alert")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("The balance EUR 3.00 does not cover the EUR")
+    expect(alert).to_contain_text("due in the next 7 days; it runs out on")
+    expect(page.locator("#billing-table tbody tr")).to_have_count(len(dutch))  # the filter stayed
+
+    page.get_by_role("link", name="Clear").click()
+    expect(page.locator("#billing-table tbody tr")).to_have_count(60)
+    expect(alert).to_be_visible()
+    screenshot(page, "billing")
+    assert not page.errors, page.errors
