@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from numbers import billing as cycles
 from numbers import lookups, staffify
 from numbers.access import dashboard_view
+from numbers.csvsafe import safe_cell
 from numbers.explain import Problem, explain
 from numbers.presenters import NumberRow, build_rows
 from numbers.rules import MAX_TAG_LENGTH, PRICE_PER_CYCLE
@@ -239,18 +240,6 @@ def chart(charges: list[cycles.Charge], now: datetime, tz) -> dict:
 
 # --- CSV ---------------------------------------------------------------------------------------
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-E164_OR_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet will not run as a formula (a quote in front); plain numbers and E.164
-    numbers, which no spreadsheet can run, stay as they are."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START) and not E164_OR_NUMBER.match(text):
-        return "'" + text
-    return text
-
 
 def _iso_utc(moment: datetime | None) -> str:
     return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z") if moment else ""
@@ -285,7 +274,7 @@ def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
     for r in rows:
         writer.writerow(
             [
-                csv_cell(value)
+                safe_cell(value)
                 for value in (
                     r.row.phone_number,
                     r.row.country or "",
@@ -368,55 +357,52 @@ def billing(request: HttpRequest) -> HttpResponse:
         "problem": fetched.problem,
         "balance_problem": fetched.balance_problem,
     }
-    # The viewer's zone as the middleware set it before the Staffify calls: a request the sandbox
-    # handles in this same thread (the tests' in-process transport) passes that middleware again.
-    with timezone.override(zone):
-        if fetched.numbers is None:
-            return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
-        now, balance = fetched.now, fetched.balance
-        agent_names = {a.id: a.name for a in fetched.agents}
-        everything = sorted(
-            (billing_row(r, now, agent_names) for r in build_rows(fetched.numbers)), key=BillingRow.sort_key
-        )
-        shown = [r for r in everything if _matches(r.row, filters)]
-        if wants_csv:
-            if not valid:
-                return render(request, "numbers/billing.html", context, status=400)
-            return csv_response(shown, now)
+    if fetched.numbers is None:
+        return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
+    now, balance = fetched.now, fetched.balance
+    agent_names = {a.id: a.name for a in fetched.agents}
+    everything = sorted(
+        (billing_row(r, now, agent_names) for r in build_rows(fetched.numbers)), key=BillingRow.sort_key
+    )
+    shown = [r for r in everything if _matches(r.row, filters)]
+    if wants_csv:
+        if not valid:
+            return render(request, "numbers/billing.html", context, status=400)
+        return csv_response(shown, now)
 
-        account = totals(everything, now)
-        selected = totals(shown, now) if filters else account
-        runway = cycles.runway(balance, everything, now) if balance is not None else None
-        alert = None
-        if balance is not None and balance < 0:
-            alert = "negative"
-        elif balance is not None and balance < account.due_7:
-            alert = "error"
-        elif runway is not None and runway <= now + cycles.CYCLE:
-            alert = "warning"
-        idle = [r for r in shown if r.row.is_active and r.row.agent_id is None]
-        context.update(
-            {
-                "now": now,
-                "zone": str(zone),
-                "price": PRICE_PER_CYCLE,
-                "rows": shown,
-                "total_rows": len(everything),
-                "truncated": fetched.truncated,
-                "scanned": len(fetched.numbers),
-                "account": account,
-                "selected": selected,
-                "balance": balance,
-                "alert": alert,
-                "runway": runway,
-                "runway_in": _time_until(runway, now) if runway else "",
-                "horizon_end": now + cycles.RUNWAY_HORIZON,
-                "window_end": now + cycles.CYCLE,
-                "chart": chart(selected.charges_28, now, zone),
-                "idle": idle,
-                "idle_cost": PRICE_PER_CYCLE * len(idle),
-                "pending": [r for r in shown if r.row.is_pending],
-                "csv_query": urlencode({**filters, "format": "csv"}),
-            }
-        )
-        return render(request, "numbers/billing.html", context)
+    account = totals(everything, now)
+    selected = totals(shown, now) if filters else account
+    runway = cycles.runway(balance, everything, now) if balance is not None else None
+    alert = None
+    if balance is not None and balance < 0:
+        alert = "negative"
+    elif balance is not None and balance < account.due_7:
+        alert = "error"
+    elif runway is not None and runway <= now + cycles.CYCLE:
+        alert = "warning"
+    idle = [r for r in shown if r.row.is_active and r.row.agent_id is None]
+    context.update(
+        {
+            "now": now,
+            "zone": str(zone),
+            "price": PRICE_PER_CYCLE,
+            "rows": shown,
+            "total_rows": len(everything),
+            "truncated": fetched.truncated,
+            "scanned": len(fetched.numbers),
+            "account": account,
+            "selected": selected,
+            "balance": balance,
+            "alert": alert,
+            "runway": runway,
+            "runway_in": _time_until(runway, now) if runway else "",
+            "horizon_end": now + cycles.RUNWAY_HORIZON,
+            "window_end": now + cycles.CYCLE,
+            "chart": chart(selected.charges_28, now, zone),
+            "idle": idle,
+            "idle_cost": PRICE_PER_CYCLE * len(idle),
+            "pending": [r for r in shown if r.row.is_pending],
+            "csv_query": urlencode({**filters, "format": "csv"}),
+        }
+    )
+    return render(request, "numbers/billing.html", context)
