@@ -3,6 +3,8 @@ SHELL := /bin/sh
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
+# Two workers: this machine and CI have two cores. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: run test venv install install-dev browser test-sqlite test-postgres lint bench docker-recipe clean
@@ -41,12 +43,12 @@ test: install-dev browser
 
 test-sqlite:
 	@echo "== Test suite on SQLite"
-	@env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+	@env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
 		echo "== Test suite on PostgreSQL ($(POSTGRES_URL))"; \
-		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -m "not slow" $(PYTEST_ARGS); \
+		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS); \
 	elif [ -n "$$CI" ]; then \
 		echo "!! PostgreSQL is not reachable at $(POSTGRES_URL): CI must prove both backends." >&2; exit 1; \
 	else \

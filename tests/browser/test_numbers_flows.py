@@ -257,7 +257,6 @@ def test_the_detail_page(live_sandbox, login, ops_user, live_server):
     row(page, 1001).get_by_role("link").click()
     expect(page.locator("h1")).to_contain_text("+1")
     expect(page.locator("dl.facts")).to_contain_text("Purchased")
-    screenshot(page, "detail")
     page.get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
     expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
 
