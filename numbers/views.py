@@ -134,12 +134,14 @@ def number_list(request: HttpRequest) -> HttpResponse:
 def _put_first(client: staffify.StaffifyClient, context: dict, number_id: int) -> None:
     """After a purchase the new number leads the list, marked, wherever its page is."""
     rows = [r for r in context["rows"] if r.id != number_id]
-    try:
-        row = build_row(client.get_number(number_id), lookup=True)
-    except staffify.StaffifyError:
-        return
+    row = next((r for r in context["rows"] if r.id == number_id), None)
+    if row is None:
+        try:
+            row = with_agent_options([build_row(client.get_number(number_id), lookup=True)], context["agents"])[0]
+        except staffify.StaffifyError:
+            return
     row.extra["new"] = True
-    context["rows"] = [*with_agent_options([row], context["agents"]), *rows]
+    context["rows"] = [row, *rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,6 +154,12 @@ def _row_response(request: HttpRequest, row: NumberRow, agents: list[staffify.Ag
     return render(request, "numbers/_row.html", context)
 
 
+GONE = (
+    "This number is gone: Staffify no longer has it in this account "
+    "(a released number disappears when its 7-day reclaim window closes)."
+)
+
+
 def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem) -> NumberRow:
     """The number as Staffify has it now, carrying the problem that just happened."""
     try:
@@ -159,12 +167,6 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
         ledger.record_seen(number)
         row = build_row(number, lookup=True)
     except staffify.StaffifyError as err:
-        again = explain(err)
-        if isinstance(err, staffify.NotFoundError):
-            again = Problem(
-                "This number is gone: Staffify no longer has it in this account (a released "
-                "number disappears when its 7-day reclaim window closes)."
-            )
         row = NumberRow(
             id=number_id,
             phone_number="",
@@ -179,11 +181,11 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
         )
         row.extra["unknown"] = True
         if isinstance(err, staffify.NotFoundError):
-            problem = Problem(again.message, problem.request_id)
+            problem = Problem(GONE, problem.request_id)
         else:
             problem = Problem(
                 f"{problem.message} The dashboard could not read its current state either: "
-                f"{again.message} Reload the page to see it.",
+                f"{explain(err).message} Reload the page to see it.",
                 problem.request_id,
             )
     row.problem = problem
@@ -250,7 +252,7 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
         audit.record(
             request.user,
             audit.Action.ASSIGN,
-            outcome=audit.Outcome.INVALID,
+            outcome=audit.Outcome.ERROR if problem else audit.Outcome.INVALID,
             number_id=number_id,
             phone_number=row.phone_number,
             message=why.message,
