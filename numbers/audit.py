@@ -80,7 +80,14 @@ def _tags(snap: dict | None) -> str:
 
 
 def change_summary(entry: AuditEntry) -> str:
-    """One line saying what changed (or was to change), for the log and its CSV."""
+    """One line saying what changed (or, when it did not happen, what was asked), for the log and its CSV."""
+    line = _change(entry)
+    if entry.outcome != Outcome.OK and entry.after and entry.action != Action.BUY:
+        line += " (asked)"
+    return line
+
+
+def _change(entry: AuditEntry) -> str:
     before, after = entry.before or {}, entry.after or {}
     if entry.action in (Action.ASSIGN, Action.UNASSIGN):
         old = before.get("agent_name") or ("none" if before else "?")
@@ -119,8 +126,10 @@ def done(user, action: str, before: staffify.PhoneNumber, after: staffify.PhoneN
     )
 
 
-def failed(user, action: str, before: staffify.PhoneNumber, err: staffify.StaffifyError) -> AuditEntry:
-    """An action Staffify refused, failed, or left unconfirmed."""
+def failed(
+    user, action: str, before: staffify.PhoneNumber, err: staffify.StaffifyError, wanted: dict | None = None
+) -> AuditEntry:
+    """An action Staffify refused, failed, or left unconfirmed; `wanted` is what it was to change."""
     return record(
         user,
         action,
@@ -128,5 +137,6 @@ def failed(user, action: str, before: staffify.PhoneNumber, err: staffify.Staffi
         number_id=before.id,
         phone_number=before.phone_number,
         before=snapshot(before),
+        after=wanted,
         err=err,
     )

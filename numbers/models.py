@@ -77,9 +77,9 @@ class AuditEntry(models.Model):
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"
-        ERROR = "error", "Staffify refused or failed"
-        INVALID = "invalid", "Refused by the dashboard (invalid input)"
-        DENIED = "denied", "Refused by the dashboard (role)"
+        ERROR = "error", "Failed at Staffify"
+        INVALID = "invalid", "Invalid input"
+        DENIED = "denied", "Not allowed for the role"
         UNKNOWN = "unknown", "Outcome unknown"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)

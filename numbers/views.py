@@ -263,16 +263,16 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     before = _read_before(request, client, number_id, action, agents)
     if isinstance(before, HttpResponse):
         return before
+    names = {a.id: a.name for a in agents}
+    after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
     try:
         if agent_id is None:
             client.unassign(number_id)
         else:
             client.assign(number_id, agent_id)
     except staffify.StaffifyError as err:
-        audit.failed(request.user, action, before, err)
+        audit.failed(request.user, action, before, err, wanted=audit.snapshot(after))
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
-    names = {a.id: a.name for a in agents}
-    after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
     audit.done(request.user, action, before, after)
     ledger.record_seen(after)
     row = build_row(after, lookup=True)
@@ -422,7 +422,7 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         released = client.release(number_id)
     except staffify.StaffifyError as err:
-        audit.failed(request.user, audit.Action.RELEASE, current, err)
+        audit.failed(request.user, audit.Action.RELEASE, current, err, wanted={"status": "pending_release"})
         return _release_failed(request, client, number_id, explain(err))
     after = replace(current, status="pending_release", reclaim_before=released.reclaim_before)
     audit.done(request.user, audit.Action.RELEASE, current, after)
@@ -448,7 +448,7 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         client.reclaim(number_id)
     except staffify.StaffifyError as err:
-        audit.failed(request.user, audit.Action.RECLAIM, before, err)
+        audit.failed(request.user, audit.Action.RECLAIM, before, err, wanted={"status": "active"})
         return _row_response(request, _true_row(client, number_id, explain(err)), agents)
     after = replace(before, status="active", reclaim_before=None)
     audit.done(request.user, audit.Action.RECLAIM, before, after)

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('phone_number', models.CharField(blank=True, db_index=True, max_length=32)),
                 ('before', models.JSONField(blank=True, null=True)),
                 ('after', models.JSONField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('ok', 'Done'), ('error', 'Staffify refused or failed'), ('invalid', 'Refused by the dashboard (invalid input)'), ('denied', 'Refused by the dashboard (role)'), ('unknown', 'Outcome unknown')], max_length=16)),
+                ('outcome', models.CharField(choices=[('ok', 'Done'), ('error', 'Failed at Staffify'), ('invalid', 'Invalid input'), ('denied', 'Not allowed for the role'), ('unknown', 'Outcome unknown')], max_length=16)),
                 ('error_code', models.CharField(blank=True, max_length=64)),
                 ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('request_id', models.CharField(blank=True, max_length=100)),

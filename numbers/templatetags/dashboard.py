@@ -32,3 +32,11 @@ def eur(value) -> str:
     if value is None:
         return "—"
     return f"EUR {value:,.2f}"
+
+
+@register.filter
+def phone(value: str) -> str:
+    """An E.164 number formatted for humans (+31 20 123 4567)."""
+    from numbers.presenters import format_phone
+
+    return format_phone(value) if value else ""

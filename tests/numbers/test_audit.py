@@ -222,3 +222,15 @@ def test_times_show_in_the_viewers_zone_with_utc_on_hover(ops, ops_user, support
     local = entry.at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
     assert f'title="{utc:%Y-%m-%d %H:%M:%S} UTC"' in html
     assert f"{local:%H:%M:%S}" in html
+
+
+@pytest.mark.django_db
+def test_a_failed_change_says_what_was_asked(support, staffify_sandbox):
+    support.get("/")
+    staffify_sandbox.post(
+        "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
+    )
+    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    from numbers.audit import change_summary
+
+    assert change_summary(only_entry(action="assign")) == "agent: Sales Assistant → Survey Caller (asked)"
