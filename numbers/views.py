@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from numbers import audit, ledger, lookups, purchases, staffify
+from numbers import billing as cycles
 from numbers.access import dashboard_view, permissions_for
 from numbers.explain import Problem, explain, unreachable
 from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
@@ -211,8 +212,13 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         number = client.get_number(number_id)
         record = ledger.record_seen(number)
-        context["row"] = with_agent_options([build_row(number, record)], agents)[0]
+        row = with_agent_options([build_row(number, record)], agents)[0]
+        context["row"] = row
         context["record"] = record
+        if row.is_active and row.purchased_at:
+            now = lookups.staffify_now(client)
+            context["cycle"] = cycles.cycle_at(row.purchased_at, now)
+            context["days_until"] = cycles.days_until(context["cycle"].end, now)
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)
         status = 404 if isinstance(err, staffify.NotFoundError) else 200
