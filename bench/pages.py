@@ -137,6 +137,8 @@ def scenarios(client: httpx.Client, base: str, runs: int) -> list[tuple[int, lis
         (runs, [("filter tag=support (HTMX)", "GET", "/?tag=support", "numbers-table", None)]),
         (runs, [("number detail", "GET", f"/numbers/{one}/", None, None)]),
         (runs, [("buy page", "GET", "/buy/", None, None)]),
+        (runs, [("billing (all numbers)", "GET", "/billing/", None, None)]),
+        (runs, [("audit log", "GET", "/audit/", None, None)]),
         (runs, [("buy search NL 020 (HTMX)", "GET", f"/buy/?{search}", "results", None)]),
         (runs, [("buy confirm dialog (HTMX)", "GET", confirm, "", None)]),
         (runs, [(ASSIGN, "POST", f"/numbers/{one}/agent", f"number-{one}",
