@@ -22,8 +22,10 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY --chown=app:app . .
-# collectstatic needs settings that load: a throwaway key and the sandbox defaults, at build only.
-RUN SECRET_KEY=collectstatic-only STAFFIFY_SANDBOX=true python manage.py collectstatic --noinput
+# collectstatic with the production storage (hashed, compressed names and their manifest); settings
+# need a secret and an API key to load, so throwaway ones are given at build time only.
+RUN SECRET_KEY=collectstatic-only STAFFIFY_API_KEY=sfy_live_000000000000000000000000000000000000000000000000 \
+    python manage.py collectstatic --noinput
 
 USER app
 EXPOSE 8000

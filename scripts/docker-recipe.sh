@@ -27,8 +27,10 @@ export STAFFIFY_API_URL=https://api.staffifyai.com/v1
 export DATABASE_URL="sqlite:///$work/db.sqlite3"
 export STATIC_ROOT="$work/static"
 
-echo "== collectstatic"
-"$PYTHON" manage.py collectstatic --noinput -v 0
+echo "== collectstatic (as the Dockerfile's RUN line: throwaway secrets, production storage)"
+SECRET_KEY_FILE= STAFFIFY_API_KEY_FILE= SECRET_KEY=collectstatic-only \
+    STAFFIFY_API_KEY=sfy_live_000000000000000000000000000000000000000000000000 \
+    "$PYTHON" manage.py collectstatic --noinput -v 0
 echo "== check --deploy"
 "$PYTHON" manage.py check --deploy --fail-level WARNING
 
@@ -41,9 +43,12 @@ for _ in $(seq 1 100); do
         echo "== GET /healthz: $body"
         [[ "$body" == *'"ok"'* ]] || { echo "unexpected health answer" >&2; exit 1; }
         # A static file is served by whitenoise from the collected, hashed files.
-        css=$(curl -fsS -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port/accounts/login/" | grep -o '/static/[^"]*\.css' | head -1)
-        [ -n "$css" ] && curl -fsS -o /dev/null -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port$css" \
-            && echo "== static file served: $css"
+        login=$(curl -fsS -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port/accounts/login/") \
+            || { echo "the login page failed; gunicorn's log:" >&2; cat "$work/gunicorn.log" >&2; exit 1; }
+        css=$(echo "$login" | grep -o '/static/css/app\.[0-9a-f]*\.css' | head -1)
+        [ -n "$css" ] || { echo "the login page links no hashed stylesheet" >&2; exit 1; }
+        curl -fsS -o /dev/null -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port$css"
+        echo "== hashed static file served: $css"
         echo "docker recipe: OK"
         exit 0
     fi

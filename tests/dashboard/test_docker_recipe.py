@@ -23,5 +23,6 @@ def test_the_dockerfile_keeps_its_promises():
     assert "USER app" in text
     assert "HEALTHCHECK" in text and "/healthz" in text
     assert "collectstatic" in text
+    assert "STAFFIFY_SANDBOX=false" in text and "STAFFIFY_SANDBOX=true" not in text  # hashed files, as served
     assert "pip install --no-cache-dir -r requirements.txt" in text
     assert 'CMD ["scripts/docker-entrypoint.sh"]' in text
