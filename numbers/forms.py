@@ -15,26 +15,60 @@ STATUS_CHOICES = [("", "Any status"), ("active", "Active"), ("pending_release", 
 TYPE_CHOICES = [("local", "Local"), ("mobile", "Mobile"), ("toll_free", "Toll-free")]
 
 
-class NumberFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    agent = forms.CharField(required=False, max_length=20)  # an agent id, or "none"
-    tag = forms.CharField(required=False, max_length=MAX_TAG_LENGTH)
-    country = forms.CharField(required=False, max_length=2)
-    q = forms.CharField(required=False, max_length=15, label="Digits contain")
-    after = forms.CharField(required=False, max_length=100)
-    offset = forms.IntegerField(required=False, min_value=0, max_value=100_000)
+class NumberScopeForm(forms.Form):
+    """Country, agent and tag: the filters the owned list and the billing page share."""
 
-    def clean_agent(self) -> str:
-        value = self.cleaned_data["agent"].strip()
-        if value and value != "none" and not value.isdigit():
-            raise forms.ValidationError("Choose an agent from the list.")
-        return value
+    FIELDS: tuple[str, ...] = ("country", "agent", "tag")
+    country = forms.CharField(required=False, max_length=100)
+    agent = forms.CharField(required=False, max_length=100)  # an agent id, or "none"
+    tag = forms.CharField(required=False, max_length=1000)
 
     def clean_country(self) -> str:
         value = self.cleaned_data["country"].strip().upper()
         if value and not re.fullmatch(r"[A-Z]{2}", value):
             raise forms.ValidationError("A country is two letters, like NL.")
         return value
+
+    def clean_agent(self) -> str:
+        value = self.cleaned_data["agent"].strip()
+        if value and value != "none" and not (value.isdigit() and len(value) <= 18):
+            raise forms.ValidationError("Choose an agent from the list.")
+        return value
+
+    def clean_tag(self) -> str:
+        value = self.cleaned_data["tag"].strip()
+        if len(value) > MAX_TAG_LENGTH:
+            raise forms.ValidationError(f"A tag has at most {MAX_TAG_LENGTH} characters.")
+        return value
+
+    @property
+    def filters(self) -> dict[str, str]:
+        data = getattr(self, "cleaned_data", {})
+        return {k: data[k] for k in self.FIELDS if data.get(k)}
+
+
+def matches(number, filters: dict[str, str], country: str | None) -> bool:
+    """Whether a number (anything with status, agent_id, tags and phone_number) passes the filters
+    of a NumberScopeForm or NumberFilterForm; `country` is the number's, however it was learned."""
+    if filters.get("status") and number.status != filters["status"]:
+        return False
+    if (agent := filters.get("agent")) and number.agent_id != (None if agent == "none" else int(agent)):
+        return False
+    if (tag := filters.get("tag")) and tag.lower() not in {t.lower() for t in number.tags}:
+        return False
+    if filters.get("country") and country != filters["country"]:
+        return False
+    return not (filters.get("q") and filters["q"] not in number.phone_number)
+
+
+class NumberFilterForm(NumberScopeForm):
+    """The owned list's filters: the shared ones, status and digits, and where the page starts."""
+
+    FIELDS = ("status", "agent", "tag", "country", "q")
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    q = forms.CharField(required=False, max_length=15, label="Digits contain")
+    after = forms.CharField(required=False, max_length=100)
+    offset = forms.IntegerField(required=False, min_value=0, max_value=100_000)
 
     def clean_q(self) -> str:
         value = re.sub(r"[\s\-()+.]", "", self.cleaned_data["q"])
@@ -47,14 +81,6 @@ class NumberFilterForm(forms.Form):
         if value and not CURSOR.match(value):
             raise forms.ValidationError("That page link is not valid; start from the first page.")
         return value
-
-    def clean_tag(self) -> str:
-        return self.cleaned_data["tag"].strip()
-
-    @property
-    def filters(self) -> dict[str, str]:
-        data = getattr(self, "cleaned_data", {})
-        return {k: data[k] for k in ("status", "agent", "tag", "country", "q") if data.get(k)}
 
 
 class SearchForm(forms.Form):

@@ -7,7 +7,7 @@ the buy dialog and billing read it fresh.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -19,6 +19,7 @@ AGENTS_TTL = 60
 COUNTRIES_TTL = 3600
 ADDRESSES_TTL = 120
 BALANCE_TTL = 60
+SCAN_LIMIT = 1000  # pages that need every number read at most this many (a later issue: a local mirror)
 
 
 def agents(client: staffify.StaffifyClient) -> list[staffify.Agent]:
@@ -71,4 +72,14 @@ def staffify_now(client: staffify.StaffifyClient | None = None) -> datetime:
     """Staffify's idea of now: ours corrected by the skew seen in its Date headers (the sandbox's
     clock can run days ahead). Countdowns run on it."""
     client = client or staffify.get_client()
-    return timezone.now() + (getattr(client, "clock_skew", None) or timedelta(0))
+    return timezone.now() + client.clock_skew
+
+
+def all_numbers(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], bool]:
+    """Every owned number up to SCAN_LIMIT, and whether the account has more."""
+    found: list[staffify.PhoneNumber] = []
+    for number in client.iter_numbers(page_size=100):
+        if len(found) == SCAN_LIMIT:
+            return found, True
+        found.append(number)
+    return found, False

@@ -26,7 +26,7 @@ from numbers import audit, ledger, lookups, purchases, staffify
 from numbers import billing as cycles
 from numbers.access import dashboard_view, permissions_for
 from numbers.explain import Problem, explain, unreachable
-from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
+from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
 from numbers.models import AuditEntry, PurchaseAttempt
 from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
 from numbers.rules import (
@@ -38,7 +38,6 @@ from numbers.rules import (
 )
 
 PAGE_SIZE = 50
-FILTER_SCAN_LIMIT = 1000  # filters read every page up to this many numbers
 
 
 def toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
@@ -54,31 +53,6 @@ def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.A
 
 # ---------------------------------------------------------------------------------------------
 # Owned numbers
-
-
-def _matches(number: staffify.PhoneNumber, filters: dict[str, str]) -> bool:
-    if filters.get("status") and number.status != filters["status"]:
-        return False
-    if agent := filters.get("agent"):
-        if agent == "none" and number.agent_id is not None:
-            return False
-        if agent != "none" and number.agent_id != int(agent):
-            return False
-    if (tag := filters.get("tag")) and tag.lower() not in {t.lower() for t in number.tags}:
-        return False
-    if (country := filters.get("country")) and (number.country_code or country_of(number.phone_number)) != country:
-        return False
-    return not (filters.get("q") and filters["q"] not in number.phone_number)
-
-
-def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], bool]:
-    """Every owned number up to FILTER_SCAN_LIMIT, and whether there were more."""
-    found: list[staffify.PhoneNumber] = []
-    for number in client.iter_numbers(page_size=100):
-        if len(found) == FILTER_SCAN_LIMIT:
-            return found, True
-        found.append(number)
-    return found, False
 
 
 @dashboard_view()
@@ -103,8 +77,8 @@ def number_list(request: HttpRequest) -> HttpResponse:
     }
     try:
         if filters:
-            numbers, truncated = _scan(client)
-            matched = [n for n in numbers if _matches(n, filters)]
+            numbers, truncated = lookups.all_numbers(client)
+            matched = [n for n in numbers if matches(n, filters, n.country_code or country_of(n.phone_number))]
             offset = form.cleaned_data.get("offset") or 0
             page = matched[offset : offset + PAGE_SIZE]
             context["scan"] = {"scanned": len(numbers), "matched": len(matched), "truncated": truncated}

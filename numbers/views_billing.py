@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,52 +25,12 @@ from numbers import lookups, staffify
 from numbers.access import dashboard_view
 from numbers.csvsafe import safe_cell
 from numbers.explain import Problem, explain
+from numbers.forms import NumberScopeForm, matches
 from numbers.presenters import NumberRow, build_rows
-from numbers.rules import MAX_TAG_LENGTH, PRICE_PER_CYCLE
+from numbers.rules import PRICE_PER_CYCLE
 
-SCAN_LIMIT = 1000  # like the owned list's filters: every page up to this many numbers
 WEEK = timedelta(days=7)
 ZERO = Decimal("0.00")
-
-
-class BillingFilterForm(forms.Form):
-    country = forms.CharField(required=False)
-    agent = forms.CharField(required=False)  # an agent id, or "none"
-    tag = forms.CharField(required=False)
-
-    def clean_country(self) -> str:
-        value = self.cleaned_data["country"].strip().upper()
-        if value and not re.fullmatch(r"[A-Z]{2}", value):
-            raise forms.ValidationError("A country is two letters, like NL.")
-        return value
-
-    def clean_agent(self) -> str:
-        value = self.cleaned_data["agent"].strip()
-        if value and value != "none" and not (value.isdigit() and len(value) <= 18):
-            raise forms.ValidationError("Choose an agent from the list.")
-        return value
-
-    def clean_tag(self) -> str:
-        value = self.cleaned_data["tag"].strip()
-        if len(value) > MAX_TAG_LENGTH:
-            raise forms.ValidationError(f"A tag has at most {MAX_TAG_LENGTH} characters.")
-        return value
-
-    @property
-    def filters(self) -> dict[str, str]:
-        data = getattr(self, "cleaned_data", {})
-        return {k: data[k] for k in ("country", "agent", "tag") if data.get(k)}
-
-
-def _matches(row: NumberRow, filters: dict[str, str]) -> bool:
-    if (country := filters.get("country")) and row.country != country:
-        return False
-    if agent := filters.get("agent"):
-        if agent == "none" and row.agent_id is not None:
-            return False
-        if agent != "none" and row.agent_id != int(agent):
-            return False
-    return not ((tag := filters.get("tag")) and tag.lower() not in {t.lower() for t in row.tags})
 
 
 @dataclass
@@ -297,15 +255,6 @@ def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
 # --- the page ----------------------------------------------------------------------------------
 
 
-def _scan(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], bool]:
-    found: list[staffify.PhoneNumber] = []
-    for number in client.iter_numbers(page_size=100):
-        if len(found) == SCAN_LIMIT:
-            return found, True
-        found.append(number)
-    return found, False
-
-
 @dataclass
 class Fetched:
     """What the page reads from Staffify: every owned number, the agents, the balance, its clock."""
@@ -325,7 +274,7 @@ def _fetch(client: staffify.StaffifyClient) -> Fetched:
         # Without them the agent filter offers "no agent" only; names come with the numbers anyway.
         found.agents = lookups.agents(client)
     try:
-        found.numbers, found.truncated = _scan(client)
+        found.numbers, found.truncated = lookups.all_numbers(client)
     except staffify.StaffifyError as err:
         found.problem = explain(err)
         return found
@@ -344,7 +293,7 @@ def _fetch(client: staffify.StaffifyClient) -> Fetched:
 @require_GET
 def billing(request: HttpRequest) -> HttpResponse:
     zone = timezone.get_current_timezone()
-    form = BillingFilterForm(request.GET)
+    form = NumberScopeForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
     wants_csv = request.GET.get("format") == "csv"
@@ -364,7 +313,7 @@ def billing(request: HttpRequest) -> HttpResponse:
     everything = sorted(
         (billing_row(r, now, agent_names) for r in build_rows(fetched.numbers)), key=BillingRow.sort_key
     )
-    shown = [r for r in everything if _matches(r.row, filters)]
+    shown = [r for r in everything if matches(r.row, filters, r.row.country)]
     if wants_csv:
         if not valid:
             return render(request, "numbers/billing.html", context, status=400)

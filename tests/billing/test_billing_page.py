@@ -532,3 +532,11 @@ def test_a_balance_already_below_zero_says_so(lead, staffify_sandbox):
     alert = re.search(r'id="balance-alert">(.*?)</div>', html, re.S).group(1)
     assert f"The balance is EUR {balance(staffify_sandbox):,.2f}: below zero already." in alert
     assert "The next renewal, on" in alert and "is not covered either." in alert
+
+
+@pytest.mark.django_db
+def test_an_account_larger_than_the_scan_says_what_the_page_covers(lead, staffify_sandbox, monkeypatch):
+    monkeypatch.setattr("numbers.lookups.SCAN_LIMIT", 30)
+    html = page(lead)
+    assert "This page covers the first 30 numbers of the account only" in html
+    assert len(row_ids(html)) == 30

@@ -95,7 +95,7 @@ def test_a_filter_with_more_than_50_matches_pages_by_offset(ops, staffify_sandbo
 
 @pytest.mark.django_db
 def test_a_filter_says_so_when_the_account_is_larger_than_it_scans(ops, staffify_sandbox, monkeypatch):
-    monkeypatch.setattr("numbers.views.FILTER_SCAN_LIMIT", 30)
+    monkeypatch.setattr("numbers.lookups.SCAN_LIMIT", 30)
     html = ops.get("/?status=active").content.decode()
     assert "This filter covered only the first 30 numbers of the account" in html
 
