@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from numbers.models import AuditEntry
+from tests.numbers.buying import buy, confirm, search, token_of
 
 HX = {"HX-Request": "true"}
 
@@ -59,21 +60,9 @@ def test_unassign_and_release_records_both(ops, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_a_purchase_is_recorded(ops, staffify_sandbox):
-    from tests.numbers.test_buy import confirm, search, token_of
-
     number = search(staffify_sandbox, country_code="NL", city_code="020", limit=1)[0]
     html = confirm(ops, number)
-    ops.post(
-        "/buy/purchase",
-        {
-            "token": token_of(html),
-            "phone_number": number["phone_number"],
-            "country_code": "NL",
-            "number_type": "local",
-            "address_id": "7",
-        },
-        headers=HX,
-    )
+    buy(ops, number, token_of(html), address_id="7")
     entry = only_entry(action="buy")
     assert entry.outcome == "ok" and entry.number_id and entry.phone_number == number["phone_number"]
     assert entry.after["address_id"] == 7 and entry.after["city_code"] == "020"
@@ -93,16 +82,10 @@ def test_a_failed_call_is_recorded_with_the_staffify_error(support, staffify_san
 
 @pytest.mark.django_db
 def test_a_402_is_recorded(ops, staffify_sandbox):
-    from tests.numbers.test_buy import confirm, search, token_of
-
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     staffify_sandbox.put("/control/balance", json={"balance": 1})
-    ops.post(
-        "/buy/purchase",
-        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    buy(ops, number, token_of(html))
     entry = only_entry(action="buy")
     assert (entry.outcome, entry.http_status, entry.error_code) == ("error", 402, "INSUFFICIENT_CREDITS")
     assert entry.number_id is None  # nothing was bought, so no number

@@ -6,35 +6,7 @@ import uuid
 import pytest
 
 from numbers.models import NumberRecord, PurchaseAttempt
-
-HX = {"HX-Request": "true"}
-
-
-def search(sandbox, **params):
-    return sandbox.get("/v1/phone-numbers/search", params=params).json()["numbers"]
-
-
-def owned(sandbox):
-    return {n["phone_number"]: n for n in sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]}
-
-
-def balance(sandbox):
-    return sandbox.get("/v1/credits").json()["balance"]
-
-
-def confirm(client, number, **extra):
-    params = {
-        "phone_number": number["phone_number"],
-        "country_code": number["country_code"],
-        "number_type": number["number_type"],
-        "city_code": number.get("city_code") or "",
-        **extra,
-    }
-    return client.get("/buy/confirm", params, headers=HX).content.decode()
-
-
-def token_of(html):
-    return re.search(r'name="token" value="([0-9a-f-]+)"', html).group(1)
+from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of
 
 
 @pytest.mark.django_db
@@ -95,11 +67,7 @@ def test_the_confirmation_states_the_charge_and_the_balance(ops, staffify_sandbo
 def test_buying_a_us_number(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", area_code="212", limit=1)[0]
     html = confirm(ops, number)
-    response = ops.post(
-        "/buy/purchase",
-        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    response = buy(ops, number, token_of(html))
     bought = owned(staffify_sandbox)[number["phone_number"]]
     assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
     assert balance(staffify_sandbox) == 37.5
@@ -115,18 +83,7 @@ def test_buying_an_nl_number_with_its_address_and_city_code(ops, staffify_sandbo
     html = confirm(ops, number)
     assert 'data-city-code="020"' in html and "Herengracht 500" in html
     assert "Berlin" not in html  # only NL addresses are offered
-    ops.post(
-        "/buy/purchase",
-        {
-            "token": token_of(html),
-            "phone_number": number["phone_number"],
-            "country_code": "NL",
-            "number_type": "local",
-            "address_id": "7",
-            "city_code": "020",
-        },
-        headers=HX,
-    )
+    buy(ops, number, token_of(html), address_id="7", city_code="020")
     assert number["phone_number"] in owned(staffify_sandbox)
 
 
@@ -134,18 +91,7 @@ def test_buying_an_nl_number_with_its_address_and_city_code(ops, staffify_sandbo
 def test_the_address_decides_the_city_code_sent(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="DE", city_code="030", limit=1)[0]
     html = confirm(ops, number)
-    ops.post(
-        "/buy/purchase",
-        {
-            "token": token_of(html),
-            "phone_number": number["phone_number"],
-            "country_code": "DE",
-            "number_type": "local",
-            "address_id": "8",
-            "city_code": "999",
-        },
-        headers=HX,
-    )
+    buy(ops, number, token_of(html), address_id="8", city_code="999")
     assert number["phone_number"] in owned(staffify_sandbox)
 
 
@@ -172,11 +118,7 @@ def test_a_402_from_staffify_says_the_balance_and_the_price(ops, staffify_sandbo
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     staffify_sandbox.put("/control/balance", json={"balance": 3})
-    response = ops.post(
-        "/buy/purchase",
-        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    response = buy(ops, number, token_of(html))
     text = response.content.decode()
     assert response["HX-Retarget"] == "#buy-dialog"
     assert "the balance is EUR 3.00 and a number needs EUR 5.00 up front" in text
@@ -187,14 +129,9 @@ def test_a_402_from_staffify_says_the_balance_and_the_price(ops, staffify_sandbo
 @pytest.mark.django_db
 def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
-    form = {
-        "token": token_of(confirm(ops, number)),
-        "phone_number": number["phone_number"],
-        "country_code": "US",
-        "number_type": "local",
-    }
-    first = ops.post("/buy/purchase", form, headers=HX)
-    second = ops.post("/buy/purchase", form, headers=HX)
+    token = token_of(confirm(ops, number))
+    first = buy(ops, number, token)
+    second = buy(ops, number, token)
     assert balance(staffify_sandbox) == 37.5
     assert first["HX-Redirect"] == second["HX-Redirect"]
     assert "already bought by this confirmation" in second["HX-Trigger"]
@@ -205,11 +142,7 @@ def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffif
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     token = uuid.uuid4()
     PurchaseAttempt.objects.create(token=token, user=ops_user, phone_number=number["phone_number"], country_code="US")
-    response = ops.post(
-        "/buy/purchase",
-        {"token": str(token), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    response = buy(ops, number, str(token))
     assert response.status_code == 409
     assert "already being sent to Staffify" in response["HX-Trigger"]
     assert number["phone_number"] not in owned(staffify_sandbox)
@@ -225,11 +158,7 @@ def test_a_timeout_that_bought_anyway_is_found_in_the_owned_list(ops, live_sandb
         "/control/faults",
         json={"status": None, "delay_ms": 1500, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
     )
-    response = ops.post(
-        "/buy/purchase",
-        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    response = buy(ops, number, token_of(html))
     bought = owned(staffify_sandbox)[number["phone_number"]]
     assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
     assert PurchaseAttempt.objects.get().state == "succeeded"
@@ -245,11 +174,7 @@ def test_a_503_on_purchase_checks_the_owned_list_and_says_nothing_was_bought(ops
     staffify_sandbox.post(
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"}
     )
-    response = ops.post(
-        "/buy/purchase",
-        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    response = buy(ops, number, token_of(html))
     text = response.content.decode()
     assert "checked the owned list" in text and "nothing was bought" in text
     assert number["phone_number"] not in owned(staffify_sandbox)
@@ -260,16 +185,7 @@ def test_a_503_on_purchase_checks_the_owned_list_and_says_nothing_was_bought(ops
 def test_support_cannot_buy(support, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     assert support.get("/buy/").status_code == 403
-    response = support.post(
-        "/buy/purchase",
-        {
-            "token": str(uuid.uuid4()),
-            "phone_number": number["phone_number"],
-            "country_code": "US",
-            "number_type": "local",
-        },
-        headers=HX,
-    )
+    response = buy(support, number, str(uuid.uuid4()))
     assert response.status_code == 403
     assert number["phone_number"] not in owned(staffify_sandbox)
 
@@ -301,11 +217,7 @@ def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(op
         "/control/faults",
         json={"status": None, "delay_ms": 1200, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
     )
-    response = ops.post(
-        "/buy/purchase",
-        {"token": token_of(html), "phone_number": number["phone_number"], "country_code": "US", "number_type": "local"},
-        headers=HX,
-    )
+    response = buy(ops, number, token_of(html))
     text = response.content.decode()
     assert "is not in it yet, but Staffify may still complete it" in text
     assert PurchaseAttempt.objects.get().state == "unknown"
