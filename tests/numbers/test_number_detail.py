@@ -1,18 +1,24 @@
 """A number's page: everything known about it, its actions, its cycle and its history."""
 
+from datetime import timedelta
+
 import pytest
 
-from numbers import billing, staffify
+from numbers import staffify
 
 
 @pytest.mark.django_db
 def test_it_shows_the_current_cycle_and_the_next_charge(ops, staffify_sandbox):
     number = staffify_sandbox.get("/v1/phone-numbers/1001").json()
     now = staffify.parse_datetime(staffify_sandbox.get("/control/clock").json()["now"])
-    cycle = billing.cycle_at(staffify.parse_datetime(number["purchased_at"]), now)
+    # Worked out here, not with the code under test: the first purchase + k x 28 days after now.
+    next_charge = staffify.parse_datetime(number["purchased_at"])
+    while next_charge <= now:
+        next_charge += timedelta(days=28)
+    days = -(-(next_charge - now) // timedelta(days=1))  # whole days, rounded up
     html = ops.get("/numbers/1001/").content.decode()
-    assert f'datetime="{cycle.end.isoformat().replace("+00:00", "Z")}"' in html
-    assert f"in {billing.days_until(cycle.end, now)} day" in html
+    assert f'datetime="{next_charge.isoformat().replace("+00:00", "Z")}"' in html
+    assert f"in {days} day" in html
     assert 'id="number-1001"' in html  # the row with its actions
 
 
