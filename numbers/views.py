@@ -635,13 +635,7 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     except staffify.StaffifyError as err:
         if err.outcome_unknown or isinstance(err, staffify.ServerError):
             return _unknown_purchase(request, client, attempt, err)
-        balance = None
-        if isinstance(err, staffify.PaymentRequiredError):
-            try:
-                balance = lookups.fresh_balance(client)
-            except staffify.StaffifyError:
-                balance = None
-        problem = explain(err, balance=balance)
+        response, problem = _buy_dialog_error(request, client, data, err=err)
         _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
         audit.record(
             request.user,
@@ -652,7 +646,7 @@ def buy_number(request: HttpRequest) -> HttpResponse:
             err=err,
             message=problem.message,
         )
-        return _buy_dialog_error(request, client, data, problem)
+        return response
     audit.record(
         request.user,
         audit.Action.BUY,
@@ -764,19 +758,25 @@ def _unknown_purchase(
         "country_code": attempt.country_code,
         "number_type": request.POST.get("number_type", "local"),
     }
-    return _buy_dialog_error(request, client, data, Problem(message, rid))
+    return _buy_dialog_error(request, client, data, problem=Problem(message, rid))[0]
 
 
 def _buy_dialog_error(
-    request: HttpRequest, client: staffify.StaffifyClient, data: dict, problem: Problem
-) -> HttpResponse:
+    request: HttpRequest,
+    client: staffify.StaffifyClient,
+    data: dict,
+    *,
+    err: staffify.StaffifyError | None = None,
+    problem: Problem | None = None,
+) -> tuple[HttpResponse, Problem]:
+    """The confirmation again, saying what went wrong (a 402 with the balance it just read)."""
     fields = {k: data.get(k) for k in ("phone_number", "country_code", "number_type")}
     fields["number_city_code"] = request.POST.get("number_city_code", "")
     fields["locality"] = request.POST.get("locality", "")[:80]
     context = _buy_dialog_context(client, fields)
-    context["problem"] = problem
+    context["problem"] = problem = problem or explain(err, balance=context["balance"])
     response = render(request, "numbers/_buy_dialog.html", context)
-    return retarget(reswap(response, "outerHTML"), "#buy-dialog")
+    return retarget(reswap(response, "outerHTML"), "#buy-dialog"), problem
 
 
 def _repeated_purchase(request: HttpRequest, attempt: PurchaseAttempt) -> HttpResponse:
