@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, cached_property
 
 import phonenumbers
@@ -14,6 +14,13 @@ from django.utils.safestring import SafeString, mark_safe
 from numbers import staffify
 from numbers.explain import Problem
 from numbers.models import NumberRecord
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """An instant as ISO 8601 in UTC with a Z, as pages, CSV files and <time datetime> carry it."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def format_phone(e164: str) -> str:

@@ -18,6 +18,7 @@ from numbers import audit, purchases, staffify
 from numbers.access import dashboard_view
 from numbers.csvsafe import safe_row
 from numbers.models import AuditEntry
+from numbers.presenters import iso_utc
 
 PAGE_SIZE = 50
 
@@ -86,7 +87,7 @@ def _csv_rows(entries: QuerySet[AuditEntry]):
     for e in entries.iterator(chunk_size=500):
         yield safe_row(
             [
-                e.at.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z"),
+                iso_utc(e.at),
                 timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S %Z"),
                 e.username,
                 e.get_action_display(),

@@ -26,7 +26,7 @@ from numbers.access import dashboard_view
 from numbers.csvsafe import safe_cell
 from numbers.explain import Problem, explain
 from numbers.forms import NumberScopeForm, matches
-from numbers.presenters import NumberRow, build_rows
+from numbers.presenters import NumberRow, build_rows, iso_utc
 from numbers.rules import PRICE_PER_CYCLE
 
 WEEK = timedelta(days=7)
@@ -199,10 +199,6 @@ def chart(charges: list[cycles.Charge], now: datetime, tz) -> dict:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def _iso_utc(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z") if moment else ""
-
-
 def _iso_local(moment: datetime | None) -> str:
     return timezone.localtime(moment).replace(microsecond=0).isoformat() if moment else ""
 
@@ -239,7 +235,7 @@ def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
                     r.row.status.replace("_", " "),
                     r.agent,
                     ", ".join(r.row.tags),
-                    _iso_utc(r.purchased_at),
+                    iso_utc(r.purchased_at),
                     _iso_local(r.purchased_at),
                     _iso_local(r.cycle.start if r.cycle else None),
                     _iso_local(r.cycle.end if r.cycle else None),

@@ -4,7 +4,10 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+
+from numbers.presenters import format_phone, iso_utc
 
 register = template.Library()
 
@@ -16,11 +19,9 @@ def instant(value: datetime | None, fmt: str = "j M Y, H:i T", empty: str = "—
         return empty
     utc = value.astimezone(timezone.UTC)
     local = timezone.localtime(value)
-    from django.utils.dateformat import format as date_format
-
     return format_html(
         '<time datetime="{}" title="{} UTC">{}</time>',
-        utc.isoformat().replace("+00:00", "Z"),
+        iso_utc(value),
         utc.strftime("%Y-%m-%d %H:%M:%S"),
         date_format(local, fmt),
     )
@@ -37,6 +38,4 @@ def eur(value) -> str:
 @register.filter
 def phone(value: str) -> str:
     """An E.164 number formatted for humans (+31 20 123 4567)."""
-    from numbers.presenters import format_phone
-
     return format_phone(value) if value else ""
