@@ -38,14 +38,13 @@ class Problem:
         return self.message
 
 
-def unreachable(err: staffify.StaffifyError, *, changed: str = "Nothing was changed.") -> str:
+def trouble(err: staffify.StaffifyError) -> str:
+    """What is wrong on Staffify's side (5xx, timeout, no connection), as one sentence."""
     if isinstance(err, staffify.StaffifyTimeoutError):
-        how = "did not answer in time"
-    elif isinstance(err, staffify.StaffifyConnectionError):
-        how = "cannot be reached"
-    else:
-        how = f"is having trouble (HTTP {err.status})"
-    return f"Staffify {how}. {changed} Try again in a moment."
+        return "Staffify did not answer in time."
+    if isinstance(err, staffify.StaffifyConnectionError):
+        return "Staffify cannot be reached."
+    return f"Staffify is having trouble (HTTP {err.status})."
 
 
 def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> Problem:
@@ -81,5 +80,5 @@ def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> P
     if isinstance(err, staffify.StaffifyResponseError):
         return Problem("Staffify answered with something the dashboard cannot read. Nothing was changed.", rid)
     if isinstance(err, staffify.ServerError | staffify.StaffifyConnectionError):
-        return Problem(unreachable(err), rid)
+        return Problem(f"{trouble(err)} Nothing was changed. Try again in a moment.", rid)
     return Problem(f"Staffify refused the request (HTTP {err.status}): {err.message}", rid)

@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from numbers import audit, ledger, lookups, purchases, staffify
 from numbers import billing as cycles
 from numbers.access import dashboard_view, permissions_for
-from numbers.explain import Problem, explain, unreachable
+from numbers.explain import Problem, explain, trouble
 from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
 from numbers.models import AuditEntry, PurchaseAttempt
 from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
@@ -748,9 +748,9 @@ def _unknown_purchase(
         audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
     else:
         message = (
-            f"{unreachable(err, changed='')} The dashboard checked the owned list and {display} is not "
-            "in it, so nothing was bought."
-        ).replace("  ", " ")
+            f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
+            "was bought. Try again in a moment."
+        )
         _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
         audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
     data = {
