@@ -15,7 +15,10 @@ def test_ops_actions_appear_in_the_audit_log_and_the_history(live_sandbox, login
     page = login(ops_user)
     page.locator("#number-1001").get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
     expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
+    # The toast comes with the response, before the row is swapped: wait for the new row's select.
+    expect(page.locator("#number-1001").get_by_label(re.compile("Agent for"))).to_be_enabled()
     page.locator("#tags-1001 .tags-display").click()
+    expect(page.get_by_label("Tags, separated by commas")).to_be_focused()
     page.get_by_label("Tags, separated by commas").fill("vip, night")
     page.get_by_label("Tags, separated by commas").press("Enter")
     expect(page.locator("#tags-1001 .tag")).to_have_text(["vip", "night"])
