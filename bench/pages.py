@@ -40,11 +40,20 @@ def log(*args) -> None:
 def environment(tmp: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_FILE") and k != "STAFFIFY_PROJECT_ID"}
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", PORT=str(port), DEBUG="false",
-        STAFFIFY_SANDBOX="true", STAFFIFY_API_URL=f"http://127.0.0.1:{port}/sandbox/v1",
-        STAFFIFY_API_KEY=DEMO_KEY, CACHE_URL="locmemcache://", ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false",
-        STATIC_ROOT=str(tmp), LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
+        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
+        PORT=str(port),
+        DEBUG="false",
+        STAFFIFY_SANDBOX="true",
+        STAFFIFY_API_URL=f"http://127.0.0.1:{port}/sandbox/v1",
+        STAFFIFY_API_KEY=DEMO_KEY,
+        CACHE_URL="locmemcache://",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        STATIC_ROOT=str(tmp),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
     )
     return env
 
@@ -57,12 +66,38 @@ def free_port() -> int:
 
 def start_server(env: dict[str, str], port: int, logfile) -> subprocess.Popen:
     for command in (["migrate", "--noinput"], ["seed_sandbox"], ["seed_demo_users"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,  # noqa: S603 (fixed)
-                       check=True, stdout=logfile, stderr=subprocess.STDOUT, timeout=120)
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,  # noqa: S603 (fixed)
+            check=True,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
     server = subprocess.Popen(  # noqa: S603 (a fixed command line: this Python, gunicorn)
-        [sys.executable, "-m", "gunicorn", "dashboard.wsgi:application", "--workers", "1", "--threads", "8",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--timeout", "60", "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "dashboard.wsgi:application",
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "5",
+            "--timeout",
+            "60",
+            "--no-control-socket",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.poll() is None:
@@ -105,9 +140,15 @@ def timed(client: httpx.Client, method: str, path: str, headers: dict, data: dic
     parts = {name: (float(dur), calls) for name, dur, calls in TIMING.findall(header)}
     if not {"staffify", "app", "total"} <= parts.keys():
         raise RuntimeError(f"{method} {path}: no Server-Timing header (status {response.status_code})")
-    return {"status": response.status_code, "calls": int(parts["staffify"][1] or 0),
-            "staffify": parts["staffify"][0], "app": parts["app"][0], "total": parts["total"][0],
-            "client": client_ms, "text": response.text}
+    return {
+        "status": response.status_code,
+        "calls": int(parts["staffify"][1] or 0),
+        "staffify": parts["staffify"][0],
+        "app": parts["app"][0],
+        "total": parts["total"][0],
+        "client": client_ms,
+        "text": response.text,
+    }
 
 
 def pct(values: list[float], p: float) -> float:
@@ -118,6 +159,7 @@ def pct(values: list[float], p: float) -> float:
 def scenarios(client: httpx.Client, base: str, runs: int) -> list[tuple[int, list[tuple]]]:
     """(runs, steps): each step is (name, method, path, target, data(i) or None), run in order. The target
     is the HX-Target header htmx sends; "" an HTMX request without one; None a full page load."""
+
     def api(path: str) -> dict:
         return httpx.get(f"{base}/sandbox/v1/{path}", headers={"Authorization": f"Bearer {DEMO_KEY}"}).json()
 
@@ -141,17 +183,29 @@ def scenarios(client: httpx.Client, base: str, runs: int) -> list[tuple[int, lis
         (runs, [("audit log", "GET", "/audit/", None, None)]),
         (runs, [("buy search NL 020 (HTMX)", "GET", f"/buy/?{search}", "results", None)]),
         (runs, [("buy confirm dialog (HTMX)", "GET", confirm, "", None)]),
-        (runs, [(ASSIGN, "POST", f"/numbers/{one}/agent", f"number-{one}",
-                 lambda i: {"agent_id": agents[i % 2]})]),
+        (runs, [(ASSIGN, "POST", f"/numbers/{one}/agent", f"number-{one}", lambda i: {"agent_id": agents[i % 2]})]),
         (runs, [("tag editor (HTMX)", "GET", f"/numbers/{other}/tags/edit", f"tags-{other}", None)]),
-        (runs, [("save tags (POST)", "POST", f"/numbers/{other}/tags", f"tags-{other}",
-                 lambda i: {"tags": f"support, bench-{i % 2}", "original": "support"})]),
+        (
+            runs,
+            [
+                (
+                    "save tags (POST)",
+                    "POST",
+                    f"/numbers/{other}/tags",
+                    f"tags-{other}",
+                    lambda i: {"tags": f"support, bench-{i % 2}", "original": "support"},
+                )
+            ],
+        ),
         (runs, [("release dialog (HTMX)", "GET", f"/numbers/{one}/release", "", None)]),
         # Release and reclaim in pairs on one unassigned number, so it ends as it began.
-        (max(1, runs // 3), [
-            ("release (POST)", "POST", f"/numbers/{free}/release/confirm", f"number-{free}", lambda i: {}),
-            ("reclaim (POST)", "POST", f"/numbers/{free}/reclaim", f"number-{free}", lambda i: {}),
-        ]),
+        (
+            max(1, runs // 3),
+            [
+                ("release (POST)", "POST", f"/numbers/{free}/release/confirm", f"number-{free}", lambda i: {}),
+                ("reclaim (POST)", "POST", f"/numbers/{free}/reclaim", f"number-{free}", lambda i: {}),
+            ],
+        ),
     ]
 
 
@@ -171,8 +225,9 @@ def measure(client: httpx.Client, base: str, runs: int, started: float) -> tuple
                     headers["X-CSRFToken"] = client.cookies["csrftoken"]
                 row = timed(client, method, path, headers, data(i) if data else None)
                 if row["status"] != 200 and not any(p.startswith(f"{name}:") for p in problems):
-                    problems.append(f"{name}: HTTP {row['status']} (first seen; figures include it) "
-                                    f"{row['text'][:200]!r}")
+                    problems.append(
+                        f"{name}: HTTP {row['status']} (first seen; figures include it) {row['text'][:200]!r}"
+                    )
                 if i >= 0:
                     results.setdefault(name, []).append(row)
     return results, problems
@@ -183,8 +238,12 @@ def summarise(results: dict[str, list[dict]]) -> dict:
     for name, rows in results.items():
         calls = [r["calls"] for r in rows]
         col = {k: [r[k] for r in rows] for k in ("total", "staffify", "app", "client")}
-        out[name] = {"runs": len(rows), "calls_min": min(calls), "calls_max": max(calls),
-                     "calls_median": statistics.median(calls)}
+        out[name] = {
+            "runs": len(rows),
+            "calls_min": min(calls),
+            "calls_max": max(calls),
+            "calls_median": statistics.median(calls),
+        }
         for key, values in col.items():
             median, p95 = statistics.median(values), pct(values, 95)
             out[name][f"{key}_ms"] = {"median": round(median, 1), "p95": round(p95, 1)}
@@ -194,8 +253,11 @@ def summarise(results: dict[str, list[dict]]) -> dict:
 def checks(pages: dict) -> list[dict]:
     def calls(name: str, what: str) -> dict:
         page = pages[name]
-        return {"check": f"{what}: Staffify calls <= 2", "passed": page["calls_max"] <= 2,
-                "measured": f"max {page['calls_max']}, median {page['calls_median']:g}"}
+        return {
+            "check": f"{what}: Staffify calls <= 2",
+            "passed": page["calls_max"] <= 2,
+            "measured": f"max {page['calls_max']}, median {page['calls_median']:g}",
+        }
 
     found = []
     if LIST in pages:
@@ -204,19 +266,28 @@ def checks(pages: dict) -> list[dict]:
         found.append(calls(ASSIGN, "assign round trip"))
     if LIST in pages:
         app = pages[LIST]["app_ms"]
-        found.append({"check": "50-row page: dashboard's own time p95 < 30 ms", "passed": app["p95"] < 30,
-                      "measured": f"p95 {app['p95']:.1f} ms, median {app['median']:.1f} ms"})
+        found.append(
+            {
+                "check": "50-row page: dashboard's own time p95 < 30 ms",
+                "passed": app["p95"] < 30,
+                "measured": f"p95 {app['p95']:.1f} ms, median {app['median']:.1f} ms",
+            }
+        )
     return found
 
 
 def print_table(pages: dict, found: list[dict], problems: list[str]) -> None:
-    print(f"{'page / action':<28}{'runs':>5}{'calls':>7}{'server med':>12}{'p95':>8}{'staffify med':>14}"
-          f"{'app med':>9}{'p95':>8}")
+    print(
+        f"{'page / action':<28}{'runs':>5}{'calls':>7}{'server med':>12}{'p95':>8}{'staffify med':>14}"
+        f"{'app med':>9}{'p95':>8}"
+    )
     for name, p in pages.items():
         low, high = p["calls_min"], p["calls_max"]
         calls = str(low) if low == high else f"{low}-{high}"
-        print(f"{name:<28}{p['runs']:>5}{calls:>7}{p['total_ms']['median']:>12.1f}{p['total_ms']['p95']:>8.1f}"
-              f"{p['staffify_ms']['median']:>14.1f}{p['app_ms']['median']:>9.1f}{p['app_ms']['p95']:>8.1f}")
+        print(
+            f"{name:<28}{p['runs']:>5}{calls:>7}{p['total_ms']['median']:>12.1f}{p['total_ms']['p95']:>8.1f}"
+            f"{p['staffify_ms']['median']:>14.1f}{p['app_ms']['median']:>9.1f}{p['app_ms']['p95']:>8.1f}"
+        )
     print("(times in ms from Server-Timing; app = server time minus time waiting on Staffify)\n")
     for check in found:
         print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['check']}: {check['measured']}")
@@ -241,8 +312,12 @@ def main() -> int:
             try:
                 log(f"Starting the dashboard and sandbox on {base} ...")
                 server = start_server(env, port, logfile)
-                httpx.put(f"{base}/sandbox/control/rate-limit", json={"per_minute": 0},
-                          headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=10).raise_for_status()
+                httpx.put(
+                    f"{base}/sandbox/control/rate-limit",
+                    json={"per_minute": 0},
+                    headers={"Authorization": f"Bearer {DEMO_KEY}"},
+                    timeout=10,
+                ).raise_for_status()
                 client = login(base, env.get("DEMO_PASSWORD") or "staffify-demo")
                 try:
                     log(f"Measuring, {args.runs} runs each ...")
@@ -261,13 +336,27 @@ def main() -> int:
     passed = all(c["passed"] for c in found) and len(found) == 3 and not problems
     load = os.getloadavg()[0]  # times on a busy machine are not the dashboard's alone
     if args.json:
-        print(json.dumps({"runs": args.runs, "pages": pages, "checks": found, "problems": problems,
-                          "passed": passed, "seconds": round(time.monotonic() - started, 1),
-                          "load_average": round(load, 2), "cpus": os.cpu_count()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "runs": args.runs,
+                    "pages": pages,
+                    "checks": found,
+                    "problems": problems,
+                    "passed": passed,
+                    "seconds": round(time.monotonic() - started, 1),
+                    "load_average": round(load, 2),
+                    "cpus": os.cpu_count(),
+                },
+                indent=2,
+            )
+        )
     else:
         print_table(pages, found, problems)
-        print(f"\n{'All checks pass' if passed else 'Some checks FAIL'} ({time.monotonic() - started:.0f} s; "
-              f"load average {load:.1f} on {os.cpu_count()} CPUs).")
+        print(
+            f"\n{'All checks pass' if passed else 'Some checks FAIL'} ({time.monotonic() - started:.0f} s; "
+            f"load average {load:.1f} on {os.cpu_count()} CPUs)."
+        )
     return 0 if passed else 1
 
 

@@ -1,14 +1,15 @@
 """The Django project: settings, URLs and the WSGI/ASGI entry points.
 
-See numbers/__init__.py for why this fixes up the standard-library `numbers` module: when a tool
-imported the standard module before the project root was on sys.path, this makes the dashboard app
-(the `numbers/` folder) importable beside it.
+The dashboard app lives in the customer's top-level `numbers/` folder as the package `numbers_app`.
+`numbers/` itself is a plain folder, never a package, so `import numbers` is always the standard
+library's module. Every way of starting the project (manage.py, gunicorn, pytest, the worker) imports
+this package first, so this is the one place that puts `numbers/` on the import path; the tools that
+read code without running it (pytest, mypy, ruff) are told the same in pyproject.toml.
 """
 
 import sys
 from pathlib import Path
 
-_APP_DIR = str(Path(__file__).resolve().parent.parent / "numbers")
-_numbers = sys.modules.get("numbers")
-if _numbers is not None and not hasattr(_numbers, "__path__"):
-    _numbers.__path__ = [_APP_DIR]
+APP_ROOT = str(Path(__file__).resolve().parent.parent / "numbers")
+if APP_ROOT not in sys.path:
+    sys.path.insert(1, APP_ROOT)

@@ -104,7 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
-    "numbers",
+    "numbers_app",
     "sandbox",
 ]
 
@@ -119,8 +119,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "numbers.middleware.ViewerTimeZoneMiddleware",
-    "numbers.middleware.StaffifyTimingMiddleware",
+    "numbers_app.middleware.ViewerTimeZoneMiddleware",
+    "numbers_app.middleware.StaffifyTimingMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -137,7 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "numbers.context_processors.dashboard",
+                "numbers_app.context_processors.dashboard",
             ],
         },
     },

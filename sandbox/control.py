@@ -39,9 +39,7 @@ def advance_clock(ctx: Ctx) -> HttpResponse:
     if isinstance(seconds, bool) or not isinstance(seconds, int | Decimal):
         raise validation_error({"advance_seconds": "Must be a number of seconds."})
     if not 0 <= seconds <= MAX_ADVANCE_SECONDS:
-        raise validation_error(
-            {"advance_seconds": "The clock only moves forward, at most ten years at a time."}
-        )
+        raise validation_error({"advance_seconds": "The clock only moves forward, at most ten years at a time."})
     moment = billing.advance_clock(float(seconds))
     # Settle now, so that GET /credits right after shows the renewals the jump caused.
     billing.settle(moment)

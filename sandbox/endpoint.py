@@ -119,9 +119,7 @@ def route(kind: str, **handlers: Handler) -> Callable[..., HttpResponse]:
         try:
             response = _handle(request, kind, handlers, kwargs)
         except Exception:
-            logger.exception(
-                "sandbox: unexpected error in %s %s (%s)", request.method, request.path, request_id
-            )
+            logger.exception("sandbox: unexpected error in %s %s (%s)", request.method, request.path, request_id)
             response = error_response(500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.", None)
         response["X-Request-Id"] = request_id
         _stamp_date(response)

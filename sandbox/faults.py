@@ -38,9 +38,7 @@ class Triggered:
             return None
         if self.status == 429:
             return rate_limited_response(self.retry_after)
-        code = (
-            self.code or CODES.get(self.status) or ("SERVICE_UNAVAILABLE" if self.status >= 500 else "ERROR")
-        )
+        code = self.code or CODES.get(self.status) or ("SERVICE_UNAVAILABLE" if self.status >= 500 else "ERROR")
         return error_response(self.status, code, self.message or f"Injected fault ({self.status}).")
 
 

@@ -172,9 +172,7 @@ def _candidate(block: Block, e164: str) -> Candidate:
 
 def blocks_for(country: str, number_type: str, code: str | None = None) -> list[Block]:
     return [
-        b
-        for b in BLOCKS
-        if b.country == country and b.number_type == number_type and (code is None or b.code == code)
+        b for b in BLOCKS if b.country == country and b.number_type == number_type and (code is None or b.code == code)
     ]
 
 

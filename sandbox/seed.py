@@ -204,9 +204,7 @@ def _seed_demo(now: datetime) -> None:
     for country, number_type, code, count, agent_ids, tag_sets in _NUMBER_PLAN:
         block = _block(country, number_type, code)
         for n, e164 in enumerate(block_numbers_after_pins(block)[:count]):
-            picks.append(
-                (_order(e164), block, e164, agent_ids[n % len(agent_ids)], tag_sets[n % len(tag_sets)])
-            )
+            picks.append((_order(e164), block, e164, agent_ids[n % len(agent_ids)], tag_sets[n % len(tag_sets)]))
     picks.sort(key=lambda pick: pick[0])
 
     start = now - timedelta(days=80)

@@ -270,8 +270,7 @@ def purchase(ctx: Ctx) -> HttpResponse:
                 raise ApiError(
                     402,
                     "INSUFFICIENT_CREDITS",
-                    f"Your balance is EUR {project.balance:.2f}; buying a number needs EUR "
-                    f"{billing.PRICE:.2f}.",
+                    f"Your balance is EUR {project.balance:.2f}; buying a number needs EUR {billing.PRICE:.2f}.",
                     extra={"balance": money(project.balance), "required": money(billing.PRICE)},
                 )
             number = PhoneNumber.objects.create(
@@ -351,9 +350,7 @@ def release(ctx: Ctx, number_id: str) -> HttpResponse:
         number.released_at = ctx.now
         number.reclaim_before = ctx.now + billing.RECLAIM_WINDOW
         number.save(update_fields=["status", "released_at", "reclaim_before"])
-    return json_response(
-        {"pending_release": True, "id": number.id, "reclaim_before": iso(number.reclaim_before)}
-    )
+    return json_response({"pending_release": True, "id": number.id, "reclaim_before": iso(number.reclaim_before)})
 
 
 def reclaim(ctx: Ctx, number_id: str) -> HttpResponse:
@@ -380,9 +377,7 @@ def assign(ctx: Ctx, number_id: str) -> HttpResponse:
         # Locked, so that a release running at the same time sees the agent or refuses first.
         number = _owned(ctx, number_id, lock=True)
         if number.status != PhoneNumber.ACTIVE:
-            raise ApiError(
-                409, "NOT_ACTIVE", "A number pending release cannot be assigned; reclaim it first."
-            )
+            raise ApiError(409, "NOT_ACTIVE", "A number pending release cannot be assigned; reclaim it first.")
         number.agent = agent
         number.save(update_fields=["agent"])
     return json_response({"success": True, "phone_number_id": number.id, "agent_id": agent.id})

@@ -74,7 +74,7 @@ def staffify_sandbox(sandbox, settings):
 
 
 def _user(django_user_model, username: str, group: str | None):
-    from numbers.roles import ensure_roles
+    from numbers_app.roles import ensure_roles
 
     ensure_roles()  # a transactional test before this one may have flushed them
     user = django_user_model.objects.create_user(username=username, password="pw-" + username)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from numbers import staffify
-from numbers.models import NumberRecord
+from numbers_app import staffify
+from numbers_app.models import NumberRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def test_pending_numbers_are_listed_apart_with_their_deadline(lead, staffify_san
 
 
 def test_dates_are_shown_in_the_viewers_zone_with_utc_on_hover(lead, lead_user, staffify_sandbox):
-    from numbers.models import Preference
+    from numbers_app.models import Preference
 
     Preference.objects.create(user=lead_user, time_zone="America/New_York")
     html = page(lead)
@@ -536,7 +536,7 @@ def test_a_balance_already_below_zero_says_so(lead, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_an_account_larger_than_the_scan_says_what_the_page_covers(lead, staffify_sandbox, monkeypatch):
-    monkeypatch.setattr("numbers.lookups.SCAN_LIMIT", 30)
+    monkeypatch.setattr("numbers_app.lookups.SCAN_LIMIT", 30)
     html = page(lead)
     assert "This page covers the first 30 numbers of the account only" in html
     assert len(row_ids(html)) == 30

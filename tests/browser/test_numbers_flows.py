@@ -183,7 +183,7 @@ def test_release_watch_the_countdown_and_reclaim(live_sandbox, login, ops_user):
 def test_the_countdown_reaching_zero_disables_reclaim(live_sandbox, login, ops_user, live_server):
     page = login(ops_user)
     pending = number(live_sandbox, 1006)
-    from numbers.staffify import parse_datetime
+    from numbers_app.staffify import parse_datetime
 
     clock = live_sandbox.get("/control/clock").json()["now"]
     left = parse_datetime(pending["reclaim_before"]) - parse_datetime(clock)

@@ -33,4 +33,4 @@ def test_htmx_is_served_from_here_with_the_nonce(ops, staffify_sandbox):
     nonce = re.search(r"'nonce-([^']+)'", ops.get("/")["Content-Security-Policy"])
     assert nonce
     assert re.search(r'<script src="/static/django_htmx/htmx-2\.min\.js[^"]*"[^>]*nonce="[^"]+"', html)
-    assert "https://" not in re.sub(r'https://api\.staffifyai\.com', "", html)  # no CDN
+    assert "https://" not in re.sub(r"https://api\.staffifyai\.com", "", html)  # no CDN

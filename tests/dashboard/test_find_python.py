@@ -17,8 +17,9 @@ def test_it_finds_a_recent_python(tmp_path):
     (tmp_path / "python3").symlink_to(sys.executable)  # this suite's own interpreter is 3.12+
     result = run({"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "none")})
     assert result.returncode == 0, result.stderr
-    out = subprocess.run([result.stdout.strip(), "-c", "import sys; print(sys.version_info >= (3, 12))"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [result.stdout.strip(), "-c", "import sys; print(sys.version_info >= (3, 12))"], capture_output=True, text=True
+    )
     assert out.stdout.strip() == "True"
 
 

@@ -13,7 +13,7 @@ def test_it_answers_ok_when_the_database_answers(client):
 
 @pytest.mark.django_db
 def test_it_answers_503_when_the_database_does_not(client):
-    with mock.patch("numbers.views_health.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("numbers_app.views_health.connection.cursor", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"

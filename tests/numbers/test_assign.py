@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from numbers import staffify
+from numbers_app import staffify
 
 HX = {"HX-Request": "true"}
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from numbers.models import AuditEntry
+from numbers_app.models import AuditEntry
 from tests.numbers.buying import buy, confirm, search, token_of
 
 HX = {"HX-Request": "true"}
@@ -214,6 +214,6 @@ def test_a_failed_change_says_what_was_asked(support, staffify_sandbox):
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
     )
     support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
-    from numbers.audit import change_summary
+    from numbers_app.audit import change_summary
 
     assert change_summary(only_entry(action="assign")) == "agent: Sales Assistant → Survey Caller (asked)"

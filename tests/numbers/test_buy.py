@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from numbers.models import NumberRecord, PurchaseAttempt
+from numbers_app.models import NumberRecord, PurchaseAttempt
 from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of
 
 
@@ -210,7 +210,7 @@ def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(op
     import time
 
     settings.STAFFIFY_TIMEOUT = 0.3
-    monkeypatch.setattr("numbers.views.UNKNOWN_CHECK_DELAYS", (0.0,))
+    monkeypatch.setattr("numbers_app.views.UNKNOWN_CHECK_DELAYS", (0.0,))
     number = search(live_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     live_sandbox.post(
@@ -221,7 +221,7 @@ def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(op
     text = response.content.decode()
     assert "is not in it yet, but Staffify may still complete it" in text
     assert PurchaseAttempt.objects.get().state == "unknown"
-    from numbers.models import AuditEntry
+    from numbers_app.models import AuditEntry
 
     assert AuditEntry.objects.get(action="buy").outcome == "unknown"
     time.sleep(1.5)  # the slow purchase completes meanwhile

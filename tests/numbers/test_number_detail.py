@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from numbers import staffify
+from numbers_app import staffify
 
 
 @pytest.mark.django_db

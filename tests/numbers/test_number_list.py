@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from numbers import staffify
+from numbers_app import staffify
 
 HX = {"HX-Request": "true"}
 
@@ -94,7 +94,7 @@ def test_a_filter_with_more_than_50_matches_pages_by_offset(ops, staffify_sandbo
 
 @pytest.mark.django_db
 def test_a_filter_says_so_when_the_account_is_larger_than_it_scans(ops, staffify_sandbox, monkeypatch):
-    monkeypatch.setattr("numbers.lookups.SCAN_LIMIT", 30)
+    monkeypatch.setattr("numbers_app.lookups.SCAN_LIMIT", 30)
     html = ops.get("/?status=active").content.decode()
     assert "This filter covered only the first 30 numbers of the account" in html
 

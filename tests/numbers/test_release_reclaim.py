@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from numbers import staffify
-from numbers.models import NumberRecord
+from numbers_app import staffify
+from numbers_app.models import NumberRecord
 
 HX = {"HX-Request": "true"}
 

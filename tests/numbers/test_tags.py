@@ -64,7 +64,7 @@ def test_twenty_tags_of_fifty_characters_are_fine(support, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_cancel_shows_the_original_tags_without_calling_staffify(support, staffify_sandbox):
-    from numbers import staffify
+    from numbers_app import staffify
 
     with staffify.track_calls() as stats:
         html = support.get("/numbers/1002/tags/view", {"original": "a, b"}, headers=HX).content.decode()

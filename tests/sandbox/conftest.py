@@ -27,9 +27,7 @@ class Api:
     def as_key(self, key: str | None, **headers: str) -> Api:
         return Api(self.client, key, **headers)
 
-    def call(
-        self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None, **headers: str
-    ):
+    def call(self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None, **headers: str):
         url = path if path.startswith("/") else API + path
         all_headers = dict(self.headers)
         if self.key:

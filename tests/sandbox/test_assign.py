@@ -35,9 +35,7 @@ def test_an_unknown_agent_is_not_found(api, agent_id):
     assert api.number(1001)["agent_id"] == before
 
 
-@pytest.mark.parametrize(
-    "body", [{}, {"agent_id": "101"}, {"agent_id": 101.0}, {"agent_id": True}, {"agent_id": -1}]
-)
+@pytest.mark.parametrize("body", [{}, {"agent_id": "101"}, {"agent_id": 101.0}, {"agent_id": True}, {"agent_id": -1}])
 def test_agent_id_must_be_an_integer(api, body):
     result = assert_error(api.put("phone-numbers/1001/assign", body), 400, "VALIDATION_ERROR")
     assert "agent_id" in result["details"]

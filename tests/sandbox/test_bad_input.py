@@ -71,9 +71,7 @@ def test_a_wrong_method_is_a_json_405(api, method, path, allowed):
         assert_error(response, 405, "METHOD_NOT_ALLOWED")
 
 
-@pytest.mark.parametrize(
-    "path", ["credits/", "phone-numbers/1001/", "phone-numbers/search/?limit=2", "agents/"]
-)
+@pytest.mark.parametrize("path", ["credits/", "phone-numbers/1001/", "phone-numbers/search/?limit=2", "agents/"])
 def test_a_trailing_slash_is_accepted(api, path):
     assert api.get(path).status_code == 200
 

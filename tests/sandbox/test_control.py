@@ -36,9 +36,7 @@ def test_reset_gives_the_same_seed_every_time(api):
     api.post(CONTROL + "reset")
     again = api.get("phone-numbers?limit=100").json()["phone_numbers"]
     strip = [{k: v for k, v in n.items() if k not in ("purchased_at", "reclaim_before")} for n in first]
-    assert strip == [
-        {k: v for k, v in n.items() if k not in ("purchased_at", "reclaim_before")} for n in again
-    ]
+    assert strip == [{k: v for k, v in n.items() if k not in ("purchased_at", "reclaim_before")} for n in again]
 
 
 def test_a_purchase_after_reset_gets_the_next_id(api):

@@ -54,9 +54,7 @@ def test_the_docs_curl_examples_work(api):
 
 
 def test_a_canadian_number_needs_no_address_id(api):
-    response = api.post(
-        "phone-numbers", {"phone_number": available(api, country_code="CA"), "country_code": "CA"}
-    )
+    response = api.post("phone-numbers", {"phone_number": available(api, country_code="CA"), "country_code": "CA"})
     assert response.status_code == 201
 
 
@@ -104,9 +102,7 @@ def test_the_pending_french_address_cannot_buy(api):
 
 
 def test_the_address_must_be_in_the_numbers_country(api):
-    response = api.post(
-        "phone-numbers", {"phone_number": nl_number(api), "country_code": "NL", "address_id": 8}
-    )
+    response = api.post("phone-numbers", {"phone_number": nl_number(api), "country_code": "NL", "address_id": 8})
     assert_error(response, 400, "ADDRESS_COUNTRY_MISMATCH")
 
 
@@ -148,9 +144,7 @@ def test_spanish_local_numbers_need_the_city_code_too(api):
     )  # fmt: skip
     address_id = Address.objects.get(country_code="ES").pk
     number = available(api, country_code="ES", city_code="91")
-    without = api.post(
-        "phone-numbers", {"phone_number": number, "country_code": "ES", "address_id": address_id}
-    )
+    without = api.post("phone-numbers", {"phone_number": number, "country_code": "ES", "address_id": address_id})
     assert_error(without, 400, "CITY_CODE_REQUIRED")
     with_code = {"phone_number": number, "country_code": "ES", "address_id": address_id, "city_code": "91"}
     assert api.post("phone-numbers", with_code).status_code == 201
@@ -169,9 +163,7 @@ def test_a_dutch_city_code_is_optional_but_must_match_when_given(api):
     assert api.post("phone-numbers", body).status_code == 201
 
 
-@pytest.mark.parametrize(
-    "phone_number", ["4155551234", "+1 415 555 1234", "+1415abc1234", "+0123456789", 14155551234]
-)
+@pytest.mark.parametrize("phone_number", ["4155551234", "+1 415 555 1234", "+1415abc1234", "+0123456789", 14155551234])
 def test_the_number_must_be_e164(api, phone_number):
     body = assert_error(api.post("phone-numbers", {"phone_number": phone_number}), 400, "VALIDATION_ERROR")
     assert "phone_number" in body["details"]
@@ -222,9 +214,7 @@ def test_number_type_defaults_to_local_and_must_match_the_number(api):
     toll_free = available(api, type="toll_free")
     body = assert_error(api.post("phone-numbers", {"phone_number": toll_free}), 400, "VALIDATION_ERROR")
     assert "number_type" in body["details"]
-    assert (
-        api.post("phone-numbers", {"phone_number": toll_free, "number_type": "toll_free"}).status_code == 201
-    )
+    assert api.post("phone-numbers", {"phone_number": toll_free, "number_type": "toll_free"}).status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -233,9 +223,7 @@ def test_number_type_defaults_to_local_and_must_match_the_number(api):
      {"address_id": True}, {"city_code": 20}],
 )  # fmt: skip
 def test_wrong_types_are_validation_errors(api, extra):
-    body = assert_error(
-        api.post("phone-numbers", {"phone_number": available(api)} | extra), 400, "VALIDATION_ERROR"
-    )
+    body = assert_error(api.post("phone-numbers", {"phone_number": available(api)} | extra), 400, "VALIDATION_ERROR")
     assert set(extra) <= set(body["details"])
 
 

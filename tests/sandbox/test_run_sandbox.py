@@ -113,9 +113,7 @@ def buy_at_once(client: httpx.Client, numbers: list[str]) -> list[int]:
 def test_concurrent_purchases_cannot_spend_the_same_eur_5(server):
     """Real threads in a real server process: only one of two buyers gets the last EUR 5."""
     with httpx.Client(base_url=server, headers=HEADERS, timeout=30) as client:
-        numbers = [
-            n["phone_number"] for n in client.get("/v1/phone-numbers/search?limit=6").json()["numbers"]
-        ]
+        numbers = [n["phone_number"] for n in client.get("/v1/phone-numbers/search?limit=6").json()["numbers"]]
         for pair in (numbers[0:2], numbers[2:4], numbers[4:6]):
             assert client.put("/control/balance", json={"balance": 5}).status_code == 200
             assert buy_at_once(client, pair) == [201, 402]

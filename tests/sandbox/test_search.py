@@ -69,9 +69,7 @@ def test_an_unknown_type_is_a_validation_error(api):
 
 
 def test_area_code_is_for_north_america_and_city_code_for_the_rest(api):
-    body = assert_error(
-        api.get("phone-numbers/search?country_code=NL&area_code=020"), 400, "VALIDATION_ERROR"
-    )
+    body = assert_error(api.get("phone-numbers/search?country_code=NL&area_code=020"), 400, "VALIDATION_ERROR")
     assert "area_code" in body["details"]
     body = assert_error(api.get("phone-numbers/search?city_code=415"), 400, "VALIDATION_ERROR")
     assert "city_code" in body["details"]

@@ -51,9 +51,7 @@ def test_tags_are_required(api):
 
 
 def test_only_tags_can_be_patched(api):
-    body = assert_error(
-        api.patch("phone-numbers/1001", {"tags": [], "agent_id": 102}), 400, "VALIDATION_ERROR"
-    )
+    body = assert_error(api.patch("phone-numbers/1001", {"tags": [], "agent_id": 102}), 400, "VALIDATION_ERROR")
     assert "agent_id" in body["details"]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from numbers.staffify import StaffifyClient
+from numbers_app.staffify import StaffifyClient
 
 KEY = "sfy_live_" + "0a1b2c3d" * 6
 ORG_KEY = "sfy_org_" + "9f8e7d6c" * 6

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from numbers.staffify import StaffifyClient
+from numbers_app.staffify import StaffifyClient
 
 from .conftest import BASE_URL, KEY, NUMBER, ORG_KEY, Script, reply
 

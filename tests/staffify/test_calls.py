@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from numbers.staffify import StaffifyClient
+from numbers_app.staffify import StaffifyClient
 
 from .conftest import KEY, NUMBER, Script, reply
 
@@ -21,9 +21,7 @@ def body(script: Script):
 
 def test_search_numbers_sends_the_documented_query(make_client):
     script = Script(reply(200, {"numbers": []}))
-    make_client(script).search_numbers(
-        country_code="NL", number_type="mobile", city_code="020", contains="45", limit=5
-    )
+    make_client(script).search_numbers(country_code="NL", number_type="mobile", city_code="020", contains="45", limit=5)
     assert sent(script) == (
         "GET",
         "/v1/phone-numbers/search",
@@ -130,9 +128,7 @@ def test_countries_lists_the_countries(make_client):
 
 def test_agents_lists_the_agents(make_client):
     answer = {
-        "agents": [
-            {"id": 123, "public_id": "agent_28c51f81", "name": "Support Bot", "language": "nl", "voice": "v1"}
-        ],
+        "agents": [{"id": 123, "public_id": "agent_28c51f81", "name": "Support Bot", "language": "nl", "voice": "v1"}],
         "next_cursor": None,
     }
     script = Script(reply(200, answer))

@@ -5,7 +5,7 @@ import logging
 import httpx
 import pytest
 
-from numbers.staffify import (
+from numbers_app.staffify import (
     AuthenticationError,
     ConflictError,
     NotFoundError,

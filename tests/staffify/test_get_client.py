@@ -5,7 +5,7 @@ import threading
 import httpx
 import pytest
 
-from numbers.staffify import StaffifyClient, get_client
+from numbers_app.staffify import StaffifyClient, get_client
 
 from .conftest import KEY, ORG_KEY, Script, reply
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from numbers.staffify import (
+from numbers_app.staffify import (
     Address,
     Credits,
     PhoneNumber,
@@ -160,9 +160,7 @@ def test_a_page_without_its_list_is_a_response_error(make_client):
 
 @pytest.mark.parametrize("key", [None, "numbers", "available_numbers", "phone_numbers", "data"])
 def test_search_accepts_each_list_shape(make_client, key):
-    found = [
-        {"phone_number": "+14155550100", "country_code": "US", "number_type": "local", "area_code": "415"}
-    ]
+    found = [{"phone_number": "+14155550100", "country_code": "US", "number_type": "local", "area_code": "415"}]
     client = make_client(Script(reply(200, found if key is None else {key: found})))
     numbers = client.search_numbers(area_code="415")
     assert [n.phone_number for n in numbers] == ["+14155550100"]

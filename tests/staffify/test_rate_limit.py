@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from numbers.staffify import RateLimit, RateLimitError
+from numbers_app.staffify import RateLimit, RateLimitError
 
 from .conftest import Script, reply
 
@@ -70,9 +70,7 @@ def test_an_answer_without_the_headers_keeps_the_last_budget(make_client):
 
 def test_a_rate_limited_answer_updates_the_budget(make_client):
     headers = {**PAYG, "X-RateLimit-Remaining": "0"}
-    client = make_client(
-        Script(reply(429, {"error": "Rate limit exceeded", "retryAfter": 43}, headers=headers))
-    )
+    client = make_client(Script(reply(429, {"error": "Rate limit exceeded", "retryAfter": 43}, headers=headers)))
     with pytest.raises(RateLimitError):
         client.credits()
     assert client.rate_limit.remaining == 0
@@ -91,7 +89,7 @@ def test_it_remembers_staffify_clock_from_the_date_header():
 
     import httpx
 
-    from numbers.staffify import StaffifyClient
+    from numbers_app.staffify import StaffifyClient
 
     ahead = datetime.now(UTC) + timedelta(days=3)
     date = format_datetime(ahead, usegmt=True)
@@ -107,7 +105,7 @@ def test_the_sandbox_clock_header_wins_over_a_rewritten_date():
 
     import httpx
 
-    from numbers.staffify import StaffifyClient
+    from numbers_app.staffify import StaffifyClient
 
     ahead = datetime.now(UTC) + timedelta(days=8)
     transport = httpx.MockTransport(

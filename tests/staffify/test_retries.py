@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from numbers import staffify
-from numbers.staffify import (
+from numbers_app import staffify
+from numbers_app.staffify import (
     NotFoundError,
     RateLimitError,
     ServerError,

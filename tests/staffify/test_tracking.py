@@ -5,7 +5,7 @@ import threading
 import httpx
 import pytest
 
-from numbers.staffify import NotFoundError, StaffifyConnectionError, track_calls
+from numbers_app.staffify import NotFoundError, StaffifyConnectionError, track_calls
 
 from .conftest import Script, reply
 

@@ -15,9 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8100)
         parser.add_argument("--reset", action="store_true", help="Start from a fresh demo seed.")
-        parser.add_argument(
-            "--no-migrate", action="store_true", help="Do not apply the sandbox's migrations at start."
-        )
+        parser.add_argument("--no-migrate", action="store_true", help="Do not apply the sandbox's migrations at start.")
 
     def handle(self, *args, host: str, port: int, reset: bool, no_migrate: bool, **options) -> None:
         if not 0 < port < 65536:

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from numbers.access import dashboard_view
-from numbers.models import Preference
+from numbers_app.access import dashboard_view
+from numbers_app.models import Preference
 
 
 def zone_choices() -> list[tuple[str, str]]:

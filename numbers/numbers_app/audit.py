@@ -10,8 +10,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from numbers import staffify
-from numbers.models import AuditEntry
+from numbers_app import staffify
+from numbers_app.models import AuditEntry
 
 Action = AuditEntry.Action
 Outcome = AuditEntry.Outcome

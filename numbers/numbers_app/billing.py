@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Protocol
 
-from numbers.rules import CYCLE_DAYS, PRICE_PER_CYCLE
+from numbers_app.rules import CYCLE_DAYS, PRICE_PER_CYCLE
 
 CYCLE = timedelta(days=CYCLE_DAYS)
 DAY = timedelta(days=1)

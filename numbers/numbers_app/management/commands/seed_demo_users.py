@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
-from numbers.roles import ensure_roles
+from numbers_app.roles import ensure_roles
 
 DEMO_USERS = {"ops": "Operations", "support": "Support", "lead": "Team lead"}
 

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
-from numbers import audit
+from numbers_app import audit
 
 VERBS = {
     "numbers.view_dashboard": "see the dashboard",

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from numbers.models import AuditEntry, NumberRecord, PurchaseAttempt
+from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -22,14 +22,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers import audit, ledger, lookups, purchases, staffify
-from numbers import billing as cycles
-from numbers.access import dashboard_view, permissions_for
-from numbers.explain import Problem, explain, trouble
-from numbers.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
-from numbers.models import AuditEntry, PurchaseAttempt
-from numbers.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
-from numbers.rules import (
+from numbers_app import audit, ledger, lookups, purchases, staffify
+from numbers_app import billing as cycles
+from numbers_app.access import dashboard_view, permissions_for
+from numbers_app.explain import Problem, explain, trouble
+from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
+from numbers_app.models import AuditEntry, PurchaseAttempt
+from numbers_app.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
+from numbers_app.rules import (
     LOCAL_PRESENCE_COUNTRIES,
     NO_ADDRESS_COUNTRIES,
     PRICE_PER_CYCLE,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from numbers import views, views_account, views_audit, views_billing
+from numbers_app import views, views_account, views_audit, views_billing
 
 urlpatterns = [
     path("", views.number_list, name="number_list"),

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from numbers import staffify
-from numbers.rules import PRICE_PER_CYCLE
+from numbers_app import staffify
+from numbers_app.rules import PRICE_PER_CYCLE
 
 CONFLICTS = {
     "NO_AGENT_ASSIGNED": "No agent is assigned to this number, so there was nothing to unassign.",

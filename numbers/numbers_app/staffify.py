@@ -1155,7 +1155,7 @@ def get_client() -> StaffifyClient:
 
     with _shared_lock:
         if not _receiver_connected:
-            setting_changed.connect(_drop_shared_client, dispatch_uid="numbers.staffify.drop_client")
+            setting_changed.connect(_drop_shared_client, dispatch_uid="numbers_app.staffify.drop_client")
             _receiver_connected = True
         if _shared_client is None:
             _shared_client = StaffifyClient(

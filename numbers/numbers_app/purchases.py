@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from numbers import audit, ledger, staffify
-from numbers.models import PurchaseAttempt
+from numbers_app import audit, ledger, staffify
+from numbers_app.models import PurchaseAttempt
 
 SETTLE_AFTER = timedelta(minutes=10)
 

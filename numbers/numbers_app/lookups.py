@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.utils import timezone
 
-from numbers import staffify
+from numbers_app import staffify
 
 AGENTS_TTL = 60
 COUNTRIES_TTL = 3600

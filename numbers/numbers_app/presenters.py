@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from numbers import staffify
-from numbers.explain import Problem
-from numbers.models import NumberRecord
+from numbers_app import staffify
+from numbers_app.explain import Problem
+from numbers_app.models import NumberRecord
 
 
 def iso_utc(moment: datetime | None) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from numbers.models import Preference
-from numbers.staffify import track_calls
+from numbers_app.models import Preference
+from numbers_app.staffify import track_calls
 
 
 class StaffifyTimingMiddleware:

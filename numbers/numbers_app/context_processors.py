@@ -7,8 +7,8 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from numbers import lookups, staffify
-from numbers.access import role_of
+from numbers_app import lookups, staffify
+from numbers_app.access import role_of
 
 
 def dashboard(request: HttpRequest) -> dict:

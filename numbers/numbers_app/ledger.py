@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from numbers import staffify
-from numbers.models import NumberRecord
+from numbers_app import staffify
+from numbers_app.models import NumberRecord
 
 
 def record_purchase(number_id: int, phone_number: str, user, at: datetime) -> NumberRecord:

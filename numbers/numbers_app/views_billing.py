@@ -20,14 +20,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from numbers import billing as cycles
-from numbers import lookups, staffify
-from numbers.access import dashboard_view
-from numbers.csvsafe import safe_cell
-from numbers.explain import Problem, explain
-from numbers.forms import NumberScopeForm, matches
-from numbers.presenters import NumberRow, build_rows, iso_utc
-from numbers.rules import PRICE_PER_CYCLE
+from numbers_app import billing as cycles
+from numbers_app import lookups, staffify
+from numbers_app.access import dashboard_view
+from numbers_app.csvsafe import safe_cell
+from numbers_app.explain import Problem, explain
+from numbers_app.forms import NumberScopeForm, matches
+from numbers_app.presenters import NumberRow, build_rows, iso_utc
+from numbers_app.rules import PRICE_PER_CYCLE
 
 WEEK = timedelta(days=7)
 ZERO = Decimal("0.00")

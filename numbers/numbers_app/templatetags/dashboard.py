@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
-from numbers.presenters import format_phone, iso_utc
+from numbers_app.presenters import format_phone, iso_utc
 
 register = template.Library()
 

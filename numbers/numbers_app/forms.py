@@ -6,7 +6,7 @@ import re
 
 from django import forms
 
-from numbers.rules import MAX_TAG_LENGTH, MAX_TAGS
+from numbers_app.rules import MAX_TAG_LENGTH, MAX_TAGS
 
 DIGITS = re.compile(r"^\d{1,15}$")
 CURSOR = re.compile(r"^[A-Za-z0-9_\-:.=]{1,100}$")

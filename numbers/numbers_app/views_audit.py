@@ -14,11 +14,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from numbers import audit, purchases, staffify
-from numbers.access import dashboard_view
-from numbers.csvsafe import safe_row
-from numbers.models import AuditEntry
-from numbers.presenters import iso_utc
+from numbers_app import audit, purchases, staffify
+from numbers_app.access import dashboard_view
+from numbers_app.csvsafe import safe_row
+from numbers_app.models import AuditEntry
+from numbers_app.presenters import iso_utc
 
 PAGE_SIZE = 50
 
