@@ -1,1 +1,2 @@
-"""The dashboard app (Django label `numbers`): pages, the Staffify service module, and what Staffify does not remember."""
+"""The dashboard app (Django label `numbers`): pages, the Staffify service module, and what Staffify
+does not remember."""
