@@ -7,13 +7,15 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from numbers_app import lookups, staffify
+from numbers_app import lookups, rules, staffify
 from numbers_app.access import role_of
+
+RULES = rules.for_templates()
 
 
 def dashboard(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {}
+        return {"rules": RULES}
 
     @cache
     def balance():
@@ -27,4 +29,4 @@ def dashboard(request: HttpRequest) -> dict:
     def role():
         return role_of(request.user)
 
-    return {"balance": balance, "server_now": server_now, "role": role}
+    return {"balance": balance, "server_now": server_now, "role": role, "rules": RULES}

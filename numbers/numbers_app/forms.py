@@ -84,6 +84,15 @@ class NumberFilterForm(NumberScopeForm):
 
 
 class SearchForm(forms.Form):
+    DEFAULTS = {
+        "country_code": "US",
+        "number_type": "local",
+        "area_code": "",
+        "city_code": "",
+        "contains": "",
+        "limit": 20,
+    }
+
     country_code = forms.CharField(max_length=2, initial="US")
     number_type = forms.ChoiceField(choices=TYPE_CHOICES, initial="local", label="Type")
     area_code = forms.CharField(required=False, max_length=4, label="Area code")

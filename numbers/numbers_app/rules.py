@@ -9,4 +9,10 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 NO_ADDRESS_COUNTRIES = {"US", "CA"}  # everywhere else needs an address_id
 LOCAL_PRESENCE_COUNTRIES = {"DE", "ES"}  # local numbers there need the address's city_code
-USABLE_ADDRESS_STATUSES = {"verified", "partially_verified"}
+USABLE_ADDRESS_STATUSES = frozenset({"verified", "partially_verified"})
+
+
+def for_templates() -> dict[str, object]:
+    """The rules as template variables (`{{ rules.PRICE_PER_CYCLE }}`); base.html hands the ones the
+    browser checks to static/js/app.js as data attributes on <body>."""
+    return {name: value for name, value in globals().items() if name.isupper()}

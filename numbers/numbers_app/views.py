@@ -7,34 +7,28 @@ the fragment that replaces itself, and turn any Staffify error into a sentence i
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import audit, ledger, lookups, purchases, staffify
+from numbers_app import audit, buying, ledger, lookups, staffify
 from numbers_app import billing as cycles
 from numbers_app.access import dashboard_view, permissions_for
-from numbers_app.explain import Problem, explain, trouble
+from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
-from numbers_app.models import AuditEntry, PurchaseAttempt
+from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from numbers_app.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
 from numbers_app.rules import (
-    LOCAL_PRESENCE_COUNTRIES,
-    NO_ADDRESS_COUNTRIES,
-    PRICE_PER_CYCLE,
     RECLAIM_DAYS,
-    USABLE_ADDRESS_STATUSES,
 )
 
 PAGE_SIZE = 50
@@ -59,8 +53,6 @@ def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.A
 @require_GET
 def number_list(request: HttpRequest) -> HttpResponse:
     client = staffify.get_client()
-    if not request.htmx and purchases.unknown_purchases_exist():
-        purchases.resolve_unknown_purchases(client)
     form = NumberFilterForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
@@ -185,7 +177,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     }
     try:
         number = client.get_number(number_id)
-        record = ledger.record_seen(number)
+        record = NumberRecord.objects.filter(staffify_id=number_id).first()
         row = with_agent_options([build_row(number, record)], agents)[0]
         context["row"] = row
         context["record"] = record
@@ -438,11 +430,7 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
-# Buying
-
-
-def _usable_addresses(addresses: list[staffify.Address], country: str) -> list[staffify.Address]:
-    return [a for a in addresses if a.country_code == country and a.status in USABLE_ADDRESS_STATUSES]
+# Buying: the rules and the purchase itself live in numbers_app.buying
 
 
 @dashboard_view("numbers.buy_number")
@@ -460,115 +448,23 @@ def buy(request: HttpRequest) -> HttpResponse:
     if context["problem"] is None:
         params = form.cleaned_data if form.is_bound and form.is_valid() else None
         if not form.is_bound:
-            params = {
-                "country_code": "US",
-                "number_type": "local",
-                "area_code": "",
-                "city_code": "",
-                "contains": "",
-                "limit": 20,
-            }
+            params = SearchForm.DEFAULTS
         if params is not None:
-            _search(client, params, {c.code: c for c in countries}, context)
+            country = next((c for c in countries if c.code == params["country_code"]), None)
+            found = buying.search(client, params, country)
+            context.update(country=country, results=found.results, notice=found.notice, problem=found.problem)
     context["selected_country"] = (form.data.get("country_code") or "US").upper() if form.is_bound else "US"
     if request.htmx and request.htmx.target == "results":
         return render(request, "numbers/buy.html#results", context)
     return render(request, "numbers/buy.html", context)
 
 
-def _search(client: staffify.StaffifyClient, params: dict, countries: dict, context: dict) -> None:
-    country = countries.get(params["country_code"])
-    context["country"] = country
-    try:
-        if country is not None and country.requires_address:
-            usable = _usable_addresses(lookups.addresses(client), country.code)
-            if not usable:
-                context["notice"] = (
-                    f"{country.name} needs a verified (or partially verified) address before Staffify lists "
-                    f"or sells numbers there, and this account has none in {country.code} yet. Add and verify "
-                    "one in Staffify, then search again."
-                )
-                return
-        local = params["country_code"] in NO_ADDRESS_COUNTRIES
-        found = client.search_numbers(
-            country_code=params["country_code"],
-            number_type=params["number_type"],
-            area_code=(params["area_code"] or None) if local else None,
-            city_code=None if local else (params["city_code"] or None),
-            contains=params["contains"] or None,
-            limit=params["limit"],
-        )
-    except staffify.StaffifyError as err:
-        context["problem"] = explain(err)
-        return
-    context["results"] = [
-        {
-            "number": n,
-            "display": format_phone(n.phone_number),
-            "code": n.area_code or n.city_code,
-            "query": urlencode(
-                {
-                    "phone_number": n.phone_number,
-                    "country_code": n.country_code or params["country_code"],
-                    "number_type": n.number_type or params["number_type"],
-                    "city_code": n.city_code or "",
-                    "locality": n.locality or "",
-                }
-            ),
-        }
-        for n in found
-    ]
-
-
-def _buy_dialog_context(client: staffify.StaffifyClient, data: dict) -> dict:
-    """What the confirmation needs: the charge, the balance, the addresses allowed, and any reason
-    Staffify would refuse, found before anything is sent."""
-    country = data["country_code"]
-    context: dict = {
-        **data,
-        "display": format_phone(data["phone_number"]),
-        "price": PRICE_PER_CYCLE,
-        "token": uuid.uuid4(),
-        "refusal": None,
-        "problem": None,
-        "addresses": [],
-        "balance": None,
-        "balance_after": None,
+def _dialog_fields(params: QueryDict, city_key: str) -> dict:
+    """The search result's city and locality, carried through the dialog for display and the city rule."""
+    return {
+        "number_city_code": "".join(ch for ch in params.get(city_key, "") if ch.isdigit())[:5],
+        "locality": params.get("locality", "")[:80],
     }
-    try:
-        context["balance"] = lookups.fresh_balance(client)
-        countries = {c.code: c for c in lookups.countries(client)}
-        needs_address = countries[country].requires_address if country in countries else True
-        if needs_address:
-            usable = _usable_addresses(lookups.addresses(client), country)
-            number_city = data.get("number_city_code") or ""
-            if country in LOCAL_PRESENCE_COUNTRIES and data["number_type"] == "local" and number_city:
-                same_city = [a for a in usable if (a.city_code or "") == number_city]
-                if usable and not same_city:
-                    context["refusal"] = (
-                        f"Local numbers in {country} need an address in the same city: this number is in "
-                        f"city code {number_city}, and your usable {country} addresses are in "
-                        + ", ".join(f"{a.city} ({a.city_code})" for a in usable)
-                        + ". Search that city code instead."
-                    )
-                usable = same_city
-            context["addresses"] = usable
-            if not usable and not context["refusal"]:
-                context["refusal"] = (
-                    f"Numbers in {country} need a verified or partially verified address in {country}, and "
-                    "this account has none. Add and verify one in Staffify first."
-                )
-        if context["balance"] >= PRICE_PER_CYCLE:
-            context["balance_after"] = context["balance"] - PRICE_PER_CYCLE
-        elif not context["refusal"]:
-            context["refusal"] = (
-                f"The balance is EUR {context['balance']:.2f}; a number costs EUR {PRICE_PER_CYCLE:.2f} "
-                "at purchase. Top up the Staffify balance first."
-            )
-    except staffify.StaffifyError as err:
-        context["problem"] = explain(err)
-        context["refusal"] = "The dashboard cannot check the balance and addresses right now, so it will not buy."
-    return context
 
 
 @dashboard_view("numbers.buy_number")
@@ -582,16 +478,14 @@ def buy_confirm(request: HttpRequest) -> HttpResponse:
             "error",
         )
     data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
-    data["number_city_code"] = "".join(ch for ch in request.GET.get("city_code", "") if ch.isdigit())[:5]
-    data["locality"] = request.GET.get("locality", "")[:80]
-    context = _buy_dialog_context(staffify.get_client(), data)
+    data.update(_dialog_fields(request.GET, "city_code"))
+    context = buying.confirmation(staffify.get_client(), data)
     return render(request, "numbers/_buy_dialog.html", context)
 
 
 @dashboard_view("numbers.buy_number", audit_action=audit.Action.BUY)
 @require_POST
 def buy_number(request: HttpRequest) -> HttpResponse:
-    client = staffify.get_client()
     form = PurchaseForm(request.POST)
     if not form.is_valid():
         message = "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items())
@@ -603,199 +497,22 @@ def buy_number(request: HttpRequest) -> HttpResponse:
             message=message,
         )
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
-    data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            attempt = PurchaseAttempt.objects.create(
-                token=data["token"],
-                user=request.user,
-                phone_number=data["phone_number"],
-                country_code=data["country_code"],
-            )
-    except IntegrityError:
-        return _repeated_purchase(request, PurchaseAttempt.objects.get(token=data["token"]))
-
-    address_id = data.get("address_id")
-    city_code = data.get("city_code") or None
-    if address_id:
-        # The address decides the city code (Staffify requires them to match); never trust the form for it.
-        try:
-            address = next((a for a in lookups.addresses(client) if a.id == address_id), None)
-        except staffify.StaffifyError:
-            address = None
-        city_code = (address.city_code if address else city_code) or None
-    try:
-        purchase = client.purchase_number(
-            data["phone_number"],
-            country_code=data["country_code"],
-            number_type=data["number_type"],
-            address_id=address_id,
-            city_code=city_code if data["country_code"] not in NO_ADDRESS_COUNTRIES else None,
-        )
-    except staffify.StaffifyError as err:
-        if err.outcome_unknown or isinstance(err, staffify.ServerError):
-            return _unknown_purchase(request, client, attempt, err)
-        response, problem = _buy_dialog_error(request, client, data, err=err)
-        _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
-        audit.record(
-            request.user,
-            audit.Action.BUY,
-            outcome=audit.Outcome.ERROR,
-            phone_number=attempt.phone_number,
-            after=_purchase_facts(data, address_id, city_code),
-            err=err,
-            message=problem.message,
-        )
-        return response
-    audit.record(
-        request.user,
-        audit.Action.BUY,
-        outcome=audit.Outcome.OK,
-        number_id=purchase.id,
-        phone_number=attempt.phone_number,
-        after={"id": purchase.id, **_purchase_facts(data, address_id, city_code)},
-    )
-    return _bought(request, attempt, purchase.id, purchase.phone_number or data["phone_number"])
-
-
-def _purchase_facts(data: dict, address_id: int | None, city_code: str | None) -> dict:
-    return {
-        "phone_number": data["phone_number"],
-        "country_code": data["country_code"],
-        "number_type": data["number_type"],
-        "address_id": address_id,
-        "city_code": city_code,
-    }
-
-
-def _finish(attempt: PurchaseAttempt, state: str, *, number_id: int | None = None, message: str = "") -> None:
-    attempt.state = state
-    attempt.staffify_id = number_id
-    attempt.message = message
-    attempt.save(update_fields=["state", "staffify_id", "message", "updated_at"])
-
-
-def _bought(request: HttpRequest, attempt: PurchaseAttempt, number_id: int, phone: str, note: str = "") -> HttpResponse:
-    now = timezone.now()
-    ledger.record_purchase(number_id, phone, request.user, now)
-    _finish(attempt, PurchaseAttempt.State.SUCCEEDED, number_id=number_id)
-    lookups.forget_balance()
-    messages.success(request, note or f"Bought {format_phone(phone)}: EUR {PRICE_PER_CYCLE:.2f} now and every 28 days.")
-    return HttpResponseClientRedirect(reverse("number_list") + f"?highlight={number_id}")
-
-
-# After a purchase with no answer, look for the number this often (seconds after the failure):
-# Staffify may still be completing it.
-UNKNOWN_CHECK_DELAYS = (0.0, 1.0, 2.0)
-
-
-def _find_owned(client: staffify.StaffifyClient, phone: str) -> staffify.PhoneNumber | None:
-    return next((n for n in client.iter_numbers(page_size=100) if n.phone_number == phone), None)
-
-
-def _unknown_purchase(
-    request: HttpRequest, client: staffify.StaffifyClient, attempt: PurchaseAttempt, err: staffify.StaffifyError
-) -> HttpResponse:
-    """Staffify may or may not have bought it: look in the owned list before saying anything."""
-    rid = err.request_id
-    display = format_phone(attempt.phone_number)
-    audit.record(
-        request.user,
-        audit.Action.BUY,
-        outcome=audit.Outcome.UNKNOWN,
-        phone_number=attempt.phone_number,
-        err=err,
-        message="Staffify did not confirm; checking the owned list.",
-    )
-    unknown = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": request.user}
-    # A definite error answer (503) means Staffify refused; silence or a proxy error may hide a purchase.
-    checks = UNKNOWN_CHECK_DELAYS if err.outcome_unknown else UNKNOWN_CHECK_DELAYS[:1]
-    owned = None
-    try:
-        for delay in checks:
-            time.sleep(delay)
-            owned = _find_owned(client, attempt.phone_number)
-            if owned is not None:
-                break
-    except staffify.StaffifyError:
-        message = (
-            f"Staffify did not confirm the purchase of {display}, and the dashboard could not check "
-            "the owned list either. Look at the owned list before trying again."
-        )
-        _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
-        audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
-        return toast(reswap(HttpResponse(status=200), "none"), str(Problem(message, rid)), "error")
-    if owned is not None:
-        note = (
-            f"Staffify did not confirm in time, but the dashboard checked the owned list: "
-            f"{format_phone(owned.phone_number)} is yours (number #{owned.id})."
-        )
-        audit.resolve(
-            unknown,
-            outcome=audit.Outcome.OK,
-            number_id=owned.id,
-            after={"id": owned.id, "phone_number": owned.phone_number},
-            message=note,
-        )
-        return _bought(request, attempt, owned.id, owned.phone_number, note)
-    if err.outcome_unknown:
-        message = (
-            f"Staffify did not confirm the purchase. The dashboard checked the owned list and {display} "
-            "is not in it yet, but Staffify may still complete it: look at the owned list in a minute "
-            "before trying again."
-        )
-        _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
-        audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
-    else:
-        message = (
-            f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
-            "was bought. Try again in a moment."
-        )
-        _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
-        audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
-    data = {
-        "phone_number": attempt.phone_number,
-        "country_code": attempt.country_code,
-        "number_type": request.POST.get("number_type", "local"),
-    }
-    return _buy_dialog_error(request, client, data, problem=Problem(message, rid))[0]
-
-
-def _buy_dialog_error(
-    request: HttpRequest,
-    client: staffify.StaffifyClient,
-    data: dict,
-    *,
-    err: staffify.StaffifyError | None = None,
-    problem: Problem | None = None,
-) -> tuple[HttpResponse, Problem]:
-    """The confirmation again, saying what went wrong (a 402 with the balance it just read)."""
-    fields = {k: data.get(k) for k in ("phone_number", "country_code", "number_type")}
-    fields["number_city_code"] = request.POST.get("number_city_code", "")
-    fields["locality"] = request.POST.get("locality", "")[:80]
-    context = _buy_dialog_context(client, fields)
-    context["problem"] = problem = problem or explain(err, balance=context["balance"])
+    client = staffify.get_client()
+    outcome = buying.buy(client, request.user, form.cleaned_data)
+    if outcome.result == buying.Result.BOUGHT:
+        messages.success(request, outcome.message)
+        return HttpResponseClientRedirect(reverse("number_list") + f"?highlight={outcome.number_id}")
+    if outcome.result == buying.Result.REPEATED:
+        message = buying.repeated_message(outcome.attempt, request.user)
+        if outcome.attempt.state == PurchaseAttempt.State.SUCCEEDED:
+            response = HttpResponseClientRedirect(reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}")
+            return toast(response, message, "info")
+        return toast(reswap(HttpResponse(status=409), "none"), message, "warning")
+    # Refused or unknown: the confirmation again, saying what happened (a 402 with the balance it read).
+    data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
+    data.update(_dialog_fields(request.POST, "number_city_code"))
+    context = buying.confirmation(client, data, outcome.err)
+    if outcome.err is None:
+        context["problem"] = outcome.problem
     response = render(request, "numbers/_buy_dialog.html", context)
-    return retarget(reswap(response, "outerHTML"), "#buy-dialog"), problem
-
-
-def _repeated_purchase(request: HttpRequest, attempt: PurchaseAttempt) -> HttpResponse:
-    """The same confirmation arrived again (double click, resubmission): never buy twice."""
-    audit.record(
-        request.user,
-        audit.Action.BUY,
-        outcome=audit.Outcome.INVALID,
-        number_id=attempt.staffify_id,
-        phone_number=attempt.phone_number,
-        message=f"The same confirmation arrived again ({attempt.get_state_display().lower()}); not sent.",
-    )
-    if attempt.state == PurchaseAttempt.State.SUCCEEDED:
-        response = HttpResponseClientRedirect(reverse("number_list") + f"?highlight={attempt.staffify_id}")
-        return toast(response, f"{format_phone(attempt.phone_number)} was already bought by this confirmation.", "info")
-    if attempt.state == PurchaseAttempt.State.PENDING:
-        message = "This purchase is already being sent to Staffify; it will not be sent twice."
-    else:
-        message = (
-            f"This confirmation was already used ({attempt.get_state_display().lower()}). Open Buy again to retry."
-        )
-    return toast(reswap(HttpResponse(status=409), "none"), message, "warning")
+    return retarget(reswap(response, "outerHTML"), "#buy-dialog")

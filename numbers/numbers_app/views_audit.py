@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from numbers_app import audit, purchases, staffify
+from numbers_app import audit
 from numbers_app.access import dashboard_view
 from numbers_app.csvsafe import safe_row
 from numbers_app.models import AuditEntry
@@ -111,8 +111,6 @@ class _Echo:
 @dashboard_view()
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    if purchases.unknown_purchases_exist():
-        purchases.resolve_unknown_purchases(staffify.get_client())
     form = AuditFilterForm(request.GET)
     entries = form.apply(AuditEntry.objects.all()) if form.is_valid() else AuditEntry.objects.none()
     if request.GET.get("format") == "csv":

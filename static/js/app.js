@@ -54,7 +54,8 @@
   });
 
   // ---- Inline tag editor: Escape cancels; the same rules as Staffify checked before sending.
-  var MAX_TAGS = 20, MAX_LEN = 50;
+  // The limits come from numbers_app/rules.py through data attributes on <body>.
+  var MAX_TAGS = Number(document.body.dataset.maxTags), MAX_LEN = Number(document.body.dataset.maxTagLength);
   function tagProblem(value) {
     var tags = value.split(",").map(function (t) { return t.trim(); });
     if (tags.length === 1 && tags[0] === "") return "";
