@@ -2,7 +2,10 @@
 
 One `StaffifyClient` wraps one shared `httpx.Client` (connection pooling, explicit timeouts, the auth
 headers). Every call returns typed, frozen dataclasses, or raises one of the `StaffifyError` classes
-below; nothing from httpx, json or a KeyError ever leaves this module.
+below; nothing from httpx, json or pydantic ever leaves this module.
+
+Answers are read by pydantic v2 (as pydantic dataclasses), chosen over msgspec for its mypy plugin,
+its precise validation errors (turned into one sentence naming the field) and coercion set per field.
 
 Retries follow one rule: repeat only what is safe to repeat.
 
@@ -31,9 +34,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import httpx
+import pydantic
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "Address",
@@ -256,107 +262,87 @@ def _record_backoff(seconds: float) -> None:
         stats.backoff_seconds += seconds
 
 
-# --- Parsing helpers --------------------------------------------------------------------------
+# --- Parsing ----------------------------------------------------------------------------------
+# Each field says how strict it is: documented fields refuse the wrong type (no "42" for 42, no
+# true for 1), money goes through str() into Decimal, times become aware UTC, and the fields
+# Staffify does not document fall back to None when absent or malformed.
 
 
 def _fail(what: str, problem: str) -> StaffifyResponseError:
     return StaffifyResponseError(f"Staffify sent an unexpected {what}: {problem}.")
 
 
-def _expect_dict(data: Any, what: str) -> dict[str, Any]:
+def _describe(value: Any) -> str:
+    """A JSON value as a sentence names it; long text is cut short for the log."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}" + ("..." if len(value) > 40 else "")
+    if isinstance(value, int | float):
+        digits = repr(value)
+        return f"the number {digits[:40]}" + ("..." if len(digits) > 40 else "")
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+# What a pydantic error type means, in the words of the sentence ("'id' should be ...").
+_EXPECTED = {"int": "a whole number", "string": "text", "bool": "true or false", "list": "a list", "tuple": "a list"}
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """('tags', 0) as 'tags[0]'."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def _problem(err: pydantic.ValidationError) -> str:
+    """The first thing pydantic found wrong, as the end of a sentence naming the field."""
+    first = err.errors(include_url=False)[0]
+    kind, where = first["type"], _where(first["loc"])
+    if kind == "missing":
+        return f"'{where}' is missing"
+    if kind == "staffify":
+        return f"'{where}' {first['msg']}"  # our own validators already speak the sentence (_refuse)
+    expected = _EXPECTED.get(kind.split("_")[0])
+    if expected is None:
+        return f"'{where}': {first['msg']}"
+    return f"'{where}' should be {expected}, got {_describe(first['input'])}"
+
+
+_adapters: dict[type[Any], pydantic.TypeAdapter[Any]] = {}
+
+
+def _adapter[M](model: type[M]) -> pydantic.TypeAdapter[M]:
+    adapter = _adapters.get(model)
+    if adapter is None:
+        adapter = _adapters[model] = pydantic.TypeAdapter(model)
+    return adapter
+
+
+def _validate[M](model: type[M], data: Any, what: str) -> M:
+    """`data` (one JSON object) as `model`, or a StaffifyResponseError saying what was wrong."""
     if not isinstance(data, dict):
-        raise _fail(what, f"expected an object, got {type(data).__name__}")
-    return data
-
-
-def _expect_list(data: Any, what: str) -> list[Any]:
-    if not isinstance(data, list):
-        raise _fail(what, f"expected a list, got {type(data).__name__}")
-    return data
-
-
-def _int(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> int | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _fail(what, f"'{key}' is missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(what, f"'{key}' should be a whole number, got {type(value).__name__}")
-    return value
-
-
-def _str(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> str | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _fail(what, f"'{key}' is missing")
-        return None
-    if not isinstance(value, str):
-        raise _fail(what, f"'{key}' should be text, got {type(value).__name__}")
-    return value
-
-
-def _bool(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> bool | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _fail(what, f"'{key}' is missing")
-        return None
-    if not isinstance(value, bool):
-        raise _fail(what, f"'{key}' should be true or false, got {type(value).__name__}")
-    return value
-
-
-def _decimal(
-    data: dict[str, Any], key: str, what: str, *, required: bool = True, quantize: bool = True
-) -> Decimal | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _fail(what, f"'{key}' is missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _fail(what, f"'{key}' should be a number, got {type(value).__name__}")
+        raise _fail(what, f"expected an object, got {_describe(data)}")
     try:
-        # str() first: Decimal(0.1) would carry the float's binary error into the ledger.
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _fail(what, f"'{key}' should be a number, got {value!r}") from None
-    if not number.is_finite():
-        raise _fail(what, f"'{key}' should be a finite number, got {value!r}")
-    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if quantize else number
+        return _adapter(model).validate_python(data)
+    except pydantic.ValidationError as err:
+        logger.debug("Staffify sent an unexpected %s: %s", what, err)
+        raise _fail(what, _problem(err)) from None
 
 
-def parse_datetime(value: Any) -> datetime:
-    """An ISO 8601 instant (a trailing Z allowed) as an aware UTC datetime; naive means UTC."""
-    if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _datetime(data: dict[str, Any], key: str, what: str, *, required: bool = True) -> datetime | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise _fail(what, f"'{key}' is missing")
-        return None
-    try:
-        return parse_datetime(value)
-    except ValueError:
-        raise _fail(what, f"'{key}' should be an ISO 8601 time, got {value!r}") from None
-
-
-def _extra(parse: Callable[..., Any], data: dict[str, Any], key: str, what: str) -> Any:
-    """An undocumented field: used when present and well-formed, else None (never an error)."""
-    try:
-        return parse(data, key, what, required=False)
-    except StaffifyResponseError as err:
-        logger.debug("Ignoring an undocumented field: %s", err.message)
-        return None
+def _each[T](parse: Callable[[Any], T], items: list[Any], what: str) -> list[T]:
+    """Parse every item of a list; an error says which item (counting from 1)."""
+    parsed = []
+    for position, item in enumerate(items, start=1):
+        try:
+            parsed.append(parse(item))
+        except StaffifyResponseError as err:
+            raise StaffifyResponseError(f"{err.message.removesuffix('.')} (item {position} of the {what}).") from None
+    return parsed
 
 
 def _list_under(data: Any, keys: tuple[str, ...], what: str) -> list[Any]:
@@ -370,142 +356,184 @@ def _list_under(data: Any, keys: tuple[str, ...], what: str) -> list[Any]:
     raise _fail(what, f"no list under {' or '.join(repr(key) for key in keys)}")
 
 
-def _cursor(data: dict[str, Any], what: str) -> int | str | None:
-    cursor = data.get("next_cursor")
-    if cursor is None or cursor == "":
+def parse_datetime(value: Any) -> datetime:
+    """An ISO 8601 instant (a trailing Z allowed) as an aware UTC datetime; naive means UTC."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _refuse(expected: str, value: Any) -> PydanticCustomError:
+    """A validation error already in the words of the sentence: "should be <expected>, got <value>"."""
+    return PydanticCustomError(
+        "staffify", "should be {expected}, got {got}", {"expected": expected, "got": _describe(value)}
+    )
+
+
+def _to_utc(value: Any) -> datetime:
+    if isinstance(value, datetime):  # already parsed: dataclasses.replace() validates again
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise _refuse("an ISO 8601 time", value) from None
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    try:
+        return _to_utc(value)
+    except PydanticCustomError:
         return None
-    if isinstance(cursor, bool) or not isinstance(cursor, int | str):
-        raise _fail(what, f"'next_cursor' should be text or a number, got {type(cursor).__name__}")
-    return cursor
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _refuse("a number", value)
+    else:
+        try:
+            # str() first: Decimal(0.1) would carry the float's binary error into the ledger.
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise _refuse("a number", value) from None
+    if not number.is_finite():
+        raise _refuse("a finite number", value)
+    return number
+
+
+def _to_cents(value: Any) -> Decimal:
+    try:
+        return _to_decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # e.g. 1e400: finite, but too many digits to hold in cents
+        raise _refuse("an amount of money", value) from None
+
+
+def _to_cursor(value: Any) -> int | str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _refuse("text or a number", value)
+    return value
+
+
+def _or_none(value: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
+    """An undocumented field: used when present and well-formed, else None (never an error)."""
+    try:
+        return handler(value)
+    except pydantic.ValidationError as err:
+        logger.debug("Ignoring an undocumented field: %s", _problem(err))
+        return None
+
+
+_Int = Annotated[int, pydantic.Strict()]
+_Str = Annotated[str, pydantic.Strict()]
+_Bool = Annotated[bool, pydantic.Strict()]
+_List = Annotated[list[Any], pydantic.Strict()]
+_Time = Annotated[datetime, pydantic.PlainValidator(_to_utc)]
+_Money = Annotated[Decimal, pydantic.PlainValidator(_to_cents)]
+# A per-minute rate may well be finer than a cent: kept exact, not rounded.
+_ExactNumber = Annotated[Decimal, pydantic.PlainValidator(_to_decimal)]
+_Cursor = Annotated[int | str | None, pydantic.PlainValidator(_to_cursor)]
+# A missing or null list of tags means no tags.
+_Tags = Annotated[tuple[_Str, ...], pydantic.BeforeValidator(lambda value: () if value is None else value)]
+_ExtraStr = Annotated[_Str | None, pydantic.WrapValidator(_or_none)]
+_ExtraTime = Annotated[_Time | None, pydantic.WrapValidator(_or_none)]
 
 
 # --- Results ----------------------------------------------------------------------------------
+# Pydantic dataclasses rather than BaseModel: frozen like before (assignment raises AttributeError),
+# and dataclasses.replace(number, status=...) keeps working for callers, validating the new values.
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class PhoneNumber:
-    id: int
-    phone_number: str
-    status: str
-    agent_id: int | None
-    agent_name: str | None
-    tags: tuple[str, ...]
+    id: _Int
+    phone_number: _Str
+    status: _Str
+    # Documented as nullable: a missing value means the same as null.
+    agent_id: _Int | None = None
+    agent_name: _Str | None = None
+    tags: _Tags = ()
     # Not documented by Staffify: None unless the API (or the sandbox) happens to send them.
-    country_code: str | None = None
-    number_type: str | None = None
-    purchased_at: datetime | None = None
-    reclaim_before: datetime | None = None
+    country_code: _ExtraStr = None
+    number_type: _ExtraStr = None
+    purchased_at: _ExtraTime = None
+    reclaim_before: _ExtraTime = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
         what = "phone number"
-        data = _expect_dict(data, what)
-        tags = data.get("tags")
-        if tags is None:
-            tags = []
-        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-            raise _fail(what, "'tags' should be a list of text")
-        purchased_at = _extra(_datetime, data, "purchased_at", what)
-        if purchased_at is None:
-            purchased_at = _extra(_datetime, data, "created_at", what)
-        return cls(
-            id=_int(data, "id", what),
-            phone_number=_str(data, "phone_number", what),
-            status=_str(data, "status", what),
-            # Documented as nullable: a missing value means the same as null.
-            agent_id=_int(data, "agent_id", what, required=False),
-            agent_name=_str(data, "agent_name", what, required=False),
-            tags=tuple(tags),
-            country_code=_extra(_str, data, "country_code", what),
-            number_type=_extra(_str, data, "number_type", what),
-            purchased_at=purchased_at,
-            reclaim_before=_extra(_datetime, data, "reclaim_before", what),
-            raw=dict(data),
-        )
+        if not isinstance(data, dict):
+            return _validate(cls, data, what)
+        fields = {**data, "raw": dict(data)}
+        if _time_or_none(data.get("purchased_at")) is None:
+            fields["purchased_at"] = data.get("created_at")
+        return _validate(cls, fields, what)
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class NumberPage:
     numbers: list[PhoneNumber]
-    next_cursor: int | str | None
+    next_cursor: _Cursor = None
 
     @property
     def items(self) -> list[PhoneNumber]:
         return self.numbers
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class AvailableNumber:
-    phone_number: str
-    country_code: str | None
-    number_type: str | None
-    locality: str | None
-    area_code: str | None
-    city_code: str | None
+    phone_number: _Str
+    country_code: _ExtraStr = None
+    number_type: _ExtraStr = None
+    locality: _ExtraStr = None
+    area_code: _ExtraStr = None
+    city_code: _ExtraStr = None
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "available number"
-        data = _expect_dict(data, what)
-        return cls(
-            phone_number=_str(data, "phone_number", what),
-            country_code=_extra(_str, data, "country_code", what),
-            number_type=_extra(_str, data, "number_type", what),
-            locality=_extra(_str, data, "locality", what),
-            area_code=_extra(_str, data, "area_code", what),
-            city_code=_extra(_str, data, "city_code", what),
-        )
+        return _validate(cls, data, "available number")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Country:
-    code: str
-    name: str
-    requires_address: bool
+    code: _Str
+    name: _Str
+    requires_address: _Bool
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "country"
-        data = _expect_dict(data, what)
-        return cls(
-            code=_str(data, "code", what),
-            name=_str(data, "name", what),
-            requires_address=_bool(data, "requires_address", what),
-        )
+        return _validate(cls, data, "country")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Agent:
-    id: int
-    public_id: str | None
-    name: str
-    language: str | None
-    voice: str | None
+    id: _Int
+    public_id: _ExtraStr = None
+    name: _Str
+    language: _ExtraStr = None
+    voice: _ExtraStr = None
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "agent"
-        data = _expect_dict(data, what)
-        return cls(
-            id=_int(data, "id", what),
-            public_id=_extra(_str, data, "public_id", what),
-            name=_str(data, "name", what),
-            language=_extra(_str, data, "language", what),
-            voice=_extra(_str, data, "voice", what),
-        )
+        return _validate(cls, data, "agent")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Address:
-    id: int
-    country_code: str
-    city: str | None
-    city_code: str | None
-    postal_code: str | None
-    street_address: str | None
-    company_name: str | None
-    status: str
+    id: _Int
+    country_code: _Str
+    city: _ExtraStr = None
+    city_code: _ExtraStr = None
+    postal_code: _ExtraStr = None
+    street_address: _ExtraStr = None
+    company_name: _ExtraStr = None
+    status: _Str
 
     @property
     def usable_for_purchase(self) -> bool:
@@ -513,97 +541,78 @@ class Address:
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "address"
-        data = _expect_dict(data, what)
-        return cls(
-            id=_int(data, "id", what),
-            country_code=_str(data, "country_code", what),
-            city=_extra(_str, data, "city", what),
-            city_code=_extra(_str, data, "city_code", what),
-            postal_code=_extra(_str, data, "postal_code", what),
-            street_address=_extra(_str, data, "street_address", what),
-            company_name=_extra(_str, data, "company_name", what),
-            status=_str(data, "status", what),
-        )
+        return _validate(cls, data, "address")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Credits:
-    balance: Decimal
-    tier: str | None
-    rate_per_minute: Decimal | None
-    is_paused: bool | None
-    concurrent_limit: int | None
-    credits_expire_at: datetime | None
-    updated_at: datetime | None
+    balance: _Money
+    tier: _Str | None = None
+    rate_per_minute: _ExactNumber | None = None
+    is_paused: _Bool | None = None
+    concurrent_limit: _Int | None = None
+    credits_expire_at: _Time | None = None
+    updated_at: _Time | None = None
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "credits answer"
-        data = _expect_dict(data, what)
-        return cls(
-            balance=_decimal(data, "balance", what),
-            tier=_str(data, "tier", what, required=False),
-            # A per-minute rate may well be finer than a cent: kept exact, not rounded.
-            rate_per_minute=_decimal(data, "rate_per_minute", what, required=False, quantize=False),
-            is_paused=_bool(data, "is_paused", what, required=False),
-            concurrent_limit=_int(data, "concurrent_limit", what, required=False),
-            credits_expire_at=_datetime(data, "credits_expire_at", what, required=False),
-            updated_at=_datetime(data, "updated_at", what, required=False),
-        )
+        return _validate(cls, data, "credits answer")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Purchase:
-    id: int
-    phone_number: str
+    id: _Int
+    phone_number: _Str
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "purchase answer"
-        data = _expect_dict(data, what)
-        return cls(id=_int(data, "id", what), phone_number=_str(data, "phone_number", what))
+        return _validate(cls, data, "purchase answer")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Assignment:
-    phone_number_id: int
-    agent_id: int
+    phone_number_id: _Int
+    agent_id: _Int
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "assignment answer"
-        data = _expect_dict(data, what)
-        return cls(phone_number_id=_int(data, "phone_number_id", what), agent_id=_int(data, "agent_id", what))
+        return _validate(cls, data, "assignment answer")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
-    id: int
-    pending_release: bool
-    reclaim_before: datetime | None
+    id: _Int
+    pending_release: _Bool
+    reclaim_before: _Time | None = None
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "release answer"
-        data = _expect_dict(data, what)
-        return cls(
-            id=_int(data, "id", what),
-            pending_release=_bool(data, "pending_release", what),
-            reclaim_before=_datetime(data, "reclaim_before", what, required=False),
-        )
+        return _validate(cls, data, "release answer")
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Reclaim:
-    id: int
-    status: str
+    id: _Int
+    status: _Str
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
-        what = "reclaim answer"
-        data = _expect_dict(data, what)
-        return cls(id=_int(data, "id", what), status=_str(data, "status", what))
+        return _validate(cls, data, "reclaim answer")
+
+
+# The envelopes of the two cursor-paginated lists. Their items are read one by one with from_api.
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class _NumberListAnswer:
+    phone_numbers: _List
+    next_cursor: _Cursor = None
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class _AgentListAnswer:
+    agents: _List
+    next_cursor: _Cursor = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -916,15 +925,15 @@ class StaffifyClient:
             if response.is_success:
                 return response
 
-            error = self._status_error(response, method, path, policy)
+            refusal = self._status_error(response, method, path, policy)
             if retry < self.max_retries and policy != _ONCE and _is_retryable_status(response.status_code):
-                delay = self._retry_delay(response, error, retry)
-                if delay is not None:
-                    self._before_retry(method, path, error, delay)
+                wait = self._retry_delay(response, refusal, retry)
+                if wait is not None:
+                    self._before_retry(method, path, refusal, wait)
                     retry += 1
                     continue
-            logger.warning("Staffify %s %s failed: %s", method, path, error)
-            raise error
+            logger.warning("Staffify %s %s failed: %s", method, path, refusal)
+            raise refusal
 
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> httpx.Response:
         status: int | None = None
@@ -1024,7 +1033,7 @@ class StaffifyClient:
         code = message = None
         details: dict[str, str] = {}
         if isinstance(body, dict):
-            inner = body.get("error") if isinstance(body.get("error"), dict) else body
+            inner: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else body
             for source in (inner, body):
                 if isinstance(source.get("code"), str):
                     code = source["code"]
@@ -1080,10 +1089,10 @@ def _unwrap_number(data: Any) -> dict[str, Any] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class _AgentPage:
     agents: list[Agent]
-    next_cursor: int | str | None
+    next_cursor: _Cursor = None
 
     @property
     def items(self) -> list[Agent]:
@@ -1091,22 +1100,21 @@ class _AgentPage:
 
 
 def _parse_search(data: Any) -> list[AvailableNumber]:
-    items = _list_under(data, ("numbers", "available_numbers", "phone_numbers", "data"), "search answer")
-    return [AvailableNumber.from_api(item) for item in items]
+    what = "search answer"
+    items = _list_under(data, ("numbers", "available_numbers", "phone_numbers", "data"), what)
+    return _each(AvailableNumber.from_api, items, what)
 
 
 def _parse_number_page(data: Any) -> NumberPage:
     what = "list of phone numbers"
-    data = _expect_dict(data, what)
-    items = _expect_list(data.get("phone_numbers"), f"{what} ('phone_numbers')")
-    return NumberPage(numbers=[PhoneNumber.from_api(item) for item in items], next_cursor=_cursor(data, what))
+    answer = _validate(_NumberListAnswer, data, what)
+    return NumberPage(numbers=_each(PhoneNumber.from_api, answer.phone_numbers, what), next_cursor=answer.next_cursor)
 
 
 def _parse_agent_page(data: Any) -> _AgentPage:
     what = "list of agents"
-    data = _expect_dict(data, what)
-    items = _expect_list(data.get("agents"), f"{what} ('agents')")
-    return _AgentPage(agents=[Agent.from_api(item) for item in items], next_cursor=_cursor(data, what))
+    answer = _validate(_AgentListAnswer, data, what)
+    return _AgentPage(agents=_each(Agent.from_api, answer.agents, what), next_cursor=answer.next_cursor)
 
 
 def _parse_number(data: Any) -> PhoneNumber:
@@ -1119,11 +1127,13 @@ def _parse_optional_number(data: Any) -> PhoneNumber | None:
 
 
 def _parse_countries(data: Any) -> list[Country]:
-    return [Country.from_api(item) for item in _list_under(data, ("countries",), "list of countries")]
+    what = "list of countries"
+    return _each(Country.from_api, _list_under(data, ("countries",), what), what)
 
 
 def _parse_addresses(data: Any) -> list[Address]:
-    return [Address.from_api(item) for item in _list_under(data, ("addresses",), "list of addresses")]
+    what = "list of addresses"
+    return _each(Address.from_api, _list_under(data, ("addresses",), what), what)
 
 
 def _path_id(number_id: int) -> int:
@@ -1160,7 +1170,7 @@ def get_client() -> StaffifyClient:
         if _shared_client is None:
             _shared_client = StaffifyClient(
                 settings.STAFFIFY_API_URL,
-                settings.STAFFIFY_API_KEY,
+                settings.STAFFIFY_API_KEY or "",  # settings refuse to start without one
                 project_id=getattr(settings, "STAFFIFY_PROJECT_ID", None),
                 timeout=settings.STAFFIFY_TIMEOUT,
                 connect_timeout=settings.STAFFIFY_CONNECT_TIMEOUT,

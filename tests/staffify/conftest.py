@@ -39,10 +39,11 @@ def reply(
 class Script:
     """A MockTransport handler that plays its answers in order (the last one repeats).
 
-    An answer may be an httpx.Response or an httpx exception class or instance to raise.
+    An answer may be an httpx.Response, an httpx request error class (raised for the request) or any
+    exception instance to raise.
     """
 
-    def __init__(self, *answers: httpx.Response | type[Exception] | Exception) -> None:
+    def __init__(self, *answers: httpx.Response | type[httpx.RequestError] | Exception) -> None:
         self.answers = list(answers)
         self.requests: list[httpx.Request] = []
 

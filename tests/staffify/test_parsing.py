@@ -1,14 +1,25 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
+import pydantic
 import pytest
 
 from numbers_app.staffify import (
     Address,
+    Agent,
+    Assignment,
+    AvailableNumber,
+    Country,
     Credits,
     PhoneNumber,
+    Purchase,
+    Reclaim,
+    Release,
     StaffifyResponseError,
     parse_datetime,
 )
@@ -221,7 +232,7 @@ def test_an_address_is_usable_for_purchase_only_once_verified(status, usable):
 def test_the_results_are_frozen():
     number = PhoneNumber.from_api(NUMBER)
     with pytest.raises(AttributeError):
-        number.status = "gone"
+        number.status = "gone"  # type: ignore[misc]
 
 
 def test_a_malformed_answer_names_its_request_id(make_client):
@@ -230,3 +241,169 @@ def test_a_malformed_answer_names_its_request_id(make_client):
         client.purchase_number("+14155551234")
     assert excinfo.value.request_id == "req_test_1"
     assert "'id' should be a whole number" in str(excinfo.value)
+
+
+# --- The typed models (pydantic dataclasses) --------------------------------------------------
+
+ANSWERS: list[tuple[Callable[[Any], object], dict[str, Any]]] = [
+    (PhoneNumber.from_api, NUMBER),
+    (AvailableNumber.from_api, {"phone_number": "+14155550100"}),
+    (Country.from_api, {"code": "US", "name": "United States", "requires_address": False}),
+    (Agent.from_api, {"id": 7, "name": "Reception"}),
+    (Address.from_api, {"id": 7, "country_code": "NL", "status": "verified"}),
+    (Credits.from_api, CREDITS),
+    (Purchase.from_api, {"success": True, "id": 42, "phone_number": "+14155551234"}),
+    (Assignment.from_api, {"success": True, "phone_number_id": 42, "agent_id": 7}),
+    (Release.from_api, {"pending_release": True, "id": 42}),
+    (Reclaim.from_api, {"reclaimed": True, "id": 42, "status": "active"}),
+]
+
+
+@pytest.mark.parametrize(("parse", "answer"), ANSWERS)
+def test_every_answer_ignores_a_field_it_does_not_know(parse, answer):
+    assert parse({**answer, "added_in_v2": {"nested": [1, 2]}}) == parse(answer)
+
+
+@pytest.mark.parametrize(("parse", "answer"), ANSWERS)
+@pytest.mark.parametrize("junk", [None, [], "ok", 42, True])
+def test_every_answer_that_is_not_an_object_is_a_response_error(parse, answer, junk):
+    with pytest.raises(StaffifyResponseError, match="expected an object"):
+        parse(junk)
+
+
+@pytest.mark.parametrize(("parse", "answer"), ANSWERS)
+def test_every_answer_names_a_wrong_field_without_letting_pydantic_out(parse, answer):
+    first = next(iter(key for key in answer if key not in ("success", "reclaimed")))
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        parse({**answer, first: {"unexpected": "object"}})
+    assert f"'{first}' should be" in excinfo.value.message
+    assert not isinstance(excinfo.value.__cause__, pydantic.ValidationError)
+    assert excinfo.value.__suppress_context__
+
+
+def test_a_wrong_type_is_named_in_one_sentence():
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        PhoneNumber.from_api({**NUMBER, "id": "42"})
+    assert excinfo.value.message == (
+        "Staffify sent an unexpected phone number: 'id' should be a whole number, got the text '42'."
+    )
+
+
+def test_a_wrong_tag_is_named_by_its_position():
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        PhoneNumber.from_api({**NUMBER, "tags": ["sales", 7]})
+    assert (
+        excinfo.value.message == "Staffify sent an unexpected phone number: 'tags[1]' should be text, got the number 7."
+    )
+
+
+def test_a_long_wrong_value_is_cut_short_in_the_sentence():
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        Country.from_api({"code": "US", "name": "United States", "requires_address": "x" * 500})
+    assert "'requires_address' should be true or false" in excinfo.value.message
+    assert len(excinfo.value.message) < 150
+
+
+def test_a_wrong_number_in_a_page_is_named_by_its_position(make_client):
+    page = {"phone_numbers": [NUMBER, {**NUMBER, "id": 43, "status": None}], "next_cursor": None}
+    with pytest.raises(StaffifyResponseError) as excinfo:
+        make_client(Script(reply(200, page))).list_numbers()
+    assert excinfo.value.message == (
+        "Staffify sent an unexpected phone number: 'status' should be text, got null "
+        "(item 2 of the list of phone numbers)."
+    )
+    assert excinfo.value.request_id == "req_test_1"
+
+
+def test_a_wrong_agent_in_a_page_is_named_by_its_position(make_client):
+    page = {"agents": [{"id": 1, "name": "A"}, {"id": "2", "name": "B"}], "next_cursor": None}
+    with pytest.raises(StaffifyResponseError, match=r"'id' should be a whole number.*\(item 2 of the list of agents\)"):
+        make_client(Script(reply(200, page))).agents()
+
+
+@pytest.mark.parametrize(
+    ("method", "answer"),
+    [
+        ("countries", {"countries": [{"code": "US", "name": "United States", "requires_address": "no"}]}),
+        ("addresses", {"addresses": [{"id": 7, "country_code": "NL"}]}),
+        ("search_numbers", {"numbers": [{"phone_number": 14155550100}]}),
+    ],
+)
+def test_a_wrong_item_in_a_list_is_a_response_error(make_client, method, answer):
+    client = make_client(Script(reply(200, answer)))
+    with pytest.raises(StaffifyResponseError, match=r"\(item 1 of the "):
+        getattr(client, method)()
+
+
+@pytest.mark.parametrize(("cursor", "expected"), [("c2", "c2"), (200, 200), ("", None), (None, None)])
+def test_the_cursor_is_text_or_a_number(make_client, cursor, expected):
+    client = make_client(Script(reply(200, {"phone_numbers": [NUMBER], "next_cursor": cursor})))
+    assert client.list_numbers().next_cursor == expected
+
+
+@pytest.mark.parametrize("cursor", [True, 1.5, ["c2"]])
+def test_a_malformed_cursor_is_a_response_error(make_client, cursor):
+    client = make_client(Script(reply(200, {"phone_numbers": [NUMBER], "next_cursor": cursor})))
+    with pytest.raises(StaffifyResponseError, match="'next_cursor' should be text or a number"):
+        client.list_numbers()
+
+
+def test_a_balance_too_large_for_cents_is_a_response_error():
+    with pytest.raises(StaffifyResponseError, match="'balance' should be an amount of money"):
+        Credits.from_api({**CREDITS, "balance": "1e400"})
+
+
+def test_money_rounds_half_up_to_the_cent():
+    assert Credits.from_api({**CREDITS, "balance": 0.125}).balance == Decimal("0.13")
+    assert Credits.from_api({**CREDITS, "balance": 7}).balance == Decimal("7.00")
+
+
+def test_optional_documented_fields_may_be_missing():
+    credits = Credits.from_api({"balance": 1})
+    assert (credits.tier, credits.rate_per_minute, credits.is_paused, credits.updated_at) == (None, None, None, None)
+
+
+def test_a_malformed_optional_documented_field_is_still_a_response_error():
+    with pytest.raises(StaffifyResponseError, match="'concurrent_limit' should be a whole number"):
+        Credits.from_api({**CREDITS, "concurrent_limit": "10"})
+
+
+def test_created_at_stands_in_for_a_missing_or_malformed_purchase_time():
+    created = {**NUMBER, "created_at": "2026-01-01T01:00:00+01:00"}
+    assert PhoneNumber.from_api(created).purchased_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert PhoneNumber.from_api({**created, "purchased_at": "soon"}).purchased_at == datetime(2026, 1, 1, tzinfo=UTC)
+    both = {**created, "purchased_at": "2026-02-01T00:00:00Z"}
+    assert PhoneNumber.from_api(both).purchased_at == datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def test_times_are_aware_utc_whatever_offset_staffify_used():
+    release = Release.from_api({"pending_release": True, "id": 42, "reclaim_before": "2026-03-08T12:00:00+05:30"})
+    assert release.reclaim_before == datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
+    assert release.reclaim_before is not None and release.reclaim_before.tzinfo is UTC
+
+
+def test_replace_gives_a_changed_copy_and_keeps_the_raw_answer():
+    number = PhoneNumber.from_api({**NUMBER, "carrier": "x"})
+    deadline = datetime(2026, 3, 8, 12, tzinfo=timezone(timedelta(hours=2)))
+    after = dataclasses.replace(number, status="pending_release", reclaim_before=deadline)
+    assert (after.status, after.id, after.tags) == ("pending_release", 42, ("support",))
+    assert after.reclaim_before == deadline and after.reclaim_before.tzinfo is UTC
+    assert after.raw["carrier"] == "x"
+    assert number.status == "active"
+
+
+def test_replace_refuses_a_wrong_type():
+    number = PhoneNumber.from_api(NUMBER)
+    with pytest.raises(pydantic.ValidationError):
+        dataclasses.replace(number, agent_id="7")  # type: ignore[arg-type]  # mypy sees it too
+
+
+def test_a_number_from_the_api_equals_itself_but_not_a_changed_copy():
+    number = PhoneNumber.from_api({**NUMBER, "carrier": "x"})
+    assert number == PhoneNumber.from_api(NUMBER)  # raw is left out of comparisons
+    assert number != dataclasses.replace(number, tags=("sales",))
+
+
+def test_a_client_built_here_reads_a_wrapped_number(make_client):
+    client = make_client(Script(reply(200, {"data": {**NUMBER, "status": "pending_release"}})))
+    assert client.get_number(42).status == "pending_release"
