@@ -41,6 +41,8 @@ import pydantic
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic_core import PydanticCustomError
 
+from numbers_app.rules import USABLE_ADDRESS_STATUSES
+
 __all__ = [
     "Address",
     "Agent",
@@ -77,7 +79,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "staffify-numbers-dashboard/0.1"
-USABLE_ADDRESS_STATUSES = frozenset({"verified", "partially_verified"})
 
 
 # --- Errors -----------------------------------------------------------------------------------
