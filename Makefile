@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint bench docker-recipe clean
+.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint bench docker-recipe compose-recipe clean
 
 # Creates .venv with a Python 3.12+ (recreated when it holds an older one).
 venv:
@@ -34,7 +34,8 @@ run: install
 	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo_users
 	@echo "Dashboard:   http://127.0.0.1:$(PORT)/"
 	@echo "Sandbox API: http://127.0.0.1:$(PORT)/sandbox/v1 (key in README.md)"
-	@DEBUG=$${DEBUG:-true} PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Worker:      background tasks and the periodic schedule (manage.py run_worker); Ctrl-C stops both"
+	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
 
 # The whole suite on SQLite, then again on PostgreSQL.
 test: install-dev browser
@@ -63,6 +64,9 @@ bench: install-dev
 
 docker-recipe: install
 	@scripts/docker-recipe.sh
+
+compose-recipe: install
+	@PYTHON=$(PY) scripts/compose-recipe.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3

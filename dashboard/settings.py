@@ -57,14 +57,14 @@ def _bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false.")
 
 
-def _float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+def _float(name: str, default: float, *, minimum: float, maximum: float, what: str = "a number of seconds") -> float:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
         number = float(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number of seconds.") from None
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.") from None
     if not minimum <= number <= maximum:
         raise ImproperlyConfigured(f"{name}={value!r} must lie between {minimum} and {maximum}.")
     return number
@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "numbers_app",
     "sandbox",
 ]
@@ -111,6 +112,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages and fragments (Django pads each with random bytes against BREACH). Below
+    # whitenoise, which answers static files with its own precompressed copies.
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,10 +166,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
+# One cache for every process when it is Redis (redis://host:6379/1): the Staffify budget lives there.
 try:
-    CACHES = {"default": env.cache_url_config(os.environ.get("CACHE_URL") or "locmemcache://")}
+    _cache = env.cache_url_config(os.environ.get("CACHE_URL") or "locmemcache://")
 except Exception as err:
     raise ImproperlyConfigured(f"CACHE_URL is malformed: {err}") from err
+# django-environ lower-cases ?key_prefix=… for Django's RedisCache, which then ignores it.
+for _option in ("timeout", "key_prefix", "version"):
+    if _option in _cache:
+        _cache[_option.upper()] = _cache.pop(_option)
+CACHES = {"default": _cache}
+
+# Background work: Django's tasks framework. `database` (django-tasks-db, the default) queues in the
+# database and `manage.py run_worker` runs the queue; `immediate` runs a task at enqueue (unit tests);
+# `dummy` only records it.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django.tasks.backends.dummy.DummyBackend",
+}
+_task_backend = os.environ.get("TASKS_BACKEND") or "database"
+if _task_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND={_task_backend!r} is not one of {', '.join(_TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
+# How often the worker proves it is alive (the heartbeat task), in seconds.
+WORKER_HEARTBEAT_SECONDS = _float("WORKER_HEARTBEAT_SECONDS", 30.0, minimum=0.5, maximum=3600)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -252,6 +277,11 @@ if STAFFIFY_API_KEY.startswith("sfy_org_") and not STAFFIFY_PROJECT_ID:
 STAFFIFY_TIMEOUT = _float("STAFFIFY_TIMEOUT", 10.0, minimum=0.1, maximum=120)
 STAFFIFY_CONNECT_TIMEOUT = _float("STAFFIFY_CONNECT_TIMEOUT", 3.0, minimum=0.1, maximum=60)
 STAFFIFY_MAX_RETRIES = _int("STAFFIFY_MAX_RETRIES", 2)
+# Background work (the worker) stops calling Staffify while fewer than this share of the
+# organisation's per-minute budget remains, so the people using the dashboard always have some.
+STAFFIFY_BACKGROUND_RESERVE = _float(
+    "STAFFIFY_BACKGROUND_RESERVE", 0.3, minimum=0.0, maximum=1.0, what="a fraction such as 0.3"
+)
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "staffify-demo"
 

@@ -1,9 +1,28 @@
 #!/bin/sh
-# The container's command: migrate, then gunicorn on $PORT. PYTHON lets the recipe script use a venv.
+# The container's command. PYTHON lets the recipe scripts use a venv.
+#   docker-entrypoint.sh          migrate (unless MIGRATE=false), then gunicorn on $PORT (the web service)
+#   docker-entrypoint.sh migrate  migrate and exit (compose runs it once, before web and worker)
+#   docker-entrypoint.sh worker   the background worker: task queue and periodic schedule
 set -e
 python=${PYTHON:-python}
-"$python" manage.py migrate --noinput
-exec "$python" -m gunicorn dashboard.wsgi:application \
-    --bind "0.0.0.0:${PORT:-8000}" \
-    --workers "${WEB_CONCURRENCY:-2}" --threads "${GUNICORN_THREADS:-4}" \
-    --timeout "${GUNICORN_TIMEOUT:-60}" --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+case "${1:-web}" in
+    migrate)
+        exec "$python" manage.py migrate --noinput
+        ;;
+    worker)
+        exec "$python" manage.py run_worker
+        ;;
+    web)
+        if [ "${MIGRATE:-true}" != false ]; then
+            "$python" manage.py migrate --noinput
+        fi
+        exec "$python" -m gunicorn dashboard.wsgi:application \
+            --bind "0.0.0.0:${PORT:-8000}" \
+            --workers "${WEB_CONCURRENCY:-2}" --threads "${GUNICORN_THREADS:-4}" \
+            --timeout "${GUNICORN_TIMEOUT:-60}" --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+        ;;
+    *)
+        echo "usage: $0 [web|migrate|worker]" >&2
+        exit 2
+        ;;
+esac

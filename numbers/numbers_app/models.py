@@ -111,3 +111,24 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone or 'site default'}"
+
+
+class PeriodicTaskState(models.Model):
+    """When the scheduler last enqueued one periodic task (numbers_app.schedule). Each worker claims
+    a due task with one conditional UPDATE of this row, so of several workers only one enqueues it."""
+
+    name = models.CharField(max_length=255, unique=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (last enqueued {self.last_enqueued_at})"
+
+
+class WorkerHeartbeat(models.Model):
+    """The worker's last sign of life: one row (pk 1), written by the heartbeat task."""
+
+    beat_at = models.DateTimeField()
+    worker_id = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"heartbeat at {self.beat_at}"

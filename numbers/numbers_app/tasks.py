@@ -1,0 +1,51 @@
+"""Background tasks, run by the worker (`manage.py run_worker`), and the periodic schedule.
+
+A task is a plain function with Django's @task; callers `enqueue()` it. To run one periodically,
+register it below with `every(seconds, task)`: the worker enqueues it once per interval.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management import call_command
+from django.tasks import TaskContext, TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from .models import WorkerHeartbeat
+from .schedule import every
+
+
+@task(takes_context=True)
+def heartbeat(context: TaskContext) -> str:
+    """Record that a worker ran a task just now; /healthz and `worker_status` read its age."""
+    worker_ids = context.task_result.worker_ids
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(
+        pk=1, defaults={"beat_at": now, "worker_id": worker_ids[-1] if worker_ids else ""}
+    )
+    # Its own results say nothing the row above does not: keep an hour of them, not thousands.
+    DBTaskResult.objects.filter(
+        task_path=heartbeat.module_path,
+        status=TaskResultStatus.SUCCESSFUL,
+        finished_at__lt=now - timedelta(hours=1),
+    ).delete()
+    return now.isoformat()
+
+
+@task
+def prune_task_results() -> None:
+    """Forget finished task results after 14 days (the queue table would otherwise only grow)."""
+    call_command("prune_db_task_results", queue_name="*", min_age_days=14, verbosity=0)
+
+
+def heartbeat_age() -> float | None:
+    """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
+    beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
+    return None if beat is None else max(0.0, (timezone.now() - beat).total_seconds())
+
+
+every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
+every(24 * 3600, prune_task_results)

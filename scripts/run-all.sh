@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make run`'s last step: the web server and the background worker side by side. Ctrl-C (SIGINT) or
+# SIGTERM stops both; if either one exits, the other is stopped too, so nothing is left running.
+# PYTHON names the interpreter (default .venv/bin/python), PORT the web port (default 8000).
+set -u
+# Job control: each child gets a process group of its own, so one signal to the group also reaches
+# runserver's autoreloader child, and the children do not ignore signals as background jobs would.
+set -m
+cd "$(dirname "$0")/.."
+python=${PYTHON:-.venv/bin/python}
+port=${PORT:-8000}
+
+"$python" manage.py runserver "127.0.0.1:$port" &
+web=$!
+"$python" manage.py run_worker &
+worker=$!
+
+stop() {
+    trap '' INT TERM
+    kill -TERM -- "-$web" "-$worker" 2>/dev/null
+    wait
+    exit "$1"
+}
+trap 'stop 130' INT
+trap 'stop 143' TERM
+
+wait -n
+status=$?
+echo "run-all: the web server or the worker stopped (exit $status); stopping the other." >&2
+stop "$status"
