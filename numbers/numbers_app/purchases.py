@@ -1,38 +1,50 @@
-"""Settling purchases whose outcome Staffify never confirmed (a timeout, a lost answer).
+"""Settling purchases whose outcome Staffify never confirmed: the worker's sweeper.
 
-Each such purchase stays `unknown` (PurchaseAttempt and its audit entry) until the owned list shows
-the number (then it was bought) or, after SETTLE_AFTER, still does not (then it was not).
+A purchase is `unknown` when Staffify's answer did not come (a timeout, a dropped connection), and
+`pending` for ever when the process sending it died before recording anything. The sweeper
+(`numbers_app.tasks.settle_purchases`, every minute) looks for each in the owned list: found means
+bought; still missing SETTLE_AFTER later means not bought. A purchase is never sent again.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from numbers_app import audit, ledger, staffify
 from numbers_app.models import PurchaseAttempt
 
 SETTLE_AFTER = timedelta(minutes=10)
+# A purchase still "pending" this long after it was sent belongs to a process that died mid-request.
+ABANDONED_AFTER = timedelta(minutes=2)
+
+
+def _unsettled():
+    cutoff = timezone.now() - ABANDONED_AFTER
+    return PurchaseAttempt.objects.filter(
+        Q(state=PurchaseAttempt.State.UNKNOWN) | Q(state=PurchaseAttempt.State.PENDING, created_at__lt=cutoff)
+    )
 
 
 def unknown_purchases_exist() -> bool:
-    return PurchaseAttempt.objects.filter(state=PurchaseAttempt.State.UNKNOWN).exists()
+    return _unsettled().exists()
 
 
 def resolve_unknown_purchases(client: staffify.StaffifyClient) -> int:
-    """Look for every unknown purchase in the owned list; returns how many were settled."""
-    pending = list(PurchaseAttempt.objects.filter(state=PurchaseAttempt.State.UNKNOWN).select_related("user"))
+    """Look for every unsettled purchase in the owned list; returns how many were settled."""
+    pending = list(_unsettled().select_related("user"))
     if not pending:
         return 0
     try:
         owned = {n.phone_number: n for n in client.iter_numbers(page_size=100)}
     except staffify.StaffifyError:
-        return 0  # try again on the next look
+        return 0  # try again on the next sweep
     settled = 0
     now = timezone.now()
     for attempt in pending:
-        entry = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": attempt.user}
+        abandoned = attempt.state == PurchaseAttempt.State.PENDING
         number = owned.get(attempt.phone_number)
         if number is not None:
             ledger.record_purchase(
@@ -40,21 +52,30 @@ def resolve_unknown_purchases(client: staffify.StaffifyClient) -> int:
             )
             attempt.state, attempt.staffify_id = PurchaseAttempt.State.SUCCEEDED, number.id
             attempt.message = "Found in the owned list afterwards: it was bought."
-            audit.resolve(
-                entry,
-                outcome=audit.Outcome.OK,
-                number_id=number.id,
-                after={"id": number.id, "phone_number": number.phone_number},
-                message=attempt.message,
-            )
+            outcome, facts = audit.Outcome.OK, {"id": number.id, "phone_number": number.phone_number}
         elif now - attempt.created_at >= SETTLE_AFTER:
             attempt.state = PurchaseAttempt.State.FAILED
             attempt.message = (
                 f"Still not in the owned list {SETTLE_AFTER.seconds // 60} minutes later: it was not bought."
             )
-            audit.resolve(entry, outcome=audit.Outcome.ERROR, message=attempt.message)
+            outcome, facts = audit.Outcome.ERROR, None
         else:
             continue
+        if abandoned:
+            # The process that sent it died before writing anything: this is the first record of it.
+            attempt.message = "The dashboard stopped while sending this purchase. " + attempt.message
+            audit.record(
+                attempt.user,
+                audit.Action.BUY,
+                outcome=outcome,
+                number_id=attempt.staffify_id,
+                phone_number=attempt.phone_number,
+                after=facts,
+                message=attempt.message,
+            )
+        else:
+            entry = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": attempt.user}
+            audit.resolve(entry, outcome=outcome, number_id=attempt.staffify_id, after=facts, message=attempt.message)
         attempt.save(update_fields=["state", "staffify_id", "message", "updated_at"])
         settled += 1
     return settled

@@ -705,6 +705,7 @@ class StaffifyClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = DEFAULT_USER_AGENT,
+        observe: Callable[[httpx.Response], None] | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("A Staffify API key is required.")
@@ -722,6 +723,7 @@ class StaffifyClient:
         self.clock_skew = timedelta(0)  # Staffify's clock minus ours, from its Date headers
         self._api_key = api_key
         self._sleep = sleep
+        self._observe = observe  # sees every answer (get_client feeds the shared rate budget with it)
         headers = {
             "Authorization": f"Bearer {api_key}",
             "User-Agent": user_agent,
@@ -948,6 +950,8 @@ class StaffifyClient:
             if rate_limit is not None:
                 self.rate_limit = rate_limit
             self._remember_clock(response.headers.get("x-sandbox-now"), response.headers.get("date"))
+            if self._observe is not None:
+                self._observe(response)
             return response
         finally:
             seconds = time.perf_counter() - started
@@ -1178,8 +1182,23 @@ def get_client() -> StaffifyClient:
                 max_retries=settings.STAFFIFY_MAX_RETRIES,
                 # Tests only (never from the environment): e.g. httpx.WSGITransport to the sandbox.
                 transport=getattr(settings, "STAFFIFY_TRANSPORT", None),
+                observe=_feed_budget,
             )
         return _shared_client
+
+
+def _feed_budget(response: httpx.Response) -> None:
+    """Every answer updates the organisation's shared budget (numbers_app.budget); a 429 pauses
+    background work until Staffify's window resets."""
+    from numbers_app import budget
+
+    budget.record(response.headers)
+    if response.status_code == 429:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        budget.note_rate_limited(_retry_after_seconds(response, body, time.time()))
 
 
 def _drop_shared_client(*, setting: str, **kwargs: Any) -> None:

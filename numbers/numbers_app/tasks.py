@@ -41,6 +41,16 @@ def prune_task_results() -> None:
     call_command("prune_db_task_results", queue_name="*", min_age_days=14, verbosity=0)
 
 
+@task
+def settle_purchases() -> int:
+    """Settle purchases Staffify never confirmed, and those a dying process left pending."""
+    from numbers_app import budget, purchases, staffify
+
+    if not purchases.unknown_purchases_exist() or not budget.allow("background"):
+        return 0  # nothing to do, or people need the rest of this minute's calls: next sweep
+    return purchases.resolve_unknown_purchases(staffify.get_client())
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -49,3 +59,4 @@ def heartbeat_age() -> float | None:
 
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
+every(settings.SETTLE_PURCHASES_SECONDS, settle_purchases)

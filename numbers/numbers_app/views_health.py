@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from numbers_app.tasks import heartbeat_age
+
 
 @never_cache
 @require_GET
@@ -15,9 +17,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        worker_age = heartbeat_age()
     except Exception:  # any database failure means unhealthy, whatever the backend raises
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse({"status": "ok", "database": "ok", "worker_age_seconds": worker_age})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -8,7 +8,20 @@ from django.db.utils import OperationalError
 def test_it_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "worker_age_seconds": None}
+
+
+@pytest.mark.django_db
+def test_it_says_how_long_ago_a_worker_last_ran(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from numbers_app.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.create(pk=1, beat_at=timezone.now() - timedelta(seconds=90), worker_id="w1")
+    age = client.get("/healthz").json()["worker_age_seconds"]
+    assert 90 <= age < 120
 
 
 @pytest.mark.django_db
