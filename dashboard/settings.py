@@ -3,7 +3,7 @@
 Every value that may change between machines is read from the environment here, and only here
 (django-environ). A malformed value stops the start with ImproperlyConfigured and a message naming
 the variable. Secrets may also come from files: SECRET_KEY_FILE, STAFFIFY_API_KEY_FILE,
-DATABASE_URL_FILE.
+DATABASE_URL_FILE, EMAIL_URL_FILE.
 """
 
 from __future__ import annotations
