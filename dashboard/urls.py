@@ -9,7 +9,7 @@ from numbers_app import views_health
 account_urls = [
     pattern
     for pattern in auth_urls.urlpatterns
-    if settings.PASSWORD_RESET_ENABLED or not (pattern.name or "").startswith("password_reset")
+    if settings.PASSWORD_RESET_ENABLED or not (getattr(pattern, "name", None) or "").startswith("password_reset")
 ]
 
 urlpatterns = [
