@@ -3,7 +3,7 @@
 Every value that may change between machines is read from the environment here, and only here
 (django-environ). A malformed value stops the start with ImproperlyConfigured and a message naming
 the variable. Secrets may also come from files: SECRET_KEY_FILE, STAFFIFY_API_KEY_FILE,
-DATABASE_URL_FILE.
+DATABASE_URL_FILE, EMAIL_URL_FILE.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,6 +83,8 @@ def _int(name: str, default: int) -> int:
 
 DEBUG = _bool("DEBUG", False)
 STAFFIFY_SANDBOX = _bool("STAFFIFY_SANDBOX", True)
+# Production: neither DEBUG nor the sandbox. Its security defaults need no variable to be on.
+_PRODUCTION = not DEBUG and not STAFFIFY_SANDBOX
 
 SECRET_KEY = _raw("SECRET_KEY")
 if not SECRET_KEY:
@@ -105,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "numbers_app",
     "sandbox",
 ]
@@ -125,6 +129,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "numbers_app.middleware.ViewerTimeZoneMiddleware",
     "numbers_app.middleware.StaffifyTimingMiddleware",
+    "numbers_app.privacy.PrivateNoStoreMiddleware",
+    # Last, as django-axes asks: it turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -201,7 +208,57 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
+
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one address lock that
+# pair out for LOGIN_LOCKOUT_MINUTES after the last failure (a failure while locked starts the wait again).
+# The same user from another address is not locked out. An administrator unlocks in the admin ("Access
+# attempts": delete the entry) or with `manage.py axes_reset_username NAME`.
+LOGIN_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1.")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "numbers_app.lockout.lockout_response"
+AXES_VERBOSE = False
+
+# Mail, for password reset only: EMAIL_URL (or EMAIL_URL_FILE) as django-environ reads it, e.g.
+# smtp+tls://user:password@mail.example.com:587. The sandbox prints mail on the console. Without mail
+# there is no reset page at all, and the login page says to ask an administrator.
+_email_url = _raw("EMAIL_URL") or ("consolemail://" if STAFFIFY_SANDBOX else None)
+PASSWORD_RESET_ENABLED = bool(_email_url)
+if _email_url:
+    try:
+        _email = env.email_url_config(_email_url)
+    except Exception as err:  # django-environ raises several kinds for a bad URL
+        raise ImproperlyConfigured(
+            "EMAIL_URL is malformed: use e.g. smtp+tls://user:password@mail.example.com:587 or consolemail://."
+        ) from err
+    # Django 6.1's MAILERS (the EMAIL_* settings are deprecated); only what the URL says is passed on.
+    _mail_options = {
+        "host": _email["EMAIL_HOST"],
+        "port": _email["EMAIL_PORT"],
+        "username": _email["EMAIL_HOST_USER"],
+        "password": _email["EMAIL_HOST_PASSWORD"],
+        "use_tls": _email.get("EMAIL_USE_TLS"),
+        "use_ssl": _email.get("EMAIL_USE_SSL"),
+    }
+    if _email["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+        _mail_options = {"file_path": _email["EMAIL_FILE_PATH"]}
+    elif _email["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+        _mail_options = {}
+    MAILERS = {
+        "default": {
+            "BACKEND": _email["EMAIL_BACKEND"],
+            "OPTIONS": {key: value for key, value in _mail_options.items() if value},
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
@@ -242,21 +299,33 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# Production hardening: on whenever the dashboard is not in DEBUG. Behind a TLS proxy, set
-# SECURE_PROXY_SSL_HEADER_ENABLED=true so Django trusts X-Forwarded-Proto.
-SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEBUG and not STAFFIFY_SANDBOX)
-CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", not DEBUG and not STAFFIFY_SANDBOX)
-SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+# Production hardening: on by default in production (what `check --deploy` asks for), off in DEBUG and
+# sandbox mode (plain http://127.0.0.1). Each may be turned off explicitly, e.g. SECURE_SSL_REDIRECT=false
+# when a TLS proxy already redirects and cannot send X-Forwarded-Proto.
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", _PRODUCTION)
+SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", _PRODUCTION)
+CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", _PRODUCTION)
+SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 31536000 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # The health check answers plain HTTP even when everything else redirects to HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if _bool("SECURE_PROXY_SSL_HEADER_ENABLED", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS proxy: SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https" (the header your proxy sets, and
+# its value for HTTPS) makes Django trust it; SECURE_PROXY_SSL_HEADER_ENABLED=true is short for exactly that.
+# Set it only when the proxy always sets (or strips) that header.
+_proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if not _proxy_header and _bool("SECURE_PROXY_SSL_HEADER_ENABLED", False):
+    _proxy_header = "X-Forwarded-Proto: https"
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(":")
+    if not _sep or not re.fullmatch(r"[A-Za-z0-9-]+", _name.strip()) or not _value.strip():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER={_proxy_header!r} is malformed: use e.g. 'X-Forwarded-Proto: https'."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
 
 # --- Staffify ---------------------------------------------------------------------------------
 STAFFIFY_API_URL = (os.environ.get("STAFFIFY_API_URL") or f"http://127.0.0.1:{PORT}/sandbox/v1").rstrip("/")

@@ -1,13 +1,21 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
 
 from numbers_app import views_health
 
+# Password reset sends mail: without mail configured (EMAIL_URL), its pages do not exist at all.
+account_urls = [
+    pattern
+    for pattern in auth_urls.urlpatterns
+    if settings.PASSWORD_RESET_ENABLED or not (getattr(pattern, "name", None) or "").startswith("password_reset")
+]
+
 urlpatterns = [
     path("healthz", views_health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(account_urls)),
     path("", include("numbers_app.urls")),
 ]
 

@@ -17,8 +17,9 @@ echo "== fresh venv with $python"
 
 # Production-like settings, as the Dockerfile's ENV plus what an operator must supply.
 export PYTHON="$work/venv/bin/python"
-export DEBUG=false STAFFIFY_SANDBOX=false SECURE_SSL_REDIRECT=true SECURE_PROXY_SSL_HEADER_ENABLED=true \
-    SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_PRELOAD=true ALLOWED_HOSTS=127.0.0.1,localhost
+# HTTPS redirect, HSTS and secure cookies are production's defaults: no variable turns them on.
+export DEBUG=false STAFFIFY_SANDBOX=false SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https" \
+    ALLOWED_HOSTS=127.0.0.1,localhost
 unset DJANGO_ALLOW_ASYNC_UNSAFE
 export SECRET_KEY_FILE="$work/secret_key" STAFFIFY_API_KEY_FILE="$work/api_key"
 "$PYTHON" -c "import secrets; print(secrets.token_urlsafe(50))" > "$SECRET_KEY_FILE"

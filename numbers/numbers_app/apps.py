@@ -7,3 +7,6 @@ class NumbersConfig(AppConfig):
     name = "numbers_app"
     label = "numbers"
     verbose_name = "Phone numbers"
+
+    def ready(self) -> None:
+        from numbers_app import lockout  # noqa: F401  (connects the axes lockout signal to the audit log)

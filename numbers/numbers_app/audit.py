@@ -140,3 +140,19 @@ def failed(
         after=wanted,
         err=err,
     )
+
+
+def login_locked_out(username: str, ip_address: str, *, failures: int) -> AuditEntry:
+    """A username locked out after too many failed logins (django-axes), tied to the user when one has
+    that name; the attempted name is kept either way."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        user=user,
+        username=username[:150],
+        action=Action.LOGIN_LOCKOUT,
+        outcome=Outcome.DENIED,
+        message=f"{failures} failed logins from {ip_address or 'an unknown address'}: locked out.",
+    )

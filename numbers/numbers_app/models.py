@@ -74,6 +74,7 @@ class AuditEntry(models.Model):
         TAGS = "tags", "Edit tags"
         RELEASE = "release", "Release"
         RECLAIM = "reclaim", "Reclaim"
+        LOGIN_LOCKOUT = "login_lockout", "Login locked out"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"

@@ -1,17 +1,20 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from numbers_app import views, views_account, views_audit, views_billing
+from numbers_app.converters import StaffifyIdConverter
+
+register_converter(StaffifyIdConverter, "staffify_id")
 
 urlpatterns = [
     path("", views.number_list, name="number_list"),
-    path("numbers/<int:number_id>/", views.number_detail, name="number_detail"),
-    path("numbers/<int:number_id>/agent", views.assign_agent, name="assign_agent"),
-    path("numbers/<int:number_id>/tags", views.save_tags, name="save_tags"),
-    path("numbers/<int:number_id>/tags/edit", views.tags_editor, name="tags_editor"),
-    path("numbers/<int:number_id>/tags/view", views.tags_display, name="tags_display"),
-    path("numbers/<int:number_id>/release", views.release_dialog, name="release_dialog"),
-    path("numbers/<int:number_id>/release/confirm", views.release_number, name="release_number"),
-    path("numbers/<int:number_id>/reclaim", views.reclaim_number, name="reclaim_number"),
+    path("numbers/<staffify_id:number_id>/", views.number_detail, name="number_detail"),
+    path("numbers/<staffify_id:number_id>/agent", views.assign_agent, name="assign_agent"),
+    path("numbers/<staffify_id:number_id>/tags", views.save_tags, name="save_tags"),
+    path("numbers/<staffify_id:number_id>/tags/edit", views.tags_editor, name="tags_editor"),
+    path("numbers/<staffify_id:number_id>/tags/view", views.tags_display, name="tags_display"),
+    path("numbers/<staffify_id:number_id>/release", views.release_dialog, name="release_dialog"),
+    path("numbers/<staffify_id:number_id>/release/confirm", views.release_number, name="release_number"),
+    path("numbers/<staffify_id:number_id>/reclaim", views.reclaim_number, name="reclaim_number"),
     path("buy/", views.buy, name="buy"),
     path("buy/confirm", views.buy_confirm, name="buy_confirm"),
     path("buy/purchase", views.buy_number, name="buy_number"),

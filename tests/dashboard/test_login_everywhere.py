@@ -26,7 +26,7 @@ def walk(patterns, prefix=""):
 def concrete(route: str) -> str:
     import re
 
-    path = re.sub(r"<int:[^>]+>", "1", route)
+    path = re.sub(r"<(?:int|staffify_id):[^>]+>", "1", route)
     path = re.sub(r"<(?:str|slug|path):[^>]+>|<[^>]+>", "x", path)
     path = path.replace("^", "").replace("$", "").replace("\\Z", "")
     return "/" + path

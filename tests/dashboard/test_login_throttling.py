@@ -1,0 +1,141 @@
+"""Login throttling (django-axes): repeated failures lock a username out from that address, the login
+page says so plainly, the audit log records it, and an administrator can unlock it."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.core.management import call_command
+from django.utils import timezone
+
+from numbers_app.models import AuditEntry
+
+LOGIN = "/accounts/login/"
+LOCKED = "Too many failed attempts; try again in 15 minutes or ask an administrator to unlock your account."
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    # Autouse, so it is in force before the personas' passwords are hashed.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def log_in(client, password, username="ops", ip="10.0.0.7"):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def fail(client, times, **kwargs):
+    for _ in range(times):
+        response = log_in(client, "wrong", **kwargs)
+    return response
+
+
+def is_logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_the_right_password_logs_in(client, ops_user):
+    response = log_in(client, "pw-ops")
+    assert response.status_code == 302 and is_logged_in(client)
+
+
+@pytest.mark.django_db
+def test_after_fifty_wrong_passwords_the_right_one_is_refused(client, ops_user):
+    fail(client, 50)
+    response = log_in(client, "pw-ops")
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+    assert not is_logged_in(client)
+
+
+@pytest.mark.django_db
+def test_the_fifth_failure_locks_and_the_fourth_does_not(client, ops_user):
+    response = fail(client, 4)
+    assert response.status_code == 200 and LOCKED not in response.content.decode()
+    response = log_in(client, "wrong")
+    assert response.status_code == 429 and LOCKED in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_success_forgets_earlier_failures(client, ops_user):
+    fail(client, 4)
+    assert log_in(client, "pw-ops").status_code == 302
+    client.logout()
+    fail(client, 4)
+    assert log_in(client, "pw-ops").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_lockout_keeps_the_username_and_escapes_it(client, ops_user):
+    response = fail(client, 5, username='<b>"x"</b>')
+    html = response.content.decode()
+    assert LOCKED in html
+    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in html and '<b>"x"</b>' not in html
+
+
+@pytest.mark.django_db
+def test_the_same_user_from_another_address_is_not_locked_out(client, ops_user):
+    fail(client, 10, ip="10.0.0.7")
+    assert log_in(client, "pw-ops", ip="10.0.0.8").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_lock_ends_after_the_cool_off(client, ops_user):
+    fail(client, 10)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert log_in(client, "pw-ops").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_lockout_is_in_the_audit_log_once(client, ops_user):
+    fail(client, 50)
+    entries = list(AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_LOCKOUT))
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.user == ops_user and entry.username == "ops"
+    assert entry.outcome == AuditEntry.Outcome.DENIED
+    assert entry.number_id is None
+    assert "5 failed logins from 10.0.0.7" in entry.message
+
+
+@pytest.mark.django_db
+def test_a_lockout_for_an_unknown_name_is_audited_with_that_name(client):
+    fail(client, 5, username="nobody")
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGIN_LOCKOUT)
+    assert entry.user is None and entry.username == "nobody"
+
+
+@pytest.mark.django_db
+def test_the_audit_page_shows_the_lockout(client, ops_user, lead):
+    fail(client, 5, username="ops")
+    html = lead.get("/audit/", {"action": "login_lockout"}).content.decode()
+    assert "Login locked out" in html
+
+
+@pytest.mark.django_db
+def test_the_reset_command_unlocks_the_user(client, ops_user):
+    fail(client, 50)
+    call_command("axes_reset_username", "ops")
+    assert log_in(client, "pw-ops").status_code == 302 and is_logged_in(client)
+
+
+@pytest.mark.django_db
+def test_an_administrator_unlocks_the_user_in_the_admin(client, ops_user, admin_user):
+    fail(client, 50)
+    attempt = AccessAttempt.objects.get(username="ops")
+    admin = client.__class__()
+    admin.force_login(admin_user)
+    listing = admin.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200 and "ops" in listing.content.decode()
+    response = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert log_in(client, "pw-ops").status_code == 302 and is_logged_in(client)
+
+
+@pytest.mark.django_db
+def test_the_admin_login_is_throttled_too(client, admin_user):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    response = client.post("/admin/login/", {"username": "admin", "password": "password"}, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 429 and not is_logged_in(client)

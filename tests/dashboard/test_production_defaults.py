@@ -1,0 +1,123 @@
+"""Production (neither DEBUG nor the sandbox) is secure by default: `check --deploy` finds nothing with
+only the README's production variables, and each setting can still be chosen explicitly."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.test_settings import run_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "sfy_live_" + "a" * 48
+PRODUCTION = {"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50, "STAFFIFY_API_KEY": KEY}
+HTTPS = "SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS"
+
+
+def readme_production_env(tmp_path: Path) -> dict[str, str]:
+    """The variables README.md's "Pointing at the real Staffify API" sets, with real secret files."""
+    (tmp_path / "secret_key").write_text(secrets.token_urlsafe(50))
+    (tmp_path / "api_key").write_text("sfy_live_" + secrets.token_hex(24))
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "STAFFIFY_SANDBOX": "false",
+        "STAFFIFY_API_URL": "https://api.staffifyai.com/v1",
+        "STAFFIFY_API_KEY_FILE": str(tmp_path / "api_key"),
+        "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ALLOWED_HOSTS": "numbers.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://numbers.example.com",
+    }
+
+
+def test_the_readme_names_those_variables():
+    section = (ROOT / "README.md").read_text().split("## Pointing at the real Staffify API")[1].split("\n## ")[0]
+    for name in ("STAFFIFY_SANDBOX=false", "STAFFIFY_API_URL", "STAFFIFY_API_KEY_FILE", "SECRET_KEY_FILE"):
+        assert name in section
+    for name in ("DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"):
+        assert name in section
+
+
+def test_check_deploy_is_clean_with_only_the_readme_variables(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=readme_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr
+
+
+def test_check_deploy_would_warn_without_the_defaults(tmp_path):
+    # The check above can fail: turning one default off makes it complain.
+    env = {**readme_production_env(tmp_path), "SECURE_HSTS_SECONDS": "0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "security.W004" in result.stdout + result.stderr
+
+
+def test_production_turns_https_on_without_variables():
+    result = run_settings(PRODUCTION, HTTPS + ", settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, settings.SECURE_HSTS_PRELOAD")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True True True 31536000 True True"
+
+
+@pytest.mark.parametrize("env", [{}, {"DEBUG": "true"}, {**PRODUCTION, "DEBUG": "true"}])
+def test_sandbox_and_debug_modes_keep_plain_http(env):
+    result = run_settings(env, HTTPS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False False False 0"
+
+
+def test_each_default_can_be_turned_off():
+    env = {**PRODUCTION, "SECURE_SSL_REDIRECT": "false", "SECURE_HSTS_PRELOAD": "false"}
+    result = run_settings(env, "SECURE_SSL_REDIRECT, settings.SECURE_HSTS_PRELOAD, settings.SESSION_COOKIE_SECURE")
+    assert result.stdout.strip() == "False False True", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "None"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"}, "('HTTP_X_FORWARDED_PROTO', 'https')"),
+        ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Ssl:on"}, "('HTTP_X_FORWARDED_SSL', 'on')"),
+        ({"SECURE_PROXY_SSL_HEADER_ENABLED": "true"}, "('HTTP_X_FORWARDED_PROTO', 'https')"),
+    ],
+)
+def test_the_proxy_header_comes_from_the_environment(env, expected):
+    result = run_settings(
+        {**PRODUCTION, **env}, "SECURE_PROXY_SSL_HEADER if hasattr(settings, 'SECURE_PROXY_SSL_HEADER') else None"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("value", ["X-Forwarded-Proto", "X Forwarded: https", "X-Forwarded-Proto:"])
+def test_a_malformed_proxy_header_stops_the_start(value):
+    result = run_settings({**PRODUCTION, "SECURE_PROXY_SSL_HEADER": value})
+    assert result.returncode != 0
+    assert "SECURE_PROXY_SSL_HEADER=" in result.stderr and "is malformed" in result.stderr
+
+
+@pytest.mark.django_db
+def test_production_redirects_to_https_but_not_the_health_check(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = client.get("/accounts/login/")
+    assert response.status_code == 301 and response["Location"] == "https://testserver/accounts/login/"
+    assert client.get("/healthz").status_code == 200
+    secure = client.get("/accounts/login/", secure=True)
+    assert secure.status_code == 200 and secure["Strict-Transport-Security"].startswith("max-age=31536000")
