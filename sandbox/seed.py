@@ -20,6 +20,7 @@ from . import billing, inventory
 from .auth import hash_key
 from .models import (
     Address,
+    AddressDocument,
     Agent,
     ApiKey,
     AuthFailure,
@@ -145,6 +146,46 @@ def _number(
     return number, charges
 
 
+def _address(project: Project, address_id: int, country: str, city: str, city_code: str, postal_code: str,
+             street: str, status: str, *, created_at: datetime) -> Address:  # fmt: skip
+    """A seeded address went through the workflow: documents, submission, and (unless pending) a decision.
+
+    A pending one waits for a decision without a scheduled time: only the control endpoints settle it.
+    """
+    submitted_at = created_at + timedelta(hours=1)
+    decided = status != Address.PENDING
+    address = Address.objects.create(
+        id=address_id,
+        project=project,
+        country_code=country,
+        city=city,
+        city_code=city_code,
+        postal_code=postal_code,
+        street_address=street,
+        company_name="Demo B.V." if project.id == DEMO_PROJECT else "Other B.V.",
+        contact_name="Dana Demo" if project.id == DEMO_PROJECT else "Oscar Other",
+        contact_email="ops@demo.example" if project.id == DEMO_PROJECT else "ops@other.example",
+        contact_phone="+31201234567",
+        status=status,
+        reason="The business registration does not show this address." if status == Address.REJECTED else "",
+        created_at=created_at,
+        submitted_at=submitted_at,
+        updated_at=submitted_at + timedelta(days=2) if decided else submitted_at,
+    )
+    local_presence = inventory.COUNTRIES[country].local_presence
+    for document_type in AddressDocument.TYPES[: 2 if local_presence else 1]:
+        AddressDocument.objects.create(
+            address=address,
+            document_type=document_type,
+            filename=f"{document_type}.pdf",
+            content_type="application/pdf",
+            size=182_044,
+            sha256=hashlib.sha256(f"{address_id}:{document_type}".encode()).hexdigest(),
+            uploaded_at=created_at + timedelta(minutes=20),
+        )
+    return address
+
+
 def _seed_demo(now: datetime) -> None:
     project = Project.objects.create(
         id=DEMO_PROJECT, org_id=DEMO_ORG, name="Demo project", balance=DEMO_BALANCE, balance_updated_at=now
@@ -185,18 +226,8 @@ def _seed_demo(now: datetime) -> None:
         (GB_ADDRESS_ID, "GB", "London", "020", "EC2A 4NE", "1 Finsbury Avenue", Address.REJECTED),
     ]
     addresses = {
-        row[1]: Address.objects.create(
-            id=row[0],
-            project=project,
-            country_code=row[1],
-            city=row[2],
-            city_code=row[3],
-            postal_code=row[4],
-            street_address=row[5],
-            company_name="Demo B.V.",
-            status=row[6],
-        )
-        for row in address_rows
+        row[1]: _address(project, *row, created_at=now - timedelta(days=120 - 5 * n))
+        for n, row in enumerate(address_rows)
     }
 
     # Which inventory numbers, in a fixed shuffled order so that ids mix the countries.
@@ -261,16 +292,16 @@ def _seed_other(now: datetime) -> None:
         voice="alloy",
         created_at=now - timedelta(days=30),
     )
-    Address.objects.create(
-        id=OTHER_ADDRESS_ID,
-        project=project,
-        country_code="NL",
-        city="Rotterdam",
-        city_code="010",
-        postal_code="3011 AD",
-        street_address="Coolsingel 40",
-        company_name="Other B.V.",
-        status=Address.VERIFIED,
+    _address(
+        project,
+        OTHER_ADDRESS_ID,
+        "NL",
+        "Rotterdam",
+        "010",
+        "3011 AD",
+        "Coolsingel 40",
+        Address.VERIFIED,
+        created_at=now - timedelta(days=60),
     )
     e164 = block_numbers_after_pins(_block("US", "local", "312"))[0]
     candidate = inventory.find(e164)
@@ -323,7 +354,18 @@ def reset() -> None:
 
 def _wipe_and_seed() -> None:
     with transaction.atomic():
-        for model in (Fault, RateWindow, AuthFailure, Charge, PhoneNumber, Address, Agent, ApiKey, Project):
+        for model in (
+            Fault,
+            RateWindow,
+            AuthFailure,
+            Charge,
+            PhoneNumber,
+            AddressDocument,
+            Address,
+            Agent,
+            ApiKey,
+            Project,
+        ):
             model.objects.all().delete()
         billing.reset_clock()
         seed()

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 
-from . import billing, inventory
+from . import addresses, billing, inventory
 from .endpoint import API, Ctx, route
 from .errors import ApiError, iso, json_response, money, no_content, not_found, validation_error
 from .models import Address, Agent, Charge, PhoneNumber, Project
@@ -402,6 +402,9 @@ def list_agents(ctx: Ctx) -> HttpResponse:
 
 
 def list_addresses(ctx: Ctx) -> HttpResponse:
+    # Undocumented upstream: the control endpoint addresses-listing switches it off, as Staffify may be.
+    if not ctx.project.addresses_listing_enabled:
+        raise ApiError(404, "NOT_FOUND", f"No endpoint at {ctx.request.path}.")
     rows = Address.objects.filter(project=ctx.project).order_by("id")
     return json_response({"addresses": [address_json(a) for a in rows]})
 
@@ -428,5 +431,5 @@ number_view = route(API, GET=get_number, PATCH=update_tags, DELETE=release)
 assign_view = route(API, PUT=assign, DELETE=unassign)
 reclaim_view = route(API, POST=reclaim)
 agents_view = route(API, GET=list_agents)
-addresses_view = route(API, GET=list_addresses)
+addresses_view = route(API, GET=list_addresses, POST=addresses.create)
 credits_view = route(API, GET=credits)
