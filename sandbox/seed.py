@@ -82,7 +82,7 @@ _NUMBER_PLAN = [
 ]
 
 
-def _public_id(project_id: str, agent_id: int) -> str:
+def public_id(project_id: str, agent_id: int) -> str:
     return "agent_" + hashlib.sha256(f"{project_id}:{agent_id}".encode()).hexdigest()[:8]
 
 
@@ -103,13 +103,13 @@ def block_numbers_after_pins(block: inventory.Block) -> tuple[str, ...]:
     return inventory.block_numbers(block)[len(block.pinned) :]
 
 
-def _billing_state(purchased_at: datetime, until: datetime) -> tuple[int, list[datetime]]:
+def billing_state(purchased_at: datetime, until: datetime) -> tuple[int, list[datetime]]:
     """Cycles paid up to `until` and the instants they were charged at (purchase first)."""
     cycles = 1 + (until - purchased_at) // billing.CYCLE
     return cycles, [purchased_at + k * billing.CYCLE for k in range(cycles)]
 
 
-def _number(
+def billed_number(
     project: Project,
     number_id: int,
     candidate: inventory.Candidate,
@@ -118,7 +118,7 @@ def _number(
     **fields,
 ) -> tuple[PhoneNumber, list[Charge]]:
     released_at = fields.get("released_at")
-    cycles, charged_at = _billing_state(purchased_at, released_at or now)
+    cycles, charged_at = billing_state(purchased_at, released_at or now)
     number = PhoneNumber(
         id=number_id,
         project=project,
@@ -210,7 +210,7 @@ def _seed_demo(now: datetime) -> None:
         agent_id: Agent.objects.create(
             id=agent_id,
             project=project,
-            public_id=_public_id(DEMO_PROJECT, agent_id),
+            public_id=public_id(DEMO_PROJECT, agent_id),
             name=name,
             language=language,
             voice=voice,
@@ -260,7 +260,7 @@ def _seed_demo(now: datetime) -> None:
                 agent=None if unassigned else agents[agent_id],
                 tags=[] if i % 7 == 3 else list(tags),
             )
-        number, number_charges = _number(project, number_id, candidate, purchased_at, now, **fields)
+        number, number_charges = billed_number(project, number_id, candidate, purchased_at, now, **fields)
         numbers.append(number)
         charges.extend(number_charges)
     PhoneNumber.objects.bulk_create(numbers)
@@ -286,7 +286,7 @@ def _seed_other(now: datetime) -> None:
     agent = Agent.objects.create(
         id=OTHER_AGENT_ID,
         project=project,
-        public_id=_public_id(OTHER_PROJECT, OTHER_AGENT_ID),
+        public_id=public_id(OTHER_PROJECT, OTHER_AGENT_ID),
         name="Other Project Bot",
         language="en-US",
         voice="alloy",
@@ -306,14 +306,14 @@ def _seed_other(now: datetime) -> None:
     e164 = block_numbers_after_pins(_block("US", "local", "312"))[0]
     candidate = inventory.find(e164)
     assert candidate is not None
-    number, charges = _number(
+    number, charges = billed_number(
         project, OTHER_NUMBER_ID, candidate, now - timedelta(days=10), now, agent=agent, tags=["other"]
     )
     number.save()
     Charge.objects.bulk_create(charges)
 
 
-def _reset_sequences() -> None:
+def reset_sequences() -> None:
     # Rows were created with explicit ids; PostgreSQL's sequences must move past them.
     statements = connection.ops.sequence_reset_sql(no_style(), [Agent, Address, PhoneNumber, Charge, ApiKey])
     with connection.cursor() as cursor:
@@ -336,7 +336,7 @@ def seed(reset: bool = False) -> bool:
             now = billing.now()
             _seed_demo(now)
             _seed_other(now)
-            _reset_sequences()
+            reset_sequences()
             return True
     except IntegrityError:  # another process seeded in the meantime
         return False

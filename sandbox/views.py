@@ -146,7 +146,11 @@ def search(ctx: Ctx) -> HttpResponse:
                 "message": f"Numbers in {country.code} need a verified or partially verified address there.",
             }
         )
-    owned = PhoneNumber.objects.filter(country_code=country.code).values_list("phone_number", flat=True)
+    # Only numbers of the searched blocks can hide a candidate; a large account's others stay unread.
+    codes = {block.code for block in inventory.blocks_for(country.code, number_type, code)}
+    owned = PhoneNumber.objects.filter(country_code=country.code, number_type=number_type, code__in=codes).values_list(
+        "phone_number", flat=True
+    )
     found = inventory.search(country.code, number_type, code, contains, exclude=owned, limit=limit)
     return json_response({"numbers": [c.as_json() for c in found]})
 
