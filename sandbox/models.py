@@ -142,7 +142,11 @@ class PhoneNumber(models.Model):
     class Meta:
         ordering = ["id"]
         # The list walks one project's numbers by id (the cursor); this keeps a page cheap at 100k rows.
-        indexes = [models.Index(fields=["project", "id"], name="sandbox_number_cursor")]
+        indexes = [
+            models.Index(fields=["project", "id"], name="sandbox_number_cursor"),
+            # Settlement at the start of every call looks for active numbers due for renewal.
+            models.Index(fields=["status", "paid_until"], name="sandbox_number_renewal"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.phone_number} ({self.status})"
