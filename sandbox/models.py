@@ -146,6 +146,8 @@ class PhoneNumber(models.Model):
             models.Index(fields=["project", "id"], name="sandbox_number_cursor"),
             # Settlement at the start of every call looks for active numbers due for renewal.
             models.Index(fields=["status", "paid_until"], name="sandbox_number_renewal"),
+            # ... and for pending numbers whose reclaim window has closed.
+            models.Index(fields=["status", "reclaim_before"], name="sandbox_number_expiry"),
         ]
 
     def __str__(self) -> str:
