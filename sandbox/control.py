@@ -7,22 +7,24 @@ and are absent whenever the sandbox is off.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpResponse
 
-from . import billing, faults, ratelimit, seed
+from . import addresses, billing, faults, ratelimit, seed
 from .endpoint import CONTROL, Ctx, route
 from .errors import iso, json_response, money, validation_error
-from .models import Charge, Fault, Project, RateWindow
+from .models import Address, Charge, Fault, Project, RateWindow
 from .parsing import is_int
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600
 MAX_BALANCE = Decimal("1000000000")
 DECIMAL_RE = re.compile(r"-?[0-9]{1,10}(\.[0-9]{1,2})?")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_VERIFY_DELAY_SECONDS = 365 * 24 * 3600
 
 
 def _clock_json() -> dict[str, Any]:
@@ -181,9 +183,83 @@ def list_charges(ctx: Ctx) -> HttpResponse:
     )
 
 
+# --- addresses ------------------------------------------------------------------------------------
+
+
+def _reason(data: dict[str, Any], default: str) -> str:
+    value = data.get("reason")
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or not value.isprintable():
+        raise validation_error({"reason": "Must be text of at most 200 characters."})
+    return value.strip()
+
+
+def approve_address(ctx: Ctx, address_id: str) -> HttpResponse:
+    data = ctx.body()
+    status = data.get("status", Address.VERIFIED)
+    if status not in Address.USABLE:
+        raise validation_error({"status": "Must be verified or partially_verified."})
+    address = addresses.decide(ctx.project, address_id, status, "", ctx.now)
+    return json_response(addresses.status_json(address))
+
+
+def reject_address(ctx: Ctx, address_id: str) -> HttpResponse:
+    addresses.owned_address(ctx.project, address_id)
+    reason = _reason(ctx.body(), "The documents do not match the address.")
+    address = addresses.decide(ctx.project, address_id, Address.REJECTED, reason, ctx.now)
+    return json_response(addresses.status_json(address))
+
+
+def expire_address(ctx: Ctx, address_id: str) -> HttpResponse:
+    addresses.owned_address(ctx.project, address_id)
+    reason = _reason(ctx.body(), "The verification has expired; submit a new address.")
+    address = addresses.decide(ctx.project, address_id, Address.EXPIRED, reason, ctx.now)
+    return json_response(addresses.status_json(address))
+
+
+def _verification_json(project: Project) -> dict[str, Any]:
+    return {"delay_seconds": project.address_verify_delay.total_seconds()}
+
+
+def get_address_verification(ctx: Ctx) -> HttpResponse:
+    return json_response(_verification_json(Project.objects.get(pk=ctx.project.pk)))
+
+
+def set_address_verification(ctx: Ctx) -> HttpResponse:
+    seconds = ctx.body().get("delay_seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | Decimal):
+        raise validation_error({"delay_seconds": "Must be a number of seconds."})
+    if not 0 <= seconds <= MAX_VERIFY_DELAY_SECONDS:
+        raise validation_error({"delay_seconds": "Must be from 0 to one year."})
+    # Applies to addresses submitted from now on; already scheduled reviews keep their time.
+    Project.objects.filter(pk=ctx.project.pk).update(address_verify_delay=timedelta(seconds=float(seconds)))
+    return json_response(_verification_json(Project.objects.get(pk=ctx.project.pk)))
+
+
+def get_addresses_listing(ctx: Ctx) -> HttpResponse:
+    project = Project.objects.get(pk=ctx.project.pk)
+    return json_response({"enabled": project.addresses_listing_enabled})
+
+
+def set_addresses_listing(ctx: Ctx) -> HttpResponse:
+    enabled = ctx.body().get("enabled")
+    if not isinstance(enabled, bool):
+        raise validation_error({"enabled": "Must be true or false."})
+    Project.objects.filter(pk=ctx.project.pk).update(addresses_listing_enabled=enabled)
+    return json_response({"enabled": enabled})
+
+
 clock_view = route(CONTROL, GET=get_clock, POST=advance_clock)
 reset_view = route(CONTROL, POST=reset)
 balance_view = route(CONTROL, GET=get_balance, PUT=set_balance)
 faults_view = route(CONTROL, GET=list_faults, POST=add_fault, DELETE=clear_faults)
 rate_limit_view = route(CONTROL, GET=get_rate_limit, PUT=set_rate_limit)
 charges_view = route(CONTROL, GET=list_charges)
+approve_address_view = route(CONTROL, POST=approve_address)
+reject_address_view = route(CONTROL, POST=reject_address)
+expire_address_view = route(CONTROL, POST=expire_address)
+address_verification_view = route(CONTROL, GET=get_address_verification, PUT=set_address_verification)
+addresses_listing_view = route(
+    CONTROL, GET=get_addresses_listing, PUT=set_addresses_listing, POST=set_addresses_listing
+)

@@ -20,6 +20,9 @@ class Project(models.Model):
     concurrent_limit = models.PositiveIntegerField(default=10)
     rate_per_minute = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("0.15"))
     is_paused = models.BooleanField(default=False)
+    # Sandbox knobs (control endpoints); a reset recreates the project with these defaults.
+    address_verify_delay = models.DurationField(default=timedelta(minutes=10))
+    addresses_listing_enabled = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.id
@@ -54,6 +57,7 @@ class Agent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["project", "id"], name="sandbox_agent_cursor")]
 
     def __str__(self) -> str:
         return f"{self.id} {self.name}"
@@ -75,13 +79,42 @@ class Address(models.Model):
     postal_code = models.CharField(max_length=20)
     street_address = models.CharField(max_length=200)
     company_name = models.CharField(max_length=200, blank=True)
+    contact_name = models.CharField(max_length=100, blank=True)
+    contact_email = models.CharField(max_length=254, blank=True)
+    contact_phone = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=20, choices=[(s, s) for s in STATUSES])
+    reason = models.CharField(max_length=200, blank=True)  # why it was rejected or expired
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)  # the last status change
+    submitted_at = models.DateTimeField(null=True, blank=True)  # set once: submission cannot be undone
+    # When a submitted, still pending address becomes verified on the sandbox clock (null: nothing scheduled).
+    verify_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.id} {self.country_code} {self.city} ({self.status})"
+
+
+class AddressDocument(models.Model):
+    GOVERNMENT_ID, BUSINESS_REGISTRATION = "government_id", "business_registration"
+    TYPES = (GOVERNMENT_ID, BUSINESS_REGISTRATION)
+
+    # Only what the sandbox checks is kept, never the file itself.
+    address = models.ForeignKey(Address, on_delete=models.CASCADE, related_name="documents")
+    document_type = models.CharField(max_length=30, choices=[(t, t) for t in TYPES])
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=30)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.document_type} for address {self.address_id}"
 
 
 class PhoneNumber(models.Model):
@@ -108,6 +141,14 @@ class PhoneNumber(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The list walks one project's numbers by id (the cursor); this keeps a page cheap at 100k rows.
+        indexes = [
+            models.Index(fields=["project", "id"], name="sandbox_number_cursor"),
+            # Settlement at the start of every call looks for active numbers due for renewal.
+            models.Index(fields=["status", "paid_until"], name="sandbox_number_renewal"),
+            # ... and for pending numbers whose reclaim window has closed.
+            models.Index(fields=["status", "reclaim_before"], name="sandbox_number_expiry"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.phone_number} ({self.status})"

@@ -20,6 +20,7 @@ from . import billing, inventory
 from .auth import hash_key
 from .models import (
     Address,
+    AddressDocument,
     Agent,
     ApiKey,
     AuthFailure,
@@ -81,7 +82,7 @@ _NUMBER_PLAN = [
 ]
 
 
-def _public_id(project_id: str, agent_id: int) -> str:
+def public_id(project_id: str, agent_id: int) -> str:
     return "agent_" + hashlib.sha256(f"{project_id}:{agent_id}".encode()).hexdigest()[:8]
 
 
@@ -102,13 +103,13 @@ def block_numbers_after_pins(block: inventory.Block) -> tuple[str, ...]:
     return inventory.block_numbers(block)[len(block.pinned) :]
 
 
-def _billing_state(purchased_at: datetime, until: datetime) -> tuple[int, list[datetime]]:
+def billing_state(purchased_at: datetime, until: datetime) -> tuple[int, list[datetime]]:
     """Cycles paid up to `until` and the instants they were charged at (purchase first)."""
     cycles = 1 + (until - purchased_at) // billing.CYCLE
     return cycles, [purchased_at + k * billing.CYCLE for k in range(cycles)]
 
 
-def _number(
+def billed_number(
     project: Project,
     number_id: int,
     candidate: inventory.Candidate,
@@ -117,7 +118,7 @@ def _number(
     **fields,
 ) -> tuple[PhoneNumber, list[Charge]]:
     released_at = fields.get("released_at")
-    cycles, charged_at = _billing_state(purchased_at, released_at or now)
+    cycles, charged_at = billing_state(purchased_at, released_at or now)
     number = PhoneNumber(
         id=number_id,
         project=project,
@@ -145,6 +146,46 @@ def _number(
     return number, charges
 
 
+def _address(project: Project, address_id: int, country: str, city: str, city_code: str, postal_code: str,
+             street: str, status: str, *, created_at: datetime) -> Address:  # fmt: skip
+    """A seeded address went through the workflow: documents, submission, and (unless pending) a decision.
+
+    A pending one waits for a decision without a scheduled time: only the control endpoints settle it.
+    """
+    submitted_at = created_at + timedelta(hours=1)
+    decided = status != Address.PENDING
+    address = Address.objects.create(
+        id=address_id,
+        project=project,
+        country_code=country,
+        city=city,
+        city_code=city_code,
+        postal_code=postal_code,
+        street_address=street,
+        company_name="Demo B.V." if project.id == DEMO_PROJECT else "Other B.V.",
+        contact_name="Dana Demo" if project.id == DEMO_PROJECT else "Oscar Other",
+        contact_email="ops@demo.example" if project.id == DEMO_PROJECT else "ops@other.example",
+        contact_phone="+31201234567",
+        status=status,
+        reason="The business registration does not show this address." if status == Address.REJECTED else "",
+        created_at=created_at,
+        submitted_at=submitted_at,
+        updated_at=submitted_at + timedelta(days=2) if decided else submitted_at,
+    )
+    local_presence = inventory.COUNTRIES[country].local_presence
+    for document_type in AddressDocument.TYPES[: 2 if local_presence else 1]:
+        AddressDocument.objects.create(
+            address=address,
+            document_type=document_type,
+            filename=f"{document_type}.pdf",
+            content_type="application/pdf",
+            size=182_044,
+            sha256=hashlib.sha256(f"{address_id}:{document_type}".encode()).hexdigest(),
+            uploaded_at=created_at + timedelta(minutes=20),
+        )
+    return address
+
+
 def _seed_demo(now: datetime) -> None:
     project = Project.objects.create(
         id=DEMO_PROJECT, org_id=DEMO_ORG, name="Demo project", balance=DEMO_BALANCE, balance_updated_at=now
@@ -169,7 +210,7 @@ def _seed_demo(now: datetime) -> None:
         agent_id: Agent.objects.create(
             id=agent_id,
             project=project,
-            public_id=_public_id(DEMO_PROJECT, agent_id),
+            public_id=public_id(DEMO_PROJECT, agent_id),
             name=name,
             language=language,
             voice=voice,
@@ -185,18 +226,8 @@ def _seed_demo(now: datetime) -> None:
         (GB_ADDRESS_ID, "GB", "London", "020", "EC2A 4NE", "1 Finsbury Avenue", Address.REJECTED),
     ]
     addresses = {
-        row[1]: Address.objects.create(
-            id=row[0],
-            project=project,
-            country_code=row[1],
-            city=row[2],
-            city_code=row[3],
-            postal_code=row[4],
-            street_address=row[5],
-            company_name="Demo B.V.",
-            status=row[6],
-        )
-        for row in address_rows
+        row[1]: _address(project, *row, created_at=now - timedelta(days=120 - 5 * n))
+        for n, row in enumerate(address_rows)
     }
 
     # Which inventory numbers, in a fixed shuffled order so that ids mix the countries.
@@ -229,7 +260,7 @@ def _seed_demo(now: datetime) -> None:
                 agent=None if unassigned else agents[agent_id],
                 tags=[] if i % 7 == 3 else list(tags),
             )
-        number, number_charges = _number(project, number_id, candidate, purchased_at, now, **fields)
+        number, number_charges = billed_number(project, number_id, candidate, purchased_at, now, **fields)
         numbers.append(number)
         charges.extend(number_charges)
     PhoneNumber.objects.bulk_create(numbers)
@@ -255,34 +286,34 @@ def _seed_other(now: datetime) -> None:
     agent = Agent.objects.create(
         id=OTHER_AGENT_ID,
         project=project,
-        public_id=_public_id(OTHER_PROJECT, OTHER_AGENT_ID),
+        public_id=public_id(OTHER_PROJECT, OTHER_AGENT_ID),
         name="Other Project Bot",
         language="en-US",
         voice="alloy",
         created_at=now - timedelta(days=30),
     )
-    Address.objects.create(
-        id=OTHER_ADDRESS_ID,
-        project=project,
-        country_code="NL",
-        city="Rotterdam",
-        city_code="010",
-        postal_code="3011 AD",
-        street_address="Coolsingel 40",
-        company_name="Other B.V.",
-        status=Address.VERIFIED,
+    _address(
+        project,
+        OTHER_ADDRESS_ID,
+        "NL",
+        "Rotterdam",
+        "010",
+        "3011 AD",
+        "Coolsingel 40",
+        Address.VERIFIED,
+        created_at=now - timedelta(days=60),
     )
     e164 = block_numbers_after_pins(_block("US", "local", "312"))[0]
     candidate = inventory.find(e164)
     assert candidate is not None
-    number, charges = _number(
+    number, charges = billed_number(
         project, OTHER_NUMBER_ID, candidate, now - timedelta(days=10), now, agent=agent, tags=["other"]
     )
     number.save()
     Charge.objects.bulk_create(charges)
 
 
-def _reset_sequences() -> None:
+def reset_sequences() -> None:
     # Rows were created with explicit ids; PostgreSQL's sequences must move past them.
     statements = connection.ops.sequence_reset_sql(no_style(), [Agent, Address, PhoneNumber, Charge, ApiKey])
     with connection.cursor() as cursor:
@@ -305,7 +336,7 @@ def seed(reset: bool = False) -> bool:
             now = billing.now()
             _seed_demo(now)
             _seed_other(now)
-            _reset_sequences()
+            reset_sequences()
             return True
     except IntegrityError:  # another process seeded in the meantime
         return False
@@ -323,7 +354,18 @@ def reset() -> None:
 
 def _wipe_and_seed() -> None:
     with transaction.atomic():
-        for model in (Fault, RateWindow, AuthFailure, Charge, PhoneNumber, Address, Agent, ApiKey, Project):
+        for model in (
+            Fault,
+            RateWindow,
+            AuthFailure,
+            Charge,
+            PhoneNumber,
+            AddressDocument,
+            Address,
+            Agent,
+            ApiKey,
+            Project,
+        ):
             model.objects.all().delete()
         billing.reset_clock()
         seed()

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 
-from . import billing, inventory
+from . import addresses, billing, inventory
 from .endpoint import API, Ctx, route
 from .errors import ApiError, iso, json_response, money, no_content, not_found, validation_error
 from .models import Address, Agent, Charge, PhoneNumber, Project
@@ -146,7 +146,11 @@ def search(ctx: Ctx) -> HttpResponse:
                 "message": f"Numbers in {country.code} need a verified or partially verified address there.",
             }
         )
-    owned = PhoneNumber.objects.filter(country_code=country.code).values_list("phone_number", flat=True)
+    # Only numbers of the searched blocks can hide a candidate; a large account's others stay unread.
+    codes = {block.code for block in inventory.blocks_for(country.code, number_type, code)}
+    owned = PhoneNumber.objects.filter(country_code=country.code, number_type=number_type, code__in=codes).values_list(
+        "phone_number", flat=True
+    )
     found = inventory.search(country.code, number_type, code, contains, exclude=owned, limit=limit)
     return json_response({"numbers": [c.as_json() for c in found]})
 
@@ -402,6 +406,9 @@ def list_agents(ctx: Ctx) -> HttpResponse:
 
 
 def list_addresses(ctx: Ctx) -> HttpResponse:
+    # Undocumented upstream: the control endpoint addresses-listing switches it off, as Staffify may be.
+    if not ctx.project.addresses_listing_enabled:
+        raise ApiError(404, "NOT_FOUND", f"No endpoint at {ctx.request.path}.")
     rows = Address.objects.filter(project=ctx.project).order_by("id")
     return json_response({"addresses": [address_json(a) for a in rows]})
 
@@ -428,5 +435,5 @@ number_view = route(API, GET=get_number, PATCH=update_tags, DELETE=release)
 assign_view = route(API, PUT=assign, DELETE=unassign)
 reclaim_view = route(API, POST=reclaim)
 agents_view = route(API, GET=list_agents)
-addresses_view = route(API, GET=list_addresses)
+addresses_view = route(API, GET=list_addresses, POST=addresses.create)
 credits_view = route(API, GET=credits)
