@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 # Two workers: this machine and CI have two cores. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# What mypy checks (tests/ is not type-clean yet, so it is left out).
+MYPY_PATHS ?= dashboard numbers sandbox
 
-.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint bench docker-recipe compose-recipe clean
+.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint typecheck bench docker-recipe compose-recipe clean
 
 # Creates .venv with a Python 3.12+ (recreated when it holds an older one).
 venv:
@@ -37,8 +39,9 @@ run: install
 	@echo "Worker:      background tasks and the periodic schedule (manage.py run_worker); Ctrl-C stops both"
 	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
 
-# The whole suite on SQLite, then again on PostgreSQL.
+# The lint (ruff and mypy), then the whole suite on SQLite, then again on PostgreSQL.
 test: install-dev browser
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
@@ -56,8 +59,15 @@ test-postgres:
 		echo "!! SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_URL) (set POSTGRES_URL)." >&2; \
 	fi
 
+# ruff's lint and formatting check, then mypy: any finding fails `make lint` and so `make test`.
 lint: install-dev
+	@echo "== Lint: ruff check, ruff format --check, mypy"
 	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(MAKE) --no-print-directory typecheck
+
+typecheck: install-dev
+	@$(PY) -m mypy $(MYPY_PATHS)
 
 bench: install-dev
 	@$(PY) bench/pages.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.http import HttpResponse, JsonResponse
 
@@ -76,6 +76,10 @@ def money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
@@ -46,6 +46,10 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@overload
+def body_int(data: dict[str, Any], field: str, *, required: Literal[True]) -> int: ...
+@overload
+def body_int(data: dict[str, Any], field: str, *, required: bool = False) -> int | None: ...
 def body_int(data: dict[str, Any], field: str, *, required: bool = False) -> int | None:
     value = data.get(field)
     if value is None:

@@ -182,6 +182,7 @@ def _purchase_fields(data: dict[str, Any]) -> tuple[str, str, str, int | None, s
         errors.update(error.details or {})
     if errors:
         raise validation_error(errors)
+    assert isinstance(phone_number, str)  # otherwise `errors` names it
     return phone_number, country_code.upper(), number_type, address_id, city_code
 
 

@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from numbers_app import audit
 
@@ -26,6 +27,12 @@ VERBS = {
     "numbers.assign_agent": "assign agents",
     "numbers.edit_tags": "edit tags",
 }
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that went through django-htmx's middleware (how its docs type `request.htmx`)."""
+
+    htmx: HtmxDetails
 
 
 def role_of(user) -> str:
@@ -56,7 +63,7 @@ def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | 
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 if request.htmx:
                     return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?next={request.path}")

@@ -31,9 +31,13 @@ RUNWAY_HORIZON = timedelta(days=365)
 
 
 class Billable(Protocol):
-    id: int
-    status: str
-    purchased_at: datetime | None
+    # Read-only, so that properties (the billing page's rows) and frozen dataclasses qualify.
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def purchased_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +108,7 @@ def charges_between(numbers: Iterable[Billable], start: datetime, end: datetime)
     end = _utc(end, "end")
     charges = []
     for number in numbers:
-        if not is_billable(number):
+        if not is_billable(number) or number.purchased_at is None:
             continue
         at = next_charge(number.purchased_at, start)
         while at <= end:

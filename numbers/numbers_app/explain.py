@@ -7,6 +7,7 @@ Staffify request id (what Staffify support asks for) kept beside the sentence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -62,7 +63,7 @@ def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> P
         return Problem(why, rid)
     if isinstance(err, staffify.RateLimitError):
         wait = int(err.retry_after) if err.retry_after is not None else 60
-        at = timezone.localtime(timezone.now() + timezone.timedelta(seconds=wait))
+        at = timezone.localtime(timezone.now() + timedelta(seconds=wait))
         return Problem(
             f"Staffify's rate limit is reached: try again in {wait} seconds (after {at:%H:%M:%S}). "
             "Nothing was changed.",

@@ -127,6 +127,7 @@ class SearchForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("limit") is None:
             data["limit"] = 20
         return data

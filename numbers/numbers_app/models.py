@@ -98,6 +98,8 @@ class AuditEntry(models.Model):
     message = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    change: str  # not a column: the views set it for display (audit.change_summary)
+
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"

@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 
 from numbers_app import audit, buying, ledger, lookups, staffify
 from numbers_app import billing as cycles
-from numbers_app.access import dashboard_view, permissions_for
+from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
@@ -51,13 +51,13 @@ def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.A
 
 @dashboard_view()
 @require_GET
-def number_list(request: HttpRequest) -> HttpResponse:
+def number_list(request: HtmxHttpRequest) -> HttpResponse:
     client = staffify.get_client()
     form = NumberFilterForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
     agents, problem = _agents_or_problem(client)
-    context = {
+    context: dict = {
         "form": form,
         "filters": filters,
         "agents": agents,
@@ -167,7 +167,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     history = list(AuditEntry.objects.filter(number_id=number_id)[:100])
     for entry in history:
         entry.change = audit.change_summary(entry)
-    context = {
+    context: dict = {
         "agents": agents,
         "problem": problem,
         "row": None,
@@ -219,7 +219,7 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     agents, problem = _agents_or_problem(client)
     form = AssignForm(request.POST, agent_ids=[a.id for a in agents])
     if problem or not form.is_valid():
-        why = problem or Problem(form.errors["agent_id"][0])
+        why = problem or Problem(str(form.errors["agent_id"][0]))
         row = _true_row(client, number_id, why)
         audit.record(
             request.user,
@@ -287,7 +287,7 @@ def tags_display(request: HttpRequest, number_id: int) -> HttpResponse:
 def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     form = TagsForm(request.POST)
-    context = {
+    context: dict = {
         "number_id": number_id,
         "value": request.POST.get("tags", ""),
         "original": request.POST.get("original", ""),
@@ -435,7 +435,7 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
 
 @dashboard_view("numbers.buy_number")
 @require_GET
-def buy(request: HttpRequest) -> HttpResponse:
+def buy(request: HtmxHttpRequest) -> HttpResponse:
     client = staffify.get_client()
     context: dict = {"results": [], "problem": None, "notice": None}
     try:
@@ -505,7 +505,9 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     if outcome.result == buying.Result.REPEATED:
         message = buying.repeated_message(outcome.attempt, request.user)
         if outcome.attempt.state == PurchaseAttempt.State.SUCCEEDED:
-            response = HttpResponseClientRedirect(reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}")
+            response: HttpResponse = HttpResponseClientRedirect(
+                reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}"
+            )
             return toast(response, message, "info")
         return toast(reswap(HttpResponse(status=409), "none"), message, "warning")
     # Refused or unknown: the confirmation again, saying what happened (a 402 with the balance it read).

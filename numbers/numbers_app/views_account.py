@@ -1,6 +1,7 @@
 """The viewer's own settings: the time zone every date is shown in."""
 
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -26,11 +27,12 @@ class PreferenceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = zone_choices()
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = zone_choices()
 
 
 @dashboard_view()
 def preferences(request: HttpRequest) -> HttpResponse:
+    assert request.user.is_authenticated  # dashboard_view let only a signed-in user through
     preference, _ = Preference.objects.get_or_create(user=request.user)
     form = PreferenceForm(request.POST or None, initial={"time_zone": preference.time_zone})
     if request.method == "POST" and form.is_valid():

@@ -9,13 +9,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from numbers_app import audit
-from numbers_app.access import dashboard_view
+from numbers_app.access import HtmxHttpRequest, dashboard_view
 from numbers_app.csvsafe import safe_row
 from numbers_app.models import AuditEntry
 from numbers_app.presenters import iso_utc
@@ -40,6 +40,7 @@ class AuditFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError("'From' is after 'To'.")
         return data
@@ -110,7 +111,7 @@ class _Echo:
 
 @dashboard_view()
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditFilterForm(request.GET)
     entries = form.apply(AuditEntry.objects.all()) if form.is_valid() else AuditEntry.objects.none()
     if request.GET.get("format") == "csv":

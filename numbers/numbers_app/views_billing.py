@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -77,7 +77,7 @@ class BillingRow:
             return (0, self.cycle.end, self.id)
         if self.row.is_active:
             return (1, self.id)
-        return (2, self.row.reclaim_before or datetime.max.replace(tzinfo=timezone.UTC), self.id)
+        return (2, self.row.reclaim_before or datetime.max.replace(tzinfo=UTC), self.id)
 
 
 def billing_row(row: NumberRow, now: datetime, agent_names: dict[int, str]) -> BillingRow:
@@ -302,7 +302,7 @@ def billing(request: HttpRequest) -> HttpResponse:
         "problem": fetched.problem,
         "balance_problem": fetched.balance_problem,
     }
-    if fetched.numbers is None:
+    if fetched.numbers is None or fetched.now is None:  # _fetch sets `now` whenever it has the numbers
         return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
     now, balance = fetched.now, fetched.balance
     agent_names = {a.id: a.name for a in fetched.agents}

@@ -1,6 +1,6 @@
 """Template helpers shared by every page."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
@@ -17,7 +17,7 @@ def instant(value: datetime | None, fmt: str = "j M Y, H:i T", empty: str = "—
     """A moment in the viewer's time zone, with its UTC instant on hover and in the markup."""
     if value is None:
         return empty
-    utc = value.astimezone(timezone.UTC)
+    utc = value.astimezone(UTC)
     local = timezone.localtime(value)
     return format_html(
         '<time datetime="{}" title="{} UTC">{}</time>',
