@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint bench docker-recipe clean
+.PHONY: run test venv install install-dev browser test-sqlite test-postgres screenshots lint bench docker-recipe clean
 
 # Creates .venv with a Python 3.12+ (recreated when it holds an older one).
 venv:
@@ -54,6 +54,11 @@ test-postgres:
 	else \
 		echo "!! SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_URL) (set POSTGRES_URL)." >&2; \
 	fi
+
+# The browser tests again, writing their screenshots into docs/screenshots/ (a test run writes them
+# to a temporary folder, so that it leaves the tracked pictures alone).
+screenshots: install-dev browser
+	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -m browser $(PYTEST_ARGS)
 
 lint: install-dev
 	@$(PY) -m ruff check .
