@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from numbers_app.models import NumberRecord, PurchaseAttempt
+from tests.conftest import wait_for
 from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of
 
 
@@ -207,8 +208,6 @@ def test_a_malformed_purchase_form_buys_nothing_and_says_why(ops, staffify_sandb
 
 
 def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(ops, live_sandbox, settings, monkeypatch):
-    import time
-
     settings.STAFFIFY_TIMEOUT = 0.3
     monkeypatch.setattr("numbers_app.views.UNKNOWN_CHECK_DELAYS", (0.0,))
     number = search(live_sandbox, country_code="US", limit=1)[0]
@@ -224,7 +223,7 @@ def test_a_timeout_whose_purchase_has_not_appeared_yet_is_recorded_as_unknown(op
     from numbers_app.models import AuditEntry
 
     assert AuditEntry.objects.get(action="buy").outcome == "unknown"
-    time.sleep(1.5)  # the slow purchase completes meanwhile
+    wait_for(lambda: number["phone_number"] in owned(live_sandbox), "the slow purchase to complete meanwhile")
     ops.get("/")  # the next look at the owned list settles it
     attempt = PurchaseAttempt.objects.get()
     assert attempt.state == "succeeded"
