@@ -7,6 +7,7 @@ Browser tests use the live server over real sockets instead (tests/browser/conft
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -35,6 +36,29 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = [FAST_HASHER]
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass (DATABASE_URL=postgres://…) runs only the tests that use a database: the
+    others (the service module on MockTransport, settings, import paths, scripts) would prove on it
+    exactly what the SQLite pass proved. A test whose subprocess uses the configured database says so
+    with @pytest.mark.database."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    kept, deselected = [], []
+    for item in items:
+        uses_database = (
+            item.get_closest_marker("django_db")
+            or item.get_closest_marker("database")
+            or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (kept if uses_database else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)
