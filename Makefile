@@ -9,7 +9,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # What mypy checks (tests/ is not type-clean yet, so it is left out).
 MYPY_PATHS ?= dashboard numbers sandbox
 
-.PHONY: run test venv install install-dev browser test-sqlite test-postgres lint typecheck bench docker-recipe compose-recipe clean
+.PHONY: run test venv install install-dev browser test-sqlite test-postgres screenshots lint typecheck bench docker-recipe compose-recipe clean
 
 # Creates .venv with a Python 3.12+ (recreated when it holds an older one).
 venv:
@@ -58,6 +58,11 @@ test-postgres:
 	else \
 		echo "!! SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_URL) (set POSTGRES_URL)." >&2; \
 	fi
+
+# The browser tests again, writing their screenshots into docs/screenshots/ (a test run writes them
+# to a temporary folder, so that it leaves the tracked pictures alone).
+screenshots: install-dev browser
+	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -m browser $(PYTEST_ARGS)
 
 # ruff's lint and formatting check, then mypy: any finding fails `make lint` and so `make test`.
 lint: install-dev

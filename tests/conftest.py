@@ -7,6 +7,13 @@ Browser tests use the live server over real sockets instead (tests/browser/conft
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
+import wsgiref.handlers
+from collections.abc import Callable
+
 import httpx
 import pytest
 from django.contrib.auth.models import Group
@@ -17,6 +24,41 @@ from django.db import close_old_connections
 
 DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
 SANDBOX_URL = "http://testserver/sandbox/v1"
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+def pytest_configure(config):
+    """Test users get a fast password hasher: the default costs about 0.4 s a user. Set here, in
+    every xdist worker, for the test process and its live server thread; production keeps the default."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = [FAST_HASHER]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass (DATABASE_URL=postgres://…) runs only the tests that use a database: the
+    others (the service module on MockTransport, settings, import paths, scripts) would prove on it
+    exactly what the SQLite pass proved. A test whose subprocess uses the configured database says so
+    with @pytest.mark.database."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    kept, deselected = [], []
+    for item in items:
+        uses_database = (
+            item.get_closest_marker("django_db")
+            or item.get_closest_marker("database")
+            or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (kept if uses_database else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +103,35 @@ def sandbox(db):
     )
     yield client
     client.close()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Polls `condition` until it holds: for an outcome that comes in its own time (a delayed answer
+    completing on the live server), where a fixed sleep is either too long or, under load, too short."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout} s for {what}")
+        time.sleep(0.05)
+
+
+def wait_until_live_server_idle(timeout: float = 30) -> None:
+    """Waits until no thread of the live server is handling a request (a keep-alive connection waiting
+    for its next request is idle). A request still running after its test, e.g. one the sandbox
+    delays past the dashboard's timeout, would otherwise touch the database of the next test."""
+    handling = wsgiref.handlers.BaseHandler.run.__code__
+
+    def busy() -> bool:
+        for ident, frame in sys._current_frames().items():
+            if ident == threading.get_ident():
+                continue
+            while frame is not None:
+                if frame.f_code is handling:
+                    return True
+                frame = frame.f_back
+        return False
+
+    wait_for(lambda: not busy(), "the live server to finish the requests of the test", timeout)
 
 
 @pytest.fixture
@@ -137,3 +208,4 @@ def live_sandbox(transactional_db, live_server, settings):
     )
     yield client
     client.close()
+    wait_until_live_server_idle()

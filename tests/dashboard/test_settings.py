@@ -1,37 +1,71 @@
-"""Configuration: read in one place, and a malformed value stops the start with a clear message."""
+"""Configuration: read in one place, and a malformed value stops the start with a clear message.
+
+dashboard/settings.py is run in this process with an environment of the test's making (as Django
+imports it, it reads os.environ at import); two tests start a real process to prove the whole start.
+"""
 
 import os
+import runpy
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECK = "import django; django.setup(); from django.conf import settings; print(settings.{})"
+SETTINGS = ROOT / "dashboard" / "settings.py"
+OURS = ("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL")
 
 
-def run_settings(env: dict[str, str], expr: str = "DEBUG") -> subprocess.CompletedProcess:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL"))
-    }
-    base.update({"DJANGO_SETTINGS_MODULE": "dashboard.settings", **env})
-    return subprocess.run(
-        [sys.executable, "-c", CHECK.format(expr)], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60
-    )
+def clean_environ(**env: str) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(OURS)}, **env}
+
+
+def load_settings(env: dict[str, str]) -> dict:
+    """The settings module's names, as it computes them from exactly this environment."""
+    with mock.patch.dict(os.environ, clean_environ(**env), clear=True):
+        return runpy.run_path(str(SETTINGS))
+
+
+def refusal(env: dict[str, str]) -> str:
+    """What a start with this environment says when it stops: the whole traceback, as a log would show it."""
+    with pytest.raises(ImproperlyConfigured) as refused:
+        load_settings(env)
+    return "".join(traceback.format_exception(refused.value))
 
 
 def test_it_starts_with_no_configuration_in_sandbox_mode():
-    result = run_settings({}, "STAFFIFY_API_URL")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.STAFFIFY_API_URL)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_environ(DJANGO_SETTINGS_MODULE="dashboard.settings"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "http://127.0.0.1:8000/sandbox/v1"
 
 
+def test_a_malformed_value_stops_a_real_start():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean_environ(DEBUG="maybe"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEBUG='maybe' is not a boolean" in result.stderr, result.stderr
+
+
 def test_the_sandbox_url_follows_port():
-    result = run_settings({"PORT": "8123"}, "STAFFIFY_API_URL")
-    assert result.stdout.strip() == "http://127.0.0.1:8123/sandbox/v1"
+    assert load_settings({"PORT": "8123"})["STAFFIFY_API_URL"] == "http://127.0.0.1:8123/sandbox/v1"
 
 
 @pytest.mark.parametrize(
@@ -58,24 +92,19 @@ def test_the_sandbox_url_follows_port():
     ],
 )
 def test_it_refuses_a_malformed_value_with_a_clear_message(env, message):
-    result = run_settings(env)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert message in result.stderr
+    assert message in refusal(env)
 
 
 def test_a_malformed_key_is_not_echoed():
-    result = run_settings({"STAFFIFY_API_KEY": "sfy_live_SECRETSECRET"})
-    assert result.returncode != 0
-    assert "SECRETSECRET" not in result.stderr
+    said = refusal({"STAFFIFY_API_KEY": "sfy_live_SECRETSECRET"})
+    assert "STAFFIFY_API_KEY is malformed" in said
+    assert "SECRETSECRET" not in said
 
 
 def test_secrets_can_come_from_files(tmp_path):
     key = "sfy_live_" + "b" * 48
     (tmp_path / "key").write_text(key + "\n")
-    result = run_settings({"STAFFIFY_API_KEY_FILE": str(tmp_path / "key")}, "STAFFIFY_API_KEY")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == key
+    assert load_settings({"STAFFIFY_API_KEY_FILE": str(tmp_path / "key")})["STAFFIFY_API_KEY"] == key
 
 
 def test_with_the_sandbox_off_nothing_is_routed_under_sandbox():

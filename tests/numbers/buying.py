@@ -2,7 +2,6 @@
 send the confirmed purchase, and read the sandbox's view of the result."""
 
 import re
-import time
 
 HX = {"HX-Request": "true"}
 
@@ -45,11 +44,3 @@ def buy(client, number: dict, token: str, **form):
         **form,
     }
     return client.post("/buy/purchase", data, headers=HX)
-
-
-def wait_until(condition, timeout: float = 15.0) -> None:
-    """Polls CONDITION until it holds; fails the test after TIMEOUT seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not hold in time"
-        time.sleep(0.1)

@@ -8,7 +8,8 @@ import pytest
 
 from numbers_app import purchases, staffify
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
-from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of, wait_until
+from tests.conftest import wait_for
+from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of
 
 
 @pytest.mark.django_db
@@ -165,7 +166,7 @@ def test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper(ops, live_sandbo
     assert time.monotonic() - started < 1.5, "the request waited for the slow purchase"
     assert "Staffify may still complete it" in response.content.decode()
     assert PurchaseAttempt.objects.get().state == "unknown"
-    wait_until(lambda: number["phone_number"] in owned(live_sandbox))
+    wait_for(lambda: number["phone_number"] in owned(live_sandbox), "the slow purchase to complete")
 
     assert purchases.resolve_unknown_purchases(staffify.get_client()) == 1
 
@@ -228,7 +229,7 @@ def test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does(ops, live_sand
     text = buy(ops, number, token_of(html)).content.decode()
     assert "is not in it yet, but Staffify may still complete it" in text
     assert AuditEntry.objects.get(action="buy").outcome == "unknown"
-    wait_until(lambda: number["phone_number"] in owned(live_sandbox))  # the slow purchase completes meanwhile
+    wait_for(lambda: number["phone_number"] in owned(live_sandbox), "the slow purchase to complete meanwhile")
 
     assert ops.get("/").status_code == ops.get("/audit/").status_code == 200
     assert PurchaseAttempt.objects.get().state == "unknown", "a GET wrote"

@@ -14,6 +14,8 @@ import pytest
 
 from sandbox.seed import DEMO_KEY
 
+pytestmark = pytest.mark.database
+
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = {"Authorization": f"Bearer {DEMO_KEY}"}
 
