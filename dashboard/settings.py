@@ -198,6 +198,8 @@ if _task_backend not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
 # How often the worker proves it is alive (the heartbeat task), in seconds.
 WORKER_HEARTBEAT_SECONDS = _float("WORKER_HEARTBEAT_SECONDS", 30.0, minimum=0.5, maximum=3600)
+# How often the worker walks the whole account into the mirror (ceil(N/100) Staffify calls each time).
+MIRROR_SYNC_SECONDS = _float("MIRROR_SYNC_SECONDS", 300.0, minimum=5, maximum=24 * 3600)
 SETTLE_PURCHASES_SECONDS = _float("SETTLE_PURCHASES_SECONDS", 60.0, minimum=1, maximum=3600)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

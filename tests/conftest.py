@@ -209,3 +209,13 @@ def live_sandbox(transactional_db, live_server, settings):
     yield client
     client.close()
     wait_until_live_server_idle()
+
+
+@pytest.fixture
+def mirrored(staffify_sandbox):
+    """The seeded sandbox, walked once into the mirror (what the worker's first sync does)."""
+    from numbers_app import mirror, staffify
+
+    run = mirror.sync(staffify.get_client())
+    assert run.state == "ok", run.error
+    return staffify_sandbox

@@ -67,8 +67,17 @@ class NumberFilterForm(NumberScopeForm):
     FIELDS = ("status", "agent", "tag", "country", "q")
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     q = forms.CharField(required=False, max_length=15, label="Digits contain")
-    after = forms.CharField(required=False, max_length=100)
-    offset = forms.IntegerField(required=False, min_value=0, max_value=100_000)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[("", "Staffify's order")]
+        + [
+            (f"{sign}{key}", key)
+            for key in ("number", "agent", "status", "purchased", "next_charge")
+            for sign in ("", "-")
+        ],
+    )
+    after = forms.CharField(required=False, max_length=100)  # Staffify's cursor, from links made before the mirror
+    offset = forms.IntegerField(required=False, min_value=0, max_value=10_000_000)
 
     def clean_q(self) -> str:
         value = re.sub(r"[\s\-()+.]", "", self.cleaned_data["q"])

@@ -1,51 +1,32 @@
-"""Writes to the local ledger: what the dashboard learned that Staffify's number object omits."""
+"""Writes to the mirror row of a number after the dashboard changed it or read it live: what
+Staffify answered, plus what only the dashboard knows (when it bought the number, and who)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from django.utils import timezone
-
-from numbers_app import staffify
+from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord
 
 
-def record_purchase(number_id: int, phone_number: str, user, at: datetime) -> NumberRecord:
-    record, _ = NumberRecord.objects.update_or_create(
-        staffify_id=number_id,
-        defaults={
-            "phone_number": phone_number,
-            "purchased_at": at,
-            "bought_by": user,
-            "last_status": "active",
-            "last_seen_at": at,
-            "reclaim_before": None,
-        },
-    )
-    return record
+def record_purchase(number_id: int, phone_number: str, user: Any, at: datetime) -> NumberRecord:
+    bought = staffify.PhoneNumber(id=number_id, phone_number=phone_number, status="active")
+    return mirror.remember(bought, purchased_at=at, bought_by=user)
 
 
 def record_release(number_id: int, phone_number: str, reclaim_before: datetime | None) -> NumberRecord:
-    record, _ = NumberRecord.objects.update_or_create(
-        staffify_id=number_id,
-        defaults={
-            "phone_number": phone_number,
-            "reclaim_before": reclaim_before,
-            "last_status": "pending_release",
-            "last_seen_at": timezone.now(),
-        },
+    record = NumberRecord.objects.filter(staffify_id=number_id, gone_at__isnull=True).exclude(last_status="").first()
+    base = (
+        mirror.as_number(record)
+        if record
+        else staffify.PhoneNumber(id=number_id, phone_number=phone_number, status="active")
     )
-    return record
+    released = replace(base, status="pending_release", agent_id=None, agent_name=None, reclaim_before=reclaim_before)
+    return mirror.remember(released)
 
 
 def record_seen(number: staffify.PhoneNumber) -> NumberRecord:
-    """The last state seen; a purchase time the API sends wins over ours."""
-    defaults = {"phone_number": number.phone_number, "last_status": number.status, "last_seen_at": timezone.now()}
-    if number.purchased_at is not None:
-        defaults["purchased_at"] = number.purchased_at
-    if number.status == "active":
-        defaults["reclaim_before"] = None
-    elif number.reclaim_before is not None:
-        defaults["reclaim_before"] = number.reclaim_before
-    record, _ = NumberRecord.objects.update_or_create(staffify_id=number.id, defaults=defaults)
-    return record
+    """The state Staffify just answered; a purchase time the API sends wins over ours."""
+    return mirror.remember(number)

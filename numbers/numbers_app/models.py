@@ -16,6 +16,10 @@ from django.utils import timezone
 
 
 class NumberRecord(models.Model):
+    """One number of the account: the mirror of what Staffify says (status, agent, tags), confirmed
+    at `last_seen_at`, plus what the dashboard learned itself (purchase time, reclaim deadline, when it
+    first saw the number). Staffify stays the truth; pages read this and say how old it is."""
+
     staffify_id = models.BigIntegerField(unique=True)
     phone_number = models.CharField(max_length=32, db_index=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
@@ -24,10 +28,29 @@ class NumberRecord(models.Model):
     )
     reclaim_before = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=32, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)  # when Staffify last confirmed this row
+    # The mirror of Staffify's number object (documented fields, plus the sandbox's extras when sent).
+    agent_id = models.BigIntegerField(null=True, blank=True)
+    agent_name = models.CharField(max_length=200, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    tags_key = models.CharField(max_length=1100, blank=True)  # "|support|sales|", lower case: the tag filter
+    country_code = models.CharField(max_length=2, blank=True)
+    number_type = models.CharField(max_length=16, blank=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True)  # bounds an unknown purchase time
+    next_charge_at = models.DateTimeField(null=True, blank=True)  # from purchased_at; refreshed by each sync
+    gone_at = models.DateTimeField(null=True, blank=True)  # a sync no longer found it in the account
+    sync_run = models.BigIntegerField(null=True, blank=True)  # the last sync that saw it
 
     class Meta:
         ordering = ["staffify_id"]
+        indexes = [
+            models.Index(fields=["gone_at", "last_status"], name="mirror_status"),
+            models.Index(fields=["gone_at", "agent_id"], name="mirror_agent"),
+            models.Index(fields=["gone_at", "country_code"], name="mirror_country"),
+            models.Index(fields=["gone_at", "next_charge_at"], name="mirror_next_charge"),
+            models.Index(fields=["gone_at", "purchased_at"], name="mirror_purchased"),
+            models.Index(fields=["sync_run"], name="mirror_sync_run"),
+        ]
         permissions = [
             ("view_dashboard", "Can see the numbers, billing and audit pages"),
             ("buy_number", "Can search and buy numbers"),
@@ -74,6 +97,7 @@ class AuditEntry(models.Model):
         TAGS = "tags", "Edit tags"
         RELEASE = "release", "Release"
         RECLAIM = "reclaim", "Reclaim"
+        OUTSIDE = "outside", "Changed outside the dashboard"
         LOGIN_LOCKOUT = "login_lockout", "Login locked out"
 
     class Outcome(models.TextChoices):
@@ -135,3 +159,51 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"heartbeat at {self.beat_at}"
+
+
+class MirrorAgent(models.Model):
+    """An agent of the account as the last sync saw it (the dropdowns and the agent filter read these)."""
+
+    staffify_id = models.BigIntegerField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    public_id = models.CharField(max_length=64, blank=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "staffify_id"]
+
+    def __str__(self) -> str:
+        return self.name or f"Agent #{self.staffify_id}"
+
+
+class SyncRun(models.Model):
+    """One walk of the account by the worker: its progress while it runs, and how it ended."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "Done"
+        FAILED = "failed", "Failed"
+
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)  # a running sync touches it every page
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    # True while running, else null: the unique constraint lets one sync run at a time across processes.
+    running = models.BooleanField(null=True, blank=True, unique=True)
+    pages = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    numbers_seen = models.PositiveIntegerField(default=0)
+    expected = models.PositiveIntegerField(null=True, blank=True)  # the previous sync's count, for progress
+    created = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sync {self.pk} {self.state} ({self.numbers_seen} numbers)"

@@ -51,6 +51,7 @@ class NumberRow:
     tags: tuple[str, ...]
     reclaim_before: datetime | None
     purchased_at: datetime | None
+    next_charge_at: datetime | None = None
     problem: Problem | None = None
     extra: dict = field(default_factory=dict)
     agent_options: str = ""
@@ -142,4 +143,5 @@ def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, 
         tags=tuple(number.tags),
         reclaim_before=reclaim_before,
         purchased_at=purchased_at,
+        next_charge_at=record.next_charge_at if record is not None and number.status == "active" else None,
     )

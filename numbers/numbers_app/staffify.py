@@ -789,12 +789,12 @@ class StaffifyClient:
     def countries(self) -> list[Country]:
         return self._call("GET", "/phone-numbers/countries", _parse_countries)
 
+    def list_agents(self, *, after: int | str | None = None, limit: int | None = None) -> _AgentPage:
+        """One page of agents (the mirror's sync walks them a page at a time, pacing itself)."""
+        return self._call("GET", "/agents", _parse_agent_page, params={"after": after, "limit": limit})
+
     def iter_agents(self, *, page_size: int = 100) -> Iterator[Agent]:
-        params = {"limit": page_size}
-        return self._walk(
-            lambda after: self._call("GET", "/agents", _parse_agent_page, params={**params, "after": after}),
-            "/agents",
-        )
+        return self._walk(lambda after: self.list_agents(after=after, limit=page_size), "/agents")
 
     def agents(self) -> list[Agent]:
         """Every agent, all pages."""

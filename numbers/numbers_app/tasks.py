@@ -51,6 +51,26 @@ def settle_purchases() -> int:
     return purchases.resolve_unknown_purchases(staffify.get_client())
 
 
+@task
+def sync_mirror(run_id: int | None = None) -> str:
+    """Walk the account into the mirror (numbers_app.mirror): periodically, or the run "Refresh now" claimed."""
+    from numbers_app import mirror, staffify
+    from numbers_app.models import SyncRun
+
+    if run_id is None:
+        try:
+            run = mirror.begin()
+        except mirror.SyncBusy:
+            return "busy: another sync is running"
+    else:
+        found = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.RUNNING).first()
+        if found is None:
+            return "gone: that sync already ended"
+        run = found
+    run = mirror.sync(staffify.get_client(), run)
+    return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -60,3 +80,4 @@ def heartbeat_age() -> float | None:
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_PURCHASES_SECONDS, settle_purchases)
+every(settings.MIRROR_SYNC_SECONDS, sync_mirror)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from numbers_app import views, views_account, views_audit, views_billing
+from numbers_app import views, views_account, views_audit, views_billing, views_sync
 from numbers_app.converters import StaffifyIdConverter
 
 register_converter(StaffifyIdConverter, "staffify_id")
@@ -20,5 +20,7 @@ urlpatterns = [
     path("buy/purchase", views.buy_number, name="buy_number"),
     path("billing/", views_billing.billing, name="billing"),
     path("audit/", views_audit.audit_log, name="audit_log"),
+    path("sync/", views_sync.sync_now, name="sync_now"),
+    path("sync/status", views_sync.sync_status, name="sync_status"),
     path("account/preferences", views_account.preferences, name="preferences"),
 ]

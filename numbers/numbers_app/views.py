@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import audit, buying, ledger, lookups, staffify
+from numbers_app import audit, buying, freshness, ledger, listing, lookups, mirror, staffify
 from numbers_app import billing as cycles
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
-from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm, matches
-from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
-from numbers_app.presenters import NumberRow, build_row, build_rows, country_of, format_phone, with_agent_options
+from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
+from numbers_app.models import AuditEntry, PurchaseAttempt
+from numbers_app.presenters import NumberRow, build_row, format_phone, with_agent_options
 from numbers_app.rules import (
     RECLAIM_DAYS,
 )
@@ -39,6 +39,10 @@ def toast(response: HttpResponse, message: str, level: str = "success") -> HttpR
 
 
 def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.Agent], Problem | None]:
+    """The account's agents: the mirror's when a sync has seen them, else Staffify's (cached briefly)."""
+    known = listing.agents()
+    if known:
+        return known, None
     try:
         return lookups.agents(client), None
     except staffify.StaffifyError as err:
@@ -52,61 +56,55 @@ def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.A
 @dashboard_view()
 @require_GET
 def number_list(request: HtmxHttpRequest) -> HttpResponse:
-    client = staffify.get_client()
+    """The owned list, from the mirror: no Staffify call, whatever the filters or the page."""
     form = NumberFilterForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
-    agents, problem = _agents_or_problem(client)
+    sort = form.cleaned_data.get("sort", "") if valid else ""
+    found = listing.numbers(filters, sort)
+    after = form.cleaned_data.get("after") if valid else ""
+    if after and after.isdigit() and not sort:
+        found = found.filter(staffify_id__gt=int(after))  # a bookmarked Staffify cursor: ids after it
+    offset = (form.cleaned_data.get("offset") or 0) if valid else 0
+    records = list(found[offset : offset + listing.PAGE_SIZE + 1])
+    agents = listing.agents()
+    rows = with_agent_options(listing.rows(records[: listing.PAGE_SIZE]), agents)
     context: dict = {
         "form": form,
         "filters": filters,
+        "sort": sort,
         "agents": agents,
-        "rows": [],
+        "rows": rows,
         "next_url": None,
-        "problem": problem,
-        "scan": None,
+        "problem": None,
+        "freshness": freshness.context(),
         **permissions_for(request.user),
     }
-    try:
-        if filters:
-            numbers, truncated = lookups.all_numbers(client)
-            matched = [n for n in numbers if matches(n, filters, n.country_code or country_of(n.phone_number))]
-            offset = form.cleaned_data.get("offset") or 0
-            page = matched[offset : offset + PAGE_SIZE]
-            context["scan"] = {"scanned": len(numbers), "matched": len(matched), "truncated": truncated}
-            if offset + PAGE_SIZE < len(matched):
-                context["next_url"] = "?" + urlencode({**filters, "offset": offset + PAGE_SIZE})
-        else:
-            after = form.cleaned_data.get("after") if valid else None
-            result = client.list_numbers(after=after or None, limit=PAGE_SIZE)
-            page = result.numbers
-            if result.next_cursor is not None:
-                context["next_url"] = "?" + urlencode({"after": result.next_cursor})
-        context["rows"] = with_agent_options(build_rows(page), agents)
-    except staffify.StaffifyError as err:
-        context["problem"] = explain(err)
-
-    highlight = request.GET.get("highlight", "")
-    if highlight.isdigit() and not request.htmx:
-        _put_first(client, context, int(highlight))
-
+    if len(records) > listing.PAGE_SIZE:
+        query = {**filters, **({"sort": sort} if sort else {}), "offset": offset + listing.PAGE_SIZE}
+        context["next_url"] = "?" + urlencode(query)
     target = request.htmx.target if request.htmx else None
     if target == "load-more":
         return render(request, "numbers/list.html#rows", context)
+    context["total"] = found.count()
+    context["offset"], context["shown_to"] = offset, offset + len(rows)
+    highlight = request.GET.get("highlight", "")
+    if highlight.isdigit() and not request.htmx:
+        _put_first(context, int(highlight))
     if target == "numbers-table":
         return render(request, "numbers/list.html#table", context)
     return render(request, "numbers/list.html", context)
 
 
-def _put_first(client: staffify.StaffifyClient, context: dict, number_id: int) -> None:
+def _put_first(context: dict, number_id: int) -> None:
     """After a purchase the new number leads the list, marked, wherever its page is."""
     rows = [r for r in context["rows"] if r.id != number_id]
     row = next((r for r in context["rows"] if r.id == number_id), None)
     if row is None:
-        try:
-            row = with_agent_options([build_row(client.get_number(number_id), lookup=True)], context["agents"])[0]
-        except staffify.StaffifyError:
+        record = mirror.owned().filter(staffify_id=number_id).first()
+        if record is None:
             return
+        row = with_agent_options(listing.rows([record]), context["agents"])[0]
     row.extra["new"] = True
     context["rows"] = [row, *rows]
 
@@ -177,7 +175,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     }
     try:
         number = client.get_number(number_id)
-        record = NumberRecord.objects.filter(staffify_id=number_id).first()
+        record = ledger.record_seen(number)  # the one live read refreshes its mirror row
         row = with_agent_options([build_row(number, record)], agents)[0]
         context["row"] = row
         context["record"] = record

@@ -39,3 +39,20 @@ def eur(value) -> str:
 def phone(value: str) -> str:
     """An E.164 number formatted for humans (+31 20 123 4567)."""
     return format_phone(value) if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, label: str, key: str):
+    """A column header that sorts the list by KEY (again: the other way), keeping the filters."""
+    params = context["request"].GET.copy()
+    for name in ("offset", "after", "highlight", "sort"):
+        params.pop(name, None)
+    current = context.get("sort", "")
+    params["sort"] = f"-{key}" if current == key else key
+    state = {key: "ascending", f"-{key}": "descending"}.get(current)
+    return format_html(
+        '<th scope="col"{}><a class="sort" href="?{}">{}</a></th>',
+        format_html(' aria-sort="{}"', state) if state else "",
+        params.urlencode(),
+        label,
+    )

@@ -1,0 +1,51 @@
+"""The owned list from the mirror: filters, sorting and pages over the whole account, 0 Staffify calls."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from numbers_app import mirror, staffify
+from numbers_app.models import MirrorAgent, NumberRecord
+from numbers_app.presenters import NumberRow, build_row
+
+PAGE_SIZE = 50
+# ?sort= values (a leading "-" reverses) and the mirror columns they order by.
+SORTS = {
+    "number": "phone_number",
+    "agent": "agent_name",
+    "status": "last_status",
+    "purchased": "purchased_at",
+    "next_charge": "next_charge_at",
+}
+
+
+def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
+    """The account's numbers matching FILTERS (a clean NumberFilterForm's), in SORT order; without
+    a sort, Staffify's own order (by id)."""
+    found = mirror.owned()
+    if status := filters.get("status"):
+        found = found.filter(last_status=status)
+    if agent := filters.get("agent"):
+        found = found.filter(agent_id__isnull=True) if agent == "none" else found.filter(agent_id=int(agent))
+    if tag := filters.get("tag"):
+        found = found.filter(tags_key__contains=f"|{tag.lower()}|")
+    if country := filters.get("country"):
+        found = found.filter(country_code=country)
+    if digits := filters.get("q"):
+        found = found.filter(phone_number__contains=digits)
+    column = SORTS.get(sort.lstrip("-"))
+    if column is None:
+        return found.order_by("staffify_id")
+    key = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
+    return found.order_by(key, "staffify_id")
+
+
+def rows(records: list[NumberRecord]) -> list[NumberRow]:
+    return [build_row(mirror.as_number(r), r) for r in records]
+
+
+def agents() -> list[staffify.Agent]:
+    """The account's agents as the last sync saw them."""
+    return [
+        staffify.Agent(id=a.staffify_id, name=a.name, public_id=a.public_id or None) for a in MirrorAgent.objects.all()
+    ]
