@@ -206,6 +206,9 @@ def live_sandbox(transactional_db, live_server, settings):
     client = httpx.Client(
         base_url=f"{live_server.url}/sandbox", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=30
     )
+    from numbers_app import mirror, staffify
+
+    assert mirror.sync(staffify.get_client()).state == "ok"  # what the worker does when it starts
     yield client
     client.close()
     wait_until_live_server_idle()
