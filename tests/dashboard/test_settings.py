@@ -10,6 +10,7 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -28,6 +29,17 @@ def load_settings(env: dict[str, str]) -> dict:
     """The settings module's names, as it computes them from exactly this environment."""
     with mock.patch.dict(os.environ, clean_environ(**env), clear=True):
         return runpy.run_path(str(SETTINGS))
+
+
+def run_settings(env: dict[str, str], expr: str = "DEBUG") -> subprocess.CompletedProcess:
+    """`print(settings.EXPR)` as a start with exactly this environment would print it (in this process):
+    exit 0 and the value on stdout, or exit 1 and the refusal's traceback on stderr."""
+    try:
+        names = load_settings(env)
+    except ImproperlyConfigured as err:
+        return subprocess.CompletedProcess([], 1, "", "".join(traceback.format_exception(err)))
+    values = eval(f"(settings.{expr},)", {"settings": SimpleNamespace(**names)})  # noqa: S307  a test's own expression
+    return subprocess.CompletedProcess([], 0, " ".join(map(str, values)) + "\n", "")
 
 
 def refusal(env: dict[str, str]) -> str:
