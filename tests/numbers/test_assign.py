@@ -46,8 +46,8 @@ def test_no_agent_unassigns(support, staffify_sandbox):
 
 
 @pytest.mark.django_db
-def test_an_assign_round_trip_makes_at_most_two_staffify_calls(support, staffify_sandbox):
-    support.get("/")  # agents cached, as on the page the user is looking at
+def test_an_assign_round_trip_makes_at_most_two_staffify_calls(support, mirrored):
+    support.get("/")  # the balance cached, as on the page the user is looking at; agents come from the mirror
     with staffify.track_calls() as stats:
         support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     assert stats.calls <= 2

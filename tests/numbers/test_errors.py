@@ -15,7 +15,7 @@ def fault(sandbox, **body):
 @pytest.mark.django_db
 def test_a_429_says_when_to_try_again(ops, staffify_sandbox):
     staffify_sandbox.put("/control/rate-limit", json={"per_minute": 1})
-    response = ops.get("/")
+    response = ops.get("/numbers/1001/")
     html = response.content.decode()
     assert response.status_code == 200
     assert re.search(r"Staffify&#x27;s rate limit is reached: try again in \d+ seconds \(after \d\d:\d\d:\d\d\)", html)
@@ -33,7 +33,7 @@ def test_a_429_fault_on_an_action_is_explained_in_the_row(support, staffify_sand
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors_say_staffify_is_in_trouble_and_nothing_changed(ops, staffify_sandbox, status):
     fault(staffify_sandbox, status=status, count=3)
-    html = ops.get("/").content.decode()
+    html = ops.get("/numbers/1001/").content.decode()
     assert f"Staffify is having trouble (HTTP {status}). Nothing was changed." in html
 
 
@@ -44,7 +44,7 @@ def test_a_refused_connection_says_staffify_cannot_be_reached(ops, staffify_sand
         port = s.getsockname()[1]
     settings.STAFFIFY_TRANSPORT = None
     settings.STAFFIFY_API_URL = f"http://127.0.0.1:{port}/v1"
-    response = ops.get("/")
+    response = ops.get("/numbers/1001/")
     assert response.status_code == 200
     assert "Staffify cannot be reached. Nothing was changed." in response.content.decode()
 
@@ -52,7 +52,7 @@ def test_a_refused_connection_says_staffify_cannot_be_reached(ops, staffify_sand
 @pytest.mark.django_db
 def test_a_rejected_api_key_is_explained_without_showing_it(ops, staffify_sandbox, settings):
     settings.STAFFIFY_API_KEY = "sfy_live_" + "9" * 48
-    html = ops.get("/").content.decode()
+    html = ops.get("/numbers/1001/").content.decode()
     assert "Staffify rejected the dashboard&#x27;s API key" in html
     assert "9" * 48 not in html
 

@@ -25,5 +25,5 @@ def test_it_shows_the_current_cycle_and_the_next_charge(ops, staffify_sandbox):
 @pytest.mark.django_db
 def test_a_pending_number_has_no_next_charge(ops, staffify_sandbox):
     html = ops.get("/numbers/1036/").content.decode()
-    assert "Next charge" not in html
+    assert "<dt>Next charge</dt>" not in html
     assert "not renewing while pending release" in html
