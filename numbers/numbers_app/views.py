@@ -84,7 +84,9 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
                 context["next_url"] = "?" + urlencode({"after": result.next_cursor})
         context["rows"] = with_agent_options(build_rows(page), agents)
     except staffify.StaffifyError as err:
-        context["problem"] = explain(err)
+        context["problem"] = list_problem = explain(err)
+    else:
+        list_problem = None
 
     highlight = request.GET.get("highlight", "")
     if highlight.isdigit() and not request.htmx:
@@ -92,6 +94,12 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
 
     target = request.htmx.target if request.htmx else None
     if target == "load-more":
+        if list_problem:
+            # Said where the list stopped, with a way to go on: never an empty answer that ends the list.
+            context["load_problem"] = Problem(
+                f"The next numbers could not be loaded. {list_problem.message}", list_problem.request_id
+            )
+            context["retry_url"] = "?" + request.GET.urlencode()
         return render(request, "numbers/list.html#rows", context)
     if target == "numbers-table":
         return render(request, "numbers/list.html#table", context)

@@ -132,3 +132,20 @@ def test_the_unfiltered_page_makes_at_most_two_staffify_calls_once_agents_are_ca
 def test_the_page_reports_its_staffify_calls_in_server_timing(ops, staffify_sandbox):
     response = ops.get("/")
     assert re.search(r'staffify;dur=[\d.]+;desc="\d+ calls", app;dur=[\d.]+', response["Server-Timing"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_load_more_says_what_failed_in_place_with_the_request_id(ops, staffify_sandbox, status):
+    staffify_sandbox.post(
+        "/control/faults", json={"status": status, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"}
+    )
+    response = ops.get("/?after=1050", headers={**HX, "HX-Target": "load-more"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="load-more"' in html and "The next numbers could not be loaded." in html
+    assert "Staffify request id req_" in html
+    assert 'hx-get="/?after=1050"' in html and "Try loading more again" in html
+    # The same request again loads the rows: the list goes on where it stopped.
+    again = ops.get("/?after=1050", headers={**HX, "HX-Target": "load-more"}).content.decode()
+    assert 'id="number-1051"' in again and "could not be loaded" not in again
