@@ -67,6 +67,7 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
         "scan": None,
         **permissions_for(request.user),
     }
+    list_problem: Problem | None = None
     try:
         if filters:
             numbers, truncated = lookups.all_numbers(client)
@@ -85,8 +86,6 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
         context["rows"] = with_agent_options(build_rows(page), agents)
     except staffify.StaffifyError as err:
         context["problem"] = list_problem = explain(err)
-    else:
-        list_problem = None
 
     highlight = request.GET.get("highlight", "")
     if highlight.isdigit() and not request.htmx:
