@@ -115,6 +115,9 @@ def add_fault(ctx: Ctx) -> HttpResponse:
         ):
             errors[field] = f"Must be a string of at most {longest} characters."
         texts[field] = value or ""
+    act_first = data.get("act_first", False)
+    if not isinstance(act_first, bool):
+        errors["act_first"] = "Must be true (act, then delay and answer the fault) or false."
     if status is None and not errors and delay_ms == 0:
         errors["delay_ms"] = "A fault needs a status, a delay, or both."
     if errors:
@@ -129,6 +132,7 @@ def add_fault(ctx: Ctx) -> HttpResponse:
         retry_after=retry_after,
         code=texts["code"],
         message=texts["message"],
+        act_first=act_first,
     )
     return json_response(faults.as_json(fault), 201)
 

@@ -102,6 +102,11 @@ def _call(
     require_write(caller, request.method or "")
     if kind == API:
         triggered = faults.take(caller.project, request.method or "", relative_path(request))
+        if triggered is not None and triggered.act_first:
+            answer = handler(Ctx(request, caller, moment), **kwargs)
+            if triggered.delay_ms:
+                time.sleep(triggered.delay_ms / 1000)
+            return triggered.response() or answer
         if triggered is not None:
             if triggered.delay_ms:
                 time.sleep(triggered.delay_ms / 1000)

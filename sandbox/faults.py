@@ -1,4 +1,8 @@
-"""Injected faults: the next N matching API calls answer an error, or only slow down."""
+"""Injected faults: the next N matching API calls answer an error, or only slow down.
+
+By default the delay comes first and an error status means the call was not acted on. With
+`act_first` the call is acted on first, then delayed, then its answer replaced by the status if one
+is given: a write that happened although its answer came late, never, or as an error."""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class Triggered:
     retry_after: int
     code: str
     message: str
+    act_first: bool = False
 
     def response(self) -> JsonResponse | None:
         if self.status is None:
@@ -55,7 +60,9 @@ def take(project: Project, method: str, path: str) -> Triggered | None:
             else:
                 fault.remaining -= 1
                 fault.save(update_fields=["remaining"])
-            return Triggered(fault.status, fault.delay_ms, fault.retry_after, fault.code, fault.message)
+            return Triggered(
+                fault.status, fault.delay_ms, fault.retry_after, fault.code, fault.message, fault.act_first
+            )
     return None
 
 
@@ -70,4 +77,5 @@ def as_json(fault: Fault) -> dict:
         "retry_after": fault.retry_after,
         "code": fault.code or None,
         "message": fault.message or None,
+        "act_first": fault.act_first,
     }

@@ -213,6 +213,10 @@ class Fault(models.Model):
     retry_after = models.PositiveIntegerField(default=1)
     code = models.CharField(max_length=50, blank=True)
     message = models.CharField(max_length=200, blank=True)
+    # False: delay, then answer `status` without acting (or act, when status is None).
+    # True: act first, then delay, then answer `status` instead of the real answer: a write that
+    # happened although its answer was slow or an error.
+    act_first = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

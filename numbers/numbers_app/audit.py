@@ -1,7 +1,8 @@
 """Writing the audit log: one entry per action tried through the dashboard, whatever its outcome.
 
-Views call `record` after they know the outcome, with the number's state before and after. Nothing is
-recorded as done unless Staffify confirmed it (or the owned list showed it afterwards).
+A write is recorded before it is sent (`record(..., outcome=Outcome.SENT)`, committed at once: no view
+holds a transaction), then `settle`d from the answer: done, failed, or unknown until a read-back says
+(numbers_app.settle). Nothing is recorded as done unless Staffify confirmed it or showed it afterwards.
 """
 
 from __future__ import annotations
@@ -63,16 +64,48 @@ def record(
     )
 
 
+UNSETTLED = (Outcome.SENT, Outcome.UNKNOWN)
+
+
 def resolve(
     entry_filter: dict, *, outcome: str, after: dict | None = None, number_id: int | None = None, message: str
 ) -> int:
-    """Settle `unknown` entries once the owned list has shown what really happened."""
+    """Settle `sent` and `unknown` entries once Staffify has shown what really happened."""
     fields: dict[str, Any] = {"outcome": outcome, "resolved_at": timezone.now(), "message": message}
     if after is not None:
         fields["after"] = after
     if number_id is not None:
         fields["number_id"] = number_id
-    return AuditEntry.objects.filter(outcome=Outcome.UNKNOWN, **entry_filter).update(**fields)
+    return AuditEntry.objects.filter(outcome__in=UNSETTLED, **entry_filter).update(**fields)
+
+
+def settle(
+    entry: AuditEntry,
+    outcome: str,
+    *,
+    err: staffify.StaffifyError | None = None,
+    after: dict | None = None,
+    number_id: int | None = None,
+    message: str = "",
+    checked: bool = False,
+) -> bool:
+    """Turn a `sent` (or `unknown`) entry into OUTCOME; `checked` when a read-back decided it. Only an
+    unsettled entry changes (a request and the sweeper may race): False when another settled it first."""
+    fields: dict[str, Any] = {"outcome": outcome, "message": message or (err.message if err else "")}
+    if err is not None:
+        fields.update(
+            error_code=err.code or "", http_status=err.status, request_id=err.request_id or entry.request_id or ""
+        )
+    if after is not None:
+        fields["after"] = after
+    if number_id is not None:
+        fields["number_id"] = number_id
+    if checked:
+        fields["resolved_at"] = timezone.now()
+    changed = AuditEntry.objects.filter(pk=entry.pk, outcome__in=UNSETTLED).update(**fields)
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    return bool(changed)
 
 
 def _tags(snap: dict | None) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from numbers_app import audit, ledger, lookups, staffify
 from numbers_app.explain import Problem, explain, trouble
-from numbers_app.models import PurchaseAttempt
+from numbers_app.models import AuditEntry, PurchaseAttempt
 from numbers_app.presenters import format_phone
 from numbers_app.rules import (
     CYCLE_DAYS,
@@ -207,6 +207,10 @@ def buy(client: staffify.StaffifyClient, user: Any, data: dict[str, Any]) -> Out
         "address_id": address_id,
         "city_code": city_code,
     }
+    # Write-ahead: a crash from here on leaves this entry "sent" for the sweeper (numbers_app.purchases).
+    entry = audit.record(
+        user, audit.Action.BUY, outcome=audit.Outcome.SENT, phone_number=attempt.phone_number, after=facts
+    )
     try:
         purchase = client.purchase_number(
             data["phone_number"],
@@ -217,27 +221,12 @@ def buy(client: staffify.StaffifyClient, user: Any, data: dict[str, Any]) -> Out
         )
     except staffify.StaffifyError as err:
         if err.outcome_unknown or isinstance(err, staffify.ServerError):
-            return _unconfirmed(client, user, attempt, err)
+            return _unconfirmed(client, user, attempt, entry, err)
         problem = explain(err)
         _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
-        audit.record(
-            user,
-            audit.Action.BUY,
-            outcome=audit.Outcome.ERROR,
-            phone_number=attempt.phone_number,
-            after=facts,
-            err=err,
-            message=problem.message,
-        )
+        audit.settle(entry, audit.Outcome.ERROR, err=err, message=problem.message)
         return Outcome(Result.REFUSED, attempt, phone_number=attempt.phone_number, problem=problem, err=err)
-    audit.record(
-        user,
-        audit.Action.BUY,
-        outcome=audit.Outcome.OK,
-        number_id=purchase.id,
-        phone_number=attempt.phone_number,
-        after={"id": purchase.id, **facts},
-    )
+    audit.settle(entry, audit.Outcome.OK, number_id=purchase.id, after={"id": purchase.id, **facts})
     return _bought(user, attempt, purchase.id, purchase.phone_number or data["phone_number"])
 
 
@@ -261,20 +250,17 @@ def find_owned(client: staffify.StaffifyClient, phone: str) -> staffify.PhoneNum
 
 
 def _unconfirmed(
-    client: staffify.StaffifyClient, user: Any, attempt: PurchaseAttempt, err: staffify.StaffifyError
+    client: staffify.StaffifyClient,
+    user: Any,
+    attempt: PurchaseAttempt,
+    entry: AuditEntry,
+    err: staffify.StaffifyError,
 ) -> Outcome:
     """Staffify may or may not have bought it: look in the owned list once before saying anything."""
     rid = err.request_id
     display = format_phone(attempt.phone_number)
-    audit.record(
-        user,
-        audit.Action.BUY,
-        outcome=audit.Outcome.UNKNOWN,
-        phone_number=attempt.phone_number,
-        err=err,
-        message="Staffify did not confirm; checking the owned list.",
-    )
-    unknown = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": user}
+    audit.settle(entry, audit.Outcome.UNKNOWN, err=err, message="Staffify did not confirm; checking the owned list.")
+    unknown = {"pk": entry.pk}
     try:
         owned = find_owned(client, attempt.phone_number)
     except staffify.StaffifyError:

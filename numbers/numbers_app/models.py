@@ -87,8 +87,10 @@ class PurchaseAttempt(models.Model):
 
 class AuditEntry(models.Model):
     """Who did what through the dashboard, and how it ended. Staffify cannot tell the team apart
-    (one shared key), so this is the only record of it. Entries are never edited, except that an
-    `unknown` purchase outcome is resolved once the dashboard has checked the owned list."""
+    (one shared key), so this is the only record of it. A write is recorded `sent` before it leaves
+    (numbers_app.settle); its answer turns the entry into done or failed, or `unknown` when no answer
+    came. Entries are never edited after that, except that `sent` and `unknown` ones are settled once
+    the dashboard has read Staffify's state back."""
 
     class Action(models.TextChoices):
         BUY = "buy", "Buy"
@@ -106,6 +108,7 @@ class AuditEntry(models.Model):
         INVALID = "invalid", "Invalid input"
         DENIED = "denied", "Not allowed for the role"
         UNKNOWN = "unknown", "Outcome unknown"
+        SENT = "sent", "Sent, no answer yet"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

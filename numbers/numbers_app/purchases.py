@@ -1,8 +1,8 @@
 """Settling purchases whose outcome Staffify never confirmed: the worker's sweeper.
 
 A purchase is `unknown` when Staffify's answer did not come (a timeout, a dropped connection), and
-`pending` for ever when the process sending it died before recording anything. The sweeper
-(`numbers_app.tasks.settle_purchases`, every minute) looks for each in the owned list: found means
+stays `pending` (its audit entry `sent`) when the process sending it died before the answer. The sweeper
+(`numbers_app.tasks.settle_writes`, every minute) looks for each in the owned list: found means
 bought; still missing SETTLE_AFTER later means not bought. A purchase is never sent again.
 """
 
@@ -13,16 +13,15 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from numbers_app import audit, ledger, staffify
+from numbers_app import audit, ledger, settle, staffify
 from numbers_app.models import PurchaseAttempt
 
 SETTLE_AFTER = timedelta(minutes=10)
-# A purchase still "pending" this long after it was sent belongs to a process that died mid-request.
-ABANDONED_AFTER = timedelta(minutes=2)
 
 
 def _unsettled():
-    cutoff = timezone.now() - ABANDONED_AFTER
+    # A purchase still "pending" this long after it was sent belongs to a process that died mid-request.
+    cutoff = timezone.now() - settle.abandoned_after()
     return PurchaseAttempt.objects.filter(
         Q(state=PurchaseAttempt.State.UNKNOWN) | Q(state=PurchaseAttempt.State.PENDING, created_at__lt=cutoff)
     )
@@ -61,9 +60,14 @@ def resolve_unknown_purchases(client: staffify.StaffifyClient) -> int:
             outcome, facts = audit.Outcome.ERROR, None
         else:
             continue
+        entry = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": attempt.user}
         if abandoned:
-            # The process that sent it died before writing anything: this is the first record of it.
+            # The process that sent it died before the answer: its entry says "sent", if it got that far.
             attempt.message = "The dashboard stopped while sending this purchase. " + attempt.message
+        resolved = audit.resolve(
+            entry, outcome=outcome, number_id=attempt.staffify_id, after=facts, message=attempt.message
+        )
+        if abandoned and not resolved:
             audit.record(
                 attempt.user,
                 audit.Action.BUY,
@@ -73,9 +77,6 @@ def resolve_unknown_purchases(client: staffify.StaffifyClient) -> int:
                 after=facts,
                 message=attempt.message,
             )
-        else:
-            entry = {"action": audit.Action.BUY, "phone_number": attempt.phone_number, "user": attempt.user}
-            audit.resolve(entry, outcome=outcome, number_id=attempt.staffify_id, after=facts, message=attempt.message)
         attempt.save(update_fields=["state", "staffify_id", "message", "updated_at"])
         settled += 1
     return settled

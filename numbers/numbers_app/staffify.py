@@ -7,14 +7,23 @@ below; nothing from httpx, json or pydantic ever leaves this module.
 Answers are read by pydantic v2 (as pydantic dataclasses), chosen over msgspec for its mypy plugin,
 its precise validation errors (turned into one sentence naming the field) and coercion set per field.
 
-Retries follow one rule: repeat only what is safe to repeat.
+Retries follow one rule: repeat only what is safe to repeat. Per write:
 
+- PUT /phone-numbers/:id/assign (assign) is retried on 429, 5xx and errors raised before the request
+  left (connect error, connect or pool timeout). Safe: it sets the agent to one value, whatever the
+  number had ("replaces any existing assignment, never 409"), so two arrivals leave what one leaves.
+- PATCH /phone-numbers/:id with the whole tag list (tags) is retried on the same faults. Safe: it
+  replaces the list, so a repeat writes the same list again.
+- POST /phone-numbers (buy) is sent once, whatever happens: a repeat buys, and charges, twice.
+- DELETE /phone-numbers/:id/assign (unassign), DELETE /phone-numbers/:id (release) and
+  POST /phone-numbers/:id/reclaim (reclaim) are sent once: their effect is the same twice, but the
+  second arrival answers 409 (no agent, already pending, not pending), which would report a done
+  change as refused. See `_RETRY_POLICY` for why "once" includes connect errors.
 - Reads (GET) are retried on connection errors, timeouts, 429 and 5xx.
-- Idempotent writes (PATCH tags, PUT assign) give the same result however often they arrive, so they
-  are retried on 429 and 5xx, and on errors raised before the request left (connect error, connect
-  or pool timeout). They are not retried after a read timeout: the user has waited long enough.
-- Everything else (POST purchase, DELETE release, POST reclaim, DELETE unassign) is sent once,
-  whatever happens. See `_RETRY_POLICY` for why this includes connect errors.
+- No write is retried after its request may have left without an answer (read timeout, dropped
+  connection): the user has waited long enough, and the outcome is then unknown
+  (`StaffifyError.outcome_unknown`): the caller settles it by reading the number back
+  (numbers_app.settle), never by sending it again.
 
 Plain Python apart from `get_client()`, which builds the one shared client from Django settings.
 """
@@ -1016,8 +1025,8 @@ class StaffifyClient:
         self, err: httpx.TransportError, method: str, path: str, policy: str
     ) -> StaffifyConnectionError:
         reason = self._redact(str(err) or type(err).__name__)
-        # Once the request may have left, only its answer would tell whether Staffify acted.
-        outcome_unknown = policy == _ONCE and not isinstance(err, _NOT_SENT)
+        # Once a write may have left, only its answer would tell whether Staffify acted.
+        outcome_unknown = policy != _READ and not isinstance(err, _NOT_SENT)
         if isinstance(err, httpx.TimeoutException):
             phase = _TIMEOUT_PHASES.get(type(err), "read")
             return StaffifyTimeoutError(
@@ -1056,7 +1065,7 @@ class StaffifyClient:
             "code": code,
             "request_id": response.headers.get("x-request-id"),
             "details": {key: self._redact(value) for key, value in details.items()},
-            "outcome_unknown": policy == _ONCE and status in _GATEWAY_STATUSES,
+            "outcome_unknown": policy != _READ and status in _GATEWAY_STATUSES,
         }
         message = self._redact(message)
         if status == 429:

@@ -42,13 +42,18 @@ def prune_task_results() -> None:
 
 
 @task
-def settle_purchases() -> int:
-    """Settle purchases Staffify never confirmed, and those a dying process left pending."""
-    from numbers_app import budget, purchases, staffify
+def settle_writes() -> int:
+    """Settle the writes Staffify never confirmed, and those a dying process left `sent`: purchases
+    by the owned list (numbers_app.purchases), the other writes by reading the number back
+    (numbers_app.settle). Returns how many were settled."""
+    from numbers_app import budget, purchases, settle, staffify
 
-    if not purchases.unknown_purchases_exist() or not budget.allow("background"):
+    buys, writes = purchases.unknown_purchases_exist(), settle.unsettled_exist()
+    if not (buys or writes) or not budget.allow("background"):
         return 0  # nothing to do, or people need the rest of this minute's calls: next sweep
-    return purchases.resolve_unknown_purchases(staffify.get_client())
+    client = staffify.get_client()
+    settled = purchases.resolve_unknown_purchases(client) if buys else 0
+    return settled + (settle.sweep(client) if writes else 0)
 
 
 @task
@@ -79,5 +84,5 @@ def heartbeat_age() -> float | None:
 
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
-every(settings.SETTLE_PURCHASES_SECONDS, settle_purchases)
+every(settings.SETTLE_PURCHASES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)

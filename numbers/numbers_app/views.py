@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import audit, buying, freshness, ledger, listing, lookups, mirror, staffify
+from numbers_app import audit, buying, freshness, ledger, listing, lookups, mirror, settle, staffify
 from numbers_app import billing as cycles
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
@@ -157,6 +157,34 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
     return row
 
 
+def _settled_row(client: staffify.StaffifyClient, number_id: int, settled: settle.Settled) -> NumberRow:
+    """The row after a write that did not simply succeed: the state read back while settling it (or
+    read now), carrying what is known about the write."""
+    if settled.number is None:
+        assert settled.problem is not None
+        return _true_row(client, number_id, settled.problem)
+    row = build_row(settled.number, lookup=True)
+    row.problem = settled.problem
+    return row
+
+
+def _write_failed(
+    request: HttpRequest,
+    client: staffify.StaffifyClient,
+    entry: AuditEntry,
+    err: staffify.StaffifyError,
+    agents: list[staffify.Agent],
+) -> HttpResponse:
+    """A write's answer was an error: settle it (numbers_app.settle) and show the row as it truly is."""
+    assert entry.number_id is not None
+    settled = settle.answered(client, entry, err)
+    row = _settled_row(client, entry.number_id, settled)
+    response = _row_response(request, row, agents)
+    if settled.outcome == audit.Outcome.OK:
+        return toast(response, f"{row.display}: {settled.note}", "info")
+    return response
+
+
 @dashboard_view()
 @require_GET
 def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
@@ -235,15 +263,15 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
         return before
     names = {a.id: a.name for a in agents}
     after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
+    entry = settle.begin(request.user, action, before, after)
     try:
         if agent_id is None:
             client.unassign(number_id)
         else:
             client.assign(number_id, agent_id)
     except staffify.StaffifyError as err:
-        audit.failed(request.user, action, before, err, wanted=audit.snapshot(after))
-        return _row_response(request, _true_row(client, number_id, explain(err)), agents)
-    audit.done(request.user, action, before, after)
+        return _write_failed(request, client, entry, err, agents)
+    settle.confirmed(entry, after)
     ledger.record_seen(after)
     row = build_row(after, lookup=True)
     response = _row_response(request, row, agents)
@@ -304,26 +332,37 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
         return render(request, "numbers/_tags_editor.html", context, status=422)
     try:
         before = client.get_number(number_id)
-        number = client.set_tags(number_id, form.cleaned_data["tags"]) or replace(
-            before, tags=tuple(form.cleaned_data["tags"])
-        )
     except staffify.StaffifyError as err:
         context["problem"] = explain(err)
         audit.record(
             request.user,
             audit.Action.TAGS,
-            outcome=audit.outcome_of(err),
+            outcome=audit.Outcome.ERROR,
             number_id=number_id,
             after={"tags": form.cleaned_data["tags"]},
             err=err,
+            message=f"Not tried: the number's state could not be read. {context['problem'].message}",
         )
         return render(request, "numbers/_tags_editor.html", context, status=422)
-    audit.done(request.user, audit.Action.TAGS, before, number)
-    ledger.record_seen(number)
+    wanted = replace(before, tags=tuple(form.cleaned_data["tags"]))
+    entry = settle.begin(request.user, audit.Action.TAGS, before, wanted)
+    try:
+        number = client.set_tags(number_id, form.cleaned_data["tags"]) or wanted
+    except staffify.StaffifyError as err:
+        settled = settle.answered(client, entry, err)
+        if settled.outcome != audit.Outcome.OK or settled.number is None:
+            context["problem"] = settled.problem
+            return render(request, "numbers/_tags_editor.html", context, status=422)
+        number, level = settled.number, "info"
+        saved = f"{format_phone(number.phone_number)}: {settled.note}"
+    else:
+        settle.confirmed(entry, number)
+        ledger.record_seen(number)
+        level, saved = "success", f"Tags of {format_phone(number.phone_number)} saved."
     response = render(
         request, "numbers/_tags.html", {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)}
     )
-    return toast(response, f"Tags of {format_phone(number.phone_number)} saved.")
+    return toast(response, saved, level)
 
 
 @dashboard_view("numbers.release_number")
@@ -350,9 +389,12 @@ def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | Non
 
 
 def _release_failed(
-    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, problem: Problem
+    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, problem: Problem | settle.Settled
 ) -> HttpResponse:
-    row = _true_row(client, number_id, problem)
+    if isinstance(problem, settle.Settled):
+        row = _settled_row(client, number_id, problem)
+    else:
+        row = _true_row(client, number_id, problem)
     if row.extra.get("unknown"):
         return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
     response = _release_dialog(request, row, row.problem)
@@ -382,29 +424,34 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
                 message="Role may not unassign before releasing.",
             )
         else:
+            unassigned = replace(before, agent_id=None, agent_name=None)
+            entry = settle.begin(request.user, audit.Action.UNASSIGN, before, unassigned)
             try:
                 client.unassign(number_id)
             except staffify.StaffifyError as err:
-                audit.failed(request.user, audit.Action.UNASSIGN, before, err)
-                return _release_failed(request, client, number_id, explain(err))
-            current = replace(before, agent_id=None, agent_name=None)
-            audit.done(request.user, audit.Action.UNASSIGN, before, current, message="Unassigned to release it.")
+                settled = settle.answered(client, entry, err)
+                if settled.outcome != audit.Outcome.OK or settled.number is None:
+                    return _release_failed(request, client, number_id, settled)
+                current = settled.number
+            else:
+                current = unassigned
+                settle.confirmed(entry, current, message="Unassigned to release it.")
+    entry = settle.begin(request.user, audit.Action.RELEASE, current, replace(current, status="pending_release"))
+    note = ""
     try:
-        released = client.release(number_id)
+        reclaim_before = client.release(number_id).reclaim_before
+        after = replace(current, status="pending_release", reclaim_before=reclaim_before)
+        settle.confirmed(entry, after)
     except staffify.StaffifyError as err:
-        audit.failed(request.user, audit.Action.RELEASE, current, err, wanted={"status": "pending_release"})
-        return _release_failed(request, client, number_id, explain(err))
-    after = replace(current, status="pending_release", reclaim_before=released.reclaim_before)
-    audit.done(request.user, audit.Action.RELEASE, current, after)
-    ledger.record_release(number_id, before.phone_number, released.reclaim_before)
+        settled = settle.answered(client, entry, err)
+        if settled.outcome != audit.Outcome.OK or settled.number is None:
+            return _release_failed(request, client, number_id, settled)
+        after, reclaim_before, note = settled.number, settled.number.reclaim_before, settled.note + " "
+    ledger.record_release(number_id, before.phone_number, reclaim_before)
     response = _row_response(request, build_row(after, lookup=True), agents)
-    until = (
-        timezone.localtime(released.reclaim_before).strftime("%d %b %Y %H:%M %Z")
-        if released.reclaim_before
-        else "7 days from now"
-    )
+    until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
     response = trigger_client_event(response, "closeModal", {})
-    return toast(response, f"{format_phone(before.phone_number)} released: reclaimable until {until}.")
+    return toast(response, f"{note}{format_phone(before.phone_number)} released: reclaimable until {until}.")
 
 
 @dashboard_view("numbers.reclaim_number", audit_action=audit.Action.RECLAIM)
@@ -415,13 +462,13 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     before = _read_before(request, client, number_id, audit.Action.RECLAIM, agents)
     if isinstance(before, HttpResponse):
         return before
+    after = replace(before, status="active", reclaim_before=None)
+    entry = settle.begin(request.user, audit.Action.RECLAIM, before, after)
     try:
         client.reclaim(number_id)
     except staffify.StaffifyError as err:
-        audit.failed(request.user, audit.Action.RECLAIM, before, err, wanted={"status": "active"})
-        return _row_response(request, _true_row(client, number_id, explain(err)), agents)
-    after = replace(before, status="active", reclaim_before=None)
-    audit.done(request.user, audit.Action.RECLAIM, before, after)
+        return _write_failed(request, client, entry, err, agents)
+    settle.confirmed(entry, after)
     ledger.record_seen(after)
     response = _row_response(request, build_row(after, lookup=True), agents)
     return toast(response, f"{format_phone(before.phone_number)} reclaimed: it is active again.")

@@ -114,7 +114,9 @@ def test_a_failed_assignment_says_why_and_shows_the_true_agent(live_sandbox, log
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
     )
     row(page, 1001).get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
-    expect(row(page, 1001)).to_contain_text("Staffify is having trouble (HTTP 503). Nothing was changed.")
+    expect(row(page, 1001)).to_contain_text(
+        "Staffify is having trouble (HTTP 503). Nothing was changed: the dashboard checked."
+    )
     expect(row(page, 1001).get_by_label(re.compile("Agent for"))).to_have_value(before)
 
 

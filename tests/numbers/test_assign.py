@@ -81,7 +81,7 @@ def test_a_staffify_failure_leaves_the_row_showing_the_true_state(support, staff
     )
     response = support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     html = response.content.decode()
-    assert "Staffify is having trouble (HTTP 503). Nothing was changed." in html
+    assert "Staffify is having trouble (HTTP 503). Nothing was changed: the dashboard checked." in html
     assert selected_agent(html) == str(before)
     assert 'class="row-error"' in html
 

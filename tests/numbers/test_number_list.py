@@ -155,3 +155,9 @@ def test_the_page_says_how_fresh_the_mirror_is_and_offers_a_refresh(ops, mirrore
     html = ops.get("/").content.decode()
     assert re.search(r"Synced with Staffify .*ago\.", html)
     assert 'hx-post="/sync/"' in html and "Refresh now" in html
+
+
+@pytest.mark.django_db
+def test_the_page_reports_its_staffify_calls_in_server_timing(ops, mirrored):
+    response = ops.get("/")
+    assert re.search(r'staffify;dur=[\d.]+;desc="\d+ calls", app;dur=[\d.]+', response["Server-Timing"])

@@ -23,7 +23,7 @@ def test_a_purchase_left_pending_by_a_dead_process_is_found_and_audited(ops_user
     staffify_sandbox.post("/v1/phone-numbers", json={"phone_number": number["phone_number"], "country_code": "US"})
     attempt = _attempt(ops_user, number["phone_number"], PurchaseAttempt.State.PENDING, timedelta(minutes=3))
 
-    assert tasks.settle_purchases.call() == 1
+    assert tasks.settle_writes.call() == 1
 
     attempt.refresh_from_db()
     bought = owned(staffify_sandbox)[number["phone_number"]]
@@ -37,7 +37,7 @@ def test_a_purchase_left_pending_by_a_dead_process_is_found_and_audited(ops_user
 def test_a_purchase_still_being_sent_is_left_alone(ops_user, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     attempt = _attempt(ops_user, number["phone_number"], PurchaseAttempt.State.PENDING, timedelta(seconds=5))
-    assert tasks.settle_purchases.call() == 0
+    assert tasks.settle_writes.call() == 0
     attempt.refresh_from_db()
     assert attempt.state == "pending" and not AuditEntry.objects.exists()
 
@@ -49,7 +49,7 @@ def test_an_unknown_purchase_missing_long_enough_was_not_bought(ops_user, staffi
     AuditEntry.objects.create(
         user=ops_user, username=ops_user.username, action="buy", outcome="unknown", phone_number=number["phone_number"]
     )
-    assert tasks.settle_purchases.call() == 1
+    assert tasks.settle_writes.call() == 1
     attempt.refresh_from_db()
     assert attempt.state == "failed"
     assert AuditEntry.objects.get().outcome == "error"

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('numbers', '0005_audit_login_lockout'),
+        ('numbers', '0006_audit_sent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
