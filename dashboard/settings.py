@@ -199,6 +199,8 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["defau
 # How often the worker proves it is alive (the heartbeat task), in seconds.
 WORKER_HEARTBEAT_SECONDS = _float("WORKER_HEARTBEAT_SECONDS", 30.0, minimum=0.5, maximum=3600)
 SETTLE_PURCHASES_SECONDS = _float("SETTLE_PURCHASES_SECONDS", 60.0, minimum=1, maximum=3600)
+# How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
+ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -51,6 +51,16 @@ def settle_purchases() -> int:
     return purchases.resolve_unknown_purchases(staffify.get_client())
 
 
+@task
+def follow_addresses() -> int:
+    """Check the status of the address book's addresses still under review (not final)."""
+    from numbers_app import address_book, budget, staffify
+
+    if not address_book.to_follow().exists() or not budget.allow("background"):
+        return 0
+    return address_book.follow(staffify.get_client())
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -60,3 +70,4 @@ def heartbeat_age() -> float | None:
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_PURCHASES_SECONDS, settle_purchases)
+every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
