@@ -107,6 +107,10 @@ class AddByIdForm(forms.Form):
     city = forms.CharField(max_length=100, required=False)
     city_code = forms.CharField(max_length=5, required=False, label="City code")
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "add_%s")  # it shares the page with AddressForm's fields
+        super().__init__(*args, **kwargs)
+
     def clean_country_code(self) -> str:
         return _country(self.cleaned_data["country_code"])
 

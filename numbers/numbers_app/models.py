@@ -182,6 +182,12 @@ class AddressBookEntry(models.Model):
         return self.submitted_at is not None or self.status != "pending"
 
     @property
+    def document_labels(self) -> list[str]:
+        from numbers_app.rules import ADDRESS_DOCUMENT_TYPES
+
+        return [ADDRESS_DOCUMENT_TYPES.get(kind, kind) for kind in self.documents]
+
+    @property
     def status_text(self) -> str:
         """The status in words: "pending" means two things (not submitted yet, or under review)."""
         if self.status == "pending":
