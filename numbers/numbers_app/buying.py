@@ -115,6 +115,7 @@ def confirmation(
         "balance": None,
         "balance_after": None,
         "address_country": None,
+        "blocked": False,  # nothing to say beyond `problem`, but buying cannot work now
     }
     try:
         balance: Decimal = lookups.fresh_balance(client)
@@ -143,7 +144,9 @@ def confirmation(
                 context["address_country"] = country
         if balance >= PRICE_PER_CYCLE:
             context["balance_after"] = balance - PRICE_PER_CYCLE
-        elif not context["refusal"] and not isinstance(err, staffify.PaymentRequiredError):
+        elif isinstance(err, staffify.PaymentRequiredError):
+            context["blocked"] = True  # Staffify's 402, explained once below (with this balance)
+        elif not context["refusal"]:
             context["refusal"] = (
                 f"The balance is EUR {balance:.2f}; a number costs EUR {PRICE_PER_CYCLE:.2f} "
                 "at purchase. Top up the Staffify balance first."

@@ -425,3 +425,4 @@ def test_a_402_is_said_once_with_the_balance_and_what_to_do(ops, listing_off, st
     assert text.count("EUR 3.00") == 2  # the sentence and the dialog's balance line
     assert "Staffify refused for lack of credit: the balance is EUR 3.00" in text
     assert "Top up the balance, then try again." in text
+    assert re.search(r'<button type="submit" class="primary" disabled>Buy', text)
