@@ -204,6 +204,8 @@ SETTLE_PURCHASES_SECONDS = _float("SETTLE_PURCHASES_SECONDS", 60.0, minimum=1, m
 # A write still "sent" this long after it left belongs to a process that died mid-request (no answer
 # takes that long): the sweeper then reads the number back and settles it (numbers_app.settle).
 SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 120.0, minimum=0, maximum=3600)
+# How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
+ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

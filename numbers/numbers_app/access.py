@@ -26,6 +26,7 @@ VERBS = {
     "numbers.reclaim_number": "reclaim numbers",
     "numbers.assign_agent": "assign agents",
     "numbers.edit_tags": "edit tags",
+    "numbers.manage_addresses": "manage addresses",
 }
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from numbers_app import audit, ledger, lookups, staffify
+from numbers_app import address_book, audit, ledger, lookups, staffify
 from numbers_app.explain import Problem, explain, trouble
 from numbers_app.models import AuditEntry, PurchaseAttempt
 from numbers_app.presenters import format_phone
@@ -27,13 +27,13 @@ from numbers_app.rules import (
     LOCAL_PRESENCE_COUNTRIES,
     NO_ADDRESS_COUNTRIES,
     PRICE_PER_CYCLE,
-    USABLE_ADDRESS_STATUSES,
 )
 
 
 def usable_addresses(client: staffify.StaffifyClient, country: str) -> list[staffify.Address]:
-    """The addresses Staffify accepts for a purchase in COUNTRY."""
-    return [a for a in lookups.addresses(client) if a.country_code == country and a.status in USABLE_ADDRESS_STATUSES]
+    """The addresses Staffify accepts for a purchase in COUNTRY: the dashboard's address book, and
+    Staffify's own listing where it has one (numbers_app.address_book)."""
+    return address_book.usable(client, country)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,6 +45,7 @@ class SearchResult:
     results: list[dict[str, Any]] = field(default_factory=list)
     notice: str | None = None
     problem: Problem | None = None
+    address_country: str | None = None  # the notice is about a missing address here: link to Addresses
 
 
 def search(client: staffify.StaffifyClient, params: dict[str, Any], country: staffify.Country | None) -> SearchResult:
@@ -56,8 +57,9 @@ def search(client: staffify.StaffifyClient, params: dict[str, Any], country: sta
                 notice=(
                     f"{country.name} needs a verified (or partially verified) address before Staffify lists "
                     f"or sells numbers there, and this account has none in {code} yet. Add and verify "
-                    "one in Staffify, then search again."
-                )
+                    "one on the Addresses page, then search again."
+                ),
+                address_country=code,
             )
         local = code in NO_ADDRESS_COUNTRIES
         found = client.search_numbers(
@@ -112,6 +114,8 @@ def confirmation(
         "addresses": [],
         "balance": None,
         "balance_after": None,
+        "address_country": None,
+        "blocked": False,  # nothing to say beyond `problem`, but buying cannot work now
     }
     try:
         balance: Decimal = lookups.fresh_balance(client)
@@ -135,11 +139,14 @@ def confirmation(
             if not usable and not context["refusal"]:
                 context["refusal"] = (
                     f"Numbers in {country} need a verified or partially verified address in {country}, and "
-                    "this account has none. Add and verify one in Staffify first."
+                    "this account has none. Add and verify one on the Addresses page first."
                 )
+                context["address_country"] = country
         if balance >= PRICE_PER_CYCLE:
             context["balance_after"] = balance - PRICE_PER_CYCLE
-        elif not context["refusal"] and not isinstance(err, staffify.PaymentRequiredError):
+        elif isinstance(err, staffify.PaymentRequiredError):
+            context["blocked"] = True  # Staffify's 402, explained once below (with this balance)
+        elif not context["refusal"]:
             context["refusal"] = (
                 f"The balance is EUR {balance:.2f}; a number costs EUR {PRICE_PER_CYCLE:.2f} "
                 "at purchase. Top up the Staffify balance first."
@@ -193,10 +200,7 @@ def buy(client: staffify.StaffifyClient, user: Any, data: dict[str, Any]) -> Out
     city_code = data.get("city_code") or None
     if address_id:
         # The address decides the city code (Staffify requires them to match); never trust the form for it.
-        try:
-            address = next((a for a in lookups.addresses(client) if a.id == address_id), None)
-        except staffify.StaffifyError:
-            address = None
+        address = address_book.find(client, address_id)
         city_code = (address.city_code if address else city_code) or None
     if data["country_code"] in NO_ADDRESS_COUNTRIES:
         city_code = None

@@ -19,7 +19,12 @@ def dashboard(request: HttpRequest) -> dict:
 
     @cache
     def balance():
-        return lookups.cached_balance(staffify.get_client())
+        reading = balance_reading()
+        return reading.balance if reading else None
+
+    @cache
+    def balance_reading():
+        return lookups.balance_reading(staffify.get_client())
 
     @cache
     def server_now():
@@ -29,4 +34,10 @@ def dashboard(request: HttpRequest) -> dict:
     def role():
         return role_of(request.user)
 
-    return {"balance": balance, "server_now": server_now, "role": role, "rules": RULES}
+    return {
+        "balance": balance,
+        "balance_reading": balance_reading,
+        "server_now": server_now,
+        "role": role,
+        "rules": RULES,
+    }

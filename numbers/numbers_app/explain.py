@@ -48,9 +48,12 @@ def trouble(err: staffify.StaffifyError) -> str:
     return f"Staffify is having trouble (HTTP {err.status})."
 
 
-def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> Problem:
-    """One sentence saying what went wrong and what to do, for any StaffifyError."""
+def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None, what: str | None = None) -> Problem:
+    """One sentence saying what went wrong and what to do, for any StaffifyError. WHAT names what was
+    asked for ("the agent list", "address 12"), when it is not a number; by default the error says
+    (numbers_app.lookups.asking_for)."""
     rid = err.request_id
+    what = what or err.asked_for
     if isinstance(err, staffify.PaymentRequiredError):
         have = f"EUR {balance:.2f}" if balance is not None else "below EUR 5.00"
         return Problem(
@@ -73,6 +76,12 @@ def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None) -> P
         details = "; ".join(f"{field}: {text}" for field, text in (err.details or {}).items())
         return Problem(f"Staffify refused the request: {err.message}" + (f" ({details})" if details else ""), rid)
     if isinstance(err, staffify.NotFoundError):
+        if what:
+            return Problem(
+                f"Staffify answered 404 Not found for {what}: it is not in this account, "
+                "or this Staffify does not offer it.",
+                rid,
+            )
         return Problem("Staffify does not know this number in this account (released, or never ours).", rid)
     if isinstance(err, staffify.AuthenticationError):
         return Problem("Staffify rejected the dashboard's API key. An administrator must check STAFFIFY_API_KEY.", rid)

@@ -1,12 +1,16 @@
 """Staffify reads that change rarely, cached briefly so pages stay within their call budget.
 
 Agents change rarely and every row's dropdown needs all of them; countries almost never change;
-addresses change when someone verifies one in Staffify. The balance is cached for the header only;
-the buy dialog and billing read it fresh.
+addresses change when someone verifies one in Staffify. The balance is cached for the header only
+(with the time it was read, and dropped after every write the dashboard makes); the buy dialog and
+billing read it fresh.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,6 +22,8 @@ from numbers_app import staffify
 AGENTS_TTL = 60
 COUNTRIES_TTL = 3600
 ADDRESSES_TTL = 120
+ADDRESS_LISTING_UNAVAILABLE_TTL = 3600  # an absent GET /addresses is asked about again after an hour
+REQUIREMENTS_TTL = 3600
 BALANCE_TTL = 60
 SCAN_LIMIT = 1000  # pages that need every number read at most this many (a later issue: a local mirror)
 
@@ -25,7 +31,8 @@ SCAN_LIMIT = 1000  # pages that need every number read at most this many (a late
 def agents(client: staffify.StaffifyClient) -> list[staffify.Agent]:
     found = cache.get("staffify:agents")
     if found is None:
-        found = sorted(client.agents(), key=lambda a: (a.name or "").lower())
+        with asking_for("the agent list"):
+            found = sorted(client.agents(), key=lambda a: (a.name or "").lower())
         cache.set("staffify:agents", found, AGENTS_TTL)
     return found
 
@@ -33,39 +40,99 @@ def agents(client: staffify.StaffifyClient) -> list[staffify.Agent]:
 def countries(client: staffify.StaffifyClient) -> list[staffify.Country]:
     found = cache.get("staffify:countries")
     if found is None:
-        found = sorted(client.countries(), key=lambda c: c.name or c.code)
+        with asking_for("the list of countries"):
+            found = sorted(client.countries(), key=lambda c: c.name or c.code)
         cache.set("staffify:countries", found, COUNTRIES_TTL)
     return found
 
 
-def addresses(client: staffify.StaffifyClient) -> list[staffify.Address]:
+def listed_addresses(client: staffify.StaffifyClient) -> list[staffify.Address]:
+    """The addresses Staffify's `GET /addresses` lists, an extra source beside the address book.
+
+    Staffify does not document that endpoint: where it answers 404 or 405 the dashboard remembers for a
+    while that there is none and uses the book alone, saying nothing (nothing failed that it relies on).
+    Other errors are raised as usual (a caller may treat them as "no extra source right now")."""
+    if cache.get("staffify:addresses:unavailable"):
+        return []
     found = cache.get("staffify:addresses")
     if found is None:
-        found = client.addresses()
+        try:
+            with asking_for("the address list"):
+                found = client.addresses()
+        except staffify.StaffifyStatusError as err:
+            if err.status in (404, 405):
+                cache.set("staffify:addresses:unavailable", True, ADDRESS_LISTING_UNAVAILABLE_TTL)
+                return []
+            raise
         cache.set("staffify:addresses", found, ADDRESSES_TTL)
+    return found
+
+
+def forget_listed_addresses() -> None:
+    """After the dashboard changed an address: the listing (where there is one) is stale."""
+    cache.delete("staffify:addresses")
+
+
+def address_requirements(client: staffify.StaffifyClient, country: str) -> staffify.AddressRequirements:
+    key = f"staffify:address-requirements:{country}"
+    found = cache.get(key)
+    if found is None:
+        with asking_for(f"the address requirements of {country}"):
+            found = client.address_requirements(country)
+        cache.set(key, found, REQUIREMENTS_TTL)
+    return found
+
+
+@dataclass(frozen=True)
+class BalanceReading:
+    """The balance as Staffify gave it, and when: the header says "as of 10:42"."""
+
+    balance: Decimal
+    at: datetime
+
+
+def balance_reading(client: staffify.StaffifyClient) -> BalanceReading | None:
+    """The balance for the page header, with its age; None when Staffify cannot say right now."""
+    found = cache.get("staffify:balance")
+    if not isinstance(found, BalanceReading):
+        try:
+            found = _read_balance(client)
+        except staffify.StaffifyError:
+            return None
     return found
 
 
 def cached_balance(client: staffify.StaffifyClient) -> Decimal | None:
     """The balance for the page header; None when Staffify cannot say right now."""
-    found = cache.get("staffify:balance")
-    if found is None:
-        try:
-            found = client.credits().balance
-        except staffify.StaffifyError:
-            return None
-        cache.set("staffify:balance", found, BALANCE_TTL)
-    return found
+    reading = balance_reading(client)
+    return reading.balance if reading else None
 
 
 def fresh_balance(client: staffify.StaffifyClient) -> Decimal:
-    balance = client.credits().balance
-    cache.set("staffify:balance", balance, BALANCE_TTL)
-    return balance
+    return _read_balance(client).balance
+
+
+def _read_balance(client: staffify.StaffifyClient) -> BalanceReading:
+    with asking_for("the balance (/credits)"):
+        reading = BalanceReading(client.credits().balance, timezone.now())
+    cache.set("staffify:balance", reading, BALANCE_TTL)
+    return reading
 
 
 def forget_balance() -> None:
     cache.delete("staffify:balance")
+
+
+@contextlib.contextmanager
+def asking_for(what: str) -> Iterator[None]:
+    """Errors raised inside say what was asked for, so explain() names it ("the agent list"),
+    not "this number"."""
+    try:
+        yield
+    except staffify.StaffifyError as err:
+        if err.asked_for is None:
+            err.asked_for = what
+        raise
 
 
 def staffify_now(client: staffify.StaffifyClient | None = None) -> datetime:

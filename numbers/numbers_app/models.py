@@ -4,6 +4,7 @@
   a release we made, the last state seen). Its Meta also carries the dashboard's permissions.
 - PurchaseAttempt: one row per confirmed purchase form, keyed by the form's one-time token, so a
   double click or a resubmitted form buys once.
+- AddressBookEntry: the addresses the dashboard knows of, since Staffify documents no way to list them.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class AuditEntry(models.Model):
         RECLAIM = "reclaim", "Reclaim"
         OUTSIDE = "outside", "Changed outside the dashboard"
         LOGIN_LOCKOUT = "login_lockout", "Login locked out"
+        ADDRESS_CREATE = "address_create", "Create address"
+        ADDRESS_ADD = "address_add", "Add address by id"
+        ADDRESS_DOCUMENT = "address_document", "Upload address document"
+        ADDRESS_SUBMIT = "address_submit", "Submit address"
+        ADDRESS_CHECK = "address_check", "Check address status"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"
@@ -210,3 +216,56 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"sync {self.pk} {self.state} ({self.numbers_seen} numbers)"
+
+
+class AddressBookEntry(models.Model):
+    """One Staffify address the dashboard knows: created here, or added by id (after Staffify's
+    check-status confirmed it is ours). Staffify documents no address listing, so this book is how the
+    buy dialog finds the addresses it may offer. The status is Staffify's, as of `status_checked_at`."""
+
+    class How(models.TextChoices):
+        CREATED = "created", "Created here"
+        BY_ID = "by_id", "Added by id"
+
+    staffify_id = models.BigIntegerField(unique=True)
+    country_code = models.CharField(max_length=2, db_index=True)
+    city = models.CharField(max_length=100, blank=True)
+    city_code = models.CharField(max_length=5, blank=True)
+    street_address = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=32, default="pending")
+    status_checked_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    documents = models.JSONField(default=list, blank=True)  # the document types uploaded from here
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_how = models.CharField(max_length=16, choices=How.choices)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["country_code", "staffify_id"]
+        permissions = [("manage_addresses", "Can create, submit and add Staffify addresses")]
+
+    def __str__(self) -> str:
+        return f"address {self.staffify_id} ({self.country_code} {self.city})"
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None or self.status != "pending"
+
+    @property
+    def document_labels(self) -> list[str]:
+        from numbers_app.rules import ADDRESS_DOCUMENT_TYPES
+
+        return [ADDRESS_DOCUMENT_TYPES.get(kind, kind) for kind in self.documents]
+
+    @property
+    def status_text(self) -> str:
+        """The status in words: "pending" means two things (not submitted yet, or under review)."""
+        if self.status == "pending":
+            return "pending review" if self.submitted_at else "pending, not submitted yet"
+        text = self.status.replace("_", " ")
+        return f"{text} ({self.reason})" if self.reason else text

@@ -4,7 +4,15 @@ database was emptied (a test flush) without migrating again."""
 from django.contrib.auth.models import Group, Permission
 
 ROLES = {
-    "Operations": ["view_dashboard", "buy_number", "release_number", "reclaim_number", "assign_agent", "edit_tags"],
+    "Operations": [
+        "view_dashboard",
+        "buy_number",
+        "release_number",
+        "reclaim_number",
+        "assign_agent",
+        "edit_tags",
+        "manage_addresses",
+    ],
     "Support": ["view_dashboard", "assign_agent", "edit_tags"],
     "Team lead": ["view_dashboard"],
 }

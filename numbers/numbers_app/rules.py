@@ -10,6 +10,11 @@ MAX_TAG_LENGTH = 50
 NO_ADDRESS_COUNTRIES = {"US", "CA"}  # everywhere else needs an address_id
 LOCAL_PRESENCE_COUNTRIES = {"DE", "ES"}  # local numbers there need the address's city_code
 USABLE_ADDRESS_STATUSES = frozenset({"verified", "partially_verified"})
+FINAL_ADDRESS_STATUSES = frozenset({"verified", "rejected", "expired"})  # check-status will not change them
+ADDRESS_DOCUMENT_TYPES = {"government_id": "Government ID", "business_registration": "Business registration"}
+# What Staffify's guide accepts for a document when a country's requirements do not say otherwise.
+DOCUMENT_FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
 def for_templates() -> dict[str, object]:

@@ -24,6 +24,8 @@ Retries follow one rule: repeat only what is safe to repeat. Per write:
   connection): the user has waited long enough, and the outcome is then unknown
   (`StaffifyError.outcome_unknown`): the caller settles it by reading the number back
   (numbers_app.settle), never by sending it again.
+- The address workflow's POST create, documents and submit are sent once (each creates or changes
+  something); an address's check-status POST only reads the status, so it is retried like a read.
 
 Plain Python apart from `get_client()`, which builds the one shared client from Django settings.
 """
@@ -50,10 +52,15 @@ import pydantic
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic_core import PydanticCustomError
 
-from numbers_app.rules import USABLE_ADDRESS_STATUSES
+from numbers_app.rules import DOCUMENT_FILE_TYPES, DOCUMENT_MAX_BYTES, USABLE_ADDRESS_STATUSES
 
 __all__ = [
     "Address",
+    "AddressDocument",
+    "AddressRequirements",
+    "AddressStatus",
+    "CreatedAddress",
+    "DocumentRequirement",
     "Agent",
     "Assignment",
     "AuthenticationError",
@@ -95,6 +102,9 @@ DEFAULT_USER_AGENT = "staffify-numbers-dashboard/0.1"
 
 class StaffifyError(Exception):
     """Anything that went wrong talking to Staffify. Show `str(error)`: it names the request id."""
+
+    # What the caller had asked for ("the agent list"), when it says so; explain() names it.
+    asked_for: str | None = None
 
     def __init__(
         self,
@@ -555,6 +565,126 @@ class Address:
 
 
 @pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentRequirement:
+    type: _Str
+    description: _ExtraStr = None
+    required: _Bool = True
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        if isinstance(data, str):  # a bare list of type names is just as clear
+            data = {"type": data}
+        return _validate(cls, data, "document requirement")
+
+
+_DEFAULT_FILE_TYPES = DOCUMENT_FILE_TYPES
+_DEFAULT_MAX_FILE_SIZE = DOCUMENT_MAX_BYTES
+
+
+def _file_types_or_default(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return _DEFAULT_FILE_TYPES
+
+
+def _size_or_default(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return _DEFAULT_MAX_FILE_SIZE
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class AddressRequirements:
+    """What a country asks for. Only `country_code` is needed; the shape is a sandbox choice, so every
+    other field falls back to what Staffify's guide says: a government ID, PDF/JPEG/PNG up to 10 MB."""
+
+    country_code: _Str
+    country_name: _ExtraStr = None
+    requires_address: _Bool | None = None
+    local_presence: _Bool | None = None
+    city_code_required: _Bool | None = None
+    documents: tuple[DocumentRequirement, ...] = ()
+    accepted_file_types: Annotated[tuple[str, ...], pydantic.PlainValidator(_file_types_or_default)] = (
+        _DEFAULT_FILE_TYPES
+    )
+    max_file_size: Annotated[int, pydantic.PlainValidator(_size_or_default)] = _DEFAULT_MAX_FILE_SIZE
+
+    @property
+    def required_documents(self) -> list[str]:
+        return [d.type for d in self.documents if d.required]
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        what = "address requirements"
+        if not isinstance(data, dict):
+            return _validate(cls, data, what)
+        documents = data.get("documents") or data.get("required_documents") or []
+        if not isinstance(documents, list):
+            raise _fail(what, f"'documents' should be a list, got {_describe(documents)}")
+        fields = {**data, "documents": tuple(_each(DocumentRequirement.from_api, documents, what))}
+        fields.setdefault("country_code", data.get("country"))
+        return _validate(cls, fields, what)
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class CreatedAddress:
+    address_id: _Int
+    status: _ExtraStr = None
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        if isinstance(data, dict) and "address_id" not in data and "id" in data:
+            data = {**data, "address_id": data["id"]}
+        return _validate(cls, data, "created address")
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class AddressDocument:
+    address_id: _Int
+    document_type: _Str
+    document_id: _Int | _Str | None = None
+    filename: _ExtraStr = None
+    size: _Int | None = None
+    uploaded_at: _ExtraTime = None
+
+    @classmethod
+    def from_api(cls, data: Any, *, address_id: int, document_type: str) -> Self:
+        """Undocumented shape: anything 2xx is an accepted upload; what we sent fills the gaps."""
+        if data is None:
+            data = {}
+        if isinstance(data, dict):
+            data = {"address_id": address_id, "document_type": document_type, **data}
+            if "document_id" not in data and "id" in data:
+                data["document_id"] = data["id"]
+        return _validate(cls, data, "document answer")
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
+class AddressStatus:
+    """An address's verification state (submit and check-status answers)."""
+
+    address_id: _Int
+    status: _Str
+    reason: _ExtraStr = None
+    submitted_at: _ExtraTime = None
+    updated_at: _ExtraTime = None
+
+    @property
+    def usable_for_purchase(self) -> bool:
+        return self.status in USABLE_ADDRESS_STATUSES
+
+    @classmethod
+    def from_api(cls, data: Any, *, address_id: int | None = None) -> Self:
+        what = "address status"
+        if isinstance(data, dict):
+            inner: dict[str, Any] = data["address"] if isinstance(data.get("address"), dict) else data
+            data = dict(inner)
+            if "address_id" not in data:
+                data["address_id"] = data.get("id", address_id)
+        return _validate(cls, data, what)
+
+
+@pydantic_dataclass(frozen=True, slots=True, kw_only=True)
 class Credits:
     balance: _Money
     tier: _Str | None = None
@@ -810,7 +940,11 @@ class StaffifyClient:
         return list(self.iter_agents())
 
     def addresses(self) -> list[Address]:
+        """Not documented by Staffify (a sandbox choice): expect a NotFoundError where it is absent."""
         return self._call("GET", "/addresses", _parse_addresses)
+
+    def address_requirements(self, country: str) -> AddressRequirements:
+        return self._call("GET", "/addresses/requirements", AddressRequirements.from_api, params={"country": country})
 
     def credits(self) -> Credits:
         return self._call("GET", "/credits", Credits.from_api)
@@ -857,6 +991,60 @@ class StaffifyClient:
     def reclaim(self, number_id: int) -> Reclaim:
         return self._call("POST", f"/phone-numbers/{_path_id(number_id)}/reclaim", Reclaim.from_api)
 
+    # The address workflow. Creating, uploading and submitting are sent once (a repeat would create a
+    # second address, upload the document twice, or meet ALREADY_SUBMITTED); check-status only reads.
+
+    def create_address(
+        self,
+        *,
+        street_address: str,
+        city: str,
+        postal_code: str,
+        country_code: str,
+        contact_name: str,
+        contact_email: str,
+        contact_phone: str,
+        company_name: str | None = None,
+        city_code: str | None = None,
+    ) -> CreatedAddress:
+        body: dict[str, Any] = {
+            "street_address": street_address,
+            "city": city,
+            "postal_code": postal_code,
+            "country_code": country_code,
+            "contact_name": contact_name,
+            "contact_email": contact_email,
+            "contact_phone": contact_phone,
+        }
+        if company_name:
+            body["company_name"] = company_name
+        if city_code:
+            body["city_code"] = city_code
+        return self._call("POST", "/addresses", CreatedAddress.from_api, json=body)
+
+    def upload_address_document(
+        self, address_id: int, *, document_type: str, filename: str, content: bytes, content_type: str
+    ) -> AddressDocument:
+        """POST the file as multipart/form-data (`file` and `document_type`)."""
+        path = f"/addresses/{_path_id(address_id)}/documents"
+        return self._call(
+            "POST",
+            path,
+            lambda data: AddressDocument.from_api(data, address_id=address_id, document_type=document_type),
+            data={"document_type": document_type},
+            files={"file": (filename, content, content_type)},
+        )
+
+    def submit_address(self, address_id: int) -> AddressStatus:
+        """Send the address to the carrier for review. Cannot be undone."""
+        path = f"/addresses/{_path_id(address_id)}/submit"
+        return self._call("POST", path, lambda data: AddressStatus.from_api(data, address_id=address_id))
+
+    def check_address_status(self, address_id: int) -> AddressStatus:
+        """The address's verification status. A POST, but it changes nothing: retried like a read."""
+        path = f"/addresses/{_path_id(address_id)}/check-status"
+        return self._call("POST", path, lambda data: AddressStatus.from_api(data, address_id=address_id), policy=_READ)
+
     # --- pagination ---------------------------------------------------------------------------
 
     def _walk(self, fetch: Callable[[Any], NumberPage | _AgentPage], path: str) -> Iterator[Any]:
@@ -885,9 +1073,12 @@ class StaffifyClient:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        policy: str | None = None,
     ) -> T:
         """Send, decode the JSON of the 2xx answer (None when empty) and parse it."""
-        response = self._request(method, path, params=params, json=json)
+        response = self._request(method, path, params=params, json=json, data=data, files=files, policy=policy)
         request_id = response.headers.get("x-request-id")
         data = None
         if response.status_code != 204 and response.content.strip():
@@ -911,15 +1102,23 @@ class StaffifyClient:
             raise
 
     def _request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        policy: str | None = None,
     ) -> httpx.Response:
-        policy = _RETRY_POLICY[method]
+        policy = policy or _RETRY_POLICY[method]
         if params is not None:
             params = {key: value for key, value in params.items() if value is not None}
         retry = 0
         while True:
             try:
-                response = self._send(method, path, params=params, json=json)
+                response = self._send(method, path, params=params, json=json, data=data, files=files)
             except httpx.TransportError as err:
                 error = self._transport_error(err, method, path, policy)
                 if retry < self.max_retries and (
@@ -947,12 +1146,21 @@ class StaffifyClient:
             logger.warning("Staffify %s %s failed: %s", method, path, refusal)
             raise refusal
 
-    def _send(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> httpx.Response:
         status: int | None = None
         request_id: str | None = None
         started = time.perf_counter()
         try:
-            response = self._http.request(method, path, params=params, json=json)
+            response = self._http.request(method, path, params=params, json=json, data=data, files=files)
             status = response.status_code
             request_id = response.headers.get("x-request-id")
             rate_limit = RateLimit.from_headers(response.headers)
@@ -1191,9 +1399,19 @@ def get_client() -> StaffifyClient:
                 max_retries=settings.STAFFIFY_MAX_RETRIES,
                 # Tests only (never from the environment): e.g. httpx.WSGITransport to the sandbox.
                 transport=getattr(settings, "STAFFIFY_TRANSPORT", None),
-                observe=_feed_budget,
+                observe=_after_answer,
             )
         return _shared_client
+
+
+def _after_answer(response: httpx.Response) -> None:
+    """Every answer feeds the rate budget; every answered write may have moved the balance (a purchase
+    charges it, and Staffify does not say what else does), so the header's cached figure is dropped."""
+    _feed_budget(response)
+    if response.request.method not in ("GET", "HEAD"):
+        from numbers_app import lookups
+
+        lookups.forget_balance()
 
 
 def _feed_budget(response: httpx.Response) -> None:

@@ -76,6 +76,16 @@ def sync_mirror(run_id: int | None = None) -> str:
     return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
 
 
+@task
+def follow_addresses() -> int:
+    """Check the status of the address book's addresses still under review (not final)."""
+    from numbers_app import address_book, budget, staffify
+
+    if not address_book.to_follow().exists() or not budget.allow("background"):
+        return 0
+    return address_book.follow(staffify.get_client())
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -86,3 +96,4 @@ every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_PURCHASES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
+every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)

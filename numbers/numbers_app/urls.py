@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from numbers_app import views, views_account, views_audit, views_billing, views_sync
+from numbers_app import views, views_account, views_addresses, views_audit, views_billing, views_sync
 from numbers_app.converters import StaffifyIdConverter
 
 register_converter(StaffifyIdConverter, "staffify_id")
@@ -22,5 +22,12 @@ urlpatterns = [
     path("audit/", views_audit.audit_log, name="audit_log"),
     path("sync/", views_sync.sync_now, name="sync_now"),
     path("sync/status", views_sync.sync_status, name="sync_status"),
+    path("addresses/", views_addresses.addresses, name="addresses"),
+    path("addresses/create", views_addresses.create_address, name="address_create"),
+    path("addresses/add", views_addresses.add_address, name="address_add"),
+    path("addresses/<staffify_id:address_id>/documents", views_addresses.upload_document, name="address_upload"),
+    path("addresses/<staffify_id:address_id>/submit", views_addresses.submit_dialog, name="address_submit_dialog"),
+    path("addresses/<staffify_id:address_id>/submit/confirm", views_addresses.submit_address, name="address_submit"),
+    path("addresses/<staffify_id:address_id>/check", views_addresses.check_status, name="address_check"),
     path("account/preferences", views_account.preferences, name="preferences"),
 ]

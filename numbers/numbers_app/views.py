@@ -497,7 +497,13 @@ def buy(request: HtmxHttpRequest) -> HttpResponse:
         if params is not None:
             country = next((c for c in countries if c.code == params["country_code"]), None)
             found = buying.search(client, params, country)
-            context.update(country=country, results=found.results, notice=found.notice, problem=found.problem)
+            context.update(
+                country=country,
+                results=found.results,
+                notice=found.notice,
+                problem=found.problem,
+                address_country=found.address_country,
+            )
     context["selected_country"] = (form.data.get("country_code") or "US").upper() if form.is_bound else "US"
     if request.htmx and request.htmx.target == "results":
         return render(request, "numbers/buy.html#results", context)
