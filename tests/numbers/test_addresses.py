@@ -392,7 +392,7 @@ def test_a_404_names_what_was_asked_for(listing_off, staffify_sandbox, path, wha
 def test_a_404_on_the_agent_list_is_not_this_number_on_the_page(ops, listing_off, staffify_sandbox):
     staffify_sandbox.post("/control/faults", json={"status": 404, "count": 1, "path_prefix": "/v1/agents"})
     html = ops.get("/numbers/1001/").content.decode()  # before any sync, the agents are read from Staffify
-    assert "404 Not found for the agent list" in html and "this number" not in html
+    assert "404 Not found for the agent list" in html and "does not know this number" not in html
 
 
 @pytest.mark.django_db
