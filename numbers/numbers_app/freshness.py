@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from numbers_app import mirror
 from numbers_app.models import SyncRun
@@ -12,12 +16,21 @@ def context() -> dict[str, Any]:
     """What the freshness line shows: the last good sync, a running one with its progress, and a
     failure newer than the last good sync (the mirror is then older than it should be)."""
     running = mirror.running_sync()
+    last = mirror.last_sync()
     return {
-        "last": mirror.last_sync(),
+        "last": last,
+        "age": age(last.finished_at) if last and last.finished_at else "",
         "running": running,
         "progress": progress(running) if running else None,
         "failure": mirror.last_failure(),
     }
+
+
+def age(moment: datetime) -> str:
+    """How long ago, in words: "just now", "4 minutes ago", "2 hours, 5 minutes ago"."""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 def progress(run: SyncRun) -> int | None:

@@ -139,3 +139,10 @@ def test_refresh_now_starts_a_sync_in_the_worker_and_the_page_follows_it(ops, st
     assert "mirrorSynced" in status["HX-Trigger"]
     assert "Synced with Staffify" in status.content.decode()
     assert mirror.owned().count() == 60
+
+
+@pytest.mark.django_db
+def test_the_freshness_line_says_the_age_in_words(ops, mirrored):
+    SyncRun.objects.filter(state="ok").update(finished_at=timezone.now() - timedelta(minutes=7, seconds=5))
+    html = ops.get("/").content.decode()
+    assert "7\xa0minutes ago." in html
