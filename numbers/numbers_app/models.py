@@ -99,6 +99,7 @@ class AuditEntry(models.Model):
         RECLAIM = "reclaim", "Reclaim"
         OUTSIDE = "outside", "Changed outside the dashboard"
         LOGIN_LOCKOUT = "login_lockout", "Login locked out"
+        PURCHASE_TIME = "purchase_time", "Set purchase time"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"

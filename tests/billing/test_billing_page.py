@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from numbers_app import staffify
-from numbers_app.models import NumberRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -380,8 +379,6 @@ def strip_purchase_time(monkeypatch, ids: set[int]) -> None:
         return original(cls, data)
 
     monkeypatch.setattr(staffify.PhoneNumber, "from_api", classmethod(without))
-
-
 
 
 # --- the balance, its runway and the warnings ----------------------------------------------------
