@@ -146,8 +146,8 @@ def preview(text: str, now: datetime, skew: timedelta) -> Preview:
     records: dict[str, NumberRecord] = {}
     phones = [phone for _, phone, _ in parsed]
     for start in range(0, len(phones), 500):
-        for record in mirror.owned().filter(phone_number__in=phones[start : start + 500]):
-            records[record.phone_number] = record
+        for owned in mirror.owned().filter(phone_number__in=phones[start : start + 500]):
+            records[owned.phone_number] = owned
     for line, phone, at in parsed:
         record = records.get(phone)
         if record is None:

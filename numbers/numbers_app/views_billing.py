@@ -256,7 +256,7 @@ def _owned_list(filters: dict[str, str], **more: str) -> str:
 
 @dashboard_view()
 @require_GET
-def billing(request: HttpRequest) -> HttpResponse:
+def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     zone = timezone.get_current_timezone()
     form = NumberScopeForm(request.GET)
     valid = form.is_valid()

@@ -350,7 +350,7 @@ def test_the_page_reads_the_numbers_from_the_mirror_and_only_the_balance_from_st
     assert stats.calls == 1 and stats.requests[0][1] == "/credits"
     assert len(row_ids(html)) == 50 and "60 numbers." in html
     assert 'id="freshness"' in html and "Synced with Staffify" in html
-    assert 'id="balance-age"' in html and "read from Staffify&#x27;s /credits" in html
+    assert 'id="balance-age"' in html and "read from Staffify's /credits" in html
 
 
 def test_the_csv_makes_no_staffify_call(lead, mirrored):
