@@ -12,12 +12,12 @@ knows ("undated") are due some time within the next 28 days: the 7-day figure co
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db.models import Case, Count, DateTimeField, F, IntegerField, Min, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
 
 from numbers_app import billing as cycles
 from numbers_app.models import NumberRecord
@@ -37,18 +37,39 @@ def oldest_charge(records: QuerySet[NumberRecord]) -> datetime | None:
     return records.filter(DATED).aggregate(oldest=Min("next_charge_at"))["oldest"]
 
 
-def effective_next(now: datetime, oldest: datetime | None) -> Case:
+def effective_next(now: datetime, oldest: datetime | None) -> Case | F:
     """SQL for a dated row's next charge strictly after NOW: `next_charge_at`, or when Staffify's clock
     has passed it, `next_charge_at + k x 28 days` for the smallest such k (its own grid: the purchase
     instant plus whole cycles). OLDEST (the smallest next_charge_at) bounds k. Null for other rows."""
+    if oldest is None or oldest > now:
+        return F("next_charge_at")  # nothing to roll forward (the usual case): the column and its index
     whens = [When(next_charge_at__gt=now, then=F("next_charge_at"))]
-    if oldest is not None and oldest <= now:
-        behind = (now - oldest) // cycles.CYCLE + 1
-        for k in range(1, behind + 1):
-            whens.append(
-                When(next_charge_at__gt=now - k * cycles.CYCLE, then=F("next_charge_at") + Value(k * cycles.CYCLE))
-            )
+    behind = (now - oldest) // cycles.CYCLE + 1
+    for k in range(1, behind + 1):
+        whens.append(
+            When(next_charge_at__gt=now - k * cycles.CYCLE, then=F("next_charge_at") + Value(k * cycles.CYCLE))
+        )
     return Case(*whens, default=F("next_charge_at"), output_field=DateTimeField())
+
+
+def _laps(now: datetime, oldest: datetime | None) -> int:
+    """How many whole cycles the stalest next charge is behind NOW (0 when none is)."""
+    return 0 if oldest is None or oldest > now else (now - oldest) // cycles.CYCLE + 1
+
+
+def charge_in(now: datetime, oldest: datetime | None, **bounds: datetime) -> Q:
+    """Dated rows whose next charge after NOW (rolled forward) satisfies BOUNDS (lookups on it:
+    gt, gte, lt, lte). A row k cycles behind is charged at next_charge_at + k cycles, so the test is
+    one range on the column itself per k: plain comparisons the index serves, no per-row arithmetic."""
+    found = Q(pk__in=[])
+    for k in range(_laps(now, oldest) + 1):
+        shift = k * cycles.CYCLE
+        lookups = {f"next_charge_at__{op}": bound - shift for op, bound in bounds.items()}
+        lookups["next_charge_at__gt"] = max(lookups.get("next_charge_at__gt", now - shift), now - shift)
+        if k:
+            lookups["next_charge_at__lte"] = min(lookups.get("next_charge_at__lte", now), now - shift + cycles.CYCLE)
+        found |= Q(**lookups)
+    return DATED & found
 
 
 @dataclass
@@ -102,13 +123,13 @@ class Totals:
 
 def totals(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> Totals:
     """One aggregate query over RECORDS."""
-    found = records.annotate(effective=effective_next(now, oldest)).aggregate(
+    found = records.aggregate(
         numbers=Count("pk"),
         active=Count("pk", filter=ACTIVE),
         undated=Count("pk", filter=UNDATED),
         pending=Count("pk", filter=PENDING),
         idle=Count("pk", filter=IDLE),
-        dated_7=Count("pk", filter=DATED & Q(effective__gt=now, effective__lte=now + WEEK)),
+        dated_7=Count("pk", filter=charge_in(now, oldest, gt=now, lte=now + WEEK)),
     )
     return Totals(**found)
 
@@ -120,29 +141,27 @@ class DayBucket:
     amount: Decimal
 
 
-def daily_buckets(
-    records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None, tz: tzinfo
-) -> list[DayBucket]:
+def daily_buckets(records: QuerySet[NumberRecord], now: datetime, tz: tzinfo) -> list[DayBucket]:
     """The dated renewals of (now, now + 28 days] per local day (every day of the window, empty ones
-    included), grouped by the database."""
+    included). One values_list of the next charges (no model objects): each is rolled forward past
+    NOW in Python and placed between the local midnights of the viewer's zone (daylight saving
+    included). Counting 30 day-ranges in SQL instead took seconds on SQLite at 100,000 numbers."""
     end = now + cycles.CYCLE
-    grouped = (
-        records.filter(DATED)
-        .annotate(effective=effective_next(now, oldest))
-        .filter(effective__gt=now, effective__lte=end)
-        .annotate(day=TruncDate("effective", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by("day")
-    )
-    counts = {row["day"]: row["n"] for row in grouped}
-    buckets = []
+    days = []
     day, last = now.astimezone(tz).date(), end.astimezone(tz).date()
     while day <= last:
-        n = counts.get(day, 0)
-        buckets.append(DayBucket(day=day, count=n, amount=PRICE_PER_CYCLE * n))
+        days.append(day)
         day += cycles.DAY
-    return buckets
+    edges = [datetime.combine(d + cycles.DAY, time(0), tzinfo=tz).astimezone(UTC) for d in days[:-1]]
+    counts = [0] * len(days)
+    for due in records.filter(DATED).values_list("next_charge_at", flat=True).iterator(chunk_size=5000):
+        if due is None:  # DATED excludes it; the column's type does not know
+            continue
+        if due <= now:
+            due = cycles.cycle_at(due, now).end  # on its own grid: due + k cycles, the first after now
+        if due <= end:
+            counts[bisect_right(edges, due)] += 1
+    return [DayBucket(day=d, count=n, amount=PRICE_PER_CYCLE * n) for d, n in zip(days, counts, strict=True)]
 
 
 def runway(
@@ -187,6 +206,7 @@ def table(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | Non
     """RECORDS in the table's order: dated numbers by next charge, then undated active ones, then the
     rest (pending release) by reclaim deadline; each row carries `effective` (its next charge)."""
     group = Case(When(DATED, then=Value(0)), When(ACTIVE, then=Value(1)), default=Value(2), output_field=IntegerField())
+    # Only dated rows have a next charge, so "next charge, nulls last" puts them first.
     return records.annotate(effective=effective_next(now, oldest), group=group).order_by(
-        "group", F("effective").asc(nulls_last=True), F("reclaim_before").asc(nulls_last=True), "staffify_id"
+        F("effective").asc(nulls_last=True), "group", F("reclaim_before").asc(nulls_last=True), "staffify_id"
     )

@@ -310,7 +310,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "runway_in": _time_until(runway, now) if runway else "",
         "horizon_end": now + cycles.RUNWAY_HORIZON,
         "window_end": now + cycles.CYCLE,
-        "chart": chart(statement.daily_buckets(shown, now, oldest, zone), now, zone),
+        "chart": chart(statement.daily_buckets(shown, now, zone), now, zone),
         "idle": idle,
         "idle_url": _owned_list(filters, status="active", agent="none"),
         "pending": pending,
