@@ -137,6 +137,8 @@ def _change(entry: AuditEntry) -> str:
         )
     if entry.action == Action.RECLAIM:
         return f"status: {before.get('status', '?')} → {after.get('status', '?')}"
+    if entry.action == Action.PURCHASE_TIME:
+        return f"purchased: {before.get('purchased_at') or 'unknown'} → {after.get('purchased_at') or '?'}"
     if entry.action == Action.BUY:
         facts = [after.get("country_code"), after.get("number_type")]
         if after.get("address_id"):

@@ -107,6 +107,7 @@ class AuditEntry(models.Model):
         ADDRESS_DOCUMENT = "address_document", "Upload address document"
         ADDRESS_SUBMIT = "address_submit", "Submit address"
         ADDRESS_CHECK = "address_check", "Check address status"
+        PURCHASE_TIME = "purchase_time", "Set purchase time"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache, cached_property
 
 import phonenumbers
@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from numbers_app import staffify
 from numbers_app.explain import Problem
 from numbers_app.models import NumberRecord
+from numbers_app.rules import RECLAIM_DAYS
 
 
 def iso_utc(moment: datetime | None) -> str:
@@ -52,6 +53,9 @@ class NumberRow:
     reclaim_before: datetime | None
     purchased_at: datetime | None
     next_charge_at: datetime | None = None
+    # A release made outside the dashboard, first seen pending: it happened before the number was first
+    # seen, so its deadline is at most first seen + 7 days (shown as a bound, never as the deadline).
+    reclaim_at_most: datetime | None = None
     problem: Problem | None = None
     extra: dict = field(default_factory=dict)
     agent_options: str = ""
@@ -132,6 +136,9 @@ def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, 
     if reclaim_before is None and record is not None and number.status == "pending_release":
         reclaim_before = record.reclaim_before
     purchased_at = number.purchased_at or (record.purchased_at if record else None)
+    reclaim_at_most = None
+    if reclaim_before is None and number.status == "pending_release" and record and record.first_seen_at:
+        reclaim_at_most = record.first_seen_at + timedelta(days=RECLAIM_DAYS)
     return NumberRow(
         id=number.id,
         phone_number=number.phone_number,
@@ -144,4 +151,5 @@ def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, 
         reclaim_before=reclaim_before,
         purchased_at=purchased_at,
         next_charge_at=record.next_charge_at if record is not None and number.status == "active" else None,
+        reclaim_at_most=reclaim_at_most,
     )

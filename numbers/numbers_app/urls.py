@@ -1,6 +1,14 @@
 from django.urls import path, register_converter
 
-from numbers_app import views, views_account, views_addresses, views_audit, views_billing, views_sync
+from numbers_app import (
+    views,
+    views_account,
+    views_addresses,
+    views_audit,
+    views_billing,
+    views_purchase,
+    views_sync,
+)
 from numbers_app.converters import StaffifyIdConverter
 
 register_converter(StaffifyIdConverter, "staffify_id")
@@ -19,6 +27,8 @@ urlpatterns = [
     path("buy/confirm", views.buy_confirm, name="buy_confirm"),
     path("buy/purchase", views.buy_number, name="buy_number"),
     path("billing/", views_billing.billing, name="billing"),
+    path("billing/purchase-times", views_purchase.purchase_import, name="purchase_import"),
+    path("numbers/<staffify_id:number_id>/purchase-time", views_purchase.set_purchase_time, name="set_purchase_time"),
     path("audit/", views_audit.audit_log, name="audit_log"),
     path("sync/", views_sync.sync_now, name="sync_now"),
     path("sync/status", views_sync.sync_status, name="sync_status"),

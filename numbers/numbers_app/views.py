@@ -25,6 +25,7 @@ from numbers_app import billing as cycles
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
+from numbers_app.forms_purchase import PurchaseTimeForm
 from numbers_app.models import AuditEntry, PurchaseAttempt
 from numbers_app.presenters import NumberRow, build_row, format_phone, with_agent_options
 from numbers_app.rules import (
@@ -207,6 +208,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         row = with_agent_options([build_row(number, record)], agents)[0]
         context["row"] = row
         context["record"] = record
+        context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
         if row.is_active and row.purchased_at:
             now = lookups.staffify_now(client)
             context["cycle"] = cycles.cycle_at(row.purchased_at, now)

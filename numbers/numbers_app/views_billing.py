@@ -1,127 +1,94 @@
 """The billing page: what each number costs and when, the balance's runway, and a CSV of the table.
 
-Every date is purchase + k x 28 days (numbers/billing.py), on Staffify's clock (`lookups.staffify_now`,
-so an advanced sandbox clock is honoured). The filters narrow the table, the totals, the chart and the
-lists alike; the balance, its runway and the low-balance warning always speak for the whole account,
-because the balance pays for every number whatever the filter shows.
+It reads the mirror (numbers_app.statement): no Staffify call for the numbers, whatever the account's
+size; the only call is the balance, the one figure that must be fresh (the page says when it was read).
+Dates run on Staffify's clock (`lookups.staffify_now`, so an advanced sandbox clock is honoured). The
+filters narrow the table, the totals, the chart and the lists alike; the balance, its runway and the
+low-balance warning always speak for the whole account, because the balance pays for every number.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from numbers_app import billing as cycles
-from numbers_app import lookups, staffify
+from numbers_app import freshness, listing, lookups, mirror, staffify, statement
 from numbers_app.access import dashboard_view
 from numbers_app.csvsafe import safe_cell
 from numbers_app.explain import Problem, explain
-from numbers_app.forms import NumberScopeForm, matches
-from numbers_app.presenters import NumberRow, build_rows, iso_utc
+from numbers_app.forms import NumberScopeForm
+from numbers_app.models import NumberRecord
+from numbers_app.presenters import NumberRow, build_row, iso_utc
 from numbers_app.rules import PRICE_PER_CYCLE
 
-WEEK = timedelta(days=7)
+PAGE_SIZE = 50
+LIST_SIZE = 50  # the "paying for nothing" and pending lists show this many, then link to the owned list
 ZERO = Decimal("0.00")
 
 
 @dataclass
 class BillingRow:
-    """One number on the billing page: what the table and the CSV show."""
+    """One number on the billing page: what the table and the lists show."""
 
     row: NumberRow
+    record: NumberRecord
     agent: str
-    cycle: cycles.Cycle | None
+    next_charge: datetime | None  # rolled forward past Staffify's now
     days_until: int | None
     if_reclaimed: datetime | None = None  # a pending number's next charge, were it reclaimed now
 
-    # The duck type numbers/billing.py schedules on.
     @property
     def id(self) -> int:
         return self.row.id
 
     @property
-    def status(self) -> str:
-        return self.row.status
-
-    @property
     def purchased_at(self) -> datetime | None:
-        return self.row.purchased_at
+        return self.record.purchased_at
 
     @property
-    def next_charge(self) -> datetime | None:
-        return self.cycle.end if self.cycle else None
-
-    @property
-    def scheduled(self) -> bool:
-        return self.cycle is not None
+    def cycle_start(self) -> datetime | None:
+        return self.next_charge - cycles.CYCLE if self.next_charge else None
 
     @property
     def unknown_purchase(self) -> bool:
-        return self.row.purchased_at is None
+        return self.row.is_active and self.next_charge is None
 
     @property
     def price(self) -> Decimal | None:
         return PRICE_PER_CYCLE if self.row.is_active else None
 
-    def sort_key(self) -> tuple:
-        if self.cycle:
-            return (0, self.cycle.end, self.id)
-        if self.row.is_active:
-            return (1, self.id)
-        return (2, self.row.reclaim_before or datetime.max.replace(tzinfo=UTC), self.id)
+
+def _agent(record: NumberRecord, agent_names: dict[int, str]) -> str:
+    if record.agent_name:
+        return record.agent_name
+    return agent_names.get(record.agent_id, f"#{record.agent_id}") if record.agent_id else ""
 
 
-def billing_row(row: NumberRow, now: datetime, agent_names: dict[int, str]) -> BillingRow:
-    agent = row.agent_name or (agent_names.get(row.agent_id, f"#{row.agent_id}") if row.agent_id else "")
-    cycle = days = None
-    if row.is_active and row.purchased_at is not None:
-        cycle = cycles.cycle_at(row.purchased_at, now)
-        days = cycles.days_until(cycle.end, now)
+def billing_row(record: NumberRecord, now: datetime, agent_names: dict[int, str]) -> BillingRow:
+    """RECORD comes from `statement.table` (it carries `effective`, its next charge)."""
+    due = getattr(record, "effective", None) if record.last_status == "active" else None
     if_reclaimed = None
-    if row.is_pending and row.purchased_at is not None:
-        if_reclaimed = cycles.next_charge(row.purchased_at, now)  # a reclaimed number keeps its cycle
-    return BillingRow(row=row, agent=agent, cycle=cycle, days_until=days, if_reclaimed=if_reclaimed)
-
-
-@dataclass
-class Totals:
-    """Figures for a set of numbers (the filtered ones, or the whole account)."""
-
-    active: int
-    unknown: int  # active numbers whose purchase time is unknown: left out of the schedule
-    cost_per_cycle: Decimal
-    unknown_cost: Decimal
-    due_7: Decimal
-    due_7_count: int
-    due_28: Decimal
-    due_28_count: int
-    charges_28: list[cycles.Charge]
-
-
-def totals(rows: list[BillingRow], now: datetime) -> Totals:
-    active = [r for r in rows if r.row.is_active]
-    unknown = sum(1 for r in active if r.unknown_purchase)
-    charges_7 = cycles.charges_between(rows, now, now + WEEK)
-    charges_28 = cycles.charges_between(rows, now, now + cycles.CYCLE)
-    return Totals(
-        active=len(active),
-        unknown=unknown,
-        cost_per_cycle=PRICE_PER_CYCLE * len(active),
-        unknown_cost=PRICE_PER_CYCLE * unknown,
-        due_7=cycles.total(charges_7),
-        due_7_count=len(charges_7),
-        due_28=cycles.total(charges_28),
-        due_28_count=len(charges_28),
-        charges_28=charges_28,
+    if record.last_status == "pending_release" and record.purchased_at is not None:
+        if_reclaimed = cycles.next_charge(record.purchased_at, now)  # a reclaimed number keeps its cycle
+    return BillingRow(
+        row=build_row(mirror.as_number(record), record),
+        record=record,
+        agent=_agent(record, agent_names),
+        next_charge=due,
+        days_until=cycles.days_until(due, now) if due else None,
+        if_reclaimed=if_reclaimed,
     )
 
 
@@ -145,10 +112,9 @@ def _amount_text(amount: Decimal) -> str:
     return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
 
 
-def chart(charges: list[cycles.Charge], now: datetime, tz) -> dict:
-    """Bars of the upcoming renewals per local day, from now to 28 days ahead, as SVG geometry: every
+def chart(buckets: list[statement.DayBucket], now: datetime, tz) -> dict:
+    """Bars of the dated renewals per local day, from now to 28 days ahead, as SVG geometry: every
     bar carries its amount as text and a title, so nothing depends on colour."""
-    buckets = cycles.daily_buckets(charges, now, now + cycles.CYCLE, tz)
     peak = max((b.amount for b in buckets), default=ZERO) or PRICE_PER_CYCLE
     step = BAR_WIDTH + BAR_GAP
     bars = []
@@ -203,151 +169,153 @@ def _iso_local(moment: datetime | None) -> str:
     return timezone.localtime(moment).replace(microsecond=0).isoformat() if moment else ""
 
 
-def csv_response(rows: list[BillingRow], now: datetime) -> HttpResponse:
+class _Echo:
+    """csv.writer's file: each row is handed straight to the response instead of being stored."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(records, now: datetime, agent_names: dict[int, str]) -> StreamingHttpResponse:
+    """The whole (filtered) table, streamed row by row from the database: any account size fits."""
     zone = timezone.get_current_timezone_name()
     day = timezone.localtime(now).date().isoformat()
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(_Echo())
+    header = [
+        "number",
+        "country",
+        "status",
+        "agent",
+        "tags",
+        "purchased (UTC)",
+        f"purchased ({zone})",
+        f"cycle start ({zone})",
+        f"cycle end ({zone})",
+        f"next charge ({zone})",
+        "days until",
+        "price (EUR per 28 days)",
+        f"bought before ({zone})",
+    ]
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(header)
+        for record in records.iterator(chunk_size=2000):
+            active = record.last_status == "active"
+            due = record.effective if active else None
+            undated = active and due is None
+            values = (
+                record.phone_number,
+                record.country_code,
+                record.last_status.replace("_", " "),
+                _agent(record, agent_names),
+                ", ".join(record.tags or ()),
+                iso_utc(record.purchased_at),
+                _iso_local(record.purchased_at),
+                _iso_local(due - cycles.CYCLE if due else None),
+                _iso_local(due),
+                _iso_local(due),
+                "" if due is None else cycles.days_until(due, now),
+                f"{PRICE_PER_CYCLE:.2f}" if active else "",
+                _iso_local(record.first_seen_at) if undated else "",
+            )
+            yield writer.writerow([safe_cell(v) for v in values])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="staffify-billing-{day}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "number",
-            "country",
-            "status",
-            "agent",
-            "tags",
-            "purchased (UTC)",
-            f"purchased ({zone})",
-            f"cycle start ({zone})",
-            f"cycle end ({zone})",
-            f"next charge ({zone})",
-            "days until",
-            "price (EUR per 28 days)",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
-            [
-                safe_cell(value)
-                for value in (
-                    r.row.phone_number,
-                    r.row.country or "",
-                    r.row.status.replace("_", " "),
-                    r.agent,
-                    ", ".join(r.row.tags),
-                    iso_utc(r.purchased_at),
-                    _iso_local(r.purchased_at),
-                    _iso_local(r.cycle.start if r.cycle else None),
-                    _iso_local(r.cycle.end if r.cycle else None),
-                    _iso_local(r.next_charge),
-                    "" if r.days_until is None else r.days_until,
-                    f"{r.price:.2f}" if r.price is not None else "",
-                )
-            ]
-        )
     return response
 
 
 # --- the page ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Fetched:
-    """What the page reads from Staffify: every owned number, the agents, the balance, its clock."""
-
-    numbers: list[staffify.PhoneNumber] | None = None
-    truncated: bool = False
-    agents: list[staffify.Agent] = field(default_factory=list)
-    balance: Decimal | None = None
-    problem: Problem | None = None
-    balance_problem: Problem | None = None
-    now: datetime | None = None
-
-
-def _fetch(client: staffify.StaffifyClient) -> Fetched:
-    found = Fetched()
-    with contextlib.suppress(staffify.StaffifyError):
-        # Without them the agent filter offers "no agent" only; names come with the numbers anyway.
-        found.agents = lookups.agents(client)
+def _balance(client: staffify.StaffifyClient) -> tuple[Decimal | None, Problem | None]:
     try:
-        found.numbers, found.truncated = lookups.all_numbers(client)
-    except staffify.StaffifyError as err:
-        found.problem = explain(err)
-        return found
-    try:
-        found.balance = lookups.fresh_balance(client)
+        return lookups.fresh_balance(client), None
     except staffify.StaffifyError as err:
         why = explain(err)
-        found.balance_problem = Problem(
+        return None, Problem(
             f"The balance cannot be read right now, so its runway is unknown. {why.message}", why.request_id
         )
-    found.now = lookups.staffify_now(client)  # after the calls: their answers carry Staffify's clock
-    return found
+
+
+def _alert(balance: Decimal | None, runway: datetime | None, now: datetime) -> str | None:
+    if balance is None:
+        return None
+    if balance < 0:
+        return "negative"
+    if runway is not None and runway <= now + statement.WEEK:
+        return "error"  # the same as: the balance is below what the next 7 days may cost
+    if runway is not None and runway <= now + cycles.CYCLE:
+        return "warning"
+    return None
+
+
+def _owned_list(filters: dict[str, str], **more: str) -> str:
+    return reverse("number_list") + "?" + urlencode({**filters, **more})
 
 
 @dashboard_view()
 @require_GET
-def billing(request: HttpRequest) -> HttpResponse:
+def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     zone = timezone.get_current_timezone()
     form = NumberScopeForm(request.GET)
     valid = form.is_valid()
     filters = form.filters if valid else {}
-    wants_csv = request.GET.get("format") == "csv"
-    fetched = _fetch(staffify.get_client())
+    agents = listing.agents()
+    agent_names = {a.id: a.name or "" for a in agents}
+    if request.GET.get("format") == "csv":
+        if not valid:
+            return render(request, "numbers/billing.html", {"form": form, "agents": agents, "rows": None}, status=400)
+        now = lookups.staffify_now()
+        shown = listing.numbers(filters)
+        return csv_response(statement.table(shown, now, statement.oldest_charge(shown)), now, agent_names)
+
+    client = staffify.get_client()
+    balance, balance_problem = _balance(client)
+    balance_read_at = timezone.now()
+    now = lookups.staffify_now(client)  # after the call: its answer carries Staffify's clock
+    account_records = mirror.owned()
+    shown = listing.numbers(filters)
+    oldest = statement.oldest_charge(account_records)
+    account = statement.totals(account_records, now, oldest)
+    selected = statement.totals(shown, now, oldest) if filters else account
+    runway = statement.runway(balance, account_records, account, now, oldest) if balance is not None else None
+
+    ordered = statement.table(shown, now, oldest)
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [billing_row(r, now, agent_names) for r in page.object_list]
+    idle = [billing_row(r, now, agent_names) for r in ordered.filter(statement.IDLE)[:LIST_SIZE]]
+    pending = [billing_row(r, now, agent_names) for r in ordered.filter(statement.PENDING)[:LIST_SIZE]]
+    query = {**filters}
     context: dict = {
         "form": form,
         "filters": filters,
-        "agents": fetched.agents,
-        "rows": None,
-        "problem": fetched.problem,
-        "balance_problem": fetched.balance_problem,
+        "agents": agents,
+        "freshness": freshness.context(),
+        "now": now,
+        "zone": str(zone),
+        "price": PRICE_PER_CYCLE,
+        "rows": rows,
+        "page": page,
+        "page_query": urlencode(query),
+        "total_rows": account.numbers,
+        "account": account,
+        "selected": selected,
+        "balance": balance,
+        "balance_read_at": balance_read_at,
+        "balance_problem": balance_problem,
+        "alert": _alert(balance, runway, now),
+        "runway": runway,
+        "runway_is_bound": account.undated > 0,
+        "runway_in": _time_until(runway, now) if runway else "",
+        "horizon_end": now + cycles.RUNWAY_HORIZON,
+        "window_end": now + cycles.CYCLE,
+        "chart": chart(statement.daily_buckets(shown, now, zone), now, zone),
+        "idle": idle,
+        "idle_url": _owned_list(filters, status="active", agent="none"),
+        "pending": pending,
+        "pending_url": _owned_list(filters, status="pending_release"),
+        "list_size": LIST_SIZE,
+        "csv_query": urlencode({**filters, "format": "csv"}),
     }
-    if fetched.numbers is None or fetched.now is None:  # _fetch sets `now` whenever it has the numbers
-        return render(request, "numbers/billing.html", context, status=503 if wants_csv else 200)
-    now, balance = fetched.now, fetched.balance
-    agent_names = {a.id: a.name for a in fetched.agents}
-    everything = sorted(
-        (billing_row(r, now, agent_names) for r in build_rows(fetched.numbers)), key=BillingRow.sort_key
-    )
-    shown = [r for r in everything if matches(r.row, filters, r.row.country)]
-    if wants_csv:
-        if not valid:
-            return render(request, "numbers/billing.html", context, status=400)
-        return csv_response(shown, now)
-
-    account = totals(everything, now)
-    selected = totals(shown, now) if filters else account
-    runway = cycles.runway(balance, everything, now) if balance is not None else None
-    alert = None
-    if balance is not None and balance < 0:
-        alert = "negative"
-    elif balance is not None and balance < account.due_7:
-        alert = "error"
-    elif runway is not None and runway <= now + cycles.CYCLE:
-        alert = "warning"
-    idle = [r for r in shown if r.row.is_active and r.row.agent_id is None]
-    context.update(
-        {
-            "now": now,
-            "zone": str(zone),
-            "price": PRICE_PER_CYCLE,
-            "rows": shown,
-            "total_rows": len(everything),
-            "truncated": fetched.truncated,
-            "scanned": len(fetched.numbers),
-            "account": account,
-            "selected": selected,
-            "balance": balance,
-            "alert": alert,
-            "runway": runway,
-            "runway_in": _time_until(runway, now) if runway else "",
-            "horizon_end": now + cycles.RUNWAY_HORIZON,
-            "window_end": now + cycles.CYCLE,
-            "chart": chart(selected.charges_28, now, zone),
-            "idle": idle,
-            "idle_cost": PRICE_PER_CYCLE * len(idle),
-            "pending": [r for r in shown if r.row.is_pending],
-            "csv_query": urlencode({**filters, "format": "csv"}),
-        }
-    )
     return render(request, "numbers/billing.html", context)

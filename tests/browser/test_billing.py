@@ -1,4 +1,5 @@
-"""The billing page in headless Chromium: a Team lead filters it, exports the CSV and sees the warning."""
+"""The billing page in headless Chromium: a Team lead pages through it, filters it, exports the CSV
+and sees the warning; all of it from the mirror (live_sandbox walks the account into it first)."""
 
 import csv
 import re
@@ -28,8 +29,16 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Billing").click()
     page.wait_for_url(f"{live_server.url}/billing/")
     expect(page.get_by_role("heading", name="Billing", exact=True)).to_be_visible()
-    expect(page.locator("#billing-table tbody tr")).to_have_count(60)
+    expect(page.locator("#billing-table tbody tr")).to_have_count(50)
+    expect(page.locator("#table-note")).to_contain_text("60 numbers. Showing 1 to 50.")
+    expect(page.locator("#freshness")).to_contain_text("Synced with Staffify")
     expect(page.locator("#balance")).to_have_text("EUR 1,000.00")
+    expect(page.locator("#balance-age")).to_contain_text("just now")
+    page.get_by_role("link", name="Next 50").click()
+    page.wait_for_url(re.compile(r"/billing/\?page=2$"))
+    expect(page.locator("#billing-table tbody tr")).to_have_count(10)
+    page.get_by_role("link", name="Previous 50").click()
+    expect(page.locator("#billing-table tbody tr")).to_have_count(50)
     expect(page.locator("#balance-alert")).to_have_count(0)
     expect(page.get_by_role("img", name=re.compile("^Upcoming renewals per day"))).to_be_visible()
 
@@ -66,7 +75,7 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
     expect(page.locator("#billing-table tbody tr")).to_have_count(len(dutch))  # the filter stayed
 
     page.get_by_role("link", name="Clear").click()
-    expect(page.locator("#billing-table tbody tr")).to_have_count(60)
+    expect(page.locator("#billing-table tbody tr")).to_have_count(50)
     expect(alert).to_be_visible()
     screenshot(page, "billing")
     assert not page.errors, page.errors

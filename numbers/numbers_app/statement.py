@@ -1,0 +1,212 @@
+"""Billing from the mirror: totals, the chart, the runway and the table's order for the whole account,
+computed in the database (counts, one aggregate per figure, one ordered query), so the billing page
+makes no Staffify call for the numbers and stays fast at 100,000 numbers.
+
+Each active number is charged once in every 28-day window, so the 28-day figures are exact whatever
+the mirror knows about purchase dates. Where it knows one, `next_charge_at` places the charge; that
+column was computed at the last sync or write, so when Staffify's clock has moved past it the charge
+is rolled forward 28 days at a time (`effective_next`), in SQL. Numbers whose purchase time nobody
+knows ("undated") are due some time within the next 28 days: the 7-day figure counts them as a bound
+("up to"), and the runway assumes they all renew now (the earliest the balance could run out).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Min, Q, QuerySet, Value, When
+
+from numbers_app import billing as cycles
+from numbers_app.models import NumberRecord
+from numbers_app.rules import PRICE_PER_CYCLE
+
+WEEK = timedelta(days=7)
+ZERO = Decimal("0.00")
+
+ACTIVE = Q(last_status="active")
+DATED = ACTIVE & Q(next_charge_at__isnull=False)
+UNDATED = ACTIVE & Q(next_charge_at__isnull=True)
+PENDING = Q(last_status="pending_release")
+IDLE = ACTIVE & Q(agent_id__isnull=True)
+
+
+def oldest_charge(records: QuerySet[NumberRecord]) -> datetime | None:
+    return records.filter(DATED).aggregate(oldest=Min("next_charge_at"))["oldest"]
+
+
+def effective_next(now: datetime, oldest: datetime | None) -> Case | F:
+    """SQL for a dated row's next charge strictly after NOW: `next_charge_at`, or when Staffify's clock
+    has passed it, `next_charge_at + k x 28 days` for the smallest such k (its own grid: the purchase
+    instant plus whole cycles). OLDEST (the smallest next_charge_at) bounds k. Null for other rows."""
+    if oldest is None or oldest > now:
+        return F("next_charge_at")  # nothing to roll forward (the usual case): the column and its index
+    whens = [When(next_charge_at__gt=now, then=F("next_charge_at"))]
+    behind = (now - oldest) // cycles.CYCLE + 1
+    for k in range(1, behind + 1):
+        whens.append(
+            When(next_charge_at__gt=now - k * cycles.CYCLE, then=F("next_charge_at") + Value(k * cycles.CYCLE))
+        )
+    return Case(*whens, default=F("next_charge_at"), output_field=DateTimeField())
+
+
+def _laps(now: datetime, oldest: datetime | None) -> int:
+    """How many whole cycles the stalest next charge is behind NOW (0 when none is)."""
+    return 0 if oldest is None or oldest > now else (now - oldest) // cycles.CYCLE + 1
+
+
+def charge_in(now: datetime, oldest: datetime | None, **bounds: datetime) -> Q:
+    """Dated rows whose next charge after NOW (rolled forward) satisfies BOUNDS (lookups on it:
+    gt, gte, lt, lte). A row k cycles behind is charged at next_charge_at + k cycles, so the test is
+    one range on the column itself per k: plain comparisons the index serves, no per-row arithmetic."""
+    found = Q(pk__in=[])
+    for k in range(_laps(now, oldest) + 1):
+        shift = k * cycles.CYCLE
+        lookups = {f"next_charge_at__{op}": bound - shift for op, bound in bounds.items()}
+        lookups["next_charge_at__gt"] = max(lookups.get("next_charge_at__gt", now - shift), now - shift)
+        if k:
+            lookups["next_charge_at__lte"] = min(lookups.get("next_charge_at__lte", now), now - shift + cycles.CYCLE)
+        found |= Q(**lookups)
+    return DATED & found
+
+
+@dataclass
+class Totals:
+    """Figures for a set of numbers (the filtered ones, or the whole account)."""
+
+    active: int
+    undated: int  # active numbers of unknown purchase time: due some time within 28 days
+    pending: int
+    idle: int  # active with no agent: paying for nothing
+    dated_7: int  # dated renewals in (now, now + 7 days]
+    numbers: int  # every number in the set, whatever its status
+
+    @property
+    def cost_per_cycle(self) -> Decimal:
+        return PRICE_PER_CYCLE * self.active
+
+    @property
+    def undated_cost(self) -> Decimal:
+        return PRICE_PER_CYCLE * self.undated
+
+    @property
+    def idle_cost(self) -> Decimal:
+        return PRICE_PER_CYCLE * self.idle
+
+    @property
+    def due_7_count(self) -> int:
+        """At most this many renewals in 7 days: exact when every active number is dated."""
+        return self.dated_7 + self.undated
+
+    @property
+    def due_7(self) -> Decimal:
+        return PRICE_PER_CYCLE * self.due_7_count
+
+    @property
+    def due_7_is_bound(self) -> bool:
+        return self.undated > 0
+
+    @property
+    def dated_7_amount(self) -> Decimal:
+        return PRICE_PER_CYCLE * self.dated_7
+
+    @property
+    def due_28_count(self) -> int:
+        return self.active  # each active number is charged once in every 28-day window
+
+    @property
+    def due_28(self) -> Decimal:
+        return PRICE_PER_CYCLE * self.active
+
+
+def totals(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> Totals:
+    """One aggregate query over RECORDS."""
+    found = records.aggregate(
+        numbers=Count("pk"),
+        active=Count("pk", filter=ACTIVE),
+        undated=Count("pk", filter=UNDATED),
+        pending=Count("pk", filter=PENDING),
+        idle=Count("pk", filter=IDLE),
+        dated_7=Count("pk", filter=charge_in(now, oldest, gt=now, lte=now + WEEK)),
+    )
+    return Totals(**found)
+
+
+@dataclass(frozen=True)
+class DayBucket:
+    day: date  # a date in the viewer's time zone
+    count: int
+    amount: Decimal
+
+
+def daily_buckets(records: QuerySet[NumberRecord], now: datetime, tz: tzinfo) -> list[DayBucket]:
+    """The dated renewals of (now, now + 28 days] per local day (every day of the window, empty ones
+    included). One values_list of the next charges (no model objects): each is rolled forward past
+    NOW in Python and placed between the local midnights of the viewer's zone (daylight saving
+    included). Counting 30 day-ranges in SQL instead took seconds on SQLite at 100,000 numbers."""
+    end = now + cycles.CYCLE
+    days = []
+    day, last = now.astimezone(tz).date(), end.astimezone(tz).date()
+    while day <= last:
+        days.append(day)
+        day += cycles.DAY
+    edges = [datetime.combine(d + cycles.DAY, time(0), tzinfo=tz).astimezone(UTC) for d in days[:-1]]
+    counts = [0] * len(days)
+    for due in records.filter(DATED).values_list("next_charge_at", flat=True).iterator(chunk_size=5000):
+        if due is None:  # DATED excludes it; the column's type does not know
+            continue
+        if due <= now:
+            due = cycles.cycle_at(due, now).end  # on its own grid: due + k cycles, the first after now
+        if due <= end:
+            counts[bisect_right(edges, due)] += 1
+    return [DayBucket(day=d, count=n, amount=PRICE_PER_CYCLE * n) for d, n in zip(days, counts, strict=True)]
+
+
+def runway(
+    balance: Decimal,
+    account: QuerySet[NumberRecord],
+    totals: Totals,
+    now: datetime,
+    oldest: datetime | None,
+    horizon: timedelta = cycles.RUNWAY_HORIZON,
+) -> datetime | None:
+    """The earliest instant the balance can run out with no top-up: the k-th renewal from now, with
+    k = floor(balance / 5) + 1 (a balance left at exactly zero still covered its charge). Every cycle
+    holds one renewal per active number, undated ones first (as if they renewed now), then the dated
+    ones in order of their next charge; the k-th wraps into later cycles. None past the horizon.
+    One query (an offset into the ordered dated rows), none when the horizon is passed first."""
+    per_cycle = totals.active
+    if per_cycle == 0:
+        return None
+    k = max(1, int((balance / PRICE_PER_CYCLE).to_integral_value(rounding=ROUND_FLOOR)) + 1)
+    laps, position = divmod(k - 1, per_cycle)
+    start = now + laps * cycles.CYCLE
+    if start > now + horizon:
+        return None
+    if position < totals.undated:
+        at = start
+    else:
+        offset = position - totals.undated
+        ordered = (
+            account.filter(DATED)
+            .annotate(effective=effective_next(now, oldest))
+            .order_by("effective", "staffify_id")
+            .values_list("effective", flat=True)
+        )
+        found = list(ordered[offset : offset + 1])
+        if not found:  # the mirror changed between the count and this read: the next page load settles it
+            return None
+        at = found[0] + laps * cycles.CYCLE
+    return at if at <= now + horizon else None
+
+
+def table(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> QuerySet[NumberRecord]:
+    """RECORDS in the table's order: dated numbers by next charge, then undated active ones, then the
+    rest (pending release) by reclaim deadline; each row carries `effective` (its next charge)."""
+    group = Case(When(DATED, then=Value(0)), When(ACTIVE, then=Value(1)), default=Value(2), output_field=IntegerField())
+    # Only dated rows have a next charge, so "next charge, nulls last" puts them first.
+    return records.annotate(effective=effective_next(now, oldest), group=group).order_by(
+        F("effective").asc(nulls_last=True), "group", F("reclaim_before").asc(nulls_last=True), "staffify_id"
+    )
