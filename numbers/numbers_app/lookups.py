@@ -91,15 +91,20 @@ class BalanceReading:
     at: datetime
 
 
+def current_balance(client: staffify.StaffifyClient) -> BalanceReading:
+    """The balance with the moment it was read: at most BALANCE_TTL old, and read anew after every
+    write the dashboard makes (the cache is dropped then). Raises StaffifyError when it must be read
+    and cannot."""
+    found = cache.get("staffify:balance")
+    return found if isinstance(found, BalanceReading) else _read_balance(client)
+
+
 def balance_reading(client: staffify.StaffifyClient) -> BalanceReading | None:
     """The balance for the page header, with its age; None when Staffify cannot say right now."""
-    found = cache.get("staffify:balance")
-    if not isinstance(found, BalanceReading):
-        try:
-            found = _read_balance(client)
-        except staffify.StaffifyError:
-            return None
-    return found
+    try:
+        return current_balance(client)
+    except staffify.StaffifyError:
+        return None
 
 
 def cached_balance(client: staffify.StaffifyClient) -> Decimal | None:

@@ -1,7 +1,8 @@
 """The billing page: what each number costs and when, the balance's runway, and a CSV of the table.
 
 It reads the mirror (numbers_app.statement): no Staffify call for the numbers, whatever the account's
-size; the only call is the balance, the one figure that must be fresh (the page says when it was read).
+size; the balance is the header's reading, at most a minute old and read anew after every write (the
+page says when it was read).
 Dates run on Staffify's clock (`lookups.staffify_now`, so an advanced sandbox clock is honoured). The
 filters narrow the table, the totals, the chart and the lists alike; the balance, its runway and the
 low-balance warning always speak for the whole account, because the balance pays for every number.
@@ -228,9 +229,10 @@ def csv_response(records, now: datetime, agent_names: dict[int, str]) -> Streami
 # --- the page ----------------------------------------------------------------------------------
 
 
-def _balance(client: staffify.StaffifyClient) -> tuple[Decimal | None, Problem | None]:
+def _balance(client: staffify.StaffifyClient) -> tuple[lookups.BalanceReading | None, Problem | None]:
+    """The header's reading (at most a minute old, read anew after every write): the page says when."""
     try:
-        return lookups.fresh_balance(client), None
+        return lookups.current_balance(client), None
     except staffify.StaffifyError as err:
         why = explain(err)
         return None, Problem(
@@ -271,8 +273,9 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         return csv_response(statement.table(shown, now, statement.oldest_charge(shown)), now, agent_names)
 
     client = staffify.get_client()
-    balance, balance_problem = _balance(client)
-    balance_read_at = timezone.now()
+    reading, balance_problem = _balance(client)
+    balance = reading.balance if reading else None
+    balance_read_at = reading.at if reading else timezone.now()
     now = lookups.staffify_now(client)  # after the call: its answer carries Staffify's clock
     account_records = mirror.owned()
     shown = listing.numbers(filters)

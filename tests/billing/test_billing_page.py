@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from numbers_app import staffify
+from numbers_app import lookups, staffify
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +111,13 @@ def balance(sandbox) -> Decimal:
     return Decimal(str(sandbox.get("/control/balance").json()["balance"]))
 
 
+def set_balance(sandbox, value) -> None:
+    """Staffify's balance changes outside the dashboard; the page shows it once its reading (at most
+    a minute old, its age on the page) is read anew."""
+    sandbox.put("/control/balance", json={"balance": value})
+    lookups.forget_balance()
+
+
 def renewals_after(sandbox, moment: datetime) -> list[dict]:
     charges = sandbox.get("/control/charges").json()["charges"]
     return [c for c in charges if c["reason"] == "renewal" and staffify.parse_datetime(c["at"]) > moment]
@@ -120,6 +127,7 @@ def advance_to(sandbox, moment: datetime) -> None:
     now = staffify.parse_datetime(sandbox.get("/control/clock").json()["now"])
     assert moment > now
     sandbox.post("/control/clock", json={"advance_seconds": (moment - now).total_seconds()})
+    lookups.forget_balance()  # renewals charged meanwhile: the page reads the balance anew
 
 
 # --- every number and its cycle ----------------------------------------------------------------
@@ -351,6 +359,9 @@ def test_the_page_reads_the_numbers_from_the_mirror_and_only_the_balance_from_st
     assert len(row_ids(html)) == 50 and "60 numbers." in html
     assert 'id="freshness"' in html and "Synced with Staffify" in html
     assert 'id="balance-age"' in html and "read from Staffify's /credits" in html
+    with staffify.track_calls() as again:
+        page(lead)
+    assert again.calls == 0, "the balance read a moment ago is reused, with its age on the page"
 
 
 def test_the_csv_makes_no_staffify_call(lead, mirrored):
@@ -395,23 +406,23 @@ def test_the_seeded_balance_does_not_cover_the_week(lead, mirrored):
 
 
 def test_a_large_balance_has_no_warning(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 2000})
+    set_balance(mirrored, 2000)
     html = page(lead)
     assert 'id="balance-alert"' not in html
     assert runway(html) is not None and runway(html) > as_of(html) + 4 * CYCLE
 
 
 def test_a_balance_beyond_a_year_of_renewals_never_runs_out_within_it(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 5 * 57 * 14})
+    set_balance(mirrored, 5 * 57 * 14)
     html = page(lead)
     assert runway(html) is None
     assert "Not within a year" in html
 
 
 def test_the_warning_appears_when_the_balance_is_lowered(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 1000})
+    set_balance(mirrored, 1000)
     assert 'id="balance-alert"' not in page(lead)
-    mirrored.put("/control/balance", json={"balance": 3})
+    set_balance(mirrored, 3)
     html = page(lead)
     assert '<div class="banner error billing-alert" role="alert" id="balance-alert">' in html
     assert "The balance EUR 3.00 does not cover the EUR" in html
@@ -422,7 +433,7 @@ def test_the_warning_appears_when_the_balance_is_lowered(lead, mirrored):
 
 def test_a_balance_that_covers_the_week_but_not_the_cycle_gets_the_softer_warning(lead, mirrored):
     due_7 = amount(page(lead), "due-7")
-    mirrored.put("/control/balance", json={"balance": str(due_7 + Decimal("2.50"))})
+    set_balance(mirrored, str(due_7 + Decimal("2.50")))
     html = page(lead)
     assert '<div class="banner warning billing-alert" role="status" id="balance-alert">' in html
     assert f"The balance EUR {due_7 + Decimal('2.50')} covers the renewals until" in html
@@ -433,7 +444,7 @@ def test_a_balance_that_covers_the_week_but_not_the_cycle_gets_the_softer_warnin
 
 
 def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 1000})
+    set_balance(mirrored, 1000)
     html = every_page(lead)
     now, due_7, due_28 = as_of(html), amount(html, "due-7"), amount(html, "due-28")
     expected_7 = sorted(
@@ -461,7 +472,7 @@ def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirror
 
 
 def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 5000})
+    set_balance(mirrored, 5000)
     first = every_page(lead)
     start = as_of(first)
     nexts = {i: cell_instant(row(first, i), "Next charge") for i in row_ids(first)}
@@ -479,7 +490,7 @@ def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored
 
 
 def test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 1000})  # 200 renewals: into the 4th cycle
+    set_balance(mirrored, 1000)  # 200 renewals: into the 4th cycle
     html = page(lead)
     now, end = as_of(html), runway(html)
     assert now + 3 * CYCLE < end < now + 4 * CYCLE
@@ -506,7 +517,7 @@ def test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero(lead, mirr
 
 
 def test_a_balance_already_below_zero_says_so(lead, mirrored):
-    mirrored.put("/control/balance", json={"balance": 3})
+    set_balance(mirrored, 3)
     now = as_of(page(lead))
     advance_to(mirrored, now + WEEK)  # renewals are charged whatever the balance
     html = page(lead)
