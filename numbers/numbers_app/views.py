@@ -288,8 +288,7 @@ def tags_editor(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         number = client.get_number(number_id)
     except staffify.StaffifyError as err:
-        response = HttpResponse(status=204)
-        return toast(response, str(explain(err)), "error")
+        return _row_in_place(request, client, number_id, err)
     context = {
         "number_id": number_id,
         "display": format_phone(number.phone_number),
@@ -374,8 +373,17 @@ def release_dialog(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         number = client.get_number(number_id)
     except staffify.StaffifyError as err:
-        return toast(HttpResponse(status=204), str(explain(err)), "error")
+        return _row_in_place(request, client, number_id, err)
     return _release_dialog(request, build_row(number, lookup=True))
+
+
+def _row_in_place(
+    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, err: staffify.StaffifyError
+) -> HttpResponse:
+    """A control's read failed: its row says so in place, with the request id (not a passing toast)."""
+    agents, _ = _agents_or_problem(client)
+    response = _row_response(request, _true_row(client, number_id, explain(err)), agents)
+    return retarget(reswap(response, "outerHTML"), f"#number-{number_id}")
 
 
 def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | None = None) -> HttpResponse:

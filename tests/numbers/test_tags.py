@@ -97,3 +97,15 @@ def test_a_team_lead_cannot_edit_tags(lead, staffify_sandbox):
     assert lead.post("/numbers/1002/tags", {"tags": "x"}, headers=HX).status_code == 403
     assert lead.get("/numbers/1002/tags/edit", headers=HX).status_code == 403
     assert tags(staffify_sandbox, 1002) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/numbers/1001/tags/edit", "/numbers/1001/release"])
+def test_a_failed_read_behind_a_control_is_said_in_its_row_with_the_request_id(ops, staffify_sandbox, path):
+    staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001"})
+    response = ops.get(path, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#number-1001" and response["HX-Reswap"] == "outerHTML"
+    assert html.lstrip().startswith('<tr id="number-1001"')
+    assert "Staffify is having trouble (HTTP 503)" in html and "Request id req_" in html
