@@ -8,6 +8,8 @@ from datetime import datetime
 import pytest
 from playwright.sync_api import expect
 
+from numbers_app import lookups
+from numbers_app.models import NumberRecord
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -67,6 +69,7 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
             assert line[9] == ""
 
     live_sandbox.put("/control/balance", json={"balance": 3})
+    lookups.forget_balance()  # as a write, or a minute, would: the page reads the balance anew
     page.reload()
     alert = page.locator("#balance-alert")
     expect(alert).to_be_visible()
@@ -78,4 +81,16 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
     expect(page.locator("#billing-table tbody tr")).to_have_count(50)
     expect(alert).to_be_visible()
     screenshot(page, "billing")
+    assert not page.errors, page.errors
+
+
+def test_an_account_of_undated_numbers_shows_its_bounds(live_sandbox, login, lead_user, live_server):
+    # Bought before the dashboard existed, on a Staffify that does not say when: no purchase times.
+    NumberRecord.objects.update(purchased_at=None, next_charge_at=None)
+    live_sandbox.put("/control/balance", json={"balance": 42.5})
+    page = login(lead_user)
+    page.goto(f"{live_server.url}/billing/")
+    expect(page.locator("#balance-alert")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("up to")
+    screenshot(page, "billing-bounds", full_page=False)
     assert not page.errors, page.errors
