@@ -17,7 +17,7 @@ def record_purchase(number_id: int, phone_number: str, user: Any, at: datetime) 
 
 
 def record_release(number_id: int, phone_number: str, reclaim_before: datetime | None) -> NumberRecord:
-    record = NumberRecord.objects.filter(staffify_id=number_id, gone_at__isnull=True).exclude(last_status="").first()
+    record = NumberRecord.objects.filter(staffify_id=number_id, gone_at__isnull=True).first()
     base = (
         mirror.as_number(record)
         if record

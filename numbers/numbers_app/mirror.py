@@ -110,7 +110,7 @@ def as_number(record: NumberRecord) -> staffify.PhoneNumber:
 
 def owned() -> QuerySet[NumberRecord]:
     """The numbers in the account, as far as the mirror knows."""
-    return NumberRecord.objects.filter(gone_at__isnull=True).exclude(last_status="")
+    return NumberRecord.objects.filter(gone_at__isnull=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class NumberRecord(models.Model):
     class Meta:
         ordering = ["staffify_id"]
         indexes = [
+            models.Index(fields=["gone_at", "staffify_id"], name="mirror_order"),  # the list in Staffify's order
             models.Index(fields=["gone_at", "last_status"], name="mirror_status"),
             models.Index(fields=["gone_at", "agent_id"], name="mirror_agent"),
             models.Index(fields=["gone_at", "country_code"], name="mirror_country"),
