@@ -51,6 +51,11 @@ def tags_key(tags: Iterable[str]) -> str:
 def apply(record: NumberRecord, number: staffify.PhoneNumber, confirmed_at: datetime) -> None:
     """Copy what Staffify said about NUMBER at CONFIRMED_AT onto RECORD (not saved)."""
     record.phone_number = number.phone_number
+    if number.status == "pending_release":
+        was_pending = record.last_status == "pending_release" and record.gone_at is None
+        record.pending_seen_at = record.pending_seen_at if was_pending and record.pending_seen_at else confirmed_at
+    else:
+        record.pending_seen_at = None
     record.last_status = number.status
     record.agent_id = number.agent_id
     record.agent_name = number.agent_name or ""
@@ -249,6 +254,7 @@ UPDATED = (
     "next_charge_at",
     "last_seen_at",
     "first_seen_at",
+    "pending_seen_at",
     "gone_at",
     "sync_run",
 )

@@ -38,6 +38,9 @@ class NumberRecord(models.Model):
     country_code = models.CharField(max_length=2, blank=True)
     number_type = models.CharField(max_length=16, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)  # bounds an unknown purchase time
+    # When the dashboard first knew it pending release: the release came before, so a deadline nobody
+    # told us is at most this + 7 days.
+    pending_seen_at = models.DateTimeField(null=True, blank=True)
     next_charge_at = models.DateTimeField(null=True, blank=True)  # from purchased_at; refreshed by each sync
     gone_at = models.DateTimeField(null=True, blank=True)  # a sync no longer found it in the account
     sync_run = models.BigIntegerField(null=True, blank=True)  # the last sync that saw it

@@ -53,8 +53,8 @@ class NumberRow:
     reclaim_before: datetime | None
     purchased_at: datetime | None
     next_charge_at: datetime | None = None
-    # A release made outside the dashboard, first seen pending: it happened before the number was first
-    # seen, so its deadline is at most first seen + 7 days (shown as a bound, never as the deadline).
+    # A release made outside the dashboard: it happened before the dashboard first saw the number pending,
+    # so its deadline is at most that moment + 7 days (shown as a bound, never as the deadline).
     reclaim_at_most: datetime | None = None
     problem: Problem | None = None
     extra: dict = field(default_factory=dict)
@@ -137,8 +137,9 @@ def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, 
         reclaim_before = record.reclaim_before
     purchased_at = number.purchased_at or (record.purchased_at if record else None)
     reclaim_at_most = None
-    if reclaim_before is None and number.status == "pending_release" and record and record.first_seen_at:
-        reclaim_at_most = record.first_seen_at + timedelta(days=RECLAIM_DAYS)
+    pending_since = record and (record.pending_seen_at or record.first_seen_at)
+    if reclaim_before is None and number.status == "pending_release" and pending_since:
+        reclaim_at_most = pending_since + timedelta(days=RECLAIM_DAYS)
     return NumberRow(
         id=number.id,
         phone_number=number.phone_number,

@@ -69,3 +69,17 @@ def test_a_known_deadline_is_shown_as_the_deadline(ops, staffify_sandbox):
     html = ops.get("/?status=pending_release").content.decode()
     row = re.search(r'<tr id="number-1006".*?</tr>', html, re.S).group(0)
     assert "at most" not in row and "data-countdown" in row
+
+
+def test_a_number_released_elsewhere_after_a_sync_is_bounded_by_the_sync_that_found_it(ops, undated_releases):
+    first_seen = NumberRecord.objects.get(staffify_id=1001).first_seen_at
+    undated_releases.delete("/v1/phone-numbers/1001/assign")
+    assert undated_releases.delete("/v1/phone-numbers/1001").status_code == 200  # released in Staffify's console
+    run = mirror.sync(staffify.get_client())
+    record = NumberRecord.objects.get(staffify_id=1001)
+    assert record.last_status == "pending_release" and record.reclaim_before is None
+    assert run.started_at < record.pending_seen_at and record.first_seen_at == first_seen
+    html = ops.get("/?status=pending_release").content.decode()
+    row = re.search(r'<tr id="number-1001".*?</tr>', html, re.S).group(0)
+    stamp = re.search(r'data-bound="latest" data-deadline="([^"]+)"', row).group(1)
+    assert staffify.parse_datetime(stamp) == record.pending_seen_at + timedelta(days=7)
