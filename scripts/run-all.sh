@@ -18,6 +18,13 @@ worker=$!
 stop() {
     trap '' INT TERM
     kill -TERM -- "-$web" "-$worker" 2>/dev/null
+    # The worker finishes the task in hand (a sync stopped here is taken over by the next one); past
+    # 10 s whatever still runs is killed, so Ctrl-C never hangs.
+    for _ in $(seq 100); do
+        kill -0 -- "-$web" 2>/dev/null || kill -0 -- "-$worker" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$web" "-$worker" 2>/dev/null
     wait
     exit "$1"
 }

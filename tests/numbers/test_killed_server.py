@@ -136,7 +136,7 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
             threading.Thread(
                 target=lambda u=url, d=data: _post_ignoring_the_kill(web, u, d, headers), daemon=True
             ).start()
-        wait(lambda: [o for _, o, _ in audit(db)] == ["sent", "sent"], "both writes to be sent", 20)
+        wait(lambda: [o for _, o, _ in audit(db)] == ["sent", "sent"], "both writes to be sent", 60)
         dashboard.send_signal(signal.SIGKILL)
         dashboard.wait(10)
 
@@ -145,7 +145,7 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
             assigned = next(n for n in numbers if n["id"] == number["id"])["agent_id"] == agent
             return assigned and any(n["phone_number"] == found["phone_number"] for n in numbers)
 
-        wait(staffify_did_both, "Staffify to finish both writes", 20)
+        wait(staffify_did_both, "Staffify to finish both writes", 60)
         assert [o for _, o, _ in audit(db)] == ["sent", "sent"]  # the dashboard died before any answer
 
         processes.append(start(["runserver", "--noreload", f"127.0.0.1:{port}"], env, log))
