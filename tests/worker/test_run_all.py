@@ -60,6 +60,9 @@ def test_it_starts_the_web_server_and_the_worker_and_a_signal_stops_both(migrate
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # As from a terminal: pytest-xdist's workers ignore SIGINT, and a shell cannot trap a signal
+        # that was ignored when it started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
         deadline = time.monotonic() + 90
