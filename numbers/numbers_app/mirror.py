@@ -179,10 +179,11 @@ def sync(
         _store_agents(agents, run)
         cursor: Any = None
         while True:
+            asked_at = timezone.now()  # what the page says is true as of (at least) this moment
             page = _walk_page(
                 client, run, sleep, lambda after: client.list_numbers(after=after, limit=PAGE_SIZE), cursor
             )
-            _store_numbers(page.numbers, run, audit_since=since)
+            _store_numbers(page.numbers, run, audit_since=since, read_at=asked_at)
             cursor = page.next_cursor
             if cursor is None:
                 break
@@ -260,8 +261,11 @@ UPDATED = (
 )
 
 
-def _store_numbers(numbers: list[staffify.PhoneNumber], run: SyncRun, *, audit_since: datetime | None) -> None:
-    read_at = timezone.now()
+def _store_numbers(
+    numbers: list[staffify.PhoneNumber], run: SyncRun, *, audit_since: datetime | None, read_at: datetime
+) -> None:
+    """One page of the walk into the mirror. READ_AT is when the page was asked for: a row the dashboard
+    confirmed after that (a write answered meanwhile) is newer than the page and is kept."""
     with transaction.atomic():
         existing = {r.staffify_id: r for r in NumberRecord.objects.filter(staffify_id__in=[n.id for n in numbers])}
         new: list[NumberRecord] = []

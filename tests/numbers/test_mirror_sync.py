@@ -146,3 +146,23 @@ def test_the_freshness_line_says_the_age_in_words(ops, mirrored):
     SyncRun.objects.filter(state="ok").update(finished_at=timezone.now() - timedelta(minutes=7, seconds=5))
     html = ops.get("/").content.decode()
     assert "7\xa0minutes ago." in html
+
+
+@pytest.mark.django_db
+def test_a_write_answered_while_a_page_was_in_flight_is_not_overwritten(mirrored, monkeypatch):
+    from dataclasses import replace
+
+    from numbers_app import ledger
+
+    client = staffify.get_client()
+    read_page = client.list_numbers
+
+    def list_numbers(**params):
+        page = read_page(**params)  # Staffify's answer, as of before the write below
+        if params.get("after") is None:
+            ledger.record_seen(replace(client.get_number(1001), agent_id=106, agent_name="Claims Intake"))
+        return page
+
+    monkeypatch.setattr(client, "list_numbers", list_numbers)
+    assert mirror.sync(client).state == "ok"
+    assert NumberRecord.objects.get(staffify_id=1001).agent_id == 106
