@@ -47,20 +47,6 @@ class NumberScopeForm(forms.Form):
         return {k: data[k] for k in self.FIELDS if data.get(k)}
 
 
-def matches(number, filters: dict[str, str], country: str | None) -> bool:
-    """Whether a number (anything with status, agent_id, tags and phone_number) passes the filters
-    of a NumberScopeForm or NumberFilterForm; `country` is the number's, however it was learned."""
-    if filters.get("status") and number.status != filters["status"]:
-        return False
-    if (agent := filters.get("agent")) and number.agent_id != (None if agent == "none" else int(agent)):
-        return False
-    if (tag := filters.get("tag")) and tag.lower() not in {t.lower() for t in number.tags}:
-        return False
-    if filters.get("country") and country != filters["country"]:
-        return False
-    return not (filters.get("q") and filters["q"] not in number.phone_number)
-
-
 class NumberFilterForm(NumberScopeForm):
     """The owned list's filters: the shared ones, status and digits, and where the page starts."""
 

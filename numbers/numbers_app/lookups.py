@@ -1,9 +1,9 @@
 """Staffify reads that change rarely, cached briefly so pages stay within their call budget.
 
 Agents change rarely and every row's dropdown needs all of them; countries almost never change;
-addresses change when someone verifies one in Staffify. The balance is cached for the header only
-(with the time it was read, and dropped after every write the dashboard makes); the buy dialog and
-billing read it fresh.
+addresses change when someone verifies one in Staffify. The balance is cached for a minute with the
+time it was read (the header and billing show that age) and dropped after every write the dashboard
+makes; the buy dialog reads it fresh. Numbers are not read here: pages read the mirror.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ ADDRESSES_TTL = 120
 ADDRESS_LISTING_UNAVAILABLE_TTL = 3600  # an absent GET /addresses is asked about again after an hour
 REQUIREMENTS_TTL = 3600
 BALANCE_TTL = 60
-SCAN_LIMIT = 1000  # pages that need every number read at most this many (a later issue: a local mirror)
 
 
 def agents(client: staffify.StaffifyClient) -> list[staffify.Agent]:
@@ -145,13 +144,3 @@ def staffify_now(client: staffify.StaffifyClient | None = None) -> datetime:
     clock can run days ahead). Countdowns run on it."""
     client = client or staffify.get_client()
     return timezone.now() + client.clock_skew
-
-
-def all_numbers(client: staffify.StaffifyClient) -> tuple[list[staffify.PhoneNumber], bool]:
-    """Every owned number up to SCAN_LIMIT, and whether the account has more."""
-    found: list[staffify.PhoneNumber] = []
-    for number in client.iter_numbers(page_size=100):
-        if len(found) == SCAN_LIMIT:
-            return found, True
-        found.append(number)
-    return found, False
