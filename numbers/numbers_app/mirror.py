@@ -175,14 +175,12 @@ def sync(
     baseline = last_sync()  # before this one: changes since then happened outside the dashboard
     since = baseline.started_at if baseline else None
     try:
-        agents = _walk(client, run, sleep, lambda after: client.list_agents(after=after, limit=PAGE_SIZE))
+        agents = _walk(run, sleep, lambda after: client.list_agents(after=after, limit=PAGE_SIZE))
         _store_agents(agents, run)
         cursor: Any = None
         while True:
             asked_at = timezone.now()  # what the page says is true as of (at least) this moment
-            page = _walk_page(
-                client, run, sleep, lambda after: client.list_numbers(after=after, limit=PAGE_SIZE), cursor
-            )
+            page = _walk_page(run, sleep, lambda after: client.list_numbers(after=after, limit=PAGE_SIZE), cursor)
             _store_numbers(page.numbers, run, audit_since=since, read_at=asked_at)
             cursor = page.next_cursor
             if cursor is None:
@@ -210,7 +208,7 @@ def _pace(run: SyncRun, sleep: Callable[[float], None]) -> None:
         SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
 
 
-def _walk_page(client, run: SyncRun, sleep, fetch, cursor):
+def _walk_page(run: SyncRun, sleep, fetch, cursor):
     _pace(run, sleep)
     page = fetch(cursor)
     run.pages += 1
@@ -222,11 +220,11 @@ def _walk_page(client, run: SyncRun, sleep, fetch, cursor):
     return page
 
 
-def _walk(client, run: SyncRun, sleep, fetch) -> list:
+def _walk(run: SyncRun, sleep, fetch) -> list:
     found: list = []
     cursor = None
     while True:
-        page = _walk_page(client, run, sleep, fetch, cursor)
+        page = _walk_page(run, sleep, fetch, cursor)
         found.extend(page.items)
         cursor = page.next_cursor
         if cursor is None:

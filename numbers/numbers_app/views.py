@@ -32,8 +32,6 @@ from numbers_app.rules import (
     RECLAIM_DAYS,
 )
 
-PAGE_SIZE = 50
-
 
 def toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
     return trigger_client_event(response, "toast", {"level": level, "message": message})
