@@ -129,6 +129,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "numbers_app.middleware.ViewerTimeZoneMiddleware",
     "numbers_app.middleware.StaffifyTimingMiddleware",
+    "numbers_app.middleware.ErrorReferenceMiddleware",
     "numbers_app.privacy.PrivateNoStoreMiddleware",
     # Last, as django-axes asks: it turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",

@@ -32,6 +32,7 @@ class Problem:
     message: str
     request_id: str | None = None
     level: str = "error"
+    reference: str | None = None  # the dashboard's own error reference, found in its logs
 
     def __str__(self) -> str:
         if self.request_id:

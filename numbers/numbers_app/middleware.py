@@ -5,6 +5,8 @@ made, how long they took, and how long the dashboard itself spent (total minus S
 """
 
 import contextlib
+import logging
+import secrets
 import time
 import zoneinfo
 from collections.abc import Callable
@@ -53,3 +55,25 @@ class ViewerTimeZoneMiddleware:
                 zone = zoneinfo.ZoneInfo(preference)
         with timezone.override(zone):
             return self.get_response(request)
+
+
+logger = logging.getLogger("numbers_app.errors")
+
+
+class ErrorReferenceMiddleware:
+    """Gives an unexpected error a short reference, logged with its traceback and shown to the user
+    (the 500 page, and the X-Error-Reference header that app.js puts in its toast), so that a report
+    "it failed, reference 3f9c2a1b7d04" finds the traceback in the logs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        reference = secrets.token_hex(6)
+        request.error_reference = reference  # type: ignore[attr-defined]
+        logger.error(
+            "Unexpected error, reference %s, on %s %s", reference, request.method, request.path, exc_info=exception
+        )

@@ -7,12 +7,15 @@ the fragment that replaces itself, and turn any Staffify error into a sentence i
 
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,6 +34,8 @@ from numbers_app.presenters import NumberRow, build_row, format_phone, with_agen
 from numbers_app.rules import (
     RECLAIM_DAYS,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
@@ -65,8 +70,13 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     if after and after.isdigit() and not sort:
         found = found.filter(staffify_id__gt=int(after))  # a bookmarked Staffify cursor: ids after it
     offset = (form.cleaned_data.get("offset") or 0) if valid else 0
-    records = list(found[offset : offset + listing.PAGE_SIZE + 1])
-    agents = listing.agents()
+    target = request.htmx.target if request.htmx else None
+    try:
+        records = list(found[offset : offset + listing.PAGE_SIZE + 1])
+        agents = listing.agents()
+        total = found.count() if target != "load-more" else 0
+    except DatabaseError:
+        return _mirror_unreadable(request, target, filters, sort, offset)
     rows = with_agent_options(listing.rows(records[: listing.PAGE_SIZE]), agents)
     context: dict = {
         "form": form,
@@ -82,10 +92,9 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     if len(records) > listing.PAGE_SIZE:
         query = {**filters, **({"sort": sort} if sort else {}), "offset": offset + listing.PAGE_SIZE}
         context["next_url"] = "?" + urlencode(query)
-    target = request.htmx.target if request.htmx else None
     if target == "load-more":
         return render(request, "numbers/list.html#rows", context)
-    context["total"] = found.count()
+    context["total"] = total
     context["offset"], context["shown_to"] = offset, offset + len(rows)
     highlight = request.GET.get("highlight", "")
     if highlight.isdigit() and not request.htmx:
@@ -93,6 +102,38 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     if target == "numbers-table":
         return render(request, "numbers/list.html#table", context)
     return render(request, "numbers/list.html", context)
+
+
+def _mirror_unreadable(
+    request: HtmxHttpRequest, target: str | None, filters: dict, sort: str, offset: int
+) -> HttpResponse:
+    """The mirror's database did not answer: say so where the rows would have been, with a reference
+    for the logs and a way to try again; never an empty list that looks like the end."""
+    reference = secrets.token_hex(6)
+    logger.exception("The mirror could not be read, reference %s", reference)
+    problem = Problem(
+        "The dashboard's own database did not answer, so these numbers cannot be shown right now "
+        "(nothing was asked of Staffify and nothing was changed).",
+        reference=reference,
+    )
+    query = {**filters, **({"sort": sort} if sort else {}), **({"offset": offset} if offset else {})}
+    context: dict = {
+        "form": NumberFilterForm(request.GET),
+        "filters": filters,
+        "rows": [],
+        "problem": problem,
+        "load_problem": problem,
+        "retry_url": "?" + urlencode(query),
+        "total": 0,
+        "agents": [],
+        "freshness": None,
+        **permissions_for(request.user),
+    }
+    if target == "load-more":
+        return render(request, "numbers/list.html#rows", context)
+    if target == "numbers-table":
+        return render(request, "numbers/list.html#table", context)
+    return render(request, "numbers/list.html", context, status=503)
 
 
 def _put_first(context: dict, number_id: int) -> None:

@@ -28,4 +28,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    """The plain error page. It does not claim that nothing changed: the error may have come after a
+    write reached Staffify, so it sends the user to the audit log, which the sweeper settles."""
+    reference = getattr(request, "error_reference", "")
+    response = render(request, "500.html", {"reference": reference}, status=500)
+    if reference:
+        response["X-Error-Reference"] = reference
+    return response

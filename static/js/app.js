@@ -47,7 +47,9 @@
   // ---- Server errors: a 5xx is never swapped into the page; say so in a toast instead.
   document.body.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    if (xhr.status >= 500) toast("The dashboard could not complete that request (HTTP " + xhr.status + "). Whether it changed anything is not known: reload, or look at the audit log, before trying again.", "error");
+    if (xhr.status < 500) return;
+    var reference = xhr.getResponseHeader("X-Error-Reference");
+    toast("The dashboard could not complete that request (HTTP " + xhr.status + (reference ? ", reference " + reference : "") + "). Whether it changed anything is not known: reload, or look at the audit log, before trying again.", "error");
   });
   document.body.addEventListener("htmx:sendError", function () {
     toast("The dashboard server cannot be reached. Check your connection and try again.", "error");

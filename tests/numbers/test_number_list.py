@@ -161,3 +161,55 @@ def test_the_page_says_how_fresh_the_mirror_is_and_offers_a_refresh(ops, mirrore
 def test_the_page_reports_its_staffify_calls_in_server_timing(ops, mirrored):
     response = ops.get("/")
     assert re.search(r'staffify;dur=[\d.]+;desc="\d+ calls", app;dur=[\d.]+', response["Server-Timing"])
+
+
+def _database_down(*args, **kwargs):
+    from django.db import OperationalError
+
+    raise OperationalError("database is locked")
+
+
+@pytest.mark.django_db
+def test_load_more_says_in_place_when_the_mirror_cannot_be_read(ops, mirrored, monkeypatch):
+    from numbers_app import listing
+
+    monkeypatch.setattr(listing, "agents", _database_down)
+    response = ops.get("/?status=active&offset=50", headers={**HX, "HX-Target": "load-more"})
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only 2xx: the row must arrive to be shown
+    assert 'id="load-more"' in html and "row-error" in html
+    assert "database did not answer" in html
+    assert re.search(r"Reference [0-9a-f]{12}", html)
+    assert 'hx-get="/?status=active&amp;offset=50"' in html  # try again loads the same rows
+
+
+@pytest.mark.django_db
+def test_the_list_says_in_place_when_the_mirror_cannot_be_read(ops, mirrored, monkeypatch):
+    from numbers_app import listing
+
+    monkeypatch.setattr(listing, "agents", _database_down)
+    table = ops.get("/?tag=sales", headers={**HX, "HX-Target": "numbers-table"})
+    assert table.status_code == 200 and "database did not answer" in table.content.decode()
+    page = ops.get("/?tag=sales")
+    assert page.status_code == 503
+    html = page.content.decode()
+    assert "database did not answer" in html and "This account owns no numbers" not in html
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_gives_a_reference_found_in_the_log(ops, mirrored, monkeypatch, caplog):
+    from numbers_app import listing
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(listing, "rows", broken)
+    ops.raise_request_exception = False
+    response = ops.get("/", headers=HX)
+    assert response.status_code == 500
+    reference = response["X-Error-Reference"]
+    assert re.fullmatch(r"[0-9a-f]{12}", reference)
+    html = response.content.decode()
+    assert reference in html and "a bug" not in html
+    assert "whether it reached Staffify is not known" in html
+    assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
