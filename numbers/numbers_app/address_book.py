@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from numbers_app import audit, budget, lookups, staffify
-from numbers_app.explain import Problem, explain
+from numbers_app.explain import Problem, explain, trouble
 from numbers_app.models import AddressBookEntry
 from numbers_app.rules import ADDRESS_DOCUMENT_TYPES, FINAL_ADDRESS_STATUSES, USABLE_ADDRESS_STATUSES
 
@@ -241,6 +241,9 @@ def submit(client: staffify.StaffifyClient, user: Any, entry: AddressBookEntry) 
     try:
         status = client.submit_address(entry.staffify_id)
     except staffify.StaffifyError as err:
+        settled = _read_back_submit(client, user, entry, err)
+        if settled is not None:
+            return settled
         problem = explain(err, what=f"address {entry.staffify_id}")
         if isinstance(err, staffify.ConflictError) and err.code == "DOCUMENTS_REQUIRED":
             problem = Problem("Staffify needs the required documents before review: upload them first.", err.request_id)
@@ -263,6 +266,52 @@ def submit(client: staffify.StaffifyClient, user: Any, entry: AddressBookEntry) 
     message = f"Address {entry.staffify_id} submitted for review: {entry.status_text}."
     audit.record(
         user, audit.Action.ADDRESS_SUBMIT, outcome=audit.Outcome.OK, before=before, after=_facts(entry), message=message
+    )
+    return Result(True, message, entry=entry)
+
+
+def _read_back_submit(
+    client: staffify.StaffifyClient, user: Any, entry: AddressBookEntry, err: staffify.StaffifyError
+) -> Result | None:
+    """A submit whose answer did not come (timeout, 5xx after sending): read the address's status
+    back at once and say what is true. None when the outcome is known, or the read-back failed too
+    (then the answer stays "not known", and the address is followed by the worker's status checks)."""
+    if not err.outcome_unknown:
+        return None
+    before = _facts(entry)
+    try:
+        status = client.check_address_status(entry.staffify_id)
+    except staffify.StaffifyError:
+        return None
+    if status.submitted_at is None and status.status == "pending":
+        problem = Problem(
+            f"{trouble(err)} Checked: Staffify did not submit address {entry.staffify_id}; nothing was changed. "
+            "Try again in a moment.",
+            err.request_id,
+        )
+        audit.record(
+            user,
+            audit.Action.ADDRESS_SUBMIT,
+            outcome=audit.Outcome.ERROR,
+            before=before,
+            err=err,
+            message=problem.message,
+        )
+        return Result(False, problem=problem, entry=entry)
+    _apply_status(entry, status)
+    if entry.submitted_at is None:
+        entry.submitted_at = timezone.now()
+    entry.save()
+    lookups.forget_listed_addresses()
+    message = f"{trouble(err)} Checked: address {entry.staffify_id} was submitted for review: {entry.status_text}."
+    audit.record(
+        user,
+        audit.Action.ADDRESS_SUBMIT,
+        outcome=audit.Outcome.OK,
+        before=before,
+        after=_facts(entry),
+        err=err,
+        message=message,
     )
     return Result(True, message, entry=entry)
 

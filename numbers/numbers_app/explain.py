@@ -40,6 +40,9 @@ class Problem:
         return self.message
 
 
+UNREADABLE = "Staffify answered with something the dashboard cannot read."
+
+
 def trouble(err: staffify.StaffifyError) -> str:
     """What is wrong on Staffify's side (5xx, timeout, no connection), as one sentence."""
     if isinstance(err, staffify.StaffifyTimeoutError):
@@ -88,8 +91,14 @@ def explain(err: staffify.StaffifyError, *, balance: Decimal | None = None, what
         return Problem("Staffify rejected the dashboard's API key. An administrator must check STAFFIFY_API_KEY.", rid)
     if isinstance(err, staffify.PermissionDeniedError):
         return Problem(f"Staffify does not allow this with the dashboard's API key: {err.message}", rid)
+    if err.outcome_unknown:  # a write that may have happened: never claim that nothing changed
+        return Problem(
+            f"{trouble(err) if not isinstance(err, staffify.StaffifyResponseError) else UNREADABLE} "
+            "Staffify may have done it: whether anything changed is not known yet, so check before trying again.",
+            rid,
+        )
     if isinstance(err, staffify.StaffifyResponseError):
-        return Problem("Staffify answered with something the dashboard cannot read. Nothing was changed.", rid)
+        return Problem(f"{UNREADABLE} Nothing was changed.", rid)
     if isinstance(err, staffify.ServerError | staffify.StaffifyConnectionError):
         return Problem(f"{trouble(err)} Nothing was changed. Try again in a moment.", rid)
     return Problem(f"Staffify refused the request (HTTP {err.status}): {err.message}", rid)

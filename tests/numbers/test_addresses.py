@@ -1,14 +1,17 @@
 """The Addresses page and the address book, against the sandbox, with Staffify's undocumented
 address listing switched off (as the documented API has it) and on."""
 
+import html as htmllib
 import re
 
+import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from numbers_app import address_book, lookups, staffify
 from numbers_app.models import AddressBookEntry, AuditEntry
 from numbers_app.tasks import follow_addresses
+from tests.conftest import InTransactionWSGI
 from tests.numbers.buying import HX, buy, confirm, owned, search, token_of
 
 PDF = b"%PDF-1.4\n% a government id\n"
@@ -426,3 +429,44 @@ def test_a_402_is_said_once_with_the_balance_and_what_to_do(ops, listing_off, st
     assert "Staffify refused for lack of credit: the balance is EUR 3.00" in text
     assert "Top up the balance, then try again." in text
     assert re.search(r'<button type="submit" class="primary" disabled>Buy', text)
+
+
+class LosingSubmitAnswers(httpx.BaseTransport):
+    """The submit reaches the sandbox and is done, but its answer is lost on the way back."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/submit"):
+            raise httpx.ReadTimeout("timed out", request=request)
+        return response
+
+
+@pytest.mark.django_db
+def test_a_submit_whose_answer_was_lost_is_read_back_and_said_done(ops, listing_off, staffify_sandbox, settings):
+    entry = new_entry(ops)
+    upload(ops, entry)
+    settings.STAFFIFY_TRANSPORT = LosingSubmitAnswers(httpx.WSGITransport(app=InTransactionWSGI()))
+    response = ops.post(f"/addresses/{entry.staffify_id}/submit/confirm", follow=True)
+    html = htmllib.unescape(response.content.decode())
+    assert "Checked: address" in html and "was submitted for review" in html
+    assert "Nothing was changed" not in html
+    entry.refresh_from_db()
+    assert entry.submitted
+    assert status_at_sandbox(staffify_sandbox, entry.staffify_id) == "pending"
+    assert AuditEntry.objects.filter(action="address_submit").get().outcome == "ok"
+
+
+@pytest.mark.django_db
+def test_a_submit_lost_at_a_gateway_is_read_back_before_saying_nothing_changed(ops, listing_off, staffify_sandbox):
+    entry = new_entry(ops)
+    upload(ops, entry)
+    staffify_sandbox.post("/control/faults", json={"status": 504, "count": 1, "path_prefix": "/v1/addresses/"})
+    response = ops.post(f"/addresses/{entry.staffify_id}/submit/confirm", follow=True)
+    html = htmllib.unescape(response.content.decode())
+    assert f"Checked: Staffify did not submit address {entry.staffify_id}; nothing was changed." in html
+    entry.refresh_from_db()
+    assert not entry.submitted
+    assert AuditEntry.objects.filter(action="address_submit").get().outcome == "error"
