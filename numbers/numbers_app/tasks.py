@@ -94,6 +94,6 @@ def heartbeat_age() -> float | None:
 
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
-every(settings.SETTLE_PURCHASES_SECONDS, settle_writes)
+every(settings.SETTLE_WRITES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
