@@ -273,9 +273,7 @@ def _unconfirmed(
             "the owned list either. The dashboard keeps checking and the audit log will say; look at the "
             "owned list before trying again."
         )
-        _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
-        audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
-        return Outcome(Result.UNKNOWN, attempt, phone_number=attempt.phone_number, problem=Problem(message, rid))
+        return _still_unknown(attempt, unknown, message, rid)
     if owned is not None:
         note = (
             f"Staffify did not confirm in time, but the dashboard checked the owned list: "
@@ -295,9 +293,7 @@ def _unconfirmed(
             "is not in it yet, but Staffify may still complete it: the dashboard checks again in the "
             "background and the audit log will say. Look at the owned list in a minute before trying again."
         )
-        _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
-        audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
-        return Outcome(Result.UNKNOWN, attempt, phone_number=attempt.phone_number, problem=Problem(message, rid))
+        return _still_unknown(attempt, unknown, message, rid)
     message = (
         f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
         "was bought. Try again in a moment."
@@ -305,6 +301,13 @@ def _unconfirmed(
     _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
     audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
     return Outcome(Result.REFUSED, attempt, phone_number=attempt.phone_number, problem=Problem(message, rid))
+
+
+def _still_unknown(attempt: PurchaseAttempt, unknown: dict, message: str, rid: str | None) -> Outcome:
+    """Not settled yet: the attempt and its audit entry stay unknown for the sweeper (numbers_app.settle)."""
+    _finish(attempt, PurchaseAttempt.State.UNKNOWN, message=message)
+    audit.resolve(unknown, outcome=audit.Outcome.UNKNOWN, message=message)
+    return Outcome(Result.UNKNOWN, attempt, phone_number=attempt.phone_number, problem=Problem(message, rid))
 
 
 def repeated_message(attempt: PurchaseAttempt, user: Any) -> str:
