@@ -717,7 +717,15 @@ def _bought_in_place(
 ) -> HttpResponse:
     """The search stays: its result row becomes "Bought …, assigned to …", linking to the number."""
     display = format_phone(number.phone_number)
-    context = {"number": number, "display": display, "problems": problems, "message": message}
+    # The header's balance changed with the purchase: one read of /credits, for the person who bought.
+    balance_now = lookups.balance_reading(staffify.get_client()) if message else None
+    context = {
+        "number": number,
+        "display": display,
+        "problems": problems,
+        "message": message,
+        "balance_now": balance_now,
+    }
     response = render(request, "numbers/_bought_row.html", context)
     response = retarget(reswap(response, "outerHTML"), f"#result-{number.phone_number.lstrip('+')}")
     response = trigger_client_event(response, "closeModal", {})

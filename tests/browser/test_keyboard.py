@@ -183,6 +183,7 @@ def test_buying_by_keyboard_with_agent_and_tags_stays_in_the_search(live_sandbox
     expect(dialog).to_have_count(0)
     assert "/buy/?" in page.url and "area_code=212" in page.url  # the search stayed
     expect(page.locator("#s-area")).to_have_value("212")
+    expect(page.locator("#balance-badge")).to_contain_text("Balance EUR 37.50")  # the header follows
     link = bought_row.get_by_role("link")
     expect(link).to_be_focused()
     owned = {n["phone_number"]: n for n in live_sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]}
