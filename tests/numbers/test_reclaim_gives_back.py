@@ -135,3 +135,17 @@ def test_the_previous_agent_is_the_last_one_taken_away():
     assert _agent_change(unassign) == (3, "A")
     assert _agent_change(assign) == (None, "")
     assert _agent_change(tags) is None
+
+
+@pytest.mark.django_db
+def test_a_release_made_outside_the_dashboard_is_remembered_by_the_sync(ops, mirrored):
+    from numbers_app import mirror, staffify
+
+    before = state(mirrored, 1001)
+    assert mirrored.delete("/v1/phone-numbers/1001/assign").status_code == 204  # someone, elsewhere
+    assert mirrored.delete("/v1/phone-numbers/1001").status_code == 200
+    assert mirror.sync(staffify.get_client()).state == "ok"
+    html = ops.get("/?status=pending_release").content.decode()
+    assert f"Reclaim and give it back to {before['agent_name']}" in html
+    ops.post("/numbers/1001/reclaim", {"restore_agent": str(before["agent_id"])}, headers=HX)
+    assert state(mirrored, 1001)["agent_id"] == before["agent_id"]
