@@ -122,7 +122,6 @@
   function agentHint(select) { return document.getElementById(select.getAttribute("data-hint")); }
   function setDirty(select, dirty) {
     select.classList.toggle("dirty", dirty);
-    select.setAttribute("aria-invalid", "false");
     var hint = agentHint(select);
     if (hint) hint.hidden = !dirty;
   }
