@@ -8,7 +8,7 @@ the fragment that replaces itself, and turn any Staffify error into a sentence i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -509,67 +509,11 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     if not restore:
         response = _row_response(request, build_row(after, lookup=True), agents)
         return toast(response, reclaimed + ".", counted=RECLAIMED)
-    given = _give_back(request, client, after, restore, agents)
+    given = previous_agent.give_back(client, request.user, after, restore, agents)
     response = _row_response(request, build_row(given.number, lookup=True), agents)
     if given.problem:
         return toast(response, f"{reclaimed}, but {given.problem}", "error")
     return toast(response, f"{reclaimed} and assigned to {given.number.agent_name} again.", counted=RECLAIMED)
-
-
-@dataclass
-class _GivenBack:
-    number: staffify.PhoneNumber
-    problem: str = ""  # why the number is not with its agent again
-
-
-def _give_back(
-    request: HttpRequest,
-    client: staffify.StaffifyClient,
-    number: staffify.PhoneNumber,
-    value: str,
-    agents: list[staffify.Agent],
-) -> _GivenBack:
-    """Assign NUMBER (just reclaimed) to the agent it had before its release, audited ahead."""
-    previous = previous_agent.find(number.id, agents)
-    why = ""
-    if previous is None or str(previous.id) != value:
-        why = "it was not given back: the dashboard does not know which agent it had before. Choose one in its row."
-    elif not previous.exists:
-        why = (
-            f"it was not given back to {previous.name}: that agent is no longer in this account's agent list "
-            "(deleted in Staffify?). Choose another one in its row."
-        )
-    if previous is None or why:
-        audit.record(
-            request.user,
-            audit.Action.ASSIGN,
-            outcome=audit.Outcome.INVALID,
-            number_id=number.id,
-            phone_number=number.phone_number,
-            message="Not tried after the reclaim: " + why,
-        )
-        return _GivenBack(number, why)
-    wanted = replace(number, agent_id=previous.id, agent_name=previous.name)
-    entry = settle.begin(request.user, audit.Action.ASSIGN, number, wanted)
-    try:
-        client.assign(number.id, previous.id)
-    except staffify.StaffifyError as err:
-        if isinstance(err, staffify.NotFoundError):
-            # The number was just reclaimed, so a 404 here means the agent is gone.
-            why = (
-                f"it was not given back to {previous.name}: Staffify does not know that agent any more "
-                f"(deleted?). Choose another one in its row. Request id {err.request_id or 'unknown'}."
-            )
-            audit.settle(entry, audit.Outcome.ERROR, err=err, message="Not given back: " + why)
-            return _GivenBack(number, why)
-        settled = settle.answered(client, entry, err)
-        if settled.outcome == audit.Outcome.OK and settled.number is not None:
-            return _GivenBack(settled.number)
-        problem = settled.problem.message if settled.problem else explain(err).message
-        return _GivenBack(settled.number or number, f"giving it back to {previous.name} failed: {problem}")
-    settle.confirmed(entry, wanted, message="Given back to its agent after the reclaim.")
-    ledger.record_seen(wanted)
-    return _GivenBack(wanted)
 
 
 # ---------------------------------------------------------------------------------------------
