@@ -231,3 +231,22 @@ def test_one_toast_counts_and_errors_stay_until_dismissed(live_sandbox, login, s
     page.keyboard.press("Enter")
     expect(error).to_have_count(0)
     assert not page.errors, page.errors
+
+
+def test_tags_breaking_a_rule_in_the_buy_dialog_stop_the_purchase_in_the_browser(live_sandbox, login, ops_user):
+    page = login(ops_user)
+    page.goto(page.url + "buy/?country_code=US&number_type=local&area_code=212&limit=5")
+    tab_to(page, "a.matches('#results button') && a.innerText.trim() === 'Buy'", start="#s-limit")
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog#buy-dialog")
+    expect(dialog.get_by_label("Agent")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.type("vip, vip")
+    expect(dialog.locator("#buy-tags-error")).to_have_text("Tag “vip” appears twice.")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.keyboard.press("Enter")
+    settled(page)
+    assert posts == [] and writes() == []
+    expect(dialog).to_be_visible()
+    assert not page.errors, page.errors
