@@ -9,7 +9,7 @@ or templates. Nothing here sleeps: an unconfirmed purchase is checked once in th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from numbers_app import address_book, audit, ledger, lookups, staffify
+from numbers_app import address_book, audit, ledger, lookups, settle, staffify
 from numbers_app.explain import Problem, explain, trouble
 from numbers_app.models import AuditEntry, PurchaseAttempt
 from numbers_app.presenters import format_phone
@@ -325,3 +325,59 @@ def repeated_message(attempt: PurchaseAttempt, user: Any) -> str:
     if attempt.state == PurchaseAttempt.State.PENDING:
         return "This purchase is already being sent to Staffify; it will not be sent twice."
     return f"This confirmation was already used ({attempt.get_state_display().lower()}). Open Buy again to retry."
+
+
+# ---------------------------------------------------------------------------------------------
+# After the purchase: the agent and tags chosen in the confirmation
+
+
+@dataclass
+class SetUp:
+    """The new number after its agent and tags were asked for; `problems` says what did not happen."""
+
+    number: staffify.PhoneNumber
+    problems: list[str] = field(default_factory=list)
+
+
+def set_up(
+    client: staffify.StaffifyClient,
+    user: Any,
+    number_id: int,
+    phone: str,
+    agent: staffify.Agent | None,
+    tags: list[str],
+) -> SetUp:
+    """Assign AGENT and set TAGS on a number just bought: two writes, each audited ahead and settled
+    like any other (numbers_app.settle). A failure of either leaves the purchase standing and is said."""
+    done = SetUp(staffify.PhoneNumber(id=number_id, phone_number=phone, status="active"))  # as bought: bare
+    if agent is not None:
+        wanted = replace(done.number, agent_id=agent.id, agent_name=agent.name)
+        _write(client, user, done, audit.Action.ASSIGN, wanted, f"Assigning it to {agent.name}")
+    if tags:
+        _write(client, user, done, audit.Action.TAGS, replace(done.number, tags=tuple(tags)), "Saving its tags")
+    if agent is not None or tags:
+        ledger.record_seen(done.number)
+    return done
+
+
+def _write(
+    client: staffify.StaffifyClient, user: Any, done: SetUp, action: str, wanted: staffify.PhoneNumber, what: str
+) -> None:
+    entry = settle.begin(user, action, done.number, wanted)
+    try:
+        if action == audit.Action.ASSIGN:
+            assert wanted.agent_id is not None
+            client.assign(wanted.id, wanted.agent_id)
+        else:
+            client.set_tags(wanted.id, list(wanted.tags))
+    except staffify.StaffifyError as err:
+        settled = settle.answered(client, entry, err)
+        if settled.number is not None:
+            done.number = settled.number
+        if settled.outcome != audit.Outcome.OK:
+            problem = settled.problem or explain(err)
+            rid = f" (Staffify request id {problem.request_id})" if problem.request_id else ""
+            done.problems.append(f"{what} failed: {problem.message}{rid}")
+        return
+    settle.confirmed(entry, wanted, message="Chosen in the purchase confirmation.")
+    done.number = wanted

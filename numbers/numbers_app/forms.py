@@ -139,19 +139,24 @@ class TagsForm(forms.Form):
     tags = forms.CharField(required=False, max_length=MAX_TAGS * (MAX_TAG_LENGTH + 2) + 100)
 
     def clean_tags(self) -> list[str]:
-        tags = parse_tags(self.cleaned_data["tags"])
-        seen: set[str] = set()
-        for tag in tags:
-            if not tag:
-                raise forms.ValidationError("Remove the empty tag (two commas in a row, or a comma at the end).")
-            if len(tag) > MAX_TAG_LENGTH:
-                raise forms.ValidationError(f"Tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
-            if tag.lower() in seen:
-                raise forms.ValidationError(f"Tag “{tag}” appears twice.")
-            seen.add(tag.lower())
-        if len(tags) > MAX_TAGS:
-            raise forms.ValidationError(f"At most {MAX_TAGS} tags: this has {len(tags)}.")
-        return tags
+        return clean_tag_list(self.cleaned_data["tags"])
+
+
+def clean_tag_list(text: str) -> list[str]:
+    """Staffify's rules for a tag list (numbers_app.rules), checked before anything is sent."""
+    tags = parse_tags(text)
+    seen: set[str] = set()
+    for tag in tags:
+        if not tag:
+            raise forms.ValidationError("Remove the empty tag (two commas in a row, or a comma at the end).")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise forms.ValidationError(f"Tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
+        if tag.lower() in seen:
+            raise forms.ValidationError(f"Tag “{tag}” appears twice.")
+        seen.add(tag.lower())
+    if len(tags) > MAX_TAGS:
+        raise forms.ValidationError(f"At most {MAX_TAGS} tags: this has {len(tags)}.")
+    return tags
 
 
 class AssignForm(forms.Form):
@@ -177,6 +182,12 @@ class PurchaseForm(forms.Form):
     number_type = forms.ChoiceField(choices=TYPE_CHOICES)
     address_id = forms.IntegerField(required=False, min_value=1)
     city_code = forms.CharField(required=False, max_length=5)
+    # What the new number gets once bought (each a write of its own, after the purchase).
+    agent_id = forms.IntegerField(required=False, min_value=1)
+    tags = forms.CharField(required=False, max_length=MAX_TAGS * (MAX_TAG_LENGTH + 2) + 100)
+
+    def clean_tags(self) -> list[str]:
+        return clean_tag_list(self.cleaned_data["tags"])
 
     def clean_phone_number(self) -> str:
         value = self.cleaned_data["phone_number"].strip()

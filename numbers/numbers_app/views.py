@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
@@ -23,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import audit, buying, freshness, ledger, listing, lookups, mirror, settle, staffify
+from numbers_app import audit, buying, freshness, ledger, listing, lookups, mirror, previous_agent, settle, staffify
 from numbers_app import billing as cycles
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
@@ -37,9 +36,20 @@ from numbers_app.rules import (
 
 logger = logging.getLogger(__name__)
 
+# Toasts of one kind count in one toast instead of stacking up: (group, the count's sentence).
+MOVED = ("agent", "{n} numbers moved")
+TAGGED = ("tags", "{n} tag changes saved")
+RELEASED = ("release", "{n} numbers released")
+RECLAIMED = ("reclaim", "{n} numbers reclaimed")
 
-def toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
-    return trigger_client_event(response, "toast", {"level": level, "message": message})
+
+def toast(
+    response: HttpResponse, message: str, level: str = "success", counted: tuple[str, str] | None = None
+) -> HttpResponse:
+    detail = {"level": level, "message": message}
+    if counted:
+        detail.update(group=counted[0], many=counted[1])
+    return trigger_client_event(response, "toast", detail)
 
 
 def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.Agent], Problem | None]:
@@ -78,6 +88,7 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     except DatabaseError:
         return _mirror_unreadable(request, target, filters, sort, offset)
     rows = with_agent_options(listing.rows(records[: listing.PAGE_SIZE]), agents)
+    previous_agent.annotate(rows, agents)
     context: dict = {
         "form": form,
         "filters": filters,
@@ -155,6 +166,7 @@ def _put_first(context: dict, number_id: int) -> None:
 
 def _row_response(request: HttpRequest, row: NumberRow, agents: list[staffify.Agent]) -> HttpResponse:
     with_agent_options([row], agents)
+    previous_agent.annotate([row], agents)
     context = {"row": row, "agents": agents, **permissions_for(request.user)}
     return render(request, "numbers/_row.html", context)
 
@@ -245,6 +257,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         number = client.get_number(number_id)
         record = ledger.record_seen(number)  # the one live read refreshes its mirror row
         row = with_agent_options([build_row(number, record)], agents)[0]
+        previous_agent.annotate([row], agents)
         context["row"] = row
         context["record"] = record
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
@@ -317,7 +330,7 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     row = build_row(after, lookup=True)
     response = _row_response(request, row, agents)
     what = f"assigned to {after.agent_name or agent_id}" if agent_id else "unassigned"
-    return toast(response, f"{row.display} {what}.")
+    return toast(response, f"{row.display} {what}.", counted=MOVED)
 
 
 @dashboard_view("numbers.edit_tags")
@@ -399,10 +412,11 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
         settle.confirmed(entry, number)
         ledger.record_seen(number)
         level, saved = "success", f"Tags of {format_phone(number.phone_number)} saved."
+    counted = TAGGED if level == "success" else None
     response = render(
         request, "numbers/_tags.html", {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)}
     )
-    return toast(response, saved, level)
+    return toast(response, saved, level, counted)
 
 
 @dashboard_view("numbers.release_number")
@@ -500,14 +514,27 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
     response = _row_response(request, build_row(after, lookup=True), agents)
     until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
     response = trigger_client_event(response, "closeModal", {})
-    return toast(response, f"{note}{format_phone(before.phone_number)} released: reclaimable until {until}.")
+    message = f"{note}{format_phone(before.phone_number)} released: reclaimable until {until}."
+    return toast(response, message, counted=RELEASED if not note else None)
 
 
 @dashboard_view("numbers.reclaim_number", audit_action=audit.Action.RECLAIM)
 @require_POST
 def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
+    """Reclaim; with `restore_agent`, then give the number back to the agent it had before its release
+    (two writes, each audited ahead). The reclaim stands whatever happens to the second."""
     client = staffify.get_client()
     agents, _ = _agents_or_problem(client)
+    restore = request.POST.get("restore_agent", "").strip()
+    if restore and not request.user.has_perm("numbers.assign_agent"):
+        audit.record(
+            request.user,
+            audit.Action.ASSIGN,
+            outcome=audit.Outcome.DENIED,
+            number_id=number_id,
+            message="Role may not give the number back to its agent.",
+        )
+        restore = ""
     before = _read_before(request, client, number_id, audit.Action.RECLAIM, agents)
     if isinstance(before, HttpResponse):
         return before
@@ -519,8 +546,15 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
         return _write_failed(request, client, entry, err, agents)
     settle.confirmed(entry, after)
     ledger.record_seen(after)
-    response = _row_response(request, build_row(after, lookup=True), agents)
-    return toast(response, f"{format_phone(before.phone_number)} reclaimed: it is active again.")
+    reclaimed = f"{format_phone(before.phone_number)} reclaimed: it is active again"
+    if not restore:
+        response = _row_response(request, build_row(after, lookup=True), agents)
+        return toast(response, reclaimed + ".", counted=RECLAIMED)
+    given = previous_agent.give_back(client, request.user, after, restore, agents)
+    response = _row_response(request, build_row(given.number, lookup=True), agents)
+    if given.problem:
+        return toast(response, f"{reclaimed}, but {given.problem}", "error")
+    return toast(response, f"{reclaimed} and assigned to {given.number.agent_name} again.", counted=RECLAIMED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -580,7 +614,32 @@ def buy_confirm(request: HttpRequest) -> HttpResponse:
     data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
     data.update(_dialog_fields(request.GET, "city_code"))
     context = buying.confirmation(staffify.get_client(), data)
-    return render(request, "numbers/_buy_dialog.html", context)
+    return render(request, "numbers/_buy_dialog.html", {**context, **_set_up_choices(request)})
+
+
+def _set_up_choices(request: HttpRequest, agent_id: int | None = None, tags: str = "") -> dict:
+    """What the confirmation offers for the new number: an agent (from the mirror) and tags."""
+    return {
+        "agents": listing.agents(),
+        "chosen_agent": agent_id,
+        "chosen_tags": tags,
+        "can_assign": request.user.has_perm("numbers.assign_agent"),
+        "can_tag": request.user.has_perm("numbers.edit_tags"),
+    }
+
+
+def _set_up_refusal(request: HttpRequest, data: dict) -> tuple[str, staffify.Agent | None]:
+    """Why the agent or tags chosen for the new number cannot be asked for (checked before buying)."""
+    agent = None
+    if data.get("agent_id"):
+        agent = next((a for a in listing.agents() if a.id == data["agent_id"]), None)
+        if not request.user.has_perm("numbers.assign_agent"):
+            return "agent: your role cannot assign agents.", None
+        if agent is None:
+            return "agent: that agent is not in this account's agent list.", None
+    if data.get("tags") and not request.user.has_perm("numbers.edit_tags"):
+        return "tags: your role cannot edit tags.", None
+    return "", agent
 
 
 @dashboard_view("numbers.buy_number", audit_action=audit.Action.BUY)
@@ -597,14 +656,31 @@ def buy_number(request: HttpRequest) -> HttpResponse:
             message=message,
         )
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
+    refusal, agent = _set_up_refusal(request, form.cleaned_data)
+    if refusal:
+        audit.record(
+            request.user,
+            audit.Action.BUY,
+            outcome=audit.Outcome.INVALID,
+            phone_number=form.cleaned_data["phone_number"],
+            message=refusal,
+        )
+        return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {refusal}", "error")
     client = staffify.get_client()
     outcome = buying.buy(client, request.user, form.cleaned_data)
     if outcome.result == buying.Result.BOUGHT:
-        messages.success(request, outcome.message)
-        return HttpResponseClientRedirect(reverse("number_list") + f"?highlight={outcome.number_id}")
+        assert outcome.number_id is not None
+        done = buying.set_up(
+            client, request.user, outcome.number_id, outcome.phone_number, agent, form.cleaned_data["tags"]
+        )
+        return _bought_in_place(request, done.number, outcome.message, done.problems)
     if outcome.result == buying.Result.REPEATED:
         message = buying.repeated_message(outcome.attempt, request.user)
-        if outcome.attempt.state == PurchaseAttempt.State.SUCCEEDED:
+        if outcome.attempt.state == PurchaseAttempt.State.SUCCEEDED and outcome.attempt.staffify_id:
+            record = mirror.owned().filter(staffify_id=outcome.attempt.staffify_id).first()
+            bought = mirror.as_number(record) if record else None
+            if bought is not None:
+                return toast(_bought_in_place(request, bought, "", []), message, "info")
             response: HttpResponse = HttpResponseClientRedirect(
                 reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}"
             )
@@ -616,5 +692,37 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     context = buying.confirmation(client, data, outcome.err)
     if outcome.err is None:
         context["problem"] = outcome.problem
-    response = render(request, "numbers/_buy_dialog.html", context)
+    choices = _set_up_choices(request, form.cleaned_data.get("agent_id"), request.POST.get("tags", ""))
+    response = render(request, "numbers/_buy_dialog.html", {**context, **choices})
     return retarget(reswap(response, "outerHTML"), "#buy-dialog")
+
+
+def _bought_in_place(
+    request: HttpRequest, number: staffify.PhoneNumber, message: str, problems: list[str]
+) -> HttpResponse:
+    """The search stays: its result row becomes "Bought …, assigned to …", linking to the number."""
+    display = format_phone(number.phone_number)
+    # The header's balance changed with the purchase: one read of /credits, for the person who bought.
+    balance_now = lookups.balance_reading(staffify.get_client()) if message else None
+    context = {
+        "number": number,
+        "display": display,
+        "problems": problems,
+        "message": message,
+        "balance_now": balance_now,
+    }
+    response = render(request, "numbers/_bought_row.html", context)
+    response = retarget(reswap(response, "outerHTML"), f"#result-{number.phone_number.lstrip('+')}")
+    response = trigger_client_event(response, "closeModal", {})
+    if not message:
+        return response
+    said = [f"Bought {display}"]
+    if number.agent_name:
+        said.append(f"assigned to {number.agent_name}")
+    if number.tags:
+        said.append("tagged " + ", ".join(number.tags))
+    prefix = f"Bought {display}"
+    text = ", ".join(said) + (message.removeprefix(prefix) if message.startswith(prefix) else ". " + message)
+    if problems:
+        return toast(response, f"{text} The purchase stands, but: " + " ".join(problems), "warning")
+    return toast(response, text)

@@ -4,24 +4,158 @@
 (function () {
   "use strict";
 
-  // ---- Toasts: from HX-Trigger {"toast": {"level", "message"}} and from server-rendered messages.
-  function toast(message, level) {
+  // ---- Toasts: from HX-Trigger {"toast": {"level", "message", "group"?, "many"?}} and server messages.
+  // One toast per kind of change counts instead of stacking ("15 numbers moved", with the latest one
+  // under it); it goes after a few seconds. Errors stay until dismissed, each once (repeats count).
+  // The region is aria-live polite; an error is role=alert.
+  function dismissButton(el) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "toast-dismiss";
+    button.setAttribute("aria-label", "Dismiss");
+    button.textContent = "\u00d7";
+    button.addEventListener("click", function () { el.remove(); });
+    el.appendChild(button);
+  }
+  function toast(message, level, group, many) {
     var box = document.getElementById("toasts");
     if (!box || !message) return;
-    var el = document.createElement("div");
-    el.className = "toast " + (level || "info");
-    el.setAttribute("role", level === "error" ? "alert" : "status");
-    el.textContent = message;
-    box.appendChild(el);
+    level = level || "info";
+    var error = level === "error";
+    var key = error ? "error:" + message : (group ? "group:" + group : "");
+    var el = null;
+    if (key) {
+      Array.prototype.forEach.call(box.querySelectorAll(".toast"), function (t) { if (t.dataset.key === key) el = t; });
+    }
+    if (el) {
+      var count = Number(el.dataset.count || 1) + 1;
+      el.dataset.count = String(count);
+      el.className = "toast " + level;
+      var summary = el.querySelector(".toast-summary");
+      var latest = el.querySelector(".toast-latest");
+      if (error) {
+        summary.textContent = message + " (" + count + "\u00d7)";
+      } else {
+        summary.textContent = (many || "{n} changes").replace("{n}", String(count)) + ".";
+        latest.textContent = "Latest: " + message;
+        latest.hidden = false;
+      }
+      box.appendChild(el);  // the newest news last, nearest the eye
+    } else {
+      el = document.createElement("div");
+      el.className = "toast " + level;
+      el.dataset.count = "1";
+      if (key) el.dataset.key = key;
+      el.setAttribute("role", error ? "alert" : "status");
+      var text = document.createElement("span");
+      text.className = "toast-summary";
+      text.textContent = message;
+      var small = document.createElement("span");
+      small.className = "toast-latest";
+      small.hidden = true;
+      el.appendChild(text);
+      el.appendChild(small);
+      box.appendChild(el);
+    }
     dismissLater(el);
   }
   function dismissLater(el) {
-    setTimeout(function () { el.remove(); }, el.classList.contains("error") ? 12000 : 6000);
+    if (el.classList.contains("error")) {
+      if (!el.querySelector(".toast-dismiss")) dismissButton(el);
+      return;  // an error stays until it is dismissed
+    }
+    clearTimeout(el._dismiss);
+    el._dismiss = setTimeout(function () { el.remove(); }, 6000);
   }
   document.body.addEventListener("toast", function (event) {
-    toast(event.detail.message, event.detail.level);
+    var d = event.detail || {};
+    toast(d.message, d.level, d.group, d.many);
   });
   document.querySelectorAll("#toasts .toast").forEach(dismissLater);
+
+  // A control that takes focus is never left hidden under the toasts (WCAG 2.4.11): scroll it clear.
+  document.addEventListener("focusin", function (event) {
+    var box = document.getElementById("toasts");
+    if (!box || !box.children.length || !event.target.getBoundingClientRect) return;
+    var mine = event.target.getBoundingClientRect(), theirs = box.getBoundingClientRect();
+    var overlaps = mine.bottom > theirs.top && mine.top < theirs.bottom && mine.right > theirs.left && mine.left < theirs.right;
+    if (overlaps) window.scrollBy(0, mine.bottom - theirs.top + 12);
+  });
+
+  // ---- Focus after a swap: the control that was used (same id), or the same kind of control
+  // (data-focus-role: agent, tags, action) in the swapped part, else its first control. A dialog
+  // stands for the control that opened it.
+  var FOCUSABLE = "a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]):not([type=hidden])";
+  function focusMemo(elt) {
+    var active = document.activeElement;
+    if (!active || active === document.body) active = elt;
+    var dialog = active && active.closest ? active.closest("dialog[data-modal]") : null;
+    if (dialog && dialog.dataset.openerRole) return { role: dialog.dataset.openerRole, id: dialog.dataset.openerId || "" };
+    var holder = active && active.closest ? active.closest("[data-focus-role]") : null;
+    if (!holder && active && active.querySelector) holder = active.querySelector("[data-focus-role]");
+    return { role: holder ? holder.dataset.focusRole : "", id: (active && active.id) || "" };
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    event.detail.xhr._focusMemo = focusMemo(event.detail.elt);
+  });
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr && target && target.id) event.detail.xhr._focusTarget = target.id;
+  });
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail.xhr, memo = xhr && xhr._focusMemo;
+    if (!memo || !xhr._focusTarget) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;  // focus is somewhere already
+    var scope = document.getElementById(xhr._focusTarget);
+    if (!scope) return;
+    var next = (memo.id && document.getElementById(memo.id)) ||
+      (memo.role && scope.querySelector("[data-focus-role='" + memo.role + "']")) ||
+      scope.querySelector(FOCUSABLE);
+    if (next && !next.matches(FOCUSABLE)) next = next.querySelector(FOCUSABLE);
+    if (next && !next.disabled) next.focus();
+  });
+
+  // ---- Agent dropdown: a pointer choice commits at once; the keyboard only chooses (arrows, letters)
+  // and Enter commits, Escape puts back the saved agent. Nothing is sent by arrowing through options.
+  var lastKey = 0, lastPointer = 0;
+  function agentHint(select) { return document.getElementById(select.getAttribute("data-hint")); }
+  function setDirty(select, dirty) {
+    select.classList.toggle("dirty", dirty);
+    var hint = agentHint(select);
+    if (hint) hint.hidden = !dirty;
+  }
+  function commitAgent(select) {
+    setDirty(select, false);
+    htmx.trigger(select.form, "commit-agent");
+  }
+  document.body.addEventListener("pointerdown", function (event) {
+    if (event.target.closest && event.target.closest("select[data-agent-select]")) lastPointer = Date.now();
+  }, true);
+  document.body.addEventListener("keydown", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-agent-select]")) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (select.value !== select.dataset.saved) commitAgent(select);
+    } else if (event.key === "Escape") {
+      if (select.value !== select.dataset.saved) {
+        event.preventDefault();
+        select.value = select.dataset.saved;
+        setDirty(select, false);
+      }
+    } else if (event.key !== "Tab" && event.key !== "Shift") {
+      lastKey = Date.now();
+    }
+  });
+  document.body.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-agent-select]")) return;
+    var byKeyboard = lastKey > lastPointer && Date.now() - lastKey < 1000;
+    if (select.value === select.dataset.saved) setDirty(select, false);
+    else if (byKeyboard) setDirty(select, true);
+    else commitAgent(select);
+  });
 
   // ---- Dialogs: the server answers with a <dialog data-modal>; open it, remove it when closed.
   function openDialogs(root) {
@@ -30,6 +164,8 @@
     dialogs.forEach(function (dialog) {
       if (dialog.open) return;
       dialog.addEventListener("close", function () { dialog.remove(); });
+      var opener = document.activeElement, holder = opener && opener.closest ? opener.closest("[data-focus-role]") : null;
+      if (holder) { dialog.dataset.openerRole = holder.dataset.focusRole; dialog.dataset.openerId = opener.id || ""; }
       dialog.showModal();
       var focus = dialog.querySelector("[autofocus]") || dialog.querySelector("select, input, button.primary, button");
       if (focus) focus.focus();
@@ -85,7 +221,7 @@
   });
   document.body.addEventListener("keydown", function (event) {
     var input = event.target;
-    if (!input.matches || !input.matches("input[data-tags-input]")) return;
+    if (!input.matches || !input.matches("form.tag-editor input[data-tags-input]")) return;
     if (event.key === "Escape") {
       event.preventDefault();
       var cancel = input.form.querySelector("[data-cancel]");
@@ -95,7 +231,7 @@
   document.body.addEventListener("htmx:confirm", function (event) {
     // Stop a tag form with a rule broken before it is sent; the message is already beside the field.
     var form = event.target;
-    if (form.matches && form.matches("form.tag-editor")) {
+    if (form.matches && form.querySelector && form.querySelector("input[data-tags-input]")) {
       var input = form.querySelector("input[data-tags-input]");
       if (input && !checkTags(input)) { event.preventDefault(); input.reportValidity(); }
     }

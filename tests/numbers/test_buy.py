@@ -72,12 +72,17 @@ def test_buying_a_us_number(ops, staffify_sandbox):
     html = confirm(ops, number)
     response = buy(ops, number, token_of(html))
     bought = owned(staffify_sandbox)[number["phone_number"]]
-    assert response["HX-Redirect"] == f"/?highlight={bought['id']}"
+    # The search stays: its result row turns into the bought number, linked, and the dialog closes.
+    assert response["HX-Retarget"] == f"#result-{number['phone_number'][1:]}"
+    html = response.content.decode()
+    assert f'<tr id="result-{number["phone_number"][1:]}" class="row-new bought">' in html
+    assert f'href="/numbers/{bought["id"]}/"' in html
+    assert "closeModal" in response["HX-Trigger"] and "Bought " in response["HX-Trigger"]
     assert balance(staffify_sandbox) == 37.5
     record = NumberRecord.objects.get(staffify_id=bought["id"])
     assert record.purchased_at is not None and record.bought_by.username == "ops"
-    page = ops.get(response["HX-Redirect"]).content.decode()
-    assert "just bought" in page and "Bought " in page
+    page = ops.get(f"/?highlight={bought['id']}").content.decode()  # the old link still marks it
+    assert "just bought" in page
 
 
 @pytest.mark.django_db
@@ -136,7 +141,7 @@ def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
     first = buy(ops, number, token)
     second = buy(ops, number, token)
     assert balance(staffify_sandbox) == 37.5
-    assert first["HX-Redirect"] == second["HX-Redirect"]
+    assert first["HX-Retarget"] == second["HX-Retarget"] == f"#result-{number['phone_number'][1:]}"
     assert "already bought by this confirmation" in second["HX-Trigger"]
 
 
