@@ -207,6 +207,10 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         context["row"] = row
         context["record"] = record
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
+        from numbers_app.views_scheduled import panel_context  # it imports this module
+
+        context.update(panel_context(request, record, number_id))
+        row.extra["release_scheduled"] = context["scheduled"]
         if row.is_active and row.purchased_at:
             now = lookups.staffify_now(client)
             context["cycle"] = cycles.cycle_at(row.purchased_at, now)
