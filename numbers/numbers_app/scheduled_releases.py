@@ -339,7 +339,8 @@ def release_now(client: staffify.StaffifyClient, scheduled: ScheduledRelease, us
 
 def work_exists() -> bool:
     """Whether the worker's pass has anything to do (no Staffify call when not)."""
-    return ScheduledRelease.objects.filter(state__in=(State.SCHEDULED, State.UNKNOWN)).exists() or alerts().exists()
+    open_alert = Q(state__in=(State.FAILED, State.MISSED), dismissed_at__isnull=True)
+    return ScheduledRelease.objects.filter(Q(state__in=(State.SCHEDULED, State.UNKNOWN)) | open_alert).exists()
 
 
 def _settle_unknown() -> int:
