@@ -348,3 +348,67 @@ def test_the_dismiss_redirect_stays_on_this_site(ops, mirrored):
     run_worker()
     response = ops.post(f"/scheduled-releases/{scheduled.pk}/dismiss", {"next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+# --- answers that never came ---------------------------------------------------------------------------
+
+
+def lost_answer(monkeypatch, *, acted: bool) -> None:
+    """The release's answer never comes (a timeout); Staffify made it (ACTED) or not."""
+    original = staffify.StaffifyClient.release
+
+    def release(self, number_id):
+        if acted:
+            original(self, number_id)
+        raise staffify.StaffifyTimeoutError("Staffify did not answer in time.", outcome_unknown=True)
+
+    monkeypatch.setattr(staffify.StaffifyClient, "release", release)
+
+
+def test_a_late_answer_is_checked_at_once(ops, mirrored, monkeypatch):
+    number_id = unassigned_active(mirrored)
+    scheduled = schedule(ops, number_id)
+    advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
+    lost_answer(monkeypatch, acted=True)
+    run_worker()
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.DONE and "Staffify answered late; checked" in scheduled.message
+    assert NumberRecord.objects.get(staffify_id=number_id).last_status == "pending_release"
+
+
+def test_an_unknown_outcome_is_settled_by_the_sweeper_and_then_shown(ops, mirrored, monkeypatch, settings):
+    number_id = unassigned_active(mirrored)
+    scheduled = schedule(ops, number_id)
+    advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
+    lost_answer(monkeypatch, acted=False)
+    run_worker()
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.UNKNOWN
+    assert scheduled.audit_entry.outcome == AuditEntry.Outcome.UNKNOWN
+    html = ops.get("/").content.decode()
+    assert "release not confirmed yet" in html and "Release now" not in html  # being checked: no second release
+    settings.SETTLE_ABANDONED_SECONDS = 0  # the sweeper's wait, over at once
+    tasks.settle_writes.call()
+    run_worker()
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.FAILED and scheduled.message.startswith("Checked afterwards: not released.")
+    assert "scheduled release failed" in ops.get("/").content.decode()
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+
+def test_the_lead_and_the_check_interval_are_settings_checked_at_start():
+    from tests.dashboard.test_settings import load_settings, refusal
+
+    assert load_settings({"SCHEDULED_RELEASE_LEAD_SECONDS": "7200"})["SCHEDULED_RELEASE_LEAD_SECONDS"] == 7200
+    assert load_settings({})["SCHEDULED_RELEASE_LEAD_SECONDS"] == 3600
+    assert "SCHEDULED_RELEASE_LEAD_SECONDS='soon' is not a number" in refusal({"SCHEDULED_RELEASE_LEAD_SECONDS": "soon"})
+    too_slow = {"SCHEDULED_RELEASE_LEAD_SECONDS": "600", "SCHEDULED_RELEASE_CHECK_SECONDS": "400"}
+    assert "must be at most half of SCHEDULED_RELEASE_LEAD_SECONDS" in refusal(too_slow)
+
+
+def test_the_worker_task_is_registered_to_run_every_minute():
+    from numbers_app.schedule import REGISTRY
+
+    assert REGISTRY[tasks.run_scheduled_releases.module_path].seconds == 60
