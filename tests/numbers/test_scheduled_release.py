@@ -403,7 +403,8 @@ def test_the_lead_and_the_check_interval_are_settings_checked_at_start():
 
     assert load_settings({"SCHEDULED_RELEASE_LEAD_SECONDS": "7200"})["SCHEDULED_RELEASE_LEAD_SECONDS"] == 7200
     assert load_settings({})["SCHEDULED_RELEASE_LEAD_SECONDS"] == 3600
-    assert "SCHEDULED_RELEASE_LEAD_SECONDS='soon' is not a number" in refusal({"SCHEDULED_RELEASE_LEAD_SECONDS": "soon"})
+    malformed = {"SCHEDULED_RELEASE_LEAD_SECONDS": "soon"}
+    assert "SCHEDULED_RELEASE_LEAD_SECONDS='soon' is not a number" in refusal(malformed)
     too_slow = {"SCHEDULED_RELEASE_LEAD_SECONDS": "600", "SCHEDULED_RELEASE_CHECK_SECONDS": "400"}
     assert "must be at most half of SCHEDULED_RELEASE_LEAD_SECONDS" in refusal(too_slow)
 
