@@ -156,6 +156,9 @@ def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     scheduled.refresh_from_db()
     assert scheduled.state == State.CANCELLED
     assert AuditEntry.objects.filter(action=AuditEntry.Action.CANCEL_SCHEDULED, number_id=number_id).exists()
+    log = ops.get(f"/audit/?number={number_id}").content.decode()
+    assert "Schedule release before the next charge" in log and "Cancel scheduled release" in log
+    assert f"no release at {scheduled.run_at.isoformat().replace('+00:00', 'Z')}" in log
     again = ops.post(f"/numbers/{number_id}/scheduled-release/cancel", headers=HX)
     assert again.status_code == 409 and "No release is scheduled" in again.content.decode()
     advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
