@@ -368,6 +368,27 @@ def _resolve_released() -> int:
     ).update(dismissed_at=timezone.now(), message="Resolved: the number was released another way.")
 
 
+def _replan(scheduled: QuerySet[ScheduledRelease], now: datetime) -> None:
+    """Someone corrected a purchase time after scheduling (numbers_app.purchase_times): the charge to
+    beat is the corrected cycle's first charge after the scheduling, on Staffify's clock."""
+    skew = now - timezone.now()
+    purchases = dict(
+        NumberRecord.objects.filter(
+            staffify_id__in=scheduled.values("staffify_id"), purchased_at__isnull=False
+        ).values_list("staffify_id", "purchased_at")
+    )
+    for item in scheduled:
+        purchased_at = purchases.get(item.staffify_id)
+        if purchased_at is None or (item.charge_at - purchased_at) % cycles.CYCLE == timedelta(0):
+            continue
+        charge_at = cycles.next_charge(purchased_at, item.created_at + skew)
+        ScheduledRelease.objects.filter(pk=item.pk, state=State.SCHEDULED).update(
+            charge_at=charge_at,
+            run_at=max(charge_at - lead(), item.created_at + skew),
+            message=f"Re-planned: its purchase time was corrected, so its next charge is on {_when(charge_at)}.",
+        )
+
+
 def run_due(client: staffify.StaffifyClient, *, limit: int = PASS_LIMIT) -> int:
     """The worker's pass: make the releases that are due on Staffify's clock, mark missed the ones
     whose charge came first. Returns how many it made or marked."""
@@ -383,6 +404,7 @@ def run_due(client: staffify.StaffifyClient, *, limit: int = PASS_LIMIT) -> int:
     except staffify.StaffifyError:
         return done  # Staffify is in trouble: the next pass tries again
     now = staffify_now(client)
+    _replan(scheduled, now)
     for item in scheduled.filter(run_at__lte=now)[:limit]:
         if now >= item.charge_at:
             if ScheduledRelease.objects.filter(pk=item.pk, state=State.SCHEDULED).update(

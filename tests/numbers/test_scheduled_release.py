@@ -416,3 +416,16 @@ def test_the_worker_task_is_registered_to_run_every_minute():
     from numbers_app.schedule import REGISTRY
 
     assert REGISTRY[tasks.run_scheduled_releases.module_path].seconds == 60
+
+
+def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirrored):
+    number_id = unassigned_active(mirrored)
+    scheduled = schedule(ops, number_id)
+    old_charge = scheduled.charge_at
+    # Operations corrects the purchase time (numbers_app.purchase_times): one day later than Staffify said.
+    NumberRecord.objects.filter(staffify_id=number_id).update(purchased_at=old_charge - CYCLE + timedelta(days=1))
+    run_worker()
+    scheduled.refresh_from_db()
+    assert scheduled.charge_at == old_charge + timedelta(days=1)
+    assert scheduled.run_at == scheduled.charge_at - timedelta(hours=1)
+    assert scheduled.state == State.SCHEDULED and scheduled.message.startswith("Re-planned")
