@@ -304,6 +304,7 @@ class ScheduledRelease(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a process began making it
     finished_at = models.DateTimeField(null=True, blank=True)  # ran, failed, missed or was cancelled
     finished_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -328,7 +328,7 @@ def release_now(client: staffify.StaffifyClient, scheduled: ScheduledRelease, us
     """A person's "Release now" on a failed or missed scheduled release. Raises CannotSchedule when it
     is no longer one (another person acted first, or it is still being checked)."""
     won = ScheduledRelease.objects.filter(pk=scheduled.pk, state__in=(State.FAILED, State.MISSED)).update(
-        state=State.RUNNING, dismissed_at=None
+        state=State.RUNNING, dismissed_at=None, claimed_at=timezone.now()
     )
     scheduled.refresh_from_db()
     if not won:
@@ -340,7 +340,23 @@ def release_now(client: staffify.StaffifyClient, scheduled: ScheduledRelease, us
 def work_exists() -> bool:
     """Whether the worker's pass has anything to do (no Staffify call when not)."""
     open_alert = Q(state__in=(State.FAILED, State.MISSED), dismissed_at__isnull=True)
-    return ScheduledRelease.objects.filter(Q(state__in=(State.SCHEDULED, State.UNKNOWN)) | open_alert).exists()
+    busy = Q(state__in=(State.SCHEDULED, State.RUNNING, State.UNKNOWN))
+    return ScheduledRelease.objects.filter(busy | open_alert).exists()
+
+
+def _recover_abandoned() -> int:
+    """A process that died while making a release left it `running`: with no release sent yet it is
+    scheduled again (the next read decides afresh); with one sent, it follows that write's audit entry,
+    which the sweeper settles by reading the number back. Never resent blindly."""
+    cutoff = timezone.now() - settle.abandoned_after()
+    stale = ScheduledRelease.objects.filter(state=State.RUNNING, claimed_at__lt=cutoff)
+    unsent = stale.filter(audit_entry__isnull=True).update(
+        state=State.SCHEDULED, message="The process making it stopped before sending it: tried again."
+    )
+    sent = stale.filter(audit_entry__isnull=False).update(
+        state=State.UNKNOWN, message="The process making it stopped before Staffify answered: being checked."
+    )
+    return unsent + sent
 
 
 def _settle_unknown() -> int:
@@ -392,7 +408,7 @@ def _replan(scheduled: QuerySet[ScheduledRelease], now: datetime) -> None:
 def run_due(client: staffify.StaffifyClient, *, limit: int = PASS_LIMIT) -> int:
     """The worker's pass: make the releases that are due on Staffify's clock, mark missed the ones
     whose charge came first. Returns how many it made or marked."""
-    done = _settle_unknown() + _resolve_released()
+    done = _recover_abandoned() + _settle_unknown() + _resolve_released()
     scheduled = ScheduledRelease.objects.filter(state=State.SCHEDULED).order_by("run_at", "id")
     soonest = scheduled.first()
     if soonest is None or not budget.allow("background"):
@@ -414,7 +430,8 @@ def run_due(client: staffify.StaffifyClient, *, limit: int = PASS_LIMIT) -> int:
             continue
         if not budget.allow("background"):
             break  # people need the rest of this minute's calls; there is time left in the window
-        if not ScheduledRelease.objects.filter(pk=item.pk, state=State.SCHEDULED).update(state=State.RUNNING):
+        claimed = ScheduledRelease.objects.filter(pk=item.pk, state=State.SCHEDULED)
+        if not claimed.update(state=State.RUNNING, claimed_at=timezone.now()):
             continue  # another worker took it, or someone cancelled it
         item.refresh_from_db()
         perform(client, item)

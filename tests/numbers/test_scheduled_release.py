@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from numbers_app import scheduled_releases, staffify, tasks
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
@@ -429,3 +430,21 @@ def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirror
     assert scheduled.charge_at == old_charge + timedelta(days=1)
     assert scheduled.run_at == scheduled.charge_at - timedelta(hours=1)
     assert scheduled.state == State.SCHEDULED and scheduled.message.startswith("Re-planned")
+
+
+def test_a_release_left_running_by_a_dead_worker_is_made_once(ops, mirrored, settings):
+    number_id = unassigned_active(mirrored)
+    scheduled = schedule(ops, number_id)
+    advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
+    settings.SETTLE_ABANDONED_SECONDS = 60
+    claimed = timezone.now() - timedelta(seconds=30)
+    ScheduledRelease.objects.filter(pk=scheduled.pk).update(state=State.RUNNING, claimed_at=claimed)
+    run_worker()
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.RUNNING  # it may still be alive
+    ScheduledRelease.objects.filter(pk=scheduled.pk).update(claimed_at=claimed - timedelta(minutes=1))
+    run_worker()
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.DONE, scheduled.message
+    assert state(mirrored, number_id)["status"] == "pending_release"
+    assert AuditEntry.objects.filter(number_id=number_id, action=AuditEntry.Action.RELEASE).count() == 1
