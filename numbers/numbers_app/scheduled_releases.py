@@ -337,6 +337,16 @@ def release_now(client: staffify.StaffifyClient, scheduled: ScheduledRelease, us
     return perform(client, scheduled, by=user, after_charge=True)
 
 
+def released_by_hand(number_id: int, user: Any) -> int:
+    """Someone released the number themselves: its waiting scheduled release has nothing left to do."""
+    return ScheduledRelease.objects.filter(staffify_id=number_id, state=State.SCHEDULED).update(
+        state=State.DONE,
+        finished_at=timezone.now(),
+        finished_by=user,
+        message=f"Released by hand by {user.get_username()} before the scheduled time.",
+    )
+
+
 def work_exists() -> bool:
     """Whether the worker's pass has anything to do (no Staffify call when not)."""
     open_alert = Q(state__in=(State.FAILED, State.MISSED), dismissed_at__isnull=True)

@@ -448,3 +448,13 @@ def test_a_release_left_running_by_a_dead_worker_is_made_once(ops, mirrored, set
     assert scheduled.state == State.DONE, scheduled.message
     assert state(mirrored, number_id)["status"] == "pending_release"
     assert AuditEntry.objects.filter(number_id=number_id, action=AuditEntry.Action.RELEASE).count() == 1
+
+
+def test_releasing_by_hand_ends_the_scheduled_release(ops, mirrored):
+    number_id = unassigned_active(mirrored)
+    scheduled = schedule(ops, number_id)
+    response = ops.post(f"/numbers/{number_id}/release/confirm", headers=HX)
+    assert "release scheduled" not in response.content.decode()
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.DONE and "Released by hand by ops" in scheduled.message
+    assert "scheduled release" not in ops.get("/billing/").content.decode()
