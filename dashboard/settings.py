@@ -209,6 +209,17 @@ SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 60.0, minimum=1, maximum
 SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 120.0, minimum=0, maximum=3600)
 # How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
 ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
+# "Release before the next charge" runs this long before the charge (numbers_app.scheduled_releases),
+# and the worker looks for due scheduled releases this often: it must look at least twice in the lead
+# window, so that one late or failed look still leaves time before Staffify charges another cycle.
+SCHEDULED_RELEASE_LEAD_SECONDS = _float("SCHEDULED_RELEASE_LEAD_SECONDS", 3600.0, minimum=120, maximum=7 * 86400)
+SCHEDULED_RELEASE_CHECK_SECONDS = _float("SCHEDULED_RELEASE_CHECK_SECONDS", 60.0, minimum=5, maximum=3600)
+if SCHEDULED_RELEASE_CHECK_SECONDS * 2 > SCHEDULED_RELEASE_LEAD_SECONDS:
+    raise ImproperlyConfigured(
+        f"SCHEDULED_RELEASE_CHECK_SECONDS ({SCHEDULED_RELEASE_CHECK_SECONDS:g}) must be at most half of "
+        f"SCHEDULED_RELEASE_LEAD_SECONDS ({SCHEDULED_RELEASE_LEAD_SECONDS:g}), "
+        "or a scheduled release could miss its window."
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -139,6 +139,11 @@ def _change(entry: AuditEntry) -> str:
         return f"status: {before.get('status', '?')} → {after.get('status', '?')}"
     if entry.action == Action.PURCHASE_TIME:
         return f"purchased: {before.get('purchased_at') or 'unknown'} → {after.get('purchased_at') or '?'}"
+    if entry.action == Action.SCHEDULE_RELEASE:
+        first = ", unassigning first" if after.get("unassign_first") else ""
+        return f"release at {after.get('run_at', '?')}, before the charge at {after.get('charge_at', '?')}{first}"
+    if entry.action == Action.CANCEL_SCHEDULED:
+        return f"no release at {before.get('run_at', '?')}"
     if entry.action == Action.BUY:
         facts = [after.get("country_code"), after.get("number_type")]
         if after.get("address_id"):

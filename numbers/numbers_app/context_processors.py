@@ -34,7 +34,17 @@ def dashboard(request: HttpRequest) -> dict:
     def role():
         return role_of(request.user)
 
+    @cache
+    def release_alerts():
+        """Failed, missed or unconfirmed scheduled releases: the loud banner, for those who can act."""
+        if not request.user.has_perm("numbers.release_number"):
+            return []
+        from numbers_app import scheduled_releases
+
+        return list(scheduled_releases.alerts()[:20])
+
     return {
+        "release_alerts": release_alerts,
         "balance": balance,
         "balance_reading": balance_reading,
         "server_now": server_now,

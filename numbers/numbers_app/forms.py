@@ -12,6 +12,7 @@ DIGITS = re.compile(r"^\d{1,15}$")
 CURSOR = re.compile(r"^[A-Za-z0-9_\-:.=]{1,100}$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 STATUS_CHOICES = [("", "Any status"), ("active", "Active"), ("pending_release", "Pending release")]
+SCHEDULED_CHOICES = [("", "Any"), ("1", "Release scheduled")]
 TYPE_CHOICES = [("local", "Local"), ("mobile", "Mobile"), ("toll_free", "Toll-free")]
 
 
@@ -50,8 +51,9 @@ class NumberScopeForm(forms.Form):
 class NumberFilterForm(NumberScopeForm):
     """The owned list's filters: the shared ones, status and digits, and where the page starts."""
 
-    FIELDS = ("status", "agent", "tag", "country", "q")
+    FIELDS = ("status", "agent", "tag", "country", "q", "scheduled")
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    scheduled = forms.ChoiceField(choices=SCHEDULED_CHOICES, required=False)
     q = forms.CharField(required=False, max_length=15, label="Digits contain")
     sort = forms.ChoiceField(
         required=False,

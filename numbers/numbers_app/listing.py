@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import F, QuerySet
 
 from numbers_app import mirror, staffify
-from numbers_app.models import MirrorAgent, NumberRecord
+from numbers_app.models import MirrorAgent, NumberRecord, ScheduledRelease
 from numbers_app.presenters import NumberRow, build_row
 
 PAGE_SIZE = 50
@@ -31,6 +31,9 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
         found = found.filter(tags_key__contains=f"|{tag.lower()}|")
     if country := filters.get("country"):
         found = found.filter(country_code=country)
+    if filters.get("scheduled"):
+        waiting = ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING)
+        found = found.filter(staffify_id__in=waiting.values("staffify_id"))
     if digits := filters.get("q"):
         found = found.filter(phone_number__contains=digits)
     column = SORTS.get(sort.lstrip("-"))
@@ -41,7 +44,14 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
 
 
 def rows(records: list[NumberRecord]) -> list[NumberRow]:
-    return [build_row(mirror.as_number(r), r) for r in records]
+    built = [build_row(mirror.as_number(r), r) for r in records]
+    waiting = ScheduledRelease.objects.filter(
+        state__in=ScheduledRelease.WAITING, staffify_id__in=[r.staffify_id for r in records]
+    )
+    scheduled = {s.staffify_id: s for s in waiting}
+    for row in built:
+        row.extra["release_scheduled"] = scheduled.get(row.id)
+    return built
 
 
 def agents() -> list[staffify.Agent]:

@@ -112,6 +112,8 @@ class AuditEntry(models.Model):
         ADDRESS_SUBMIT = "address_submit", "Submit address"
         ADDRESS_CHECK = "address_check", "Check address status"
         PURCHASE_TIME = "purchase_time", "Set purchase time"
+        SCHEDULE_RELEASE = "sched_release", "Schedule release before the next charge"
+        CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"
@@ -274,3 +276,58 @@ class AddressBookEntry(models.Model):
             return "pending review" if self.submitted_at else "pending, not submitted yet"
         text = self.status.replace("_", " ")
         return f"{text} ({self.reason})" if self.reason else text
+
+
+class ScheduledRelease(models.Model):
+    """ "Release before the next charge": a release the worker makes shortly before the charge that
+    would start another paid cycle (numbers_app.scheduled_releases). Instants are on Staffify's clock.
+    One number has at most one waiting (scheduled or running) release. A failed or missed one is shown
+    on every page to those who can release until someone dismisses it or it is resolved."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        RUNNING = "running", "Releasing now"
+        DONE = "done", "Released"
+        FAILED = "failed", "Failed"
+        MISSED = "missed", "Missed: the charge came first"
+        UNKNOWN = "unknown", "Outcome unknown"
+        CANCELLED = "cancelled", "Cancelled"
+
+    WAITING = (State.SCHEDULED, State.RUNNING)
+    ALERTS = (State.FAILED, State.MISSED, State.UNKNOWN)
+
+    staffify_id = models.BigIntegerField(db_index=True)
+    phone_number = models.CharField(max_length=32)
+    charge_at = models.DateTimeField()  # the charge to beat: purchase + k × 28 days
+    run_at = models.DateTimeField(db_index=True)  # charge_at minus SCHEDULED_RELEASE_LEAD_SECONDS
+    unassign_first = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a process began making it
+    finished_at = models.DateTimeField(null=True, blank=True)  # ran, failed, missed or was cancelled
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    audit_entry = models.ForeignKey(
+        AuditEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the release's write-ahead entry, which settles an unknown outcome
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["run_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staffify_id"],
+                condition=models.Q(state__in=["scheduled", "running"]),
+                name="one_waiting_release_per_number",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"release {self.phone_number} before {self.charge_at:%Y-%m-%d %H:%M} ({self.state})"

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from numbers_app import staffify
 from numbers_app.explain import Problem
-from numbers_app.models import NumberRecord
+from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.rules import RECLAIM_DAYS
 
 
@@ -140,7 +140,7 @@ def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, 
     pending_since = record and (record.pending_seen_at or record.first_seen_at)
     if reclaim_before is None and number.status == "pending_release" and pending_since:
         reclaim_at_most = pending_since + timedelta(days=RECLAIM_DAYS)
-    return NumberRow(
+    row = NumberRow(
         id=number.id,
         phone_number=number.phone_number,
         display=format_phone(number.phone_number),
@@ -154,3 +154,7 @@ def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, 
         next_charge_at=record.next_charge_at if record is not None and number.status == "active" else None,
         reclaim_at_most=reclaim_at_most,
     )
+    if lookup and number.status == "active":  # a single row's fragment: its scheduled release, if any
+        waiting = ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING, staffify_id=number.id)
+        row.extra["release_scheduled"] = waiting.first()
+    return row

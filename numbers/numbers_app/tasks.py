@@ -86,6 +86,17 @@ def follow_addresses() -> int:
     return address_book.follow(staffify.get_client())
 
 
+@task
+def run_scheduled_releases() -> int:
+    """Make the "release before the next charge" releases that are due on Staffify's clock, and say
+    loudly when one failed or its charge came first (numbers_app.scheduled_releases)."""
+    from numbers_app import scheduled_releases, staffify
+
+    if not scheduled_releases.work_exists():
+        return 0  # no Staffify call when nothing is scheduled
+    return scheduled_releases.run_due(staffify.get_client())
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -97,3 +108,4 @@ every(24 * 3600, prune_task_results)
 every(settings.SETTLE_WRITES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
+every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)

@@ -7,6 +7,7 @@ from numbers_app import (
     views_audit,
     views_billing,
     views_purchase,
+    views_scheduled,
     views_sync,
 )
 from numbers_app.converters import StaffifyIdConverter
@@ -23,6 +24,26 @@ urlpatterns = [
     path("numbers/<staffify_id:number_id>/release", views.release_dialog, name="release_dialog"),
     path("numbers/<staffify_id:number_id>/release/confirm", views.release_number, name="release_number"),
     path("numbers/<staffify_id:number_id>/reclaim", views.reclaim_number, name="reclaim_number"),
+    path(
+        "numbers/<staffify_id:number_id>/scheduled-release",
+        views_scheduled.schedule_release,
+        name="schedule_release",
+    ),
+    path(
+        "numbers/<staffify_id:number_id>/scheduled-release/cancel",
+        views_scheduled.cancel_scheduled_release,
+        name="cancel_scheduled_release",
+    ),
+    path(
+        "scheduled-releases/<int:scheduled_id>/release-now",
+        views_scheduled.release_scheduled_now,
+        name="release_scheduled_now",
+    ),
+    path(
+        "scheduled-releases/<int:scheduled_id>/dismiss",
+        views_scheduled.dismiss_scheduled_release,
+        name="dismiss_scheduled_release",
+    ),
     path("buy/", views.buy, name="buy"),
     path("buy/confirm", views.buy_confirm, name="buy_confirm"),
     path("buy/purchase", views.buy_number, name="buy_number"),

@@ -22,7 +22,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import audit, buying, freshness, ledger, listing, lookups, mirror, previous_agent, settle, staffify
+from numbers_app import (
+    audit,
+    buying,
+    freshness,
+    ledger,
+    listing,
+    lookups,
+    mirror,
+    previous_agent,
+    scheduled_releases,
+    settle,
+    staffify,
+)
 from numbers_app import billing as cycles
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
@@ -261,6 +273,10 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         context["row"] = row
         context["record"] = record
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
+        from numbers_app.views_scheduled import panel_context  # it imports this module
+
+        context.update(panel_context(request, record, number_id))
+        row.extra["release_scheduled"] = context["scheduled"]
         if row.is_active and row.purchased_at:
             now = lookups.staffify_now(client)
             context["cycle"] = cycles.cycle_at(row.purchased_at, now)
@@ -511,6 +527,7 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
             return _release_failed(request, client, number_id, settled)
         after, reclaim_before, note = settled.number, settled.number.reclaim_before, settled.note + " "
     ledger.record_release(number_id, before.phone_number, reclaim_before)
+    scheduled_releases.released_by_hand(number_id, request.user)
     response = _row_response(request, build_row(after, lookup=True), agents)
     until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
     response = trigger_client_event(response, "closeModal", {})

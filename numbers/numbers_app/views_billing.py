@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from numbers_app import billing as cycles
-from numbers_app import freshness, listing, lookups, mirror, staffify, statement
+from numbers_app import freshness, listing, lookups, mirror, scheduled_releases, staffify, statement
 from numbers_app.access import dashboard_view
 from numbers_app.csvsafe import safe_cell
 from numbers_app.explain import Problem, explain
@@ -290,7 +290,11 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     idle = [billing_row(r, now, agent_names) for r in ordered.filter(statement.IDLE)[:LIST_SIZE]]
     pending = [billing_row(r, now, agent_names) for r in ordered.filter(statement.PENDING)[:LIST_SIZE]]
     query = {**filters}
+    scheduled_count, scheduled_saving = scheduled_releases.savings()
     context: dict = {
+        "scheduled_count": scheduled_count,
+        "scheduled_saving": scheduled_saving,
+        "scheduled_url": _owned_list({}, scheduled="1"),
         "form": form,
         "filters": filters,
         "agents": agents,
