@@ -191,7 +191,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     agents, problem = _agents_or_problem(client)
     history = list(AuditEntry.objects.filter(number_id=number_id)[:100])
     for entry in history:
-        entry.change = audit.change_summary(entry)
+        entry.change = audit.change_html(entry)
     context: dict = {
         "agents": agents,
         "problem": problem,
