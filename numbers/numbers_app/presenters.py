@@ -48,6 +48,11 @@ def instant_html(moment: datetime | None, style: str = "datetime", empty: str = 
     )
 
 
+def local_text(moment: datetime, style: str = "datetime") -> str:
+    """A moment as plain text in the viewer's zone, in the same style (for messages and toasts)."""
+    return date_format(timezone.localtime(moment), DATE_STYLES.get(style, style))
+
+
 def format_phone(e164: str) -> str:
     try:
         parsed = phonenumbers.parse(e164, None)

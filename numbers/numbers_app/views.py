@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
@@ -27,7 +26,7 @@ from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers_app.forms_purchase import PurchaseTimeForm
 from numbers_app.models import AuditEntry, PurchaseAttempt
-from numbers_app.presenters import NumberRow, build_row, format_phone, with_agent_options
+from numbers_app.presenters import NumberRow, build_row, format_phone, local_text, with_agent_options
 from numbers_app.rules import (
     RECLAIM_DAYS,
 )
@@ -457,7 +456,7 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
         after, reclaim_before, note = settled.number, settled.number.reclaim_before, settled.note + " "
     ledger.record_release(number_id, before.phone_number, reclaim_before)
     response = _row_response(request, build_row(after, lookup=True), agents)
-    until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
+    until = local_text(reclaim_before) if reclaim_before else "7 days from now"
     response = trigger_client_event(response, "closeModal", {})
     return toast(response, f"{note}{format_phone(before.phone_number)} released: reclaimable until {until}.")
 
