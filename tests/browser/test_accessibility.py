@@ -67,6 +67,11 @@ def phone(chromium, live_server):
     context.close()
 
 
+UNNAMED_TABLES = """() => [...document.querySelectorAll("table")]
+  .filter(t => !t.caption && !t.getAttribute("aria-label") && !t.getAttribute("aria-labelledby"))
+  .map(t => t.id || t.className)"""
+
+
 def axe_violations(page) -> list[str]:
     """The critical and serious violations axe finds in the page as it is now (dialogs included)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
@@ -98,6 +103,8 @@ def visit_every_page(page, base_url: str, width: str) -> dict[str, list[str]]:
         expect(page.locator("main h1")).to_be_visible()
         if violations := axe_violations(page):
             found[name] = violations
+        if unnamed := page.evaluate(UNNAMED_TABLES):
+            found.setdefault(name, []).append(f"tables without a caption or label: {unnamed}")
         if width == "phone" and (wider := overflow(page)) > 0:
             found.setdefault(name, []).append(f"scrolls sideways by {wider} px at 390 px")
     return found
@@ -181,6 +188,18 @@ def test_every_page_passes_axe_for_a_team_lead(width, live_sandbox, login, lead_
     page.set_viewport_size(WIDTHS[width])
     found = visit_every_page(page, live_server.url, width)
     assert not found, "\n" + report(found)
+
+    # What a team lead cannot use looks disabled (not merely faded) and says why.
+    page.goto(live_server.url + "/")
+    expect(page.locator("#role-note")).to_contain_text("your role changes nothing")
+    disabled = page.locator("#number-rows :is(select, button):disabled")
+    assert disabled.count() > 0
+    looks = page.evaluate(
+        """() => [...document.querySelectorAll("#number-rows :is(select, button):disabled")].map(e => [
+            getComputedStyle(e).borderStyle, getComputedStyle(e).cursor, e.title,
+            e.getAttribute("aria-describedby")])"""
+    )
+    assert all(look == ["dashed", "not-allowed", look[2], "role-note"] and look[2] for look in looks), looks[:3]
     assert not unexpected(page.errors), page.errors
 
 
