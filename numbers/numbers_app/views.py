@@ -25,7 +25,7 @@ from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers_app.forms_purchase import PurchaseTimeForm
-from numbers_app.models import AuditEntry, PurchaseAttempt
+from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from numbers_app.presenters import NumberRow, build_row, format_phone, local_text, with_agent_options
 from numbers_app.rules import (
     RECLAIM_DAYS,
@@ -302,7 +302,14 @@ def tags_display(request: HttpRequest, number_id: int) -> HttpResponse:
     """Cancel: show the tags as they were (the editor sent them back; no Staffify call)."""
     form = TagsForm({"tags": request.GET.get("original", "")})
     tags = form.cleaned_data["tags"] if form.is_valid() else []
-    context = {"number_id": number_id, "tags": tags, **permissions_for(request.user)}
+    # The number, for the button's name ("sales, edit the tags of +1 415-555-0123"), from the mirror.
+    e164 = NumberRecord.objects.filter(staffify_id=number_id).values_list("phone_number", flat=True).first()
+    context = {
+        "number_id": number_id,
+        "tags": tags,
+        "display": format_phone(e164) if e164 else "",
+        **permissions_for(request.user),
+    }
     return render(request, "numbers/_tags.html", context)
 
 
@@ -357,9 +364,13 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
         settle.confirmed(entry, number)
         ledger.record_seen(number)
         level, saved = "success", f"Tags of {format_phone(number.phone_number)} saved."
-    response = render(
-        request, "numbers/_tags.html", {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)}
-    )
+    context = {
+        "number_id": number_id,
+        "tags": number.tags,
+        "display": format_phone(number.phone_number),
+        **permissions_for(request.user),
+    }
+    response = render(request, "numbers/_tags.html", context)
     return toast(response, saved, level)
 
 
