@@ -94,7 +94,11 @@ def pending_number_id() -> int:
     return record.staffify_id
 
 
-def visit_every_page(page, base_url: str, width: str) -> dict[str, list[str]]:
+PICTURED = ("list", "billing")
+
+
+def visit_every_page(page, base_url: str, width: str, pictures: str = "") -> dict[str, list[str]]:
+    """Axe on every page (and, at phone width, no sideways scrolling); PICTURES names screenshots."""
     found: dict[str, list[str]] = {}
     for name, path in PAGES.items():
         path = path or f"/numbers/{pending_number_id()}/"
@@ -107,6 +111,8 @@ def visit_every_page(page, base_url: str, width: str) -> dict[str, list[str]]:
             found.setdefault(name, []).append(f"tables without a caption or label: {unnamed}")
         if width == "phone" and (wider := overflow(page)) > 0:
             found.setdefault(name, []).append(f"scrolls sideways by {wider} px at 390 px")
+        if pictures and name in PICTURED:
+            screenshot(page, f"{pictures}-{name.replace(' ', '-')}-{width}")
     return found
 
 
@@ -177,7 +183,7 @@ def test_every_page_and_dialog_passes_axe_for_operations(width, live_sandbox, lo
     page = login(ops_user)
     page.set_viewport_size(WIDTHS[width])
     found = open_dialogs(page, live_server.url, live_sandbox, ops_user)
-    found |= visit_every_page(page, live_server.url, width)
+    found |= visit_every_page(page, live_server.url, width, pictures="a11y")
     assert not found, "\n" + report(found)
     assert not unexpected(page.errors), page.errors
 
@@ -186,7 +192,7 @@ def test_every_page_and_dialog_passes_axe_for_operations(width, live_sandbox, lo
 def test_every_page_passes_axe_for_a_team_lead(width, live_sandbox, login, lead_user, live_server):
     page = login(lead_user)
     page.set_viewport_size(WIDTHS[width])
-    found = visit_every_page(page, live_server.url, width)
+    found = visit_every_page(page, live_server.url, width, pictures="a11y-team-lead")
     assert not found, "\n" + report(found)
 
     # What a team lead cannot use looks disabled (not merely faded) and says why.
@@ -223,7 +229,7 @@ def test_ten_numbers_fit_in_three_phone_screens(live_sandbox, phone, ops_user, l
     )
     assert bottom <= 3 * 844, f"the 10th number ends {bottom:.0f} px down the page: more than 3 screens of 844 px"
     assert overflow(page) <= 0
-    screenshot(page, "numbers-phone")
+    screenshot(page, "numbers-phone-cards")
 
 
 def test_tap_targets_on_a_phone_are_44_px(live_sandbox, phone, ops_user, live_server):
@@ -243,3 +249,32 @@ def test_tap_targets_on_a_phone_are_44_px(live_sandbox, phone, ops_user, live_se
     help_text = page.locator(".tag-editor .help")
     expect(help_text).to_be_visible()
     assert "Escape" not in help_text.inner_text()
+
+
+def test_a_release_on_its_last_day_reads_and_looks_urgent(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    # A release made now: 7 days left, not urgent. The seed has one with less than a day left.
+    page.goto(live_server.url + "/?status=active&agent=none")
+    page.get_by_role("button", name=re.compile(r"^Release \+")).first.click()
+    page.locator("dialog[id^=release-dialog-]").get_by_role("button", name="Release").click()
+    expect(page.locator("#toasts")).to_contain_text("released: reclaimable until")
+    page.goto(live_server.url + "/?status=pending_release")
+    expect(page.locator(".countdown").first).to_contain_text("left to reclaim")
+    countdowns = page.evaluate(
+        """() => {
+          const now = Date.parse(document.body.dataset.serverNow);
+          return [...document.querySelectorAll("[data-countdown]")].map(el => ({
+            hours: (Date.parse(el.dataset.deadline) - now) / 3600000,
+            text: el.textContent, urgent: el.classList.contains("urgent"),
+            colour: getComputedStyle(el).color}));
+        }"""
+    )
+    assert any(c["hours"] <= 24 for c in countdowns) and any(c["hours"] > 24 for c in countdowns), countdowns
+    for c in countdowns:
+        last_day = c["hours"] <= 24
+        assert c["urgent"] == last_day, c
+        assert c["text"].startswith("Last day: ") == last_day, c  # said in words, not by colour alone
+    urgent = next(c for c in countdowns if c["urgent"])
+    calm = next(c for c in countdowns if not c["urgent"])
+    assert urgent["colour"] != calm["colour"]
+    screenshot(page, "countdown-urgent")
