@@ -90,3 +90,24 @@ def test_row_buttons_are_named_with_their_number(ops, mirrored):
     assert f'<span class="visually-hidden">: edit the tags of {display}</span>' in row
     assert 'aria-label="Edit tags' not in html
     assert "<caption" in html
+
+
+def test_an_address_status_reads_in_words_in_the_buy_dialog():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    address = SimpleNamespace(
+        id=7,
+        city_code="020",
+        company_name="Acme",
+        street_address="Dam 1",
+        city="Amsterdam",
+        status="partially_verified",
+    )
+    html = render_to_string(
+        "numbers/_buy_dialog.html",
+        {"addresses": [address], "country_code": "NL", "price": "5.00", "rules": {"CYCLE_DAYS": 28}},
+    )
+    assert "· Partially verified</option>" in html
+    assert "Partiallyverified" not in html
