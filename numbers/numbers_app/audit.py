@@ -7,12 +7,17 @@ holds a transaction), then `settle`d from the answer: done, failed, or unknown u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from numbers_app import staffify
 from numbers_app.models import AuditEntry
+from numbers_app.presenters import instant_html
 
 Action = AuditEntry.Action
 Outcome = AuditEntry.Outcome
@@ -113,43 +118,79 @@ def _tags(snap: dict | None) -> str:
 
 
 def change_summary(entry: AuditEntry) -> str:
-    """One line saying what changed (or, when it did not happen, what was asked), for the log and its CSV."""
-    line = _change(entry)
+    """One line saying what changed (or, when it did not happen, what was asked), for the CSV: instants
+    as Staffify sent them (ISO 8601)."""
+    line = _change(entry, str)
     if entry.outcome != Outcome.OK and entry.after and entry.action != Action.BUY:
         line += " (asked)"
     return line
 
 
-def _change(entry: AuditEntry) -> str:
+def change_html(entry: AuditEntry) -> SafeString:
+    """The same line for a page: instants in the viewer's time zone, the UTC instant on hover, in the
+    dashboard's one date style (never a raw ISO timestamp)."""
+    line = _change(entry, _instant_html, escape=conditional_escape)
+    if entry.outcome != Outcome.OK and entry.after and entry.action != Action.BUY:
+        line += " (asked)"
+    # Every piece of data in LINE was escaped by _change, or built by format_html.
+    return mark_safe(line)  # noqa: S308
+
+
+def _instant_html(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return str(conditional_escape(value))
+    if moment.tzinfo is None:
+        return str(conditional_escape(value))
+    return str(instant_html(moment))
+
+
+def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any], Any] = str) -> str:
+    """The change line; WHEN shows an ISO instant, ESCAPE every other piece of data."""
+
+    def e(value: Any) -> str:
+        return str(escape(value))
+
     before, after = entry.before or {}, entry.after or {}
     if entry.action in (Action.ASSIGN, Action.UNASSIGN):
         old = before.get("agent_name") or ("none" if before else "?")
         new = after.get("agent_name") or ("none" if after else "?")
-        return f"agent: {old} → {new}"
+        return f"agent: {e(old)} → {e(new)}"
     if entry.action == Action.TAGS:
         if "tags_text" in after:
-            return f"tags: asked for “{after['tags_text'][:80]}”"
-        return f"tags: {_tags(before) if before else '?'} → {_tags(after) if after else '?'}"
+            return f"tags: asked for “{e(after['tags_text'][:80])}”"
+        return f"tags: {e(_tags(before) if before else '?')} → {e(_tags(after) if after else '?')}"
     if entry.action == Action.RELEASE:
         until = after.get("reclaim_before")
-        return f"status: {before.get('status', '?')} → {after.get('status', '?')}" + (
-            f" (reclaimable until {until})" if until else ""
+        return f"status: {e(_words(before.get('status', '?')))} → {e(_words(after.get('status', '?')))}" + (
+            f" (reclaimable until {when(until)})" if until else ""
         )
     if entry.action == Action.RECLAIM:
-        return f"status: {before.get('status', '?')} → {after.get('status', '?')}"
+        return f"status: {e(_words(before.get('status', '?')))} → {e(_words(after.get('status', '?')))}"
     if entry.action == Action.PURCHASE_TIME:
-        return f"purchased: {before.get('purchased_at') or 'unknown'} → {after.get('purchased_at') or '?'}"
+        old, new = before.get("purchased_at"), after.get("purchased_at")
+        return f"purchased: {when(old) if old else 'unknown'} → {when(new) if new else '?'}"
     if entry.action == Action.SCHEDULE_RELEASE:
         first = ", unassigning first" if after.get("unassign_first") else ""
-        return f"release at {after.get('run_at', '?')}, before the charge at {after.get('charge_at', '?')}{first}"
+        run_at, charge_at = after.get("run_at"), after.get("charge_at")
+        return (
+            f"release at {when(run_at) if run_at else '?'}, "
+            f"before the charge at {when(charge_at) if charge_at else '?'}{first}"
+        )
     if entry.action == Action.CANCEL_SCHEDULED:
-        return f"no release at {before.get('run_at', '?')}"
+        run_at = before.get("run_at")
+        return f"no release at {when(run_at) if run_at else '?'}"
     if entry.action == Action.BUY:
         facts = [after.get("country_code"), after.get("number_type")]
         if after.get("address_id"):
             facts.append(f"address {after['address_id']}")
-        return "buy " + " ".join(str(f) for f in facts if f)
+        return "buy " + " ".join(e(f) for f in facts if f)
     return ""
+
+
+def _words(status: str) -> str:
+    return str(status).replace("_", " ")
 
 
 def done(user, action: str, before: staffify.PhoneNumber, after: staffify.PhoneNumber, message: str = "") -> AuditEntry:

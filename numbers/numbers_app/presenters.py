@@ -8,7 +8,9 @@ from functools import cache, cached_property
 
 import phonenumbers
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from numbers_app import staffify
@@ -22,6 +24,33 @@ def iso_utc(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# The dashboard's one date style ("27 Nov 2026, 10:42 CET"), with its shorter and longer forms.
+DATE_STYLES = {
+    "datetime": "j M Y, H:i T",
+    "date": "j M Y",
+    "time": "H:i T",
+    "seconds": "j M Y, H:i:s T",
+}
+
+
+def instant_html(moment: datetime | None, style: str = "datetime", empty: str = "—") -> SafeString:
+    """A moment in the viewer's time zone as a <time> with its UTC instant on hover and in the markup.
+    STYLE is one of DATE_STYLES (a raw date format is still accepted)."""
+    if moment is None:
+        return SafeString(conditional_escape(empty))
+    return format_html(
+        '<time datetime="{}" title="{} UTC">{}</time>',
+        iso_utc(moment),
+        moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        date_format(timezone.localtime(moment), DATE_STYLES.get(style, style)),
+    )
+
+
+def local_text(moment: datetime, style: str = "datetime") -> str:
+    """A moment as plain text in the viewer's zone, in the same style (for messages and toasts)."""
+    return date_format(timezone.localtime(moment), DATE_STYLES.get(style, style))
 
 
 def format_phone(e164: str) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from numbers_app import billing as cycles
 from numbers_app import mirror
 from numbers_app.models import AuditEntry, NumberRecord
-from numbers_app.presenters import iso_utc
+from numbers_app.presenters import iso_utc, local_text
 
 LEEWAY = timedelta(minutes=5)  # Staffify's clock and ours, as measured, may differ by a little
 MAX_ROWS = 200_000
@@ -39,7 +39,7 @@ def problem_with(record: NumberRecord, at: datetime, now: datetime, skew: timede
     if at > now:
         return "That is in the future on Staffify's clock."
     if at > latest_allowed(record, now, skew):
-        seen = timezone.localtime(record.first_seen_at).strftime("%Y-%m-%d %H:%M %Z") if record.first_seen_at else ""
+        seen = local_text(record.first_seen_at) if record.first_seen_at else ""
         return f"The dashboard saw this number on {seen} already: it was bought before then."
     return None
 

@@ -18,7 +18,6 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
@@ -40,8 +39,8 @@ from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers_app.forms_purchase import PurchaseTimeForm
-from numbers_app.models import AuditEntry, PurchaseAttempt
-from numbers_app.presenters import NumberRow, build_row, format_phone, with_agent_options
+from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
+from numbers_app.presenters import NumberRow, build_row, format_phone, local_text, with_agent_options
 from numbers_app.rules import (
     RECLAIM_DAYS,
 )
@@ -256,7 +255,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     agents, problem = _agents_or_problem(client)
     history = list(AuditEntry.objects.filter(number_id=number_id)[:100])
     for entry in history:
-        entry.change = audit.change_summary(entry)
+        entry.change = audit.change_html(entry)
     context: dict = {
         "agents": agents,
         "problem": problem,
@@ -373,7 +372,14 @@ def tags_display(request: HttpRequest, number_id: int) -> HttpResponse:
     """Cancel: show the tags as they were (the editor sent them back; no Staffify call)."""
     form = TagsForm({"tags": request.GET.get("original", "")})
     tags = form.cleaned_data["tags"] if form.is_valid() else []
-    context = {"number_id": number_id, "tags": tags, **permissions_for(request.user)}
+    # The number, for the button's name ("sales, edit the tags of +1 415-555-0123"), from the mirror.
+    e164 = NumberRecord.objects.filter(staffify_id=number_id).values_list("phone_number", flat=True).first()
+    context = {
+        "number_id": number_id,
+        "tags": tags,
+        "display": format_phone(e164) if e164 else "",
+        **permissions_for(request.user),
+    }
     return render(request, "numbers/_tags.html", context)
 
 
@@ -428,11 +434,14 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
         settle.confirmed(entry, number)
         ledger.record_seen(number)
         level, saved = "success", f"Tags of {format_phone(number.phone_number)} saved."
-    counted = TAGGED if level == "success" else None
-    response = render(
-        request, "numbers/_tags.html", {"number_id": number_id, "tags": number.tags, **permissions_for(request.user)}
-    )
-    return toast(response, saved, level, counted)
+    context = {
+        "number_id": number_id,
+        "tags": number.tags,
+        "display": format_phone(number.phone_number),
+        **permissions_for(request.user),
+    }
+    response = render(request, "numbers/_tags.html", context)
+    return toast(response, saved, level, TAGGED if level == "success" else None)
 
 
 @dashboard_view("numbers.release_number")
@@ -529,7 +538,7 @@ def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
     ledger.record_release(number_id, before.phone_number, reclaim_before)
     scheduled_releases.released_by_hand(number_id, request.user)
     response = _row_response(request, build_row(after, lookup=True), agents)
-    until = timezone.localtime(reclaim_before).strftime("%d %b %Y %H:%M %Z") if reclaim_before else "7 days from now"
+    until = local_text(reclaim_before) if reclaim_before else "7 days from now"
     response = trigger_client_event(response, "closeModal", {})
     message = f"{note}{format_phone(before.phone_number)} released: reclaimable until {until}."
     return toast(response, message, counted=RELEASED if not note else None)

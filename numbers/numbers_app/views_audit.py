@@ -121,7 +121,7 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
         return response
     page = Paginator(entries, PAGE_SIZE).get_page(form.cleaned_data.get("page") if form.is_valid() else 1)
     for entry in page.object_list:
-        entry.change = audit.change_summary(entry)
+        entry.change = audit.change_html(entry)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

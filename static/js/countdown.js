@@ -1,6 +1,7 @@
 // Live reclaim countdowns: every [data-countdown] element holds an ISO deadline (UTC) in
 // data-deadline; it shows the time left, ticking each second. At zero the row's reclaim button is
-// disabled and the row says the number is gone.
+// disabled and the row says the number is gone. In the last 24 hours the countdown turns urgent: in
+// its words ("Last day:") and its look (.urgent), so that it is not said by colour alone.
 (function () {
   "use strict";
   function pad(n) { return n < 10 ? "0" + n : String(n); }
@@ -17,15 +18,20 @@
   var serverNow = document.body.getAttribute("data-server-now");
   if (serverNow) skew = Date.parse(serverNow) - Date.now();
 
+  var DAY = 86400000;
+
   function tick() {
     var now = Date.now() + skew;
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       var left = Date.parse(el.getAttribute("data-deadline")) - now;
       var scope = el.closest("[data-countdown-scope]") || el.parentElement;
       if (left > 0) {
-        el.textContent = format(left) + " left to reclaim";
+        var urgent = left <= DAY;
+        el.classList.toggle("urgent", urgent);
+        el.textContent = (urgent ? "Last day: " : "") + format(left) + " left to reclaim";
         return;
       }
+      el.classList.remove("urgent");
       el.textContent = "Reclaim window closed: the number is gone.";
       el.removeAttribute("data-countdown");
       scope.querySelectorAll("[data-reclaim]").forEach(function (b) {

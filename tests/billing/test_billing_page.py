@@ -212,7 +212,7 @@ def test_dates_are_shown_in_the_viewers_zone_with_utc_on_hover(lead, lead_user, 
     first = row(html, row_ids(html)[0])
     due = cell_instant(first, "Next charge")
     local = due.astimezone(ZoneInfo("America/New_York"))
-    assert f'title="{due:%Y-%m-%d %H:%M:%S} UTC">{local.day} {local:%b %Y %H:%M}</time>' in first
+    assert f'title="{due:%Y-%m-%d %H:%M:%S} UTC">{local.day} {local:%b %Y, %H:%M %Z}</time>' in first
     assert "Times in America/New_York" in html
 
 

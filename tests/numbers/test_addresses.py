@@ -401,7 +401,11 @@ def test_a_404_on_the_agent_list_is_not_this_number_on_the_page(ops, listing_off
 @pytest.mark.django_db
 def test_the_header_balance_says_its_age_and_is_dropped_by_a_write(ops, listing_off, staffify_sandbox):
     html = ops.get("/addresses/").content.decode()
-    assert re.search(r"Balance EUR 42\.50 <span class=\"as-of\">as of \d\d:\d\d</span>", html)
+    assert re.search(
+        r"Balance EUR 42\.50 <span class=\"as-of\">as of "
+        r"<time datetime=\"[^\"]+Z\" title=\"[^\"]+ UTC\">\d\d:\d\d \w+</time></span>",
+        html,
+    )
     staffify_sandbox.put("/control/balance", json={"balance": 30})
     assert "Balance EUR 42.50" in ops.get("/addresses/").content.decode()  # cached a minute
     ops.post("/addresses/add", {"address_id": 7, "country_code": "NL"})  # a write to Staffify

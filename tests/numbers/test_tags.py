@@ -69,7 +69,20 @@ def test_cancel_shows_the_original_tags_without_calling_staffify(support, staffi
     with staffify.track_calls() as stats:
         html = support.get("/numbers/1002/tags/view", {"original": "a, b"}, headers=HX).content.decode()
     assert stats.calls == 0
-    assert '<span class="tag">a</span><span class="tag">b</span>' in html
+    assert '<span class="tag">a</span> <span class="tag">b</span>' in html
+
+
+@pytest.mark.django_db
+def test_the_tags_button_is_named_by_its_tags_then_its_number(support, mirrored):
+    """Its name starts with what it shows (the tags) and carries the number: never a bare "Edit tags"."""
+    from numbers_app.presenters import format_phone
+
+    e164 = mirrored.get("/v1/phone-numbers/1002").json()["phone_number"]
+    cancelled = support.get("/numbers/1002/tags/view", {"original": "a, b"}, headers=HX).content.decode()
+    saved = support.post("/numbers/1002/tags", {"tags": "a, b", "original": ""}, headers=HX).content.decode()
+    for html in (cancelled, saved):
+        assert "aria-label" not in html
+        assert f'<span class="visually-hidden">: edit the tags of {format_phone(e164)}</span>' in html
 
 
 @pytest.mark.django_db

@@ -1,30 +1,26 @@
 """Template helpers shared by every page."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import template
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
-from numbers_app.presenters import format_phone, iso_utc
+from numbers_app.presenters import format_phone, instant_html
 
 register = template.Library()
 
 
 @register.simple_tag
-def instant(value: datetime | None, fmt: str = "j M Y, H:i T", empty: str = "—"):
-    """A moment in the viewer's time zone, with its UTC instant on hover and in the markup."""
-    if value is None:
-        return empty
-    utc = value.astimezone(UTC)
-    local = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}" title="{} UTC">{}</time>',
-        iso_utc(value),
-        utc.strftime("%Y-%m-%d %H:%M:%S"),
-        date_format(local, fmt),
-    )
+def instant(value: datetime | None, style: str = "datetime", empty: str = "—"):
+    """A moment in the viewer's time zone, with its UTC instant on hover and in the markup. STYLE is
+    one of presenters.DATE_STYLES ("datetime", "date", "time", "seconds")."""
+    return instant_html(value, style, empty)
+
+
+@register.filter
+def words(value: str) -> str:
+    """A Staffify code read as words: "pending_release" → "pending release" (never "pendingrelease")."""
+    return str(value or "").replace("_", " ")
 
 
 @register.filter

@@ -1,0 +1,289 @@
+"""Accessibility and phones: axe-core on every page and every dialog, at desktop and phone widths.
+
+axe-core (tests/browser/vendor/axe-core, from npm) is injected into the page by the test only; the
+dashboard never serves it. A page passes with no critical and no serious violation. Each test signs
+one persona in once and walks every page in one browser context: a test per persona and width keeps
+the suite quick while a failure still names the page, the rule and the elements.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import TIMEOUT_MS, screenshot
+
+pytestmark = pytest.mark.browser
+
+AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+# Every page a signed-in person reaches, with and without filters.
+PAGES = {
+    "list": "/",
+    "list filtered": "/?status=pending_release&sort=-next_charge",
+    "list by tag": "/?tag=support&country=US",
+    "number detail": "/numbers/1001/",
+    "pending number detail": None,  # filled in from the mirror: a number pending release
+    "buy results": "/buy/?country_code=US&number_type=local&area_code=212",  # a team lead: the 403 page
+    "billing": "/billing/",
+    "audit": "/audit/",
+    "addresses": "/addresses/",
+    "preferences": "/account/preferences",
+    "404": "/numbers/no-such-page/",
+}
+
+RUN_AXE = """async () => {
+  // target-size (WCAG 2.2: 24 px) is off by default in axe 4; on here.
+  const result = await axe.run(document, {resultTypes: ["violations"], rules: {"target-size": {enabled: true}}});
+  return result.violations
+    .filter(v => v.impact === "critical" || v.impact === "serious")
+    .map(v => `${v.impact} ${v.id} (${v.help}): ` + v.nodes.slice(0, 4).map(n => n.target.join(" ")).join(" | ")
+      + (v.nodes.length > 4 ? ` and ${v.nodes.length - 4} more` : ""));
+}"""
+
+
+@pytest.fixture
+def phone(chromium, live_server):
+    """A phone: 390x844, touch, no hover, coarse pointer (what a plain narrow window is not)."""
+    context = chromium.new_context(
+        viewport=WIDTHS["phone"], timezone_id="Europe/Amsterdam", locale="en-GB", is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+
+    def login_as(user):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("pw-" + user.username)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    yield login_as
+    context.close()
+
+
+UNNAMED_TABLES = """() => [...document.querySelectorAll("table")]
+  .filter(t => !t.caption && !t.getAttribute("aria-label") && !t.getAttribute("aria-labelledby"))
+  .map(t => t.id || t.className)"""
+
+
+def axe_violations(page) -> list[str]:
+    """The critical and serious violations axe finds in the page as it is now (dialogs included)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol: the page's CSP (script-src 'self' + nonce) rightly
+        # refuses an injected <script>, and the app must not serve axe to make room for it.
+        page.evaluate(AXE)
+    return page.evaluate(RUN_AXE)
+
+
+def overflow(page) -> int:
+    """How many pixels the page is wider than the window (0: nothing scrolls sideways)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+def pending_number_id() -> int:
+    from numbers_app.models import NumberRecord
+
+    record = NumberRecord.objects.filter(last_status="pending_release").order_by("staffify_id").first()
+    assert record is not None, "the seed has a number pending release"
+    return record.staffify_id
+
+
+def visit_every_page(page, base_url: str, width: str, pictures: dict | None = None) -> dict[str, list[str]]:
+    """Axe on every page (and, at phone width, no sideways scrolling); PICTURES: {page: screenshot name}."""
+    found: dict[str, list[str]] = {}
+    for name, path in PAGES.items():
+        path = path or f"/numbers/{pending_number_id()}/"
+        response = page.goto(base_url + path)
+        assert response is not None
+        expect(page.locator("main h1")).to_be_visible()
+        if violations := axe_violations(page):
+            found[name] = violations
+        if unnamed := page.evaluate(UNNAMED_TABLES):
+            found.setdefault(name, []).append(f"tables without a caption or label: {unnamed}")
+        if width == "phone" and (wider := overflow(page)) > 0:
+            found.setdefault(name, []).append(f"scrolls sideways by {wider} px at 390 px")
+        if pictures and name in pictures:
+            screenshot(page, pictures[name])
+    return found
+
+
+def unexpected(errors: list[str]) -> list[str]:
+    """The browser's errors, less the statuses of the 403 and 404 pages visited on purpose."""
+    return [e for e in errors if not re.match(r"Failed to load resource: .* status of 40[34]", e)]
+
+
+def report(found: dict[str, list[str]]) -> str:
+    return "\n".join(f"{page}:\n  " + "\n  ".join(problems) for page, problems in found.items())
+
+
+def open_dialogs(page, base_url: str, live_sandbox, ops_user) -> dict[str, list[str]]:
+    """The buy confirmation, the release dialog, the tag editor and the address submit dialog, open."""
+    from numbers_app import address_book, staffify
+
+    found: dict[str, list[str]] = {}
+
+    page.goto(base_url + PAGES["buy results"])
+    page.locator("#results tbody tr").first.get_by_role("button").click()
+    expect(page.locator("dialog#buy-dialog")).to_be_visible()
+    if violations := axe_violations(page):
+        found["buy dialog"] = violations
+
+    page.goto(base_url + "/?status=active&agent=none")
+    page.get_by_role("button", name=re.compile(r"^Release \+")).first.click()
+    dialog = page.locator("dialog[id^=release-dialog-]")
+    expect(dialog).to_be_visible()
+    if violations := axe_violations(page):
+        found["release dialog"] = violations
+    # Released, so that the audit log holds a release with its reclaim deadline.
+    dialog.get_by_role("button", name="Release").click()
+    expect(page.locator("#toasts")).to_contain_text("released: reclaimable until")
+
+    page.get_by_role("button", name=re.compile(r"edit the tags of \+")).first.click()
+    expect(page.locator("[data-tags-input]")).to_be_visible()
+    # A mouse and a keyboard (this context has no touch screen): Escape is offered.
+    expect(page.locator(".tag-editor .help")).to_contain_text("Escape cancels")
+    if violations := axe_violations(page):
+        found["tag editor"] = violations
+
+    created = address_book.create(
+        staffify.get_client(),
+        ops_user,
+        {
+            "country_code": "NL",
+            "city": "Amsterdam",
+            "city_code": "020",
+            "street_address": "Keizersgracht 10",
+            "postal_code": "1015 CN",
+            "company_name": "Acme BV",
+            "contact_name": "Ada Lovelace",
+            "contact_email": "ada@example.com",
+            "contact_phone": "+31201234567",
+        },
+    )
+    assert created.ok and created.entry is not None, created
+    page.goto(base_url + PAGES["addresses"])
+    page.get_by_role("button", name=re.compile("Submit for review")).first.click()
+    expect(page.locator(f"dialog#submit-dialog-{created.entry.staffify_id}")).to_be_visible()
+    if violations := axe_violations(page):
+        found["address submit dialog"] = violations
+    return found
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_and_dialog_passes_axe_for_operations(width, live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    page.set_viewport_size(WIDTHS[width])
+    found = open_dialogs(page, live_server.url, live_sandbox, ops_user)
+    pictures = {"billing": "a11y-billing-phone"} if width == "phone" else {}
+    found |= visit_every_page(page, live_server.url, width, pictures)
+    assert not found, "\n" + report(found)
+    assert not unexpected(page.errors), page.errors
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_passes_axe_for_a_team_lead(width, live_sandbox, login, lead_user, live_server):
+    page = login(lead_user)
+    page.set_viewport_size(WIDTHS[width])
+    pictures = {"list": "a11y-team-lead-list-desktop"} if width == "desktop" else {}
+    found = visit_every_page(page, live_server.url, width, pictures)
+    assert not found, "\n" + report(found)
+
+    # What a team lead cannot use looks disabled (not merely faded) and says why.
+    page.goto(live_server.url + "/")
+    expect(page.locator("#role-note")).to_contain_text("your role changes nothing")
+    disabled = page.locator("#number-rows :is(select, button):disabled")
+    assert disabled.count() > 0
+    looks = page.evaluate(
+        """() => [...document.querySelectorAll("#number-rows :is(select, button):disabled")].map(e => [
+            getComputedStyle(e).borderStyle, getComputedStyle(e).cursor, e.title,
+            e.getAttribute("aria-describedby")])"""
+    )
+    assert all(look == ["dashed", "not-allowed", look[2], "role-note"] and look[2] for look in looks), looks[:3]
+    assert not unexpected(page.errors), page.errors
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_login_page_passes_axe(width, page, live_server, db):
+    page.set_viewport_size(WIDTHS[width])
+    page.goto(live_server.url + "/accounts/login/")
+    found = axe_violations(page)
+    if width == "phone" and (wider := overflow(page)) > 0:
+        found.append(f"scrolls sideways by {wider} px at 390 px")
+    assert not found, found
+
+
+def test_ten_numbers_fit_in_three_phone_screens(live_sandbox, phone, ops_user, live_server):
+    page = phone(ops_user)
+    rows = page.locator("tbody#number-rows > tr[id^=number-]")
+    expect(rows).to_have_count(50)
+    bottom = page.evaluate(
+        "() => { const r = document.querySelectorAll('tbody#number-rows > tr[id^=number-]')[9];"
+        " return r.getBoundingClientRect().bottom + window.scrollY; }"
+    )
+    assert bottom <= 3 * 844, f"the 10th number ends {bottom:.0f} px down the page: more than 3 screens of 844 px"
+    assert overflow(page) <= 0
+    screenshot(page, "numbers-phone-cards")
+
+
+SMALL_TARGETS = """(targets) => [...document.querySelectorAll(targets)]
+  .filter(e => e.offsetParent !== null)
+  .map(e => [e.outerHTML.slice(0, 80), Math.round(e.getBoundingClientRect().height)])
+  .filter(([, h]) => h < 44)"""
+# What a finger taps: every control, the numbers' links, the header's links.
+TARGETS = (
+    "main :is(button, select, .button, a.num, tr.load-more a,"
+    " input:not([type=hidden]):not([type=file]):not([type=checkbox]):not([type=radio])),"
+    " .topbar :is(nav a, .who, button)"
+)
+
+
+def test_tap_targets_on_a_phone_are_44_px(live_sandbox, phone, ops_user, live_server):
+    page = phone(ops_user)
+    found = {}
+    for path in ("/addresses/", "/billing/", "/buy/?country_code=US&number_type=local&area_code=212", "/"):
+        page.goto(live_server.url + path)
+        expect(page.locator("main h1")).to_be_visible()
+        if small := page.evaluate(SMALL_TARGETS, TARGETS):
+            found[path] = small[:5]
+    assert not found, found
+    expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(50)
+    # Touch screens have no Escape key: the tag editor does not offer it there.
+    page.get_by_role("button", name=re.compile(r"edit the tags of \+")).first.click()
+    help_text = page.locator(".tag-editor .help")
+    expect(help_text).to_be_visible()
+    assert "Escape" not in help_text.inner_text()
+
+
+def test_a_release_on_its_last_day_reads_and_looks_urgent(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    # A release made now: 7 days left, not urgent. The seed has one with less than a day left.
+    page.goto(live_server.url + "/?status=active&agent=none")
+    page.get_by_role("button", name=re.compile(r"^Release \+")).first.click()
+    page.locator("dialog[id^=release-dialog-]").get_by_role("button", name="Release").click()
+    expect(page.locator("#toasts")).to_contain_text("released: reclaimable until")
+    page.goto(live_server.url + "/?status=pending_release")
+    expect(page.locator(".countdown").first).to_contain_text("left to reclaim")
+    countdowns = page.evaluate(
+        """() => {
+          const now = Date.parse(document.body.dataset.serverNow);
+          return [...document.querySelectorAll("[data-countdown]")].map(el => ({
+            hours: (Date.parse(el.dataset.deadline) - now) / 3600000,
+            text: el.textContent, urgent: el.classList.contains("urgent"),
+            colour: getComputedStyle(el).color}));
+        }"""
+    )
+    assert any(c["hours"] <= 24 for c in countdowns) and any(c["hours"] > 24 for c in countdowns), countdowns
+    for c in countdowns:
+        last_day = c["hours"] <= 24
+        assert c["urgent"] == last_day, c
+        assert c["text"].startswith("Last day: ") == last_day, c  # said in words, not by colour alone
+    urgent = next(c for c in countdowns if c["urgent"])
+    calm = next(c for c in countdowns if not c["urgent"])
+    assert urgent["colour"] != calm["colour"]
+    screenshot(page, "countdown-urgent")
