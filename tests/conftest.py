@@ -8,11 +8,14 @@ Browser tests use the live server over real sockets instead (tests/browser/conft
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
 import wsgiref.handlers
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -38,27 +41,117 @@ def pytest_configure(config):
     get_hashers_by_algorithm.cache_clear()
 
 
+# The PostgreSQL pass runs these modules (and any test marked @pytest.mark.postgres or
+# @pytest.mark.database): where the engine changes the outcome. Locking and races (select_for_update,
+# IntegrityError inside atomic blocks, conditional UPDATE claims), bulk writes, the mirror's and the
+# billing's queries (LIKE, NULLS LAST, Case/When date arithmetic, aggregates, Decimal sums), raw SQL and
+# sequence resets. Everything else (views, forms, templates, permissions, the sandbox's rules) goes
+# through the same ORM calls on both engines and runs on SQLite only. POSTGRES_ALL=1 runs every
+# database test on PostgreSQL as before (`make test-postgres-all`).
+POSTGRES_MODULES = (
+    "tests/billing/test_billing_page.py",
+    "tests/billing/test_billing_scale.py",
+    "tests/billing/test_release_bound.py",
+    "tests/billing/test_undated_numbers.py",
+    "tests/dashboard/test_healthz.py",
+    "tests/numbers/test_buy.py",
+    "tests/numbers/test_mirror_sync.py",
+    "tests/numbers/test_number_list.py",
+    "tests/numbers/test_release_reclaim.py",
+    "tests/numbers/test_settle_task.py",
+    "tests/sandbox/test_grow.py",
+    "tests/sandbox/test_purchase.py",
+    "tests/sandbox/test_rate_limit.py",
+    "tests/sandbox/test_seed.py",
+    "tests/worker/test_schedule.py",
+)
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 
+# Started first, longest first, so that the two xdist workers share them and no long test is left for
+# the end of the run with one worker idle (xdist hands out the first tests in turn to each worker).
+# Whole modules, so that a module-scoped fixture is set up next to its tests. Rough seconds on an
+# idle 2-core machine in the comments; a new test that takes more than ~5 s belongs here.
+SLOW_FIRST = (
+    "tests/multi/test_two_instances.py",  # ~30: two gunicorns, two workers, PostgreSQL, Redis
+    "tests/dashboard/test_compose_recipe.py",  # ~20
+    "tests/numbers/test_killed_server.py",  # ~20
+    "tests/worker/test_run_worker.py",  # ~25 for its four
+    "tests/dashboard/test_docker_recipe.py",  # ~10 with uv's cache (minutes with pip)
+    "tests/worker/test_run_all.py",  # ~12
+    "tests/dashboard/test_import_paths.py",  # ~15: subprocesses, mypy, ruff
+    "tests/sandbox/test_run_sandbox.py",
+    "tests/sandbox/test_grow.py",
+    "tests/browser/",  # Playwright: a browser per worker
+    "tests/dashboard/test_production_defaults.py",
+    "tests/dashboard/test_settings.py",
+)
 
-def pytest_collection_modifyitems(config, items):
-    """The PostgreSQL pass (DATABASE_URL=postgres://…) runs only the tests that use a database: the
-    others (the service module on MockTransport, settings, import paths, scripts) would prove on it
-    exactly what the SQLite pass proved. A test whose subprocess uses the configured database says so
-    with @pytest.mark.database."""
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        return
-    kept, deselected = [], []
-    for item in items:
-        uses_database = (
+
+def is_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def _on_postgres_pass(item) -> bool:
+    if os.environ.get("POSTGRES_ALL"):
+        return bool(
             item.get_closest_marker("django_db")
             or item.get_closest_marker("database")
             or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
         )
-        (kept if uses_database else deselected).append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = kept
+    return bool(item.get_closest_marker("postgres") or item.get_closest_marker("database"))
+
+
+def _slowness(item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    for rank, prefix in enumerate(SLOW_FIRST):
+        if path.startswith(prefix):
+            return rank
+    return len(SLOW_FIRST)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped tests by their module-scoped parameters
+def pytest_collection_modifyitems(config, items):
+    """Marks the POSTGRES_MODULES; on the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the
+    tests marked postgres or database; then puts the SLOW_FIRST modules first (a stable sort: every
+    module keeps its own order)."""
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in POSTGRES_MODULES:
+            item.add_marker(pytest.mark.postgres)
+    if is_postgres():
+        kept = [item for item in items if _on_postgres_pass(item)]
+        deselected = [item for item in items if not _on_postgres_pass(item)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
+    items.sort(key=_slowness)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Callable[[Path], str]:
+    """For tests that start real processes on an SQLite file: `migrated_sqlite(path)` puts a database
+    migrated by `manage.py migrate` at PATH and returns its DATABASE_URL. The migration runs once per
+    test process (a subprocess, as in production); each caller gets a copy of its file."""
+    template: list[Path] = []
+
+    def make(path: Path) -> str:
+        if not template:
+            made = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL"))}
+            env.update(DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings")
+            result = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=Path(__file__).resolve().parents[1],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            template.append(made)
+        shutil.copyfile(template[0], path)
+        return f"sqlite:///{path}"
+
+    return make
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +188,7 @@ def sandbox(db):
     """The sandbox's deterministic seed, and an httpx client speaking to it as the dashboard does."""
     from sandbox.seed import seed
 
-    seed(reset=True)
+    seed() or seed(reset=True)  # the test's database is empty: no need to wipe it first (a third faster)
     client = httpx.Client(
         transport=httpx.WSGITransport(app=InTransactionWSGI()),
         base_url="http://testserver/sandbox",
@@ -198,7 +291,7 @@ def live_sandbox(transactional_db, live_server, settings):
     and slow answers behave as in production). Yields an httpx client for the sandbox's API."""
     from sandbox.seed import seed
 
-    seed(reset=True)
+    seed() or seed(reset=True)
     settings.STAFFIFY_API_URL = f"{live_server.url}/sandbox/v1"
     settings.STAFFIFY_API_KEY = DEMO_KEY
     settings.STAFFIFY_TRANSPORT = None
