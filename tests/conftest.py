@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.db.backends.signals import connection_created
 
 DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
 SANDBOX_URL = "http://testserver/sandbox/v1"
@@ -39,6 +40,19 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = [FAST_HASHER]
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
+    # Whitenoise finds a static file when it is asked for (as under `make run`, DEBUG=true) instead of
+    # scanning every app's static files each time a handler starts: the test client and the sandbox
+    # transport start several a test. The production storage is proved by the Docker recipe.
+    settings.WHITENOISE_AUTOREFRESH = True
+    connection_created.connect(_sqlite_without_fsync)
+
+
+def _sqlite_without_fsync(sender, connection, **kwargs) -> None:
+    """The test database is a throwaway file: no fsync on each commit (the live server's tests and the
+    flushes between them commit hundreds of times)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
 
 
 # The PostgreSQL pass runs these modules (and any test marked @pytest.mark.postgres or
