@@ -6,8 +6,8 @@ PY := $(VENV)/bin/python
 # Two workers: this machine and CI have two cores. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
-# What mypy checks (tests/ is not type-clean yet, so it is left out).
-MYPY_PATHS ?= dashboard numbers sandbox
+# What mypy checks.
+MYPY_PATHS ?= dashboard numbers sandbox tests
 
 .PHONY: run test venv install install-dev browser test-sqlite test-postgres test-postgres-all screenshots lint typecheck bench docker-recipe compose-recipe clean
 

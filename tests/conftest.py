@@ -16,6 +16,7 @@ import time
 import wsgiref.handlers
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import pytest
@@ -38,8 +39,8 @@ def pytest_configure(config):
     from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
     settings.PASSWORD_HASHERS = [FAST_HASHER]
-    get_hashers.cache_clear()
-    get_hashers_by_algorithm.cache_clear()
+    get_hashers.cache_clear()  # type: ignore[attr-defined]  # functools.cache, unknown to the stubs
+    get_hashers_by_algorithm.cache_clear()  # type: ignore[attr-defined]
     # Whitenoise finds a static file when it is asked for (as under `make run`, DEBUG=true) instead of
     # scanning every app's static files each time a handler starts: the test client and the sandbox
     # transport start several a test. The production storage is proved by the Docker recipe.
@@ -229,7 +230,8 @@ def wait_until_live_server_idle(timeout: float = 30) -> None:
     handling = wsgiref.handlers.BaseHandler.run.__code__
 
     def busy() -> bool:
-        for ident, frame in sys._current_frames().items():
+        for ident, current in sys._current_frames().items():
+            frame: FrameType | None = current
             if ident == threading.get_ident():
                 continue
             while frame is not None:
