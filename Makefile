@@ -56,7 +56,7 @@ test-sqlite:
 	@echo "== Test suite on SQLite"
 	@env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# Only the tests where the engine matters (tests/conftest.py POSTGRES_MODULES, @pytest.mark.postgres and
+# Only the tests where the engine matters (tests/conftest.py POSTGRES_TESTS, @pytest.mark.postgres and
 # @pytest.mark.database); `make test-postgres-all` runs every database test on PostgreSQL.
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \

@@ -56,26 +56,40 @@ def _sqlite_without_fsync(sender, connection, **kwargs) -> None:
             cursor.execute("PRAGMA synchronous=OFF")
 
 
-# The PostgreSQL pass runs these modules (and any test marked @pytest.mark.postgres or
-# @pytest.mark.database): where the engine changes the outcome. Locking and races (select_for_update,
-# IntegrityError inside atomic blocks, conditional UPDATE claims), bulk writes, the mirror's and the
-# billing's queries (LIKE, NULLS LAST, Case/When date arithmetic, aggregates, Decimal sums), raw SQL and
-# sequence resets. Everything else (views, forms, templates, permissions, the sandbox's rules) goes
-# through the same ORM calls on both engines and runs on SQLite only. POSTGRES_ALL=1 runs every
-# database test on PostgreSQL as before (`make test-postgres-all`).
-POSTGRES_MODULES = (
-    "tests/billing/test_billing_page.py",
+# The PostgreSQL pass runs these tests (node-id prefixes: a module, or a module's test) and any test
+# marked @pytest.mark.postgres or @pytest.mark.database: where the engine changes the outcome. Locking
+# and races (select_for_update, IntegrityError inside atomic blocks, conditional UPDATE claims), bulk
+# writes, the mirror's and the billing's queries (LIKE, NULLS LAST, Case/When date arithmetic, aggregates,
+# Decimal sums), raw SQL and sequence resets. Everything else (views, forms, templates, permissions, the
+# sandbox's validation rules) goes through the same ORM calls on both engines and runs on SQLite only.
+# POSTGRES_ALL=1 runs every database test on PostgreSQL as before (`make test-postgres-all`).
+POSTGRES_TESTS = (
+    "tests/billing/test_billing_page.py::test_every_number_appears_with_its_cycle",
+    "tests/billing/test_billing_page.py::test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last",
+    "tests/billing/test_billing_page.py::test_totals_equal_what_the_sandbox_numbers_say",
+    "tests/billing/test_billing_page.py::test_filters_narrow_the_table_totals_and_chart_but_not_the_balance",
+    "tests/billing/test_billing_page.py::test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges",
+    "tests/billing/test_billing_page.py::test_the_page_follows_the_sandbox_clock_across_several_cycles",
+    "tests/billing/test_billing_page.py::test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero",
     "tests/billing/test_billing_scale.py",
     "tests/billing/test_release_bound.py",
     "tests/billing/test_undated_numbers.py",
     "tests/dashboard/test_healthz.py",
-    "tests/numbers/test_buy.py",
+    "tests/numbers/test_buy.py::test_buying_a_us_number",
+    "tests/numbers/test_buy.py::test_a_resubmitted_confirmation_buys_once",
+    "tests/numbers/test_buy.py::test_a_confirmation_still_in_flight_is_not_sent_again",
+    "tests/numbers/test_buy.py::test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper",
+    "tests/numbers/test_buy.py::test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does",
     "tests/numbers/test_mirror_sync.py",
     "tests/numbers/test_number_list.py",
     "tests/numbers/test_release_reclaim.py",
     "tests/numbers/test_settle_task.py",
     "tests/sandbox/test_grow.py",
-    "tests/sandbox/test_purchase.py",
+    "tests/sandbox/test_purchase.py::test_it_buys_a_us_number_and_charges_eur_5",
+    "tests/sandbox/test_purchase.py::test_an_owned_number_cannot_be_bought_again",
+    "tests/sandbox/test_purchase.py::test_buying_the_same_number_twice_fails_the_second_time",
+    "tests/sandbox/test_purchase.py::test_a_balance_under_eur_5_is_402",
+    "tests/sandbox/test_purchase.py::test_exactly_eur_5_is_enough",
     "tests/sandbox/test_rate_limit.py",
     "tests/sandbox/test_seed.py",
     "tests/worker/test_schedule.py",
@@ -126,11 +140,11 @@ def _slowness(item) -> int:
 
 @pytest.hookimpl(trylast=True)  # after pytest has grouped tests by their module-scoped parameters
 def pytest_collection_modifyitems(config, items):
-    """Marks the POSTGRES_MODULES; on the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the
+    """Marks the POSTGRES_TESTS; on the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the
     tests marked postgres or database; then puts the SLOW_FIRST modules first (a stable sort: every
     module keeps its own order)."""
     for item in items:
-        if item.nodeid.split("::", 1)[0] in POSTGRES_MODULES:
+        if any(item.nodeid == t or item.nodeid.startswith((t + "::", t + "[")) for t in POSTGRES_TESTS):
             item.add_marker(pytest.mark.postgres)
     if is_postgres():
         kept = [item for item in items if _on_postgres_pass(item)]
