@@ -6,10 +6,10 @@ PY := $(VENV)/bin/python
 # Two workers: this machine and CI have two cores. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
-# What mypy checks (tests/ is not type-clean yet, so it is left out).
-MYPY_PATHS ?= dashboard numbers sandbox
+# What mypy checks.
+MYPY_PATHS ?= dashboard numbers sandbox tests
 
-.PHONY: run test venv install install-dev browser test-sqlite test-postgres screenshots lint typecheck bench docker-recipe compose-recipe clean
+.PHONY: run test venv install install-dev browser test-sqlite test-postgres test-postgres-all screenshots lint typecheck bench docker-recipe compose-recipe clean
 
 # Creates .venv with a Python 3.12+ (recreated when it holds an older one).
 venv:
@@ -39,25 +39,37 @@ run: install
 	@echo "Worker:      background tasks and the periodic schedule (manage.py run_worker); Ctrl-C stops both"
 	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
 
-# The lint (ruff and mypy), then the whole suite on SQLite, then again on PostgreSQL.
+# The lint (ruff and mypy) alongside the whole suite on SQLite (the tests mostly wait on processes and
+# sockets, so the lint's CPU fits beside them), then the PostgreSQL pass. Any failure fails `make test`;
+# the lint's output is printed when it ends, whatever happened.
 test: install-dev browser
-	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory test-sqlite
+	@lint_log=$$(mktemp); \
+	$(MAKE) --no-print-directory lint > "$$lint_log" 2>&1 & lint_pid=$$!; \
+	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
+	wait $$lint_pid; lint=$$?; cat "$$lint_log"; rm -f "$$lint_log"; \
+	[ $$lint = 0 ] || echo "!! The lint failed (above)." >&2; \
+	[ $$sqlite = 0 ] || echo "!! The SQLite pass failed." >&2; \
+	[ $$lint = 0 ] && [ $$sqlite = 0 ] || exit 1
 	@$(MAKE) --no-print-directory test-postgres
 
 test-sqlite:
 	@echo "== Test suite on SQLite"
 	@env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+# Only the tests where the engine matters (tests/conftest.py POSTGRES_TESTS, @pytest.mark.postgres and
+# @pytest.mark.database); `make test-postgres-all` runs every database test on PostgreSQL.
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
-		echo "== Test suite on PostgreSQL ($(POSTGRES_URL))"; \
+		echo "== Test suite on PostgreSQL ($(POSTGRES_URL)): the tests where the engine matters"; \
 		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS); \
 	elif [ -n "$$CI" ]; then \
 		echo "!! PostgreSQL is not reachable at $(POSTGRES_URL): CI must prove both backends." >&2; exit 1; \
 	else \
 		echo "!! SKIPPED the PostgreSQL pass: nothing answers at $(POSTGRES_URL) (set POSTGRES_URL)." >&2; \
 	fi
+
+test-postgres-all:
+	@POSTGRES_ALL=1 $(MAKE) --no-print-directory test-postgres
 
 # The browser tests again, writing their screenshots into docs/screenshots/ (a test run writes them
 # to a temporary folder, so that it leaves the tracked pictures alone).

@@ -36,10 +36,12 @@ export STAFFIFY_API_KEY="sfy_live_$("$PYTHON" -c 'import secrets; print(secrets.
 export STATIC_ROOT="$work/static" WORKER_HEARTBEAT_SECONDS=2
 unset DJANGO_ALLOW_ASYNC_UNSAFE TASKS_BACKEND
 
-echo "== collectstatic (the image's build step)"
-"$PYTHON" manage.py collectstatic --noinput -v 0
-echo "== migrate (the migrate service)"
+# The two are independent (the image's build step and the migrate service): side by side.
+echo "== collectstatic (the image's build step) and migrate (the migrate service)"
+"$PYTHON" manage.py collectstatic --noinput -v 0 > "$work/collectstatic.log" 2>&1 &
+collect=$!
 scripts/docker-entrypoint.sh migrate > "$work/migrate.log" 2>&1 || fail "migrate failed"
+wait "$collect" || fail "collectstatic failed"
 
 ports=()
 for replica in 1 2; do

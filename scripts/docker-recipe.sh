@@ -11,9 +11,24 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 
 python=$(scripts/find-python.sh)
+# The Dockerfile's `pip install -r requirements.txt`, done by uv when there is one (same pinned packages
+# into the same fresh venv, in seconds from uv's cache instead of minutes; the venv then needs no pip of
+# its own, which saves seeding it); PIP_ONLY=1 uses pip itself.
+uv=""
+[ -n "${PIP_ONLY:-}" ] || uv=$(scripts/find-uv.sh "$root/.venv/bin/python") || uv=""
 echo "== fresh venv with $python"
-"$python" -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | sed "/^WARNING: Location/d"
+if [ -n "$uv" ]; then
+    "$python" -m venv --without-pip "$work/venv"
+    echo "== install requirements.txt with $uv"
+    "$uv" pip install --quiet --python "$work/venv/bin/python" -r requirements.txt
+else
+    "$python" -m venv "$work/venv"
+    echo "== install requirements.txt with pip"
+    "$work/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | sed "/^WARNING: Location/d"
+fi
+# Only what requirements.txt brings: the fresh venv must not see the dev venv's packages.
+"$work/venv/bin/python" -c "import importlib.util as u, sys; sys.exit(u.find_spec('pytest') is not None)" \
+    || { echo "the fresh venv sees pytest: it is not isolated" >&2; exit 1; }
 
 # Production-like settings, as the Dockerfile's ENV plus what an operator must supply.
 export PYTHON="$work/venv/bin/python"

@@ -8,11 +8,15 @@ Browser tests use the live server over real sockets instead (tests/browser/conft
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import time
 import wsgiref.handlers
 from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
 
 import httpx
 import pytest
@@ -21,6 +25,7 @@ from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.db.backends.signals import connection_created
 
 DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
 SANDBOX_URL = "http://testserver/sandbox/v1"
@@ -34,31 +39,148 @@ def pytest_configure(config):
     from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
     settings.PASSWORD_HASHERS = [FAST_HASHER]
-    get_hashers.cache_clear()
-    get_hashers_by_algorithm.cache_clear()
+    get_hashers.cache_clear()  # type: ignore[attr-defined]  # functools.cache, unknown to the stubs
+    get_hashers_by_algorithm.cache_clear()  # type: ignore[attr-defined]
+    # Whitenoise finds a static file when it is asked for (as under `make run`, DEBUG=true) instead of
+    # scanning every app's static files each time a handler starts: the test client and the sandbox
+    # transport start several a test. The production storage is proved by the Docker recipe.
+    settings.WHITENOISE_AUTOREFRESH = True
+    connection_created.connect(_sqlite_without_fsync)
 
 
+def _sqlite_without_fsync(sender, connection, **kwargs) -> None:
+    """The test database is a throwaway file: no fsync on each commit (the live server's tests and the
+    flushes between them commit hundreds of times)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
+
+
+# The PostgreSQL pass runs these tests (node-id prefixes: a module, or a module's test) and any test
+# marked @pytest.mark.postgres or @pytest.mark.database: where the engine changes the outcome. Locking
+# and races (select_for_update, IntegrityError inside atomic blocks, conditional UPDATE claims), bulk
+# writes, the mirror's and the billing's queries (LIKE, NULLS LAST, Case/When date arithmetic, aggregates,
+# Decimal sums), raw SQL and sequence resets. Everything else (views, forms, templates, permissions, the
+# sandbox's validation rules) goes through the same ORM calls on both engines and runs on SQLite only.
+# POSTGRES_ALL=1 runs every database test on PostgreSQL as before (`make test-postgres-all`).
+POSTGRES_TESTS = (
+    "tests/billing/test_billing_page.py::test_every_number_appears_with_its_cycle",
+    "tests/billing/test_billing_page.py::test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last",
+    "tests/billing/test_billing_page.py::test_totals_equal_what_the_sandbox_numbers_say",
+    "tests/billing/test_billing_page.py::test_filters_narrow_the_table_totals_and_chart_but_not_the_balance",
+    "tests/billing/test_billing_page.py::test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges",
+    "tests/billing/test_billing_page.py::test_the_page_follows_the_sandbox_clock_across_several_cycles",
+    "tests/billing/test_billing_page.py::test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero",
+    "tests/billing/test_billing_scale.py",
+    "tests/billing/test_release_bound.py",
+    "tests/billing/test_undated_numbers.py",
+    "tests/dashboard/test_healthz.py",
+    "tests/numbers/test_buy.py::test_buying_a_us_number",
+    "tests/numbers/test_buy.py::test_a_resubmitted_confirmation_buys_once",
+    "tests/numbers/test_buy.py::test_a_confirmation_still_in_flight_is_not_sent_again",
+    "tests/numbers/test_buy.py::test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper",
+    "tests/numbers/test_buy.py::test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does",
+    "tests/numbers/test_mirror_sync.py",
+    "tests/numbers/test_number_list.py",
+    "tests/numbers/test_release_reclaim.py",
+    "tests/numbers/test_settle_task.py",
+    "tests/sandbox/test_grow.py",
+    "tests/sandbox/test_purchase.py::test_it_buys_a_us_number_and_charges_eur_5",
+    "tests/sandbox/test_purchase.py::test_an_owned_number_cannot_be_bought_again",
+    "tests/sandbox/test_purchase.py::test_buying_the_same_number_twice_fails_the_second_time",
+    "tests/sandbox/test_purchase.py::test_a_balance_under_eur_5_is_402",
+    "tests/sandbox/test_purchase.py::test_exactly_eur_5_is_enough",
+    "tests/sandbox/test_rate_limit.py",
+    "tests/sandbox/test_seed.py",
+    "tests/worker/test_schedule.py",
+)
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 
+# Started first, longest first, so that the two xdist workers share them and no long test is left for
+# the end of the run with one worker idle (xdist hands out the first tests in turn to each worker).
+# Whole modules, so that a module-scoped fixture is set up next to its tests. Rough seconds on an
+# idle 2-core machine in the comments; a new test that takes more than ~5 s belongs here.
+SLOW_FIRST = (
+    "tests/multi/test_two_instances.py",  # ~30: two gunicorns, two workers, PostgreSQL, Redis
+    "tests/dashboard/test_compose_recipe.py",  # ~20
+    "tests/numbers/test_killed_server.py",  # ~20
+    "tests/worker/test_run_worker.py",  # ~25 for its four
+    "tests/dashboard/test_docker_recipe.py",  # ~10 with uv's cache (minutes with pip)
+    "tests/worker/test_run_all.py",  # ~12
+    "tests/dashboard/test_import_paths.py",  # ~15: subprocesses, mypy, ruff
+    "tests/sandbox/test_run_sandbox.py",
+    "tests/sandbox/test_grow.py",
+    "tests/browser/",  # Playwright: a browser per worker
+    "tests/dashboard/test_production_defaults.py",
+    "tests/dashboard/test_settings.py",
+)
 
-def pytest_collection_modifyitems(config, items):
-    """The PostgreSQL pass (DATABASE_URL=postgres://…) runs only the tests that use a database: the
-    others (the service module on MockTransport, settings, import paths, scripts) would prove on it
-    exactly what the SQLite pass proved. A test whose subprocess uses the configured database says so
-    with @pytest.mark.database."""
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        return
-    kept, deselected = [], []
-    for item in items:
-        uses_database = (
+
+def is_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def _on_postgres_pass(item) -> bool:
+    if os.environ.get("POSTGRES_ALL"):
+        return bool(
             item.get_closest_marker("django_db")
             or item.get_closest_marker("database")
             or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
         )
-        (kept if uses_database else deselected).append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = kept
+    return bool(item.get_closest_marker("postgres") or item.get_closest_marker("database"))
+
+
+def _slowness(item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    for rank, prefix in enumerate(SLOW_FIRST):
+        if path.startswith(prefix):
+            return rank
+    return len(SLOW_FIRST)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped tests by their module-scoped parameters
+def pytest_collection_modifyitems(config, items):
+    """Marks the POSTGRES_TESTS; on the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the
+    tests marked postgres or database; then puts the SLOW_FIRST modules first (a stable sort: every
+    module keeps its own order)."""
+    for item in items:
+        if any(item.nodeid == t or item.nodeid.startswith((t + "::", t + "[")) for t in POSTGRES_TESTS):
+            item.add_marker(pytest.mark.postgres)
+    if is_postgres():
+        kept = [item for item in items if _on_postgres_pass(item)]
+        deselected = [item for item in items if not _on_postgres_pass(item)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
+    items.sort(key=_slowness)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Callable[[Path], str]:
+    """For tests that start real processes on an SQLite file: `migrated_sqlite(path)` puts a database
+    migrated by `manage.py migrate` at PATH and returns its DATABASE_URL. The migration runs once per
+    test process (a subprocess, as in production); each caller gets a copy of its file."""
+    template: list[Path] = []
+
+    def make(path: Path) -> str:
+        if not template:
+            made = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL"))}
+            env.update(DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings")
+            result = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=Path(__file__).resolve().parents[1],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            template.append(made)
+        shutil.copyfile(template[0], path)
+        return f"sqlite:///{path}"
+
+    return make
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +217,7 @@ def sandbox(db):
     """The sandbox's deterministic seed, and an httpx client speaking to it as the dashboard does."""
     from sandbox.seed import seed
 
-    seed(reset=True)
+    seed() or seed(reset=True)  # the test's database is empty: no need to wipe it first (a third faster)
     client = httpx.Client(
         transport=httpx.WSGITransport(app=InTransactionWSGI()),
         base_url="http://testserver/sandbox",
@@ -122,7 +244,8 @@ def wait_until_live_server_idle(timeout: float = 30) -> None:
     handling = wsgiref.handlers.BaseHandler.run.__code__
 
     def busy() -> bool:
-        for ident, frame in sys._current_frames().items():
+        for ident, current in sys._current_frames().items():
+            frame: FrameType | None = current
             if ident == threading.get_ident():
                 continue
             while frame is not None:
@@ -198,7 +321,7 @@ def live_sandbox(transactional_db, live_server, settings):
     and slow answers behave as in production). Yields an httpx client for the sandbox's API."""
     from sandbox.seed import seed
 
-    seed(reset=True)
+    seed() or seed(reset=True)
     settings.STAFFIFY_API_URL = f"{live_server.url}/sandbox/v1"
     settings.STAFFIFY_API_KEY = DEMO_KEY
     settings.STAFFIFY_TRANSPORT = None

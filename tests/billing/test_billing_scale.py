@@ -139,7 +139,7 @@ def test_a_charge_exactly_now_has_been_made(db):
     )
     records = mirror.owned()
     rows = statement.table(records, now, statement.oldest_charge(records))
-    assert {r.staffify_id: r.effective for r in rows} == {
+    assert {r.staffify_id: r.effective for r in rows} == {  # type: ignore[attr-defined]  # annotated
         1: now + CYCLE,
         2: now + CYCLE,
         3: now + timedelta(seconds=1),

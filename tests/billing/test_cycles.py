@@ -24,7 +24,7 @@ class Number:
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args).replace(tzinfo=UTC)
 
 
 P = utc(2025, 1, 10, 9, 15)

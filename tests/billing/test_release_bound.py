@@ -18,7 +18,7 @@ PENDING = (1006, 1021, 1036)
 
 @pytest.fixture
 def undated_releases(staffify_sandbox, monkeypatch):
-    original = staffify.PhoneNumber.from_api.__func__
+    original = staffify.PhoneNumber.from_api.__func__  # type: ignore[attr-defined]  # the classmethod's function
 
     def without(cls, data):
         return original(cls, {k: v for k, v in data.items() if k != "reclaim_before"})

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -199,7 +199,7 @@ def test_the_admin_shows_the_log_read_only(admin_client, ops_user, support_user)
 def test_times_show_in_the_viewers_zone_with_utc_on_hover(ops, ops_user, support_user):
     _entries(ops_user, support_user)
     entry = AuditEntry.objects.get(action="release")
-    utc = entry.at.astimezone(timezone.UTC)
+    utc = entry.at.astimezone(UTC)
     ops.post("/account/preferences", {"time_zone": "America/New_York"})
     html = ops.get("/audit/").content.decode()
     local = entry.at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))

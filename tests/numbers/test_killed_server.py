@@ -74,14 +74,16 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_restart(tmp_path):
+def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_restart(tmp_path, migrated_sqlite):
     sandbox_port, port = free_port(), free_port()
     log = tmp_path / "processes.log"
     base_env = {k: v for k, v in os.environ.items() if not k.endswith("_FILE")}
-    sandbox_env = base_env | {"DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}", "STAFFIFY_SANDBOX": "true"}
+    # Both databases start migrated (one `manage.py migrate` per test process, copied): the restart
+    # and the sweep are what is proved here.
+    sandbox_env = base_env | {"DATABASE_URL": migrated_sqlite(tmp_path / "sandbox.sqlite3"), "STAFFIFY_SANDBOX": "true"}
     db = tmp_path / "dashboard.sqlite3"
     env = base_env | {
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": migrated_sqlite(db),
         "DEBUG": "true",
         "STAFFIFY_SANDBOX": "true",
         "STAFFIFY_API_URL": f"http://127.0.0.1:{sandbox_port}/sandbox/v1",
@@ -92,10 +94,8 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
         "SETTLE_ABANDONED_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
     }
-    for command in (["migrate", "--noinput"], ["seed_demo_users"]):
-        subprocess.run(  # noqa: S603 (fixed)
-            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
-        )
+    seeded = [sys.executable, "manage.py", "seed_demo_users"]
+    subprocess.run(seeded, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)  # noqa: S603 (fixed)
     api = httpx.Client(base_url=f"http://127.0.0.1:{sandbox_port}/sandbox", headers=HEADERS, timeout=10)
     processes: list[subprocess.Popen] = []
     try:

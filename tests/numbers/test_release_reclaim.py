@@ -1,6 +1,6 @@
 """Release with its confirmation and reclaim within the 7-day window."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -74,16 +74,15 @@ def test_the_countdown_survives_without_the_api_sending_a_deadline(ops, staffify
     ops.post(f"/numbers/{number_id}/release/confirm", headers=HX)
     deadline = NumberRecord.objects.get(staffify_id=number_id).reclaim_before
     # Staffify's documented number object has no reclaim_before: the ledger supplies it.
-    original = staffify.PhoneNumber.from_api.__func__
+    original = staffify.PhoneNumber.from_api.__func__  # type: ignore[attr-defined]  # the classmethod's function
 
     def without_deadline(cls, data):
         return original(cls, {k: v for k, v in data.items() if k != "reclaim_before"})
 
     monkeypatch.setattr(staffify.PhoneNumber, "from_api", classmethod(without_deadline))
     html = ops.get("/").content.decode()
-    from django.utils import timezone
 
-    assert f'data-deadline="{deadline.astimezone(timezone.UTC).isoformat()}"' in html
+    assert f'data-deadline="{deadline.astimezone(UTC).isoformat()}"' in html
 
 
 @pytest.mark.django_db

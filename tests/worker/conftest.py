@@ -64,13 +64,13 @@ def _drop_postgres_database(name: str) -> None:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def scratch_env(request, tmp_path_factory):
+def scratch_env(request, tmp_path_factory, migrated_sqlite):
     """The environment of a process using a fresh, migrated database of either kind."""
     name = None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('worker')}/db.sqlite3"
-    else:
-        name, url = _postgres_database()
+        yield base_env(DATABASE_URL=migrated_sqlite(tmp_path_factory.mktemp("worker") / "db.sqlite3"))
+        return
+    name, url = _postgres_database()
     env = base_env(DATABASE_URL=url)
     try:
         result = manage(env, "migrate", "--noinput", "-v", "0")

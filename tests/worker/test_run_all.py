@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, base_env, manage
+from .conftest import ROOT, base_env
 
 
 def free_port() -> int:
@@ -41,11 +41,8 @@ def session(sid: int) -> dict[int, str]:
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory):
-    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('run-all')}/db.sqlite3", DEBUG="true")
-    result = manage(env, "migrate", "--noinput", "-v", "0")
-    assert result.returncode == 0, result.stderr
-    return env
+def migrated(tmp_path_factory, migrated_sqlite):
+    return base_env(DATABASE_URL=migrated_sqlite(tmp_path_factory.mktemp("run-all") / "db.sqlite3"), DEBUG="true")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
