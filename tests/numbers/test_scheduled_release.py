@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from numbers_app import scheduled_releases, staffify, tasks
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
+from numbers_app.presenters import iso_utc
 from tests.billing.test_billing_page import strip_purchase_time
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +160,7 @@ def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     assert AuditEntry.objects.filter(action=AuditEntry.Action.CANCEL_SCHEDULED, number_id=number_id).exists()
     log = ops.get(f"/audit/?number={number_id}").content.decode()
     assert "Schedule release before the next charge" in log and "Cancel scheduled release" in log
-    assert f"no release at {scheduled.run_at.isoformat().replace('+00:00', 'Z')}" in log
+    assert f'no release at <time datetime="{iso_utc(scheduled.run_at)}"' in log  # the viewer's zone, UTC on hover
     again = ops.post(f"/numbers/{number_id}/scheduled-release/cancel", headers=HX)
     assert again.status_code == 409 and "No release is scheduled" in again.content.decode()
     advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
