@@ -32,13 +32,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
 RUNS = 15
-POSTGRES = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+POSTGRES = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# Scratch databases are named PREFIX_N (BENCH_PREFIX, default staffify_bench): several checkouts on one
+# machine can each keep their own.
+PREFIX = os.environ.get("BENCH_PREFIX", "staffify_bench")
 
 
 def database_url(db: str, n: int) -> str:
     if db == "sqlite":
-        return f"sqlite:////tmp/staffify-bench-scale-{n}.sqlite3"
-    return POSTGRES.rsplit("/", 1)[0] + f"/staffify_bench_{n}"
+        return f"sqlite:////tmp/{PREFIX}-{n}.sqlite3"
+    return POSTGRES.rsplit("/", 1)[0] + f"/{PREFIX}_{n}"
 
 
 def setup(db: str, n: int) -> None:

@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from numbers_app import billing as cycles
 from numbers_app import budget, staffify
-from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
+from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, NumberTag, SyncRun
 from numbers_app.presenters import country_of
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,59 @@ def tags_key(tags: Iterable[str]) -> str:
     """The tags as one searchable string, "|support|sales|", so the tag filter is one LIKE on any database."""
     found = [t.lower() for t in tags]
     return "|" + "|".join(found) + "|" if found else ""
+
+
+def tag_set(tags: Iterable[str]) -> set[str]:
+    """The tags as the tag filter matches them: lower case, each once."""
+    return {t.lower() for t in tags}
+
+
+def sync_tags(records: Iterable[NumberRecord]) -> None:
+    """Make the NumberTag rows of RECORDS match their tags (none for a gone number). One read of what
+    is there; only the differences are written, so a sync page whose tags did not change writes none,
+    and rows that ever fell out of step are put right by the next sync."""
+    records = list(records)
+    if not records:
+        return
+    have = {
+        (number, tag): pk
+        for pk, number, tag in NumberTag.objects.filter(staffify_id__in=[r.staffify_id for r in records]).values_list(
+            "pk", "staffify_id", "tag"
+        )
+    }
+    want = {(r.staffify_id, tag) for r in records if r.gone_at is None for tag in tag_set(r.tags or ())}
+    stale = [pk for key, pk in have.items() if key not in want]
+    if stale:
+        NumberTag.objects.filter(pk__in=stale).delete()
+    missing = [NumberTag(staffify_id=number, tag=tag) for number, tag in want if (number, tag) not in have]
+    NumberTag.objects.bulk_create(missing, batch_size=1000)
+
+
+# ---------------------------------------------------------------------------------------------
+# The mirror's version: counts of the owned list are cached per version (numbers_app.listing)
+
+VERSION_KEY = "numbers:mirror-version"
+
+
+def version() -> str:
+    """Changes whenever a row of the mirror may have changed (after the change is committed)."""
+    found = cache.get(VERSION_KEY)
+    if found is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        found = cache.get(VERSION_KEY) or uuid.uuid4().hex  # a cache that keeps nothing caches no count
+    return found
+
+
+def changed() -> None:
+    """The mirror changed: every cached count is stale. A new version now (this transaction's own
+    next read counts again), and another once the transaction commits: a count another process took
+    meanwhile, from the rows as they were before the commit, is dropped with it."""
+    _new_version()
+    transaction.on_commit(_new_version)
+
+
+def _new_version() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def apply(record: NumberRecord, number: staffify.PhoneNumber, confirmed_at: datetime) -> None:
@@ -94,6 +149,8 @@ def remember(number: staffify.PhoneNumber, **known: Any) -> NumberRecord:
                 setattr(record, name, value)
         record.next_charge_at = _next_charge(record, now)
         record.save()
+        sync_tags([record])
+        changed()
     return record
 
 
@@ -267,7 +324,7 @@ def _store_numbers(
     with transaction.atomic():
         existing = {r.staffify_id: r for r in NumberRecord.objects.filter(staffify_id__in=[n.id for n in numbers])}
         new: list[NumberRecord] = []
-        changed: list[NumberRecord] = []
+        updated: list[NumberRecord] = []
         outside: list[AuditEntry] = []
         for number in numbers:
             record = existing.get(number.id)
@@ -281,19 +338,21 @@ def _store_numbers(
                 continue
             if record.last_seen_at is not None and record.last_seen_at > read_at:
                 record.sync_run = run.pk  # the dashboard changed it after this page was read: ours is newer
-                changed.append(record)
+                updated.append(record)
                 continue
             before = as_number(record) if record.last_status and record.gone_at is None else None
             window_start = record.last_seen_at or audit_since
             apply(record, number, read_at)
             record.sync_run = run.pk
-            changed.append(record)
+            updated.append(record)
             if before is not None and _differs(before, number) and audit_since is not None:
                 outside.append(_outside(record, before, number, window_start, read_at, "changed"))
                 run.changed += 1
         NumberRecord.objects.bulk_create(new, batch_size=500)
-        NumberRecord.objects.bulk_update(changed, UPDATED, batch_size=500)
+        NumberRecord.objects.bulk_update(updated, UPDATED, batch_size=500)
         AuditEntry.objects.bulk_create(outside, batch_size=500)
+        sync_tags(new + updated)
+        changed()
     run.created += len(new)
     run.numbers_seen += len(numbers)
 
@@ -341,4 +400,8 @@ def _mark_gone(run: SyncRun, *, audit_since: datetime | None) -> int:
             for record in missing.iterator(chunk_size=500)
         ]
         AuditEntry.objects.bulk_create(entries, batch_size=500)
-    return missing.update(gone_at=now, next_charge_at=None)
+    with transaction.atomic():
+        NumberTag.objects.filter(staffify_id__in=missing.values("staffify_id")).delete()
+        gone = missing.update(gone_at=now, next_charge_at=None)
+        changed()
+    return gone

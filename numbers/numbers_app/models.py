@@ -69,6 +69,22 @@ class NumberRecord(models.Model):
         return f"{self.phone_number} (#{self.staffify_id})"
 
 
+class NumberTag(models.Model):
+    """One tag (lower case) of one number in the account: the owned list's tag filter is an exact,
+    indexed match at any size instead of a substring scan of `tags_key`. numbers_app.mirror keeps these
+    rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
+
+    staffify_id = models.BigIntegerField()
+    tag = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "staffify_id"], name="number_tag_unique")]
+        indexes = [models.Index(fields=["staffify_id"], name="number_tag_number")]
+
+    def __str__(self) -> str:
+        return f"#{self.staffify_id}: {self.tag}"
+
+
 class PurchaseAttempt(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Sending to Staffify"

@@ -62,8 +62,10 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     sort = form.cleaned_data.get("sort", "") if valid else ""
     found = listing.numbers(filters, sort)
     after = form.cleaned_data.get("after") if valid else ""
+    counted = filters
     if after and after.isdigit() and not sort:
         found = found.filter(staffify_id__gt=int(after))  # a bookmarked Staffify cursor: ids after it
+        counted = {**filters, "after": after}
     offset = (form.cleaned_data.get("offset") or 0) if valid else 0
     records = list(found[offset : offset + listing.PAGE_SIZE + 1])
     agents = listing.agents()
@@ -85,7 +87,7 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     target = request.htmx.target if request.htmx else None
     if target == "load-more":
         return render(request, "numbers/list.html#rows", context)
-    context["total"] = found.count()
+    context["total"] = listing.total(counted, found)
     context["offset"], context["shown_to"] = offset, offset + len(rows)
     highlight = request.GET.get("highlight", "")
     if highlight.isdigit() and not request.htmx:
