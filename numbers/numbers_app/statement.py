@@ -143,9 +143,12 @@ class DayBucket:
 
 def daily_buckets(records: QuerySet[NumberRecord], now: datetime, tz: tzinfo) -> list[DayBucket]:
     """The dated renewals of (now, now + 28 days] per local day (every day of the window, empty ones
-    included). One values_list of the next charges (no model objects): each is rolled forward past
-    NOW in Python and placed between the local midnights of the viewer's zone (daylight saving
-    included). Counting 30 day-ranges in SQL instead took seconds on SQLite at 100,000 numbers."""
+    included), placed between the local midnights of the viewer's zone (daylight saving included).
+    Rows due after NOW (nearly all: each sync and write moves next_charge_at past now) are counted in
+    one grouped query, a CASE over the day edges placing each row in the database; the few whose next
+    charge Staffify's clock has passed are rolled forward on their own grid in Python. Fetching every
+    next charge to Python took most of a second at 100,000 numbers; counting 30 ranges in 30 queries
+    took seconds on SQLite."""
     end = now + cycles.CYCLE
     days = []
     day, last = now.astimezone(tz).date(), end.astimezone(tz).date()
@@ -154,11 +157,20 @@ def daily_buckets(records: QuerySet[NumberRecord], now: datetime, tz: tzinfo) ->
         day += cycles.DAY
     edges = [datetime.combine(d + cycles.DAY, time(0), tzinfo=tz).astimezone(UTC) for d in days[:-1]]
     counts = [0] * len(days)
-    for due in records.filter(DATED).values_list("next_charge_at", flat=True).iterator(chunk_size=5000):
+    # The day of a row is bisect_right(edges, due): the first edge after it, as a CASE.
+    slot = Case(
+        *[When(next_charge_at__lt=edge, then=Value(i)) for i, edge in enumerate(edges)],
+        default=Value(len(edges)),
+        output_field=IntegerField(),
+    )
+    ahead = records.filter(DATED, next_charge_at__gt=now, next_charge_at__lte=end)
+    for index, count in ahead.order_by().annotate(slot=slot).values_list("slot").annotate(n=Count("pk")):
+        counts[index] += count
+    behind = records.filter(DATED, next_charge_at__lte=now).values_list("next_charge_at", flat=True)
+    for due in behind.iterator(chunk_size=5000):
         if due is None:  # DATED excludes it; the column's type does not know
             continue
-        if due <= now:
-            due = cycles.cycle_at(due, now).end  # on its own grid: due + k cycles, the first after now
+        due = cycles.cycle_at(due, now).end  # on its own grid: due + k cycles, the first after now
         if due <= end:
             counts[bisect_right(edges, due)] += 1
     return [DayBucket(day=d, count=n, amount=PRICE_PER_CYCLE * n) for d, n in zip(days, counts, strict=True)]

@@ -312,7 +312,9 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     runway = statement.runway(balance, account_records, account, now, oldest) if balance is not None else None
 
     ordered = statement.table(shown, now, oldest)
-    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(ordered, PAGE_SIZE)
+    paginator.count = selected.numbers  # counted by the totals' aggregate already: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
     rows = [billing_row(r, now, agent_names) for r in page.object_list]
     idle = [billing_row(r, now, agent_names) for r in ordered.filter(statement.IDLE)[:LIST_SIZE]]
     pending = [billing_row(r, now, agent_names) for r in ordered.filter(statement.PENDING)[:LIST_SIZE]]
