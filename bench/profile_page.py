@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import time
@@ -42,11 +43,12 @@ def main() -> None:
         body = b"".join(response.streaming_content) if response.streaming else response.content
         profile.disable()
         took = (time.perf_counter() - started) * 1000
-        print(f"\n=== {url}: {response.status_code}, {len(body):,} bytes, {took:.1f} ms, {len(connection.queries)} queries")
+        queries = len(connection.queries)
+        print(f"\n=== {url}: {response.status_code}, {len(body):,} bytes, {took:.1f} ms, {queries} queries")
         for q in sorted(connection.queries, key=lambda q: -float(q["time"]))[:8]:
             print(f"  {float(q['time']) * 1000:7.1f} ms  {q['sql'][:300]}")
         if not args.no_profile:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
 
 
 if __name__ == "__main__":
