@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 100  # Staffify's maximum
 STALE_AFTER = timedelta(minutes=2)  # a running sync silent this long died
 OUTSIDE_USER = "outside the dashboard"
+ANALYZE_AFTER = 1000  # numbers a sync added, after which PostgreSQL's statistics are refreshed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,6 +244,7 @@ def sync(
             if cursor is None:
                 break
         run.gone = _mark_gone(run, audit_since=since)
+        _refresh_statistics(run)
     except staffify.StaffifyError as err:
         return _end(run, SyncRun.State.FAILED, f"Staffify answered: {err}")
     except Exception as err:  # the run must end, whatever broke; the traceback goes to the log
@@ -250,6 +252,16 @@ def sync(
         _end(run, SyncRun.State.FAILED, f"The sync stopped: {type(err).__name__}.")
         raise
     return _end(run, SyncRun.State.OK)
+
+
+def _refresh_statistics(run: SyncRun) -> None:
+    """After a sync that added many rows (the first one above all), PostgreSQL's planner needs fresh
+    statistics to use the mirror's indexes (with none, it guessed 500 rows and sorted the whole
+    account for every page); autovacuum gets there later, or never where it is turned off."""
+    if connection.vendor != "postgresql" or run.created < ANALYZE_AFTER:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {NumberRecord._meta.db_table}, {NumberTag._meta.db_table}")
 
 
 def _end(run: SyncRun, state: str, error: str = "") -> SyncRun:

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -57,6 +58,11 @@ class NumberRecord(models.Model):
             # 90,000 wide rows one by one to count them took seconds).
             models.Index(
                 fields=["gone_at", "last_status", "next_charge_at", "agent_id", "staffify_id"], name="mirror_billing"
+            ),
+            # The owned numbers by next charge, then id (billing's table, the list sorted by next charge):
+            # partial, because PostgreSQL takes no order from (gone_at, ...) under "gone_at IS NULL".
+            models.Index(
+                fields=["next_charge_at", "staffify_id"], name="owned_next_charge", condition=Q(gone_at__isnull=True)
             ),
             models.Index(fields=["gone_at", "purchased_at"], name="mirror_purchased"),
             models.Index(fields=["sync_run"], name="mirror_sync_run"),
