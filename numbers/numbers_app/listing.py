@@ -44,7 +44,7 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
     return found.order_by(key, "staffify_id")
 
 
-COUNT_TIMEOUT = 24 * 3600  # a count is also dropped the moment the mirror changes (mirror.version)
+COUNT_TIMEOUT = 24 * 3600  # a count is never read again once the mirror changed (mirror.version)
 
 
 def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:

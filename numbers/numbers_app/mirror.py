@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from numbers_app import billing as cycles
 from numbers_app import budget, staffify
-from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, NumberTag, SyncRun
+from numbers_app.models import AuditEntry, MirrorAgent, MirrorVersion, NumberRecord, NumberTag, SyncRun
 from numbers_app.presenters import country_of
 
 logger = logging.getLogger(__name__)
@@ -80,28 +78,18 @@ def sync_tags(records: Iterable[NumberRecord]) -> None:
 # ---------------------------------------------------------------------------------------------
 # The mirror's version: counts of the owned list are cached per version (numbers_app.listing)
 
-VERSION_KEY = "numbers:mirror-version"
 
-
-def version() -> str:
-    """Changes whenever a row of the mirror may have changed (after the change is committed)."""
-    found = cache.get(VERSION_KEY)
-    if found is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        found = cache.get(VERSION_KEY) or uuid.uuid4().hex  # a cache that keeps nothing caches no count
-    return found
+def version() -> int:
+    """Changes with every change to the mirror's rows, in the transaction that makes it."""
+    return MirrorVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
 
 
 def changed() -> None:
-    """The mirror changed: every cached count is stale. A new version now (this transaction's own
-    next read counts again), and another once the transaction commits: a count another process took
-    meanwhile, from the rows as they were before the commit, is dropped with it."""
-    _new_version()
-    transaction.on_commit(_new_version)
-
-
-def _new_version() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    """The mirror's rows changed in the current transaction: so does its version, atomically with
+    them, so no process can read the new version with the old rows, nor the new rows with a count
+    cached under the old version."""
+    if not MirrorVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        MirrorVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
 def apply(record: NumberRecord, number: staffify.PhoneNumber, confirmed_at: datetime) -> None:

@@ -80,6 +80,18 @@ class NumberRecord(models.Model):
         return f"{self.phone_number} (#{self.staffify_id})"
 
 
+class MirrorVersion(models.Model):
+    """One row: a counter bumped in the same transaction as every change to the mirror's rows (a sync
+    page, a write here, numbers gone). Counts cached under it (numbers_app.listing) are stale exactly
+    when the rows they counted are, in every process, whatever the cache (a per-process one included:
+    the worker's sync is seen by the web processes)."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"mirror version {self.version}"
+
+
 class NumberTag(models.Model):
     """One tag (lower case) of one number in the account: the owned list's tag filter is an exact,
     indexed match at any size instead of a substring scan of `tags_key`. numbers_app.mirror keeps these

@@ -110,3 +110,19 @@ def test_a_sync_invalidates_the_cached_count(ops, mirrored):
     assert total(ops.get("/?tag=support").content.decode()) == before + 1
     everything = total(ops.get("/").content.decode())
     assert everything == mirror.owned().count()
+
+
+def test_a_sync_in_the_worker_invalidates_counts_cached_by_the_web_process(ops, mirrored, monkeypatch):
+    """The worker and the web server may each have their own cache (CACHE_URL's default is per process):
+    the version the counts are cached under lives in the database, changed with the rows."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    before = total(ops.get("/?tag=support").content.decode())
+    untagged = NumberRecord.objects.exclude(tags_key__contains="|support|").first()
+    assert untagged is not None
+    mirrored.patch(f"/v1/phone-numbers/{untagged.staffify_id}", json={"tags": ["support"]})
+    with monkeypatch.context() as worker:
+        worker.setattr(mirror, "cache", LocMemCache("the-worker", {}), raising=False)  # the worker's own
+        assert mirror.sync(staffify.get_client()).state == "ok"
+
+    assert total(ops.get("/?tag=support").content.decode()) == before + 1
