@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -248,8 +248,11 @@ def _refresh_statistics(run: SyncRun) -> None:
     account for every page); autovacuum gets there later, or never where it is turned off."""
     if connection.vendor != "postgresql" or run.created < ANALYZE_AFTER:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {NumberRecord._meta.db_table}, {NumberTag._meta.db_table}")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a failure spoils nothing
+            cursor.execute(f"ANALYZE {NumberRecord._meta.db_table}, {NumberTag._meta.db_table}")
+    except DatabaseError:  # e.g. a database user that does not own the tables: the sync still succeeded
+        logger.warning("Could not refresh the mirror's statistics after sync %s", run.pk, exc_info=True)
 
 
 def _end(run: SyncRun, state: str, error: str = "") -> SyncRun:
