@@ -73,6 +73,8 @@ POSTGRES_TESTS = (
     "tests/billing/test_billing_page.py::test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero",
     "tests/billing/test_billing_scale.py",
     "tests/billing/test_release_bound.py",
+    "tests/billing/test_roll_forward.py",
+    "tests/billing/test_table_segments.py",
     "tests/billing/test_undated_numbers.py",
     "tests/dashboard/test_healthz.py",
     "tests/numbers/test_buy.py::test_buying_a_us_number",
@@ -81,6 +83,7 @@ POSTGRES_TESTS = (
     "tests/numbers/test_buy.py::test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper",
     "tests/numbers/test_buy.py::test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does",
     "tests/numbers/test_mirror_sync.py",
+    "tests/numbers/test_mirror_tags.py",
     "tests/numbers/test_number_list.py",
     "tests/numbers/test_release_reclaim.py",
     "tests/numbers/test_scheduled_release.py",  # claims due releases under a lock; the list filter

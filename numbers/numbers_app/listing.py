@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+from django.core.cache import cache
 from django.db.models import F, QuerySet
 
 from numbers_app import mirror, staffify
-from numbers_app.models import MirrorAgent, NumberRecord, ScheduledRelease
+from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease
 from numbers_app.presenters import NumberRow, build_row
 
 PAGE_SIZE = 50
@@ -28,7 +32,7 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
     if agent := filters.get("agent"):
         found = found.filter(agent_id__isnull=True) if agent == "none" else found.filter(agent_id=int(agent))
     if tag := filters.get("tag"):
-        found = found.filter(tags_key__contains=f"|{tag.lower()}|")
+        found = found.filter(staffify_id__in=NumberTag.objects.filter(tag=tag.lower()).values("staffify_id"))
     if country := filters.get("country"):
         found = found.filter(country_code=country)
     if filters.get("scheduled"):
@@ -41,6 +45,26 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
         return found.order_by("staffify_id")
     key = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
     return found.order_by(key, "staffify_id")
+
+
+COUNT_TIMEOUT = 24 * 3600  # a count is never read again once the mirror changed (mirror.version)
+
+
+def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
+    """How many numbers match FILTERS (FOUND is `numbers(filters)` with any extra narrowing folded into
+    FILTERS' key by the caller). Exact: computed once per filter and mirror version, so a page, its
+    reloads, its "mirrorSynced" refreshes and every other viewer of the same filter share one COUNT(*)
+    until a sync or a write changes the mirror."""
+    if filters.get("scheduled"):  # scheduling changes no mirror row, so no mirror version: count it now
+        return found.count()
+    key = json.dumps(sorted((name, value.lower() if name == "tag" else value) for name, value in filters.items()))
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    cache_key = f"numbers:count:{mirror.version()}:{digest}"
+    count = cache.get(cache_key)
+    if count is None:
+        count = found.count()
+        cache.set(cache_key, count, COUNT_TIMEOUT)
+    return count
 
 
 def rows(records: list[NumberRecord]) -> list[NumberRow]:

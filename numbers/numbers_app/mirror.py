@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from numbers_app import billing as cycles
 from numbers_app import budget, staffify
-from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
+from numbers_app.models import AuditEntry, MirrorAgent, MirrorVersion, NumberRecord, NumberTag, SyncRun
 from numbers_app.presenters import country_of
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 100  # Staffify's maximum
 STALE_AFTER = timedelta(minutes=2)  # a running sync silent this long died
 OUTSIDE_USER = "outside the dashboard"
+ANALYZE_AFTER = 1000  # numbers a sync added, after which PostgreSQL's statistics are refreshed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,6 +47,49 @@ def tags_key(tags: Iterable[str]) -> str:
     """The tags as one searchable string, "|support|sales|", so the tag filter is one LIKE on any database."""
     found = [t.lower() for t in tags]
     return "|" + "|".join(found) + "|" if found else ""
+
+
+def tag_set(tags: Iterable[str]) -> set[str]:
+    """The tags as the tag filter matches them: lower case, each once."""
+    return {t.lower() for t in tags}
+
+
+def sync_tags(records: Iterable[NumberRecord]) -> None:
+    """Make the NumberTag rows of RECORDS match their tags (none for a gone number). One read of what
+    is there; only the differences are written, so a sync page whose tags did not change writes none,
+    and rows that ever fell out of step are put right by the next sync."""
+    records = list(records)
+    if not records:
+        return
+    have = {
+        (number, tag): pk
+        for pk, number, tag in NumberTag.objects.filter(staffify_id__in=[r.staffify_id for r in records]).values_list(
+            "pk", "staffify_id", "tag"
+        )
+    }
+    want = {(r.staffify_id, tag) for r in records if r.gone_at is None for tag in tag_set(r.tags or ())}
+    stale = [pk for key, pk in have.items() if key not in want]
+    if stale:
+        NumberTag.objects.filter(pk__in=stale).delete()
+    missing = [NumberTag(staffify_id=number, tag=tag) for number, tag in want if (number, tag) not in have]
+    NumberTag.objects.bulk_create(missing, batch_size=1000)
+
+
+# ---------------------------------------------------------------------------------------------
+# The mirror's version: counts of the owned list are cached per version (numbers_app.listing)
+
+
+def version() -> int:
+    """Changes with every change to the mirror's rows, in the transaction that makes it."""
+    return MirrorVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def changed() -> None:
+    """The mirror's rows changed in the current transaction: so does its version, atomically with
+    them, so no process can read the new version with the old rows, nor the new rows with a count
+    cached under the old version."""
+    if not MirrorVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        MirrorVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
 def apply(record: NumberRecord, number: staffify.PhoneNumber, confirmed_at: datetime) -> None:
@@ -94,6 +138,8 @@ def remember(number: staffify.PhoneNumber, **known: Any) -> NumberRecord:
                 setattr(record, name, value)
         record.next_charge_at = _next_charge(record, now)
         record.save()
+        sync_tags([record])
+        changed()
     return record
 
 
@@ -186,6 +232,7 @@ def sync(
             if cursor is None:
                 break
         run.gone = _mark_gone(run, audit_since=since)
+        _refresh_statistics(run)
     except staffify.StaffifyError as err:
         return _end(run, SyncRun.State.FAILED, f"Staffify answered: {err}")
     except Exception as err:  # the run must end, whatever broke; the traceback goes to the log
@@ -193,6 +240,19 @@ def sync(
         _end(run, SyncRun.State.FAILED, f"The sync stopped: {type(err).__name__}.")
         raise
     return _end(run, SyncRun.State.OK)
+
+
+def _refresh_statistics(run: SyncRun) -> None:
+    """After a sync that added many rows (the first one above all), PostgreSQL's planner needs fresh
+    statistics to use the mirror's indexes (with none, it guessed 500 rows and sorted the whole
+    account for every page); autovacuum gets there later, or never where it is turned off."""
+    if connection.vendor != "postgresql" or run.created < ANALYZE_AFTER:
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a failure spoils nothing
+            cursor.execute(f"ANALYZE {NumberRecord._meta.db_table}, {NumberTag._meta.db_table}")
+    except DatabaseError:  # e.g. a database user that does not own the tables: the sync still succeeded
+        logger.warning("Could not refresh the mirror's statistics after sync %s", run.pk, exc_info=True)
 
 
 def _end(run: SyncRun, state: str, error: str = "") -> SyncRun:
@@ -267,7 +327,7 @@ def _store_numbers(
     with transaction.atomic():
         existing = {r.staffify_id: r for r in NumberRecord.objects.filter(staffify_id__in=[n.id for n in numbers])}
         new: list[NumberRecord] = []
-        changed: list[NumberRecord] = []
+        updated: list[NumberRecord] = []
         outside: list[AuditEntry] = []
         for number in numbers:
             record = existing.get(number.id)
@@ -281,19 +341,21 @@ def _store_numbers(
                 continue
             if record.last_seen_at is not None and record.last_seen_at > read_at:
                 record.sync_run = run.pk  # the dashboard changed it after this page was read: ours is newer
-                changed.append(record)
+                updated.append(record)
                 continue
             before = as_number(record) if record.last_status and record.gone_at is None else None
             window_start = record.last_seen_at or audit_since
             apply(record, number, read_at)
             record.sync_run = run.pk
-            changed.append(record)
+            updated.append(record)
             if before is not None and _differs(before, number) and audit_since is not None:
                 outside.append(_outside(record, before, number, window_start, read_at, "changed"))
                 run.changed += 1
         NumberRecord.objects.bulk_create(new, batch_size=500)
-        NumberRecord.objects.bulk_update(changed, UPDATED, batch_size=500)
+        NumberRecord.objects.bulk_update(updated, UPDATED, batch_size=500)
         AuditEntry.objects.bulk_create(outside, batch_size=500)
+        sync_tags(new + updated)
+        changed()
     run.created += len(new)
     run.numbers_seen += len(numbers)
 
@@ -341,4 +403,8 @@ def _mark_gone(run: SyncRun, *, audit_since: datetime | None) -> int:
             for record in missing.iterator(chunk_size=500)
         ]
         AuditEntry.objects.bulk_create(entries, batch_size=500)
-    return missing.update(gone_at=now, next_charge_at=None)
+    with transaction.atomic():
+        NumberTag.objects.filter(staffify_id__in=missing.values("staffify_id")).delete()
+        gone = missing.update(gone_at=now, next_charge_at=None)
+        changed()
+    return gone

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -53,6 +54,16 @@ class NumberRecord(models.Model):
             models.Index(fields=["gone_at", "agent_id"], name="mirror_agent"),
             models.Index(fields=["gone_at", "country_code"], name="mirror_country"),
             models.Index(fields=["gone_at", "next_charge_at"], name="mirror_next_charge"),
+            # Billing: the active numbers by next charge, read from the index alone (SQLite fetching
+            # 90,000 wide rows one by one to count them took seconds).
+            models.Index(
+                fields=["gone_at", "last_status", "next_charge_at", "agent_id", "staffify_id"], name="mirror_billing"
+            ),
+            # The owned numbers by next charge, then id (billing's table, the list sorted by next charge):
+            # partial, because PostgreSQL takes no order from (gone_at, ...) under "gone_at IS NULL".
+            models.Index(
+                fields=["next_charge_at", "staffify_id"], name="owned_next_charge", condition=Q(gone_at__isnull=True)
+            ),
             models.Index(fields=["gone_at", "purchased_at"], name="mirror_purchased"),
             models.Index(fields=["sync_run"], name="mirror_sync_run"),
         ]
@@ -67,6 +78,34 @@ class NumberRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_number} (#{self.staffify_id})"
+
+
+class MirrorVersion(models.Model):
+    """One row: a counter bumped in the same transaction as every change to the mirror's rows (a sync
+    page, a write here, numbers gone). Counts cached under it (numbers_app.listing) are stale exactly
+    when the rows they counted are, in every process, whatever the cache (a per-process one included:
+    the worker's sync is seen by the web processes)."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"mirror version {self.version}"
+
+
+class NumberTag(models.Model):
+    """One tag (lower case) of one number in the account: the owned list's tag filter is an exact,
+    indexed match at any size instead of a substring scan of `tags_key`. numbers_app.mirror keeps these
+    rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
+
+    staffify_id = models.BigIntegerField()
+    tag = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "staffify_id"], name="number_tag_unique")]
+        indexes = [models.Index(fields=["staffify_id"], name="number_tag_number")]
+
+    def __str__(self) -> str:
+        return f"#{self.staffify_id}: {self.tag}"
 
 
 class PurchaseAttempt(models.Model):

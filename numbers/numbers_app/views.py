@@ -88,14 +88,16 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     sort = form.cleaned_data.get("sort", "") if valid else ""
     found = listing.numbers(filters, sort)
     after = form.cleaned_data.get("after") if valid else ""
+    counted = filters
     if after and after.isdigit() and not sort:
         found = found.filter(staffify_id__gt=int(after))  # a bookmarked Staffify cursor: ids after it
+        counted = {**filters, "after": after}
     offset = (form.cleaned_data.get("offset") or 0) if valid else 0
     target = request.htmx.target if request.htmx else None
     try:
         records = list(found[offset : offset + listing.PAGE_SIZE + 1])
         agents = listing.agents()
-        total = found.count() if target != "load-more" else 0
+        total = listing.total(counted, found) if target != "load-more" else 0
     except DatabaseError:
         return _mirror_unreadable(request, target, filters, sort, offset)
     rows = with_agent_options(listing.rows(records[: listing.PAGE_SIZE]), agents)

@@ -11,6 +11,7 @@ low-balance warning always speak for the whole account, because the balance pays
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,9 +73,13 @@ class BillingRow:
 
 
 def _agent(record: NumberRecord, agent_names: dict[int, str]) -> str:
-    if record.agent_name:
-        return record.agent_name
-    return agent_names.get(record.agent_id, f"#{record.agent_id}") if record.agent_id else ""
+    return _agent_text(record.agent_name, record.agent_id, agent_names)
+
+
+def _agent_text(name: str, agent_id: int | None, agent_names: dict[int, str]) -> str:
+    if name:
+        return name
+    return agent_names.get(agent_id, f"#{agent_id}") if agent_id else ""
 
 
 def billing_row(record: NumberRecord, now: datetime, agent_names: dict[int, str]) -> BillingRow:
@@ -166,22 +171,17 @@ def chart(buckets: list[statement.DayBucket], now: datetime, tz) -> dict:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def _iso_local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).replace(microsecond=0).isoformat() if moment else ""
+CSV_CHUNK = 1000  # rows per piece of the streamed body: one piece per row cost more than the rows
 
 
-class _Echo:
-    """csv.writer's file: each row is handed straight to the response instead of being stored."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(records, now: datetime, agent_names: dict[int, str]) -> StreamingHttpResponse:
-    """The whole (filtered) table, streamed row by row from the database: any account size fits."""
-    zone = timezone.get_current_timezone_name()
+def csv_response(records: statement.Table, now: datetime, agent_names: dict[int, str]) -> StreamingHttpResponse:
+    """The whole (filtered) table, streamed from the database in pieces of CSV_CHUNK rows: any account
+    size fits. Plain tuples from `values_list` (no model objects, no presenters), each instant turned
+    into the viewer's zone once, so 100,000 rows take seconds."""
+    zone = timezone.get_current_timezone()
+    zone_name = timezone.get_current_timezone_name()
     day = timezone.localtime(now).date().isoformat()
-    writer = csv.writer(_Echo())
+    price = f"{PRICE_PER_CYCLE:.2f}"
     header = [
         "number",
         "country",
@@ -189,37 +189,64 @@ def csv_response(records, now: datetime, agent_names: dict[int, str]) -> Streami
         "agent",
         "tags",
         "purchased (UTC)",
-        f"purchased ({zone})",
-        f"cycle start ({zone})",
-        f"cycle end ({zone})",
-        f"next charge ({zone})",
+        f"purchased ({zone_name})",
+        f"cycle start ({zone_name})",
+        f"cycle end ({zone_name})",
+        f"next charge ({zone_name})",
         "days until",
         "price (EUR per 28 days)",
-        f"bought before ({zone})",
+        f"bought before ({zone_name})",
     ]
 
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).replace(microsecond=0).isoformat() if moment else ""
+
+    columns = (
+        "phone_number",
+        "country_code",
+        "last_status",
+        "agent_name",
+        "agent_id",
+        "tags",
+        "purchased_at",
+        "effective",
+        "first_seen_at",
+    )
+
     def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for record in records.iterator(chunk_size=2000):
-            active = record.last_status == "active"
-            due = record.effective if active else None
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        rows = records.values_list(*columns)
+        for i, (number, country, status, agent_name, agent_id, tags, purchased, effective, first_seen) in enumerate(
+            rows, 1
+        ):
+            active = status == "active"
+            due = effective if active else None
             undated = active and due is None
-            values = (
-                record.phone_number,
-                record.country_code,
-                record.last_status.replace("_", " "),
-                _agent(record, agent_names),
-                ", ".join(record.tags or ()),
-                iso_utc(record.purchased_at),
-                _iso_local(record.purchased_at),
-                _iso_local(due - cycles.CYCLE if due else None),
-                _iso_local(due),
-                _iso_local(due),
-                "" if due is None else cycles.days_until(due, now),
-                f"{PRICE_PER_CYCLE:.2f}" if active else "",
-                _iso_local(record.first_seen_at) if undated else "",
+            # Instants and figures are digits first: only the texts can start like a formula.
+            writer.writerow(
+                (
+                    safe_cell(number),
+                    safe_cell(country),
+                    safe_cell(status.replace("_", " ")),
+                    safe_cell(_agent_text(agent_name, agent_id, agent_names)),
+                    safe_cell(", ".join(tags or ())),
+                    iso_utc(purchased),
+                    local(purchased),
+                    local(due - cycles.CYCLE) if due else "",
+                    local(due),
+                    local(due),
+                    "" if due is None else cycles.days_until(due, now),
+                    price if active else "",
+                    local(first_seen) if undated else "",
+                )
             )
-            yield writer.writerow([safe_cell(v) for v in values])
+            if i % CSV_CHUNK == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="staffify-billing-{day}.csv"'
@@ -269,6 +296,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         if not valid:
             return render(request, "numbers/billing.html", {"form": form, "agents": agents, "rows": None}, status=400)
         now = lookups.staffify_now()
+        statement.roll_forward(mirror.owned(), now)
         shown = listing.numbers(filters)
         return csv_response(statement.table(shown, now, statement.oldest_charge(shown)), now, agent_names)
 
@@ -278,6 +306,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     balance_read_at = reading.at if reading else timezone.now()
     now = lookups.staffify_now(client)  # after the call: its answer carries Staffify's clock
     account_records = mirror.owned()
+    statement.roll_forward(account_records, now)
     shown = listing.numbers(filters)
     oldest = statement.oldest_charge(account_records)
     account = statement.totals(account_records, now, oldest)
@@ -285,10 +314,12 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     runway = statement.runway(balance, account_records, account, now, oldest) if balance is not None else None
 
     ordered = statement.table(shown, now, oldest)
-    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator: Paginator[NumberRecord] = Paginator(ordered, PAGE_SIZE)
+    paginator.count = selected.numbers  # counted by the totals' aggregate already: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
     rows = [billing_row(r, now, agent_names) for r in page.object_list]
     idle = [billing_row(r, now, agent_names) for r in ordered.filter(statement.IDLE)[:LIST_SIZE]]
-    pending = [billing_row(r, now, agent_names) for r in ordered.filter(statement.PENDING)[:LIST_SIZE]]
+    pending = [billing_row(r, now, agent_names) for r in statement.pending(shown)[:LIST_SIZE]]
     query = {**filters}
     scheduled_count, scheduled_saving = scheduled_releases.savings()
     context: dict = {
