@@ -77,6 +77,9 @@
   document.addEventListener("focusin", function (event) {
     var box = document.getElementById("toasts");
     if (!box || !box.children.length || !event.target.getBoundingClientRect) return;
+    // Keyboard focus only: scrolling between a mouse's press and release would move the page under the
+    // pointer, and the click would land on something else (or nothing).
+    if (!event.target.matches || !event.target.matches(":focus-visible")) return;
     var mine = event.target.getBoundingClientRect(), theirs = box.getBoundingClientRect();
     var overlaps = mine.bottom > theirs.top && mine.top < theirs.bottom && mine.right > theirs.left && mine.left < theirs.right;
     if (overlaps) window.scrollBy(0, mine.bottom - theirs.top + 12);
