@@ -87,9 +87,9 @@ class BulkAction:
     perm: str
     plan: PlanFn
     # Performs one row (the plan's steps by default); returns the number as Staffify left it.
-    perform: Callable[[staffify.StaffifyClient, staffify.PhoneNumber, Plan, Any, BulkJob], staffify.PhoneNumber] | None = (
-        None
-    )
+    perform: (
+        Callable[[staffify.StaffifyClient, staffify.PhoneNumber, Plan, Any, BulkJob], staffify.PhoneNumber] | None
+    ) = None
     saves_money: bool = False  # the preview states the saving per cycle (release)
     selectable: bool = True  # offered in the selection bar (set_tags comes from files only)
 
@@ -198,7 +198,9 @@ def plan_for(key: str, number: staffify.PhoneNumber, params: dict, user: Any) ->
     """The plan for one number, with the role checked first (exactly the single actions' permission)."""
     action = ACTIONS[key]
     if not user.has_perm("numbers.view_dashboard") or not user.has_perm(action.perm):
-        return cannot(denial(user, action.perm if user.has_perm("numbers.view_dashboard") else "numbers.view_dashboard"))
+        return cannot(
+            denial(user, action.perm if user.has_perm("numbers.view_dashboard") else "numbers.view_dashboard")
+        )
     return action.plan(number, params, user)
 
 
@@ -218,6 +220,16 @@ def describe(key: str, params: dict) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Preview
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row to create: a number and the change asked for it."""
+
+    record: NumberRecord
+    action: str
+    params: dict
+    line: int | None = None
 
 
 @dataclass
@@ -252,26 +264,24 @@ class Preview:
 
 def preview(key: str, params: dict, records: Iterable[NumberRecord], user: Any) -> Preview:
     """What the action would do to RECORDS, from the mirror: 0 Staffify calls."""
+    return preview_items([Item(record, key, params) for record in records], user)
+
+
+def preview_items(items: list[Item], user: Any) -> Preview:
+    """The same for rows of any actions (a file mixes assignments and tags)."""
     found = Preview()
-    for record in records:
-        found.add(format_phone(record.phone_number), plan_for(key, mirror.as_number(record), params, user))
-    if ACTIONS[key].saves_money:
-        found.saving = PRICE_PER_CYCLE * found.change
+    releases = 0
+    for item in items:
+        plan = plan_for(item.action, mirror.as_number(item.record), item.params, user)
+        found.add(format_phone(item.record.phone_number), plan)
+        releases += plan.verdict == "change" and ACTIONS[item.action].saves_money
+    if any(ACTIONS[item.action].saves_money for item in items):
+        found.saving = PRICE_PER_CYCLE * releases
     return found
 
 
 # ---------------------------------------------------------------------------------------------
 # Creating, cancelling, retrying
-
-
-@dataclass(frozen=True)
-class Item:
-    """One row to create: a number and the change asked for it."""
-
-    record: NumberRecord
-    action: str
-    params: dict
-    line: int | None = None
 
 
 def create_job(user: Any, action: str, params: dict, items: list[Item], *, retry_of: BulkJob | None = None) -> BulkJob:
@@ -345,7 +355,9 @@ def retry_failed(job: BulkJob, user: Any) -> BulkJob | None:
     """A new job with the failed rows of JOB (planned again from the mirror); None when none failed."""
     failed = list(job.rows.filter(state=BulkJobRow.State.FAILED).order_by("position"))
     records = {r.staffify_id: r for r in mirror.owned().filter(staffify_id__in=[row.number_id for row in failed])}
-    items = [Item(records[row.number_id], row.action, row.params, row.line) for row in failed if row.number_id in records]
+    items = [
+        Item(records[row.number_id], row.action, row.params, row.line) for row in failed if row.number_id in records
+    ]
     if not items:
         return None
     return create_job(user, job.action, job.params, items, retry_of=job)
@@ -416,7 +428,9 @@ class _Runner:
         return True
 
     def finish_row(self, row: BulkJobRow, state: str, reason: str = "", **fields: Any) -> None:
-        BulkJobRow.objects.filter(pk=row.pk).update(state=state, reason=reason[:2000], finished_at=timezone.now(), **fields)
+        BulkJobRow.objects.filter(pk=row.pk).update(
+            state=state, reason=reason[:2000], finished_at=timezone.now(), **fields
+        )
 
     # -- rows --
 
@@ -490,7 +504,11 @@ class _Runner:
                 return
             except StepFailed as failed:
                 self.finish_row(
-                    row, BulkJobRow.State.FAILED, failed.message, request_id=failed.request_id, calls=row.calls + stats.calls
+                    row,
+                    BulkJobRow.State.FAILED,
+                    failed.message,
+                    request_id=failed.request_id,
+                    calls=row.calls + stats.calls,
                 )
                 return
         self.finish_row(row, BulkJobRow.State.DONE, "", calls=row.calls + stats.calls)
@@ -498,14 +516,19 @@ class _Runner:
     def settle_sent(self, row: BulkJobRow) -> None:
         """A row left `sent` by a runner that died: read the number back and settle by what it shows."""
         entries = AuditEntry.objects.filter(
-            bulk_job=self.job, number_id=row.number_id, outcome__in=audit.UNSETTLED, at__gte=row.sent_at or row.job.created_at
+            bulk_job=self.job,
+            number_id=row.number_id,
+            outcome__in=audit.UNSETTLED,
+            at__gte=row.sent_at or row.job.created_at,
         )
         with staffify.track_calls() as stats:
             try:
                 number = self.client.get_number(row.number_id)
             except staffify.NotFoundError:
                 entries.update(outcome=audit.Outcome.ERROR, message="Checked afterwards: the number is gone.")
-                self.finish_row(row, BulkJobRow.State.FAILED, "the number is gone from the account", calls=row.calls + 1)
+                self.finish_row(
+                    row, BulkJobRow.State.FAILED, "the number is gone from the account", calls=row.calls + 1
+                )
                 return
             except staffify.StaffifyError:
                 return  # Staffify is in trouble: settled later
@@ -566,7 +589,9 @@ def perform_steps(
         try:
             answered, reclaim_before = _send(client, step)
         except staffify.RateLimitError as err:
-            audit.settle(entry, audit.Outcome.ERROR, err=err, message="Rate limited: the job slows down and tries again.")
+            audit.settle(
+                entry, audit.Outcome.ERROR, err=err, message="Rate limited: the job slows down and tries again."
+            )
             raise
         except staffify.StaffifyError as err:
             settled = settle.answered(client, entry, err)
@@ -586,7 +611,9 @@ def perform_steps(
     return current
 
 
-def run(job_id: int, *, client: staffify.StaffifyClient | None = None, sleep: Callable[[float], None] = time.sleep) -> str:
+def run(
+    job_id: int, *, client: staffify.StaffifyClient | None = None, sleep: Callable[[float], None] = time.sleep
+) -> str:
     """Run (or resume) one job to its end; what happened, in a few words."""
     job = claim(job_id)
     if job is None:

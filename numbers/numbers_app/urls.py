@@ -6,6 +6,7 @@ from numbers_app import (
     views_addresses,
     views_audit,
     views_billing,
+    views_bulk,
     views_purchase,
     views_sync,
 )
@@ -39,5 +40,15 @@ urlpatterns = [
     path("addresses/<staffify_id:address_id>/submit", views_addresses.submit_dialog, name="address_submit_dialog"),
     path("addresses/<staffify_id:address_id>/submit/confirm", views_addresses.submit_address, name="address_submit"),
     path("addresses/<staffify_id:address_id>/check", views_addresses.check_status, name="address_check"),
+    path("bulk/preview", views_bulk.bulk_preview, name="bulk_preview"),
+    path("bulk/start", views_bulk.bulk_start, name="bulk_start"),
+    path("bulk/upload", views_bulk.bulk_upload, name="bulk_upload"),
+    path("jobs/", views_bulk.bulk_jobs, name="bulk_jobs"),
+    path("jobs/notice", views_bulk.bulk_notice, name="bulk_notice"),
+    path("jobs/<staffify_id:job_id>/", views_bulk.bulk_job, name="bulk_job"),
+    path("jobs/<staffify_id:job_id>/cancel", views_bulk.bulk_cancel, name="bulk_cancel"),
+    path("jobs/<staffify_id:job_id>/retry", views_bulk.bulk_retry, name="bulk_retry"),
+    path("jobs/<staffify_id:job_id>/results.csv", views_bulk.bulk_results_csv, name="bulk_results_csv"),
+    path("jobs/<staffify_id:job_id>/seen", views_bulk.bulk_notice_seen, name="bulk_notice_seen"),
     path("account/preferences", views_account.preferences, name="preferences"),
 ]
