@@ -515,12 +515,8 @@ class _Runner:
 
     def settle_sent(self, row: BulkJobRow) -> None:
         """A row left `sent` by a runner that died: read the number back and settle by what it shows."""
-        entries = AuditEntry.objects.filter(
-            bulk_job=self.job,
-            number_id=row.number_id,
-            outcome__in=audit.UNSETTLED,
-            at__gte=row.sent_at or row.job.created_at,
-        )
+        # Its writes not yet settled (a runner has one row `sent` at a time, so they are this row's).
+        entries = AuditEntry.objects.filter(bulk_job=self.job, number_id=row.number_id, outcome__in=audit.UNSETTLED)
         with staffify.track_calls() as stats:
             try:
                 number = self.client.get_number(row.number_id)
