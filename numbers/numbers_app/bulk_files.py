@@ -59,7 +59,7 @@ def parse(data: bytes) -> Parsed:
         return Parsed(error="The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.")
     if "\x00" in text:
         return Parsed(error="The file is not a CSV text file.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as err:
@@ -140,7 +140,6 @@ def _line(
         return problem(f"{phone} is not a number of this account (as of the last sync)")
     if phone in seen:
         return problem(f"{phone} appears again (first on line {seen[phone]})")
-    seen[phone] = line
     items: list[Item] = []
     agent_cell = cells.get("agent", "")
     if agent_cell:
@@ -162,6 +161,7 @@ def _line(
         items.append(Item(record, "set_tags", {"tags": tags}, line))
     if not items:
         return problem("nothing to change (agent and tags are empty)")
+    seen[phone] = line
     found.items.extend(items)
 
 
