@@ -114,7 +114,7 @@ def support_user(job):
 def test_a_running_job_is_not_taken_over_while_its_worker_beats(support, mirrored):
     job = start(support, sales()[:2], action="unassign")
     BulkJob.objects.filter(pk=job.pk).update(state="running", heartbeat_at=timezone.now())
-    assert bulk.run(job.pk) .startswith("not claimed")
+    assert bulk.run(job.pk).startswith("not claimed")
     assert list(bulk.to_resume()) == []
     BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - bulk.stale_after() * 2)
     assert list(bulk.to_resume()) == [job]

@@ -48,7 +48,9 @@ def test_release_states_the_saving_and_refuses_numbers_with_an_agent_unless_aske
     assert f'<strong data-preview="cannot">{len(with_agent)}</strong>' in html
     assert "has an agent" in html
     assert f"EUR {Decimal('5.00') * free}" in html
-    html = ops.post("/bulk/preview", selection(numbers, action="release", unassign_first="1"), headers=HX).content.decode()
+    html = ops.post(
+        "/bulk/preview", selection(numbers, action="release", unassign_first="1"), headers=HX
+    ).content.decode()
     assert f'<strong data-preview="change">{len(numbers)}</strong>' in html
     assert f"EUR {Decimal('5.00') * len(numbers)}" in html
     assert f"({len(numbers) + len(with_agent)} Staffify calls)" in html  # unassign, then release
