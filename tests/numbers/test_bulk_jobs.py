@@ -23,7 +23,7 @@ def start(client, records, **action) -> BulkJob:
 def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(support, mirrored):
     numbers = [r for r in sales() if r.last_status == "active"]
     already = [r for r in numbers if r.agent_id == 110]
-    support.post("/numbers/%d/agent" % numbers[0].staffify_id, {"agent_id": "110"}, headers=HX)
+    support.post(f"/numbers/{numbers[0].staffify_id}/agent", {"agent_id": "110"}, headers=HX)
     already = {r.staffify_id for r in already} | {numbers[0].staffify_id}
     job = start(support, numbers, action="assign", agent_id="110")
     job, calls = run_job(job)

@@ -89,10 +89,7 @@ def test_a_repeated_number_is_refused_with_the_first_line(support, mirrored):
     ],
 )
 def test_bad_files_get_a_clear_message(support, mirrored, data, message):
-    if data:
-        response = upload(support, data)
-    else:
-        response = support.post("/bulk/upload", {})
+    response = upload(support, data) if data else support.post("/bulk/upload", {})
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not BulkJob.objects.exists()
