@@ -4,6 +4,7 @@ count survives the process being killed. Used by tests/worker/test_bulk_resume.p
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,10 +49,9 @@ class CountingProxy:
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(answer.content)))
                 self.end_headers()
-                try:
+                # A caller killed while waiting: its call still counts, as Staffify got it.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(answer.content)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the caller was killed while waiting: its call still counts, as Staffify got it
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
