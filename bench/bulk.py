@@ -169,9 +169,7 @@ def main() -> int:
                 job = int(response.headers["HX-Redirect"].rstrip("/").rsplit("/", 1)[1])
                 before = dict(worker_proxy.calls)
                 web_before = sum(web_proxy.statuses.values())
-                log(
-                    f"Job {job}: {len(chosen)} numbers, {len(skipped_ids)} already on the agent; worker starting"
-                )
+                log(f"Job {job}: {len(chosen)} numbers, {len(skipped_ids)} already on the agent; worker starting")
                 worker = subprocess.Popen(  # noqa: S603
                     [sys.executable, "manage.py", "run_worker", "--interval", "0.2"],
                     cwd=ROOT,

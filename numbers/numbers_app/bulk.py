@@ -209,7 +209,7 @@ def describe(key: str, params: dict) -> str:
     label = ACTIONS[key].label if key in ACTIONS else "Changes from a file"
     if key == "assign":
         return f"{label}: {params.get('agent_name') or params.get('agent_id')}"
-    if key in ("add_tags", "remove_tags"):
+    if key in ("add_tags", "remove_tags", "set_tags"):
         return f"{label}: {', '.join(params.get('tags', []))}"
     if key == "release" and params.get("unassign_first"):
         return f"{label} (unassigning first)"

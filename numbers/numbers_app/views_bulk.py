@@ -201,6 +201,8 @@ def bulk_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
         rows = rows.filter(state=state)
     page_number = request.GET.get("page", "1")
     page = Paginator(rows, ROWS_PAGE).get_page(page_number if page_number.isdigit() and len(page_number) < 8 else 1)
+    for row in page.object_list:
+        row.change = bulk.describe(row.action, row.params) if row.action in bulk.ACTIONS else row.action  # type: ignore[attr-defined]
     context.update(page=page, state=state, states=BulkJobRow.State.choices)
     if request.htmx and request.htmx.target == "job-progress":
         response = render(request, "numbers/job.html#progress", context)
