@@ -407,9 +407,13 @@ def to_resume() -> QuerySet[BulkJob]:
 
 
 class _Runner:
-    def __init__(self, job: BulkJob, client: staffify.StaffifyClient, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self, job: BulkJob, client: staffify.StaffifyClient, sleep: Callable[[float], None], slice_seconds: float
+    ) -> None:
         self.job, self.client, self.sleep = job, client, sleep
         self.user = job.created_by
+        self.until = time.monotonic() + slice_seconds
+        self.yielded = False
 
     # -- the job's state --
 
@@ -447,7 +451,16 @@ class _Runner:
                 if self.beat() == BulkJob.State.CANCELLING:
                     break
                 self.run_row(row)
+                if time.monotonic() > self.until:
+                    return self.give_way()
         return self.end()
+
+    def give_way(self) -> BulkJob:
+        """The worker runs one task at a time: a long job hands the queue back now and then (the heartbeat,
+        the mirror's sync and the settling sweeper run between its slices) and is enqueued again."""
+        BulkJob.objects.filter(pk=self.job.pk).update(heartbeat_at=None)
+        self.yielded = True
+        return self.job
 
     def end(self) -> BulkJob:
         now = timezone.now()
@@ -608,13 +621,24 @@ def perform_steps(
 
 
 def run(
-    job_id: int, *, client: staffify.StaffifyClient | None = None, sleep: Callable[[float], None] = time.sleep
+    job_id: int,
+    *,
+    client: staffify.StaffifyClient | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    slice_seconds: float | None = None,
 ) -> str:
-    """Run (or resume) one job to its end; what happened, in a few words."""
+    """Run (or resume) one job for a slice of time (BULK_SLICE_SECONDS), then enqueue it again unless it
+    ended; what happened, in a few words."""
+    from numbers_app.tasks import run_bulk_job
+
     job = claim(job_id)
     if job is None:
         return "not claimed: finished, or another worker runs it"
-    job = _Runner(job, client or staffify.get_client(), sleep).run()
+    runner = _Runner(job, client or staffify.get_client(), sleep, slice_seconds or settings.BULK_SLICE_SECONDS)
+    job = runner.run()
+    if runner.yielded:
+        run_bulk_job.enqueue(job.pk)
+        return f"slice done: {progress(job)} of {job.total} rows finished; enqueued again"
     found = counts(job)
     return f"{job.state}: " + ", ".join(f"{n} {state}" for state, n in found.items() if n)
 

@@ -238,3 +238,25 @@ def test_every_mutation_needs_the_csrf_token(support_user, mirrored):
     data = selection(sales()[:2], action="unassign")
     for url in ("/bulk/preview", "/bulk/start", "/bulk/upload", "/jobs/1/cancel", "/jobs/1/retry", "/jobs/1/seen"):
         assert client.post(url, data).status_code == 403, url
+
+
+@pytest.mark.django_db
+def test_a_long_job_runs_in_slices_so_the_worker_runs_its_other_tasks_between(support, mirrored):
+    from django_tasks_db.models import DBTaskResult
+
+    from numbers_app.tasks import run_bulk_job
+
+    job = start(
+        support,
+        [r for r in sales() if r.last_status == "active" and r.agent_id != 104][:3],
+        action="assign",
+        agent_id="104",
+    )
+    said = bulk.run(job.pk, slice_seconds=1e-9)
+    assert said == "slice done: 1 of 3 rows finished; enqueued again"
+    job.refresh_from_db()
+    assert job.state == "running" and job.heartbeat_at is None  # free for the next slice
+    assert DBTaskResult.objects.filter(task_path=run_bulk_job.module_path, status="READY").exists()
+    assert bulk.run(job.pk, slice_seconds=1e-9).startswith("slice done: 2 of 3")
+    job, _ = run_job(job)
+    assert job.state == "done" and bulk.counts(job)["done"] == 3
