@@ -40,6 +40,7 @@ def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(sup
         assert NumberRecord.objects.get(pk=record.pk).agent_id == 110  # the mirror follows each answer
     entries = AuditEntry.objects.filter(bulk_job=job, action="assign")
     assert entries.count() == found["done"] and set(entries.values_list("outcome", flat=True)) == {"ok"}
+    assert f'href="/jobs/{job.pk}/">job #{job.pk}</a>' in support.get("/audit/").content.decode()
 
 
 @pytest.mark.django_db
