@@ -136,3 +136,27 @@ def test_fifteen_sales_numbers_move_to_another_agent_in_a_few_clicks(
     expect(page.locator("#jobs tbody tr")).to_have_count(3)
     screenshot(page, "bulk-jobs")
     assert not page.errors, page.errors
+
+
+def test_select_all_that_match_covers_the_whole_filter_not_just_the_page(live_sandbox, login, ops_user, live_server):
+    page = login(ops_user)
+    total = int(page.locator("#numbers-table").get_attribute("data-bulk-total"))
+    shown = page.locator("tbody#number-rows > tr[id^=number-]")
+    expect(shown).to_have_count(50)
+    assert total > 50
+    first, fourth = shown.nth(0).locator("input[data-bulk-row]"), shown.nth(3).locator("input[data-bulk-row]")
+    first.check()
+    fourth.click(modifiers=["Shift"])  # a range: rows 1 to 4
+    expect(page.locator("[data-bulk-count]")).to_have_text("4 selected")
+    page.get_by_label("Select all numbers shown").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("50 selected")
+    page.get_by_role("button", name=f"Select all {total} numbers that match this filter").click()
+    expect(page.locator("[data-bulk-count]")).to_have_text(f"All {total} numbers that match this filter are selected")
+    page.get_by_label("Other action").select_option("release")
+    page.get_by_label("Unassign first").check()
+    page.get_by_role("button", name="Preview…").click()
+    dialog = page.locator("dialog#bulk-dialog")
+    expect(dialog).to_contain_text(f"for {total} numbers")
+    expect(dialog).to_contain_text("Saving: EUR")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert not page.errors, page.errors
