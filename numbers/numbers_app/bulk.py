@@ -92,6 +92,7 @@ class BulkAction:
     ) = None
     saves_money: bool = False  # the preview states the saving per cycle (release)
     selectable: bool = True  # offered in the selection bar (set_tags comes from files only)
+    inputs: tuple[str, ...] = ()  # the bar's inputs it takes: "tags", "unassign_first"
 
 
 ACTIONS: dict[str, BulkAction] = {}
@@ -187,11 +188,20 @@ def _plan_reclaim(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan
 
 register(BulkAction("assign", "Assign an agent", "numbers.assign_agent", _plan_assign))
 register(BulkAction("unassign", "Unassign the agent", "numbers.assign_agent", _plan_unassign))
-register(BulkAction("add_tags", "Add tags", "numbers.edit_tags", _plan_add_tags))
-register(BulkAction("remove_tags", "Remove tags", "numbers.edit_tags", _plan_remove_tags))
+register(BulkAction("add_tags", "Add tags", "numbers.edit_tags", _plan_add_tags, inputs=("tags",)))
+register(BulkAction("remove_tags", "Remove tags", "numbers.edit_tags", _plan_remove_tags, inputs=("tags",)))
 register(BulkAction("set_tags", "Set tags", "numbers.edit_tags", _plan_set_tags, selectable=False))
-register(BulkAction("release", "Release", "numbers.release_number", _plan_release, saves_money=True))
+register(
+    BulkAction(
+        "release", "Release", "numbers.release_number", _plan_release, saves_money=True, inputs=("unassign_first",)
+    )
+)
 register(BulkAction("reclaim", "Reclaim", "numbers.reclaim_number", _plan_reclaim))
+
+
+def offered(user: Any) -> list[BulkAction]:
+    """The actions the selection bar offers USER (those of its role), in registry order."""
+    return [a for a in ACTIONS.values() if a.selectable and user.has_perm(a.perm)]
 
 
 def plan_for(key: str, number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:

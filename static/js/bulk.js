@@ -77,7 +77,7 @@
   var action = bar.querySelector("[data-bulk-action]");
   function showInputs() {
     bar.querySelectorAll("[data-bulk-for]").forEach(function (el) {
-      el.hidden = el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
+      el.hidden = !action.value || el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
     });
   }
   action.addEventListener("change", showInputs);

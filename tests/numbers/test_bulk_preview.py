@@ -95,3 +95,33 @@ def test_bad_input_gets_a_message_not_a_500(support, mirrored, data, message):
     assert response.status_code == 422
     assert message in response["HX-Trigger"]
     assert support.post("/bulk/start", data).status_code == 422
+
+
+@pytest.mark.django_db
+def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mirrored, monkeypatch):
+    """How another module (e.g. scheduled_releases.py) plugs an action in: one register() call."""
+    from numbers_app import bulk
+
+    monkeypatch.setattr(bulk, "ACTIONS", dict(bulk.ACTIONS))
+
+    def plan(number, params, user):
+        return bulk.skip("nothing to do") if number.agent_id is None else bulk.cannot("not today")
+
+    bulk.register(bulk.BulkAction("check_only", "Check only", "numbers.edit_tags", plan))
+    assert '<option value="check_only">Check only</option>' in support.get("/").content.decode()
+    numbers = sales()
+    html = support.post("/bulk/preview", selection(numbers, action="check_only"), headers=HX).content.decode()
+    with_agent = sum(1 for r in numbers if r.agent_id)
+    assert f'<strong data-preview="cannot">{with_agent}</strong>' in html
+    assert f'<strong data-preview="skip">{len(numbers) - with_agent}</strong>' in html
+
+
+@pytest.mark.django_db
+def test_the_bar_offers_only_what_the_role_may_do(client, support_user, lead_user, mirrored):
+    client.force_login(support_user)
+    html = client.get("/").content.decode()
+    assert 'value="add_tags"' in html and 'value="unassign"' in html and 'value="release"' not in html
+    assert "Assign to" in html
+    client.force_login(lead_user)
+    html = client.get("/").content.decode()
+    assert "Your role cannot change numbers" in html and "Assign to" not in html
