@@ -261,3 +261,32 @@ def test_a_long_job_runs_in_slices_so_the_worker_runs_its_other_tasks_between(su
     assert bulk.run(job.pk, slice_seconds=1e-9).startswith("slice done: 2 of 3")
     job, _ = run_job(job)
     assert job.state == "done" and bulk.counts(job)["done"] == 3
+
+
+@pytest.mark.django_db
+def test_the_job_leaves_the_reserve_to_people(support, mirrored):
+    """At the reserve (30% of the limit left), background work waits; a page may still call."""
+    import time as clock
+
+    from numbers_app import budget
+
+    record = next(r for r in sales() if r.last_status == "active" and r.agent_id != 104)
+    job = start(support, [record], action="assign", agent_id="104")
+    headers = {
+        "X-RateLimit-Limit": "300",
+        "X-RateLimit-Remaining": "90",
+        "X-RateLimit-Reset": str(int(clock.time()) + 60),
+    }
+    budget.record(headers)
+    seen = []
+
+    def sleep(seconds):
+        seen.append((seconds, budget.allow("page"), mirrored.get(f"/v1/phone-numbers/{record.staffify_id}").json()))
+        if len(seen) == 3:
+            cache.clear()  # the window ends
+
+    with staffify.track_calls() as stats:
+        bulk.run(job.pk, sleep=sleep)
+    assert len(seen) == 3 and all(page_may for _, page_may, _ in seen)
+    assert all(number["agent_id"] != 104 for _, _, number in seen)  # nothing sent while it waited
+    assert stats.calls == 1 and bulk.counts(BulkJob.objects.get(pk=job.pk))["done"] == 1
