@@ -319,6 +319,7 @@ def create_job(user: Any, action: str, params: dict, items: list[Item], *, retry
                     job=job,
                     position=position,
                     number_id=item.record.staffify_id,
+                    phone_number=item.record.phone_number[:32],
                     display=format_phone(item.record.phone_number)[:40],
                     action=item.action,
                     params=item.params,

@@ -335,6 +335,7 @@ class BulkJobRow(models.Model):
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="rows")
     position = models.PositiveIntegerField()
     number_id = models.BigIntegerField()
+    phone_number = models.CharField(max_length=32, blank=True)  # E.164, for the results CSV
     display = models.CharField(max_length=40)
     action = models.CharField(max_length=32)  # the registry's key for this row (a file job mixes them)
     params = models.JSONField(default=dict, blank=True)

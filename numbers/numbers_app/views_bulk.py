@@ -265,7 +265,7 @@ def _csv_rows(job: BulkJob):
             [
                 row.line or "",
                 row.number_id,
-                row.display,
+                row.phone_number or row.display,
                 bulk.ACTIONS[row.action].label if row.action in bulk.ACTIONS else row.action,
                 bulk.describe(row.action, row.params) if row.action in bulk.ACTIONS else "",
                 row.get_state_display(),

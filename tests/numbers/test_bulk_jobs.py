@@ -192,6 +192,8 @@ def test_the_results_csv_is_streamed_and_safe_for_spreadsheets(support, mirrored
     assert lines[0].startswith("line,number id,phone number,action")
     assert len(lines) == 4
     assert "'=HYPERLINK(1)" in text
+    first = job.rows.get(position=0)
+    assert lines[1].startswith(f",{first.number_id},{first.phone_number},")  # E.164: no quote needed
 
 
 @pytest.mark.django_db
