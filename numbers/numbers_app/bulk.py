@@ -475,18 +475,18 @@ class _Runner:
 
     def end(self) -> BulkJob:
         now = timezone.now()
+        for row in self.job.rows.filter(state=BulkJobRow.State.SENT):
+            self.settle_sent(row)  # a read-back that failed at the start: once more
         cancelled = self.beat() == BulkJob.State.CANCELLING
         if cancelled:
             self.job.rows.filter(state=BulkJobRow.State.PENDING).update(
                 state=BulkJobRow.State.CANCELLED, reason="cancelled before it was sent", finished_at=now
             )
-        for row in self.job.rows.filter(state=BulkJobRow.State.SENT):
-            self.settle_sent(row)  # a read-back that failed earlier: once more, then say it is unknown
-        self.job.rows.filter(state=BulkJobRow.State.SENT).update(
-            state=BulkJobRow.State.FAILED,
-            reason="Outcome unknown: Staffify could not be read back; the audit log settles it within minutes.",
-            finished_at=now,
-        )
+        if self.job.rows.filter(state__in=[BulkJobRow.State.PENDING, BulkJobRow.State.SENT]).exists():
+            # Staffify could not be read back, or a row read back must run again: never finish with
+            # a row unsettled; the next slice tries again (nothing is resent blindly meanwhile).
+            self.sleep(2.0)
+            return self.give_way()
         calls = self.job.rows.aggregate(n=Sum("calls"))["n"] or 0
         state = BulkJob.State.CANCELLED if cancelled else BulkJob.State.DONE
         BulkJob.objects.filter(pk=self.job.pk).update(state=state, finished_at=now, calls=calls, heartbeat_at=now)

@@ -292,3 +292,18 @@ def test_the_job_leaves_the_reserve_to_people(support, mirrored):
     assert len(seen) == 3 and all(page_may for _, page_may, _ in seen)
     assert all(number["agent_id"] != 104 for _, _, number in seen)  # nothing sent while it waited
     assert stats.calls == 1 and bulk.counts(BulkJob.objects.get(pk=job.pk))["done"] == 1
+
+
+@pytest.mark.django_db
+def test_a_sent_row_that_cannot_be_read_back_waits_for_the_next_slice(support, mirrored):
+    record = next(r for r in sales() if r.last_status == "active" and r.agent_id != 104)
+    job = start(support, [record], action="assign", agent_id="104")
+    BulkJobRow.objects.filter(job=job).update(state="sent", sent_at=timezone.now())
+    fault = {"status": 503, "count": 2, "path_prefix": f"/v1/phone-numbers/{record.staffify_id}", "method": "GET"}
+    mirrored.post("/control/faults", json=fault)
+    assert "enqueued again" in bulk.run(job.pk, sleep=lambda s: None)
+    job.refresh_from_db()
+    assert job.state == "running" and job.rows.get().state == "sent"  # not finished, not resent
+    job, calls = run_job(job)  # Staffify answers again: read back (not done), then sent once
+    assert job.state == "done" and job.rows.get().state == "done"
+    assert calls[("PUT", f"/phone-numbers/{record.staffify_id}/assign")] == 1
