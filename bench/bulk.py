@@ -74,6 +74,7 @@ class Person(threading.Thread):
         self.client, self.numbers, self.spare = client, numbers, spare
         self.stop = threading.Event()
         self.results: list[tuple[str, int, bool]] = []  # what, status, rate-limited
+        self.problems: list[str] = []  # what went wrong, for the figures
 
     def run(self) -> None:
         page = self.client.get("/").text
@@ -86,11 +87,15 @@ class Person(threading.Thread):
                     response = self.client.request(
                         method, url, data=data, headers=headers if method == "POST" else None
                     )
-                except httpx.HTTPError:
+                except httpx.HTTPError as err:
                     self.results.append((what, 0, False))
+                    self.problems.append(f"{what} {url}: {err!r}")
                     continue
                 limited = "rate limit is reached" in response.text
                 self.results.append((what, response.status_code, limited))
+                if response.status_code != 200 or limited:
+                    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))[:300]
+                    self.problems.append(f"{what} {url}: HTTP {response.status_code} {text}")
             tick += 1
             self.stop.wait(2)
 
@@ -229,6 +234,7 @@ def main() -> int:
         "person_rate_limited": sum(1 for _, _, limited in results if limited),
         "web_calls_answered_429": web_429,
         "web_calls_during_the_job": sum(web_proxy.statuses.values()) - web_before,
+        "person_problems": person.problems if person else [],
     }
     print(json.dumps(figures, indent=2))
     ok = (
