@@ -75,6 +75,7 @@ class Person(threading.Thread):
         self.stop = threading.Event()
         self.results: list[tuple[str, int, bool]] = []  # what, status, rate-limited
         self.problems: list[str] = []  # what went wrong, for the figures
+        self.reconnects = 0
 
     def run(self) -> None:
         page = self.client.get("/").text
@@ -84,9 +85,7 @@ class Person(threading.Thread):
         while not self.stop.is_set():
             for what, method, url, data in self._requests(tick):
                 try:
-                    response = self.client.request(
-                        method, url, data=data, headers=headers if method == "POST" else None
-                    )
+                    response = self._send(method, url, data, headers)
                 except httpx.HTTPError as err:
                     self.results.append((what, 0, False))
                     self.problems.append(f"{what} {url}: {err!r}")
@@ -98,6 +97,17 @@ class Person(threading.Thread):
                     self.problems.append(f"{what} {url}: HTTP {response.status_code} {text}")
             tick += 1
             self.stop.wait(2)
+
+    def _send(self, method: str, url: str, data: dict | None, headers: dict) -> httpx.Response:
+        try:
+            return self.client.request(method, url, data=data, headers=headers if method == "POST" else None)
+        except httpx.RemoteProtocolError:
+            if method != "GET":
+                raise
+            # A kept-alive connection the server closed as it was reused (gunicorn's keep-alive is 2 s,
+            # this person's pace too): a browser sends such a GET again on a new connection.
+            self.reconnects += 1
+            return self.client.request(method, url)
 
     def _requests(self, tick: int):
         number = self.numbers[tick % len(self.numbers)]
@@ -235,6 +245,7 @@ def main() -> int:
         "web_calls_answered_429": web_429,
         "web_calls_during_the_job": sum(web_proxy.statuses.values()) - web_before,
         "person_problems": person.problems if person else [],
+        "person_gets_resent_on_a_new_connection": person.reconnects if person else 0,
     }
     print(json.dumps(figures, indent=2))
     ok = (
