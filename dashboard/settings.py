@@ -207,6 +207,12 @@ SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 60.0, minimum=1, maximum
 # A write still "sent" this long after it left belongs to a process that died mid-request (no answer
 # takes that long): the sweeper then reads the number back and settles it (numbers_app.settle).
 SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 120.0, minimum=0, maximum=3600)
+# Bulk jobs (numbers_app.bulk): how often the worker looks for jobs to pick up again, and how long a
+# running job may go without a sign of life before another worker takes it over (its worker died).
+BULK_SWEEP_SECONDS = _float("BULK_SWEEP_SECONDS", 30.0, minimum=0.5, maximum=3600)
+BULK_STALE_SECONDS = _float("BULK_STALE_SECONDS", 60.0, minimum=1, maximum=3600)
+# A bulk job runs in slices of this many seconds, so the worker's other tasks (heartbeat, sync) run between.
+BULK_SLICE_SECONDS = _float("BULK_SLICE_SECONDS", 20.0, minimum=1, maximum=3600)
 # How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
 ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
 # "Release before the next charge" runs this long before the charge (numbers_app.scheduled_releases),

@@ -51,9 +51,11 @@ def record(
     after: dict | None = None,
     err: staffify.StaffifyError | None = None,
     message: str = "",
+    bulk_job: Any = None,
 ) -> AuditEntry:
     return AuditEntry.objects.create(
         at=timezone.now(),
+        bulk_job=bulk_job,
         user=user if user and user.is_authenticated else None,
         username=user.get_username() if user and user.is_authenticated else "",
         action=action,

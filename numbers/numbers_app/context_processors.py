@@ -31,6 +31,12 @@ def dashboard(request: HttpRequest) -> dict:
         return lookups.staffify_now()
 
     @cache
+    def job_notice():
+        from numbers_app.views_bulk import notice_context
+
+        return notice_context(request.user)
+
+    @cache
     def role():
         return role_of(request.user)
 
@@ -49,5 +55,6 @@ def dashboard(request: HttpRequest) -> dict:
         "balance_reading": balance_reading,
         "server_now": server_now,
         "role": role,
+        "job_notice": job_notice,
         "rules": RULES,
     }

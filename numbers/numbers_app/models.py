@@ -153,6 +153,7 @@ class AuditEntry(models.Model):
         PURCHASE_TIME = "purchase_time", "Set purchase time"
         SCHEDULE_RELEASE = "sched_release", "Schedule release before the next charge"
         CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
+        BULK = "bulk", "Bulk job"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"
@@ -176,6 +177,10 @@ class AuditEntry(models.Model):
     request_id = models.CharField(max_length=100, blank=True)
     message = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The bulk job this entry belongs to (numbers_app.bulk), when a job made it.
+    bulk_job = models.ForeignKey(
+        "BulkJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
 
     change: str  # not a column: the views set it for display (audit.change_summary)
 
@@ -370,3 +375,78 @@ class ScheduledRelease(models.Model):
 
     def __str__(self) -> str:
         return f"release {self.phone_number} before {self.charge_at:%Y-%m-%d %H:%M} ({self.state})"
+
+
+class BulkJob(models.Model):
+    """One bulk change (numbers_app.bulk): an action over many numbers, run by the worker row by row.
+    Its rows are created with it; the counts are the rows' states (BulkJob.counts)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        CANCELLING = "cancelling", "Cancelling"
+        CANCELLED = "cancelled", "Cancelled"
+        DONE = "done", "Finished"
+
+    action = models.CharField(max_length=32)  # a key of numbers_app.bulk.ACTIONS, or "file"
+    params = models.JSONField(default=dict, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the runner touches it every row
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
+    total = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)  # Staffify calls the rows made
+    notice_seen = models.BooleanField(default=False)
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"bulk job {self.pk} {self.action} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.CANCELLED)
+
+
+class BulkJobRow(models.Model):
+    """One number's change in a bulk job. `sent` is written and committed before Staffify is called,
+    so a row found `sent` after a crash is settled by reading the number back, never resent blindly."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        CANNOT = "cannot", "Cannot be done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="rows")
+    position = models.PositiveIntegerField()
+    number_id = models.BigIntegerField()
+    phone_number = models.CharField(max_length=32, blank=True)  # E.164, for the results CSV
+    display = models.CharField(max_length=40)
+    action = models.CharField(max_length=32)  # the registry's key for this row (a file job mixes them)
+    params = models.JSONField(default=dict, blank=True)
+    line = models.PositiveIntegerField(null=True, blank=True)  # the CSV line it came from
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    calls = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "position"]
+        indexes = [models.Index(fields=["job", "state", "position"], name="bulk_row_state")]
+        constraints = [models.UniqueConstraint(fields=["job", "position"], name="bulk_row_position")]
+
+    def __str__(self) -> str:
+        return f"{self.display} {self.action} {self.state}"

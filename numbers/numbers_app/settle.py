@@ -50,11 +50,15 @@ class Settled:
     note: str = ""  # done, but not as plainly as a confirmation: what was checked
 
 
-def begin(user: Any, action: str, before: staffify.PhoneNumber, wanted: staffify.PhoneNumber) -> AuditEntry:
-    """The audit entry of a write about to be sent, committed before it leaves."""
+def begin(
+    user: Any, action: str, before: staffify.PhoneNumber, wanted: staffify.PhoneNumber, *, bulk_job: Any = None
+) -> AuditEntry:
+    """The audit entry of a write about to be sent, committed before it leaves (a bulk job's rows
+    name their job)."""
     return audit.record(
         user,
         action,
+        bulk_job=bulk_job,
         outcome=Outcome.SENT,
         number_id=before.id,
         phone_number=before.phone_number,

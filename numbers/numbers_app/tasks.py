@@ -97,6 +97,25 @@ def run_scheduled_releases() -> int:
     return scheduled_releases.run_due(staffify.get_client())
 
 
+@task
+def run_bulk_job(job_id: int) -> str:
+    """Run (or take over) one bulk job (numbers_app.bulk): its rows, paced by the shared budget."""
+    from numbers_app import bulk
+
+    return bulk.run(job_id)
+
+
+@task
+def resume_bulk_jobs() -> int:
+    """Enqueue again the bulk jobs whose worker died mid-way (or whose task was lost); how many."""
+    from numbers_app import bulk
+
+    found = list(bulk.to_resume().values_list("pk", flat=True)[:50])
+    for job_id in found:
+        run_bulk_job.enqueue(job_id)
+    return len(found)
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -109,3 +128,4 @@ every(settings.SETTLE_WRITES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
 every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)
+every(settings.BULK_SWEEP_SECONDS, resume_bulk_jobs)

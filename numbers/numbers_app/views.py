@@ -105,6 +105,7 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     context: dict = {
         "form": form,
         "filters": filters,
+        "filters_query": urlencode(filters),
         "sort": sort,
         "agents": agents,
         "rows": rows,

@@ -1,0 +1,94 @@
+// The owned list's selection (templates/numbers/_bulk_bar.html): a checkbox per row, shift-click for
+// a range, the header box for the numbers shown, and "select all N that match this filter" (sent as
+// the filter, which the server resolves against the mirror). The sticky bar says how many are selected.
+(function () {
+  "use strict";
+  var bar = document.getElementById("bulk-bar");
+  if (!bar) return;
+  var idsInput = bar.querySelector("[data-bulk-ids]");
+  var scopeInput = bar.querySelector("[data-bulk-scope]");
+  var filterInput = bar.querySelector("[data-bulk-filter-value]");
+  var countText = bar.querySelector("[data-bulk-count]");
+  var allButton = bar.querySelector("[data-bulk-all]");
+  var selected = new Set();
+  var wholeFilter = false;
+  var lastClicked = null;
+
+  function table() { return document.getElementById("numbers-table"); }
+  function boxes() { return Array.prototype.slice.call(document.querySelectorAll("input[data-bulk-row]")); }
+  function total() { var t = table(); return t ? Number(t.dataset.bulkTotal || 0) : 0; }
+
+  function render() {
+    var shown = boxes();
+    shown.forEach(function (box) { box.checked = wholeFilter || selected.has(box.value); });
+    var n = wholeFilter ? total() : selected.size;
+    bar.hidden = n === 0;
+    countText.textContent = wholeFilter
+      ? "All " + n + " numbers that match this filter are selected"
+      : n + " selected";
+    var page = document.querySelector("input[data-bulk-page]");
+    var allShown = shown.length > 0 && shown.every(function (b) { return b.checked; });
+    if (page) {
+      page.checked = allShown;
+      page.indeterminate = !allShown && shown.some(function (b) { return b.checked; });
+    }
+    allButton.hidden = wholeFilter || !allShown || total() <= shown.length;
+    bar.querySelector("[data-bulk-total-text]").textContent = String(total());
+    scopeInput.value = wholeFilter ? "filter" : "ids";
+    idsInput.value = wholeFilter ? "" : Array.from(selected).join(",");
+    var t = table();
+    filterInput.value = wholeFilter && t ? t.dataset.bulkFilter || "" : "";
+  }
+
+  function setBox(box, on) {
+    if (on) selected.add(box.value); else selected.delete(box.value);
+  }
+
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest("input[data-bulk-row]");
+    if (box) {
+      if (wholeFilter) { // leaving "all that match": keep what is shown, minus this one
+        wholeFilter = false;
+        boxes().forEach(function (b) { selected.add(b.value); });
+      }
+      var list = boxes();
+      if (event.shiftKey && lastClicked && list.indexOf(lastClicked) >= 0) {
+        var a = list.indexOf(lastClicked), b = list.indexOf(box);
+        list.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (x) { setBox(x, box.checked); });
+      } else {
+        setBox(box, box.checked);
+      }
+      lastClicked = box;
+      render();
+      return;
+    }
+    if (event.target.matches && event.target.matches("input[data-bulk-page]")) {
+      wholeFilter = false;
+      boxes().forEach(function (b) { setBox(b, event.target.checked); });
+      render();
+    }
+  });
+  allButton.addEventListener("click", function () { wholeFilter = true; render(); });
+  bar.querySelector("[data-bulk-clear]").addEventListener("click", function () {
+    wholeFilter = false; selected.clear(); render();
+  });
+
+  // The action's own inputs show only for it.
+  var action = bar.querySelector("[data-bulk-action]");
+  function showInputs() {
+    bar.querySelectorAll("[data-bulk-for]").forEach(function (el) {
+      el.hidden = !action.value || el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
+    });
+  }
+  action.addEventListener("change", showInputs);
+  showInputs();
+
+  // A new filter is a new list: the selection starts again. More rows (infinite scroll) keep it.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "numbers-table") {
+      wholeFilter = false; selected.clear(); lastClicked = null;
+    }
+    render();
+  });
+  render();
+})();
