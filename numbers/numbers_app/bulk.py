@@ -93,6 +93,9 @@ class BulkAction:
     saves_money: bool = False  # the preview states the saving per cycle (release)
     selectable: bool = True  # offered in the selection bar (set_tags comes from files only)
     inputs: tuple[str, ...] = ()  # the bar's inputs it takes: "tags", "unassign_first"
+    # Changes only the dashboard's own database (no Staffify call): not paced, and the change commits
+    # with its row's result, so there is no `sent` state to settle after a crash.
+    local: bool = False
 
 
 ACTIONS: dict[str, BulkAction] = {}
@@ -199,6 +202,57 @@ register(
 register(BulkAction("reclaim", "Reclaim", "numbers.reclaim_number", _plan_reclaim))
 
 
+# "Release before the next charge" (numbers_app.scheduled_releases): the job schedules each release;
+# the worker makes it later, shortly before that number's next charge.
+
+
+def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
+    from numbers_app import scheduled_releases
+
+    if number.status != "active":
+        return skip("already pending release") if number.status == "pending_release" else cannot(number.status)
+    if number.purchased_at is None:
+        return cannot("purchase time unknown, so its next charge is unknown (set it on its page)")
+    found = scheduled_releases.waiting_for(number.id)
+    if found is not None:
+        return skip("a release is already scheduled before its next charge")
+    if number.agent_id is not None:
+        if not params.get("unassign_first"):
+            return cannot("has an agent (tick “unassign first”)")
+        if not user.has_perm("numbers.assign_agent"):
+            return cannot(denial(user, "numbers.assign_agent").rstrip(".") + " before releasing")
+    return Plan("change", "scheduled before its next charge")
+
+
+def _perform_schedule_release(
+    client: staffify.StaffifyClient, before: staffify.PhoneNumber, plan: Plan, user: Any, job: BulkJob
+) -> staffify.PhoneNumber:
+    from numbers_app import scheduled_releases
+
+    record = mirror.owned().filter(staffify_id=before.id).first()
+    if record is None:
+        raise StepFailed("not in the account any more (the mirror says it is gone)", None)
+    try:
+        scheduled_releases.schedule(record, user, unassign_first=bool(job.params.get("unassign_first")))
+    except scheduled_releases.CannotSchedule as refused:
+        raise StepFailed(str(refused), None) from None
+    return before
+
+
+register(
+    BulkAction(
+        "schedule_release",
+        "Release before the next charge",
+        "numbers.release_number",
+        _plan_schedule_release,
+        perform=_perform_schedule_release,
+        saves_money=True,
+        inputs=("unassign_first",),
+        local=True,
+    )
+)
+
+
 def offered(user: Any) -> list[BulkAction]:
     """The actions the selection bar offers USER (those of its role), in registry order."""
     return [a for a in ACTIONS.values() if a.selectable and user.has_perm(a.perm)]
@@ -221,7 +275,7 @@ def describe(key: str, params: dict) -> str:
         return f"{label}: {params.get('agent_name') or params.get('agent_id')}"
     if key in ("add_tags", "remove_tags", "set_tags"):
         return f"{label}: {', '.join(params.get('tags', []))}"
-    if key == "release" and params.get("unassign_first"):
+    if key in ("release", "schedule_release") and params.get("unassign_first"):
         return f"{label} (unassigning first)"
     if key == "file":
         return f"{label}: {params.get('filename', '')}"[:300]
@@ -509,6 +563,16 @@ class _Runner:
         if plan.verdict == "cannot":
             self.finish_row(row, BulkJobRow.State.CANNOT, plan.reason)
             return
+        action = ACTIONS[row.action]
+        if action.local and action.perform is not None:
+            with transaction.atomic():
+                try:
+                    action.perform(self.client, before, plan, self.user, self.job)
+                except StepFailed as failed:
+                    self.finish_row(row, BulkJobRow.State.FAILED, failed.message)
+                    return
+                self.finish_row(row, BulkJobRow.State.DONE, plan.reason)
+            return
         if not self.pace():
             return  # cancelled while waiting: the row stays pending and becomes cancelled at the end
         # Write-ahead: committed before anything leaves; only one runner can win the row.
@@ -516,7 +580,6 @@ class _Runner:
             state=BulkJobRow.State.SENT, sent_at=timezone.now()
         ):
             return
-        action = ACTIONS[row.action]
         with staffify.track_calls() as stats:
             try:
                 (action.perform or perform_steps)(self.client, before, plan, self.user, self.job)

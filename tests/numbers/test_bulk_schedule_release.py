@@ -1,0 +1,67 @@
+""" "Release before the next charge" as a bulk action: the job schedules each release (no Staffify
+write), with the same reasons as on a number's page; the worker makes them later."""
+
+import pytest
+
+from numbers_app import scheduled_releases
+from numbers_app.models import BulkJob, NumberRecord, ScheduledRelease
+
+from .bulking import HX, run_job, selection, writes
+
+pytestmark = pytest.mark.django_db
+
+
+def active(**filters) -> list[NumberRecord]:
+    return list(
+        NumberRecord.objects.filter(gone_at__isnull=True, last_status="active", **filters).order_by("staffify_id")
+    )
+
+
+def test_it_schedules_each_release_and_says_why_not_for_the_others(ops, mirrored):
+    free = active(agent_id__isnull=True)[:3]
+    with_agent = active(agent_id__isnull=False)[0]
+    undated = free.pop()
+    NumberRecord.objects.filter(pk=undated.pk).update(purchased_at=None)
+    already = free.pop()
+    scheduled_releases.schedule(already, ops_user_of(ops), unassign_first=False)
+    chosen = [*free, with_agent, undated, already]
+
+    preview = ops.post("/bulk/preview", selection(chosen, action="schedule_release"), headers=HX).content.decode()
+    assert "Release before the next charge" in preview
+    assert "has an agent" in preview and "purchase time unknown" in preview
+    assert "EUR 5.00" in preview  # the saving per 28 days of the one that will be scheduled
+
+    response = ops.post("/bulk/start", selection(chosen, action="schedule_release"), headers=HX)
+    assert response.status_code == 200, response.content
+    job, calls = run_job(BulkJob.objects.get())
+    assert job.state == "done"
+    assert writes(calls) == 0  # scheduling asks nothing of Staffify: the worker releases later
+    states = {r.number_id: r.state for r in job.rows.all()}
+    assert states == {
+        free[0].staffify_id: "done",
+        with_agent.staffify_id: "cannot",
+        undated.staffify_id: "cannot",
+        already.staffify_id: "skipped",
+    }
+    waiting = ScheduledRelease.objects.filter(state="scheduled").values_list("staffify_id", flat=True)
+    assert set(waiting) == {free[0].staffify_id, already.staffify_id}
+
+
+def test_unassign_first_lets_a_number_with_an_agent_be_scheduled(ops, mirrored):
+    with_agent = active(agent_id__isnull=False, purchased_at__isnull=False)[0]
+    ops.post("/bulk/start", selection([with_agent], action="schedule_release", unassign_first="on"), headers=HX)
+    job, _ = run_job(BulkJob.objects.get())
+    assert [r.state for r in job.rows.all()] == ["done"]
+    assert ScheduledRelease.objects.get(staffify_id=with_agent.staffify_id).unassign_first is True
+
+
+def test_support_cannot_schedule_releases_in_bulk(support, mirrored):
+    response = support.post("/bulk/start", selection(active()[:2], action="schedule_release"), headers=HX)
+    assert response.status_code == 403
+    assert not ScheduledRelease.objects.exists()
+
+
+def ops_user_of(client):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=client.session["_auth_user_id"])
