@@ -89,7 +89,7 @@ class ActionForm(forms.Form):
                 self.add_error("tags", "Type the tags, separated by commas.")
             else:
                 params = {"tags": tags.cleaned_data["tags"]}
-        elif action in bulk.ACTIONS and "unassign_first" in bulk.ACTIONS[action].inputs:  # release, release before the next charge
+        elif action in bulk.ACTIONS and "unassign_first" in bulk.ACTIONS[action].inputs:  # both releases
             params = {"unassign_first": bool(data.get("unassign_first"))}
         data["params"] = params
         return data

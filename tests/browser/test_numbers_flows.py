@@ -46,6 +46,7 @@ def test_the_owned_list_scrolls_filters_and_looks_right(live_sandbox, login, ops
 def test_buying_a_us_number(live_sandbox, login, ops_user, live_server):
     page = login(ops_user)
     page.get_by_role("link", name="Buy", exact=True).click()
+    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.get_by_label("Area code (US/CA)").fill("212")
     first = page.locator("#results tbody tr").first
     expect(first).to_contain_text("+1 212")
@@ -76,6 +77,7 @@ def test_buying_a_us_number(live_sandbox, login, ops_user, live_server):
 def test_buying_an_nl_number_with_its_address(live_sandbox, login, ops_user):
     page = login(ops_user)
     page.get_by_role("link", name="Buy", exact=True).click()
+    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.get_by_label("Country", exact=True).select_option("NL")
     expect(page.get_by_label("City code", exact=True)).to_be_visible()
     expect(page.get_by_label("Area code (US/CA)")).to_be_hidden()
@@ -206,6 +208,7 @@ def test_the_countdown_reaching_zero_disables_reclaim(live_sandbox, login, ops_u
 def test_a_402_is_explained_with_the_balance(live_sandbox, login, ops_user):
     page = login(ops_user)
     page.get_by_role("link", name="Buy", exact=True).click()
+    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.locator("#results tbody tr").first.get_by_role("button").click()
     dialog = page.locator("dialog#buy-dialog")
     expect(dialog).to_contain_text("EUR 42.50")
