@@ -96,6 +96,10 @@ class BulkAction:
     # Changes only the dashboard's own database (no Staffify call): not paced, and the change commits
     # with its row's result, so there is no `sent` state to settle after a crash.
     local: bool = False
+    # Reads the number live before its write (one more call): for writes that replace a whole list built
+    # from what the number has (adding or removing tags PATCHes the whole list), so that a change made
+    # outside the dashboard since the last sync is kept, not overwritten from the mirror.
+    read_first: bool = False
 
 
 ACTIONS: dict[str, BulkAction] = {}
@@ -191,8 +195,10 @@ def _plan_reclaim(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan
 
 register(BulkAction("assign", "Assign an agent", "numbers.assign_agent", _plan_assign))
 register(BulkAction("unassign", "Unassign the agent", "numbers.assign_agent", _plan_unassign))
-register(BulkAction("add_tags", "Add tags", "numbers.edit_tags", _plan_add_tags, inputs=("tags",)))
-register(BulkAction("remove_tags", "Remove tags", "numbers.edit_tags", _plan_remove_tags, inputs=("tags",)))
+register(BulkAction("add_tags", "Add tags", "numbers.edit_tags", _plan_add_tags, inputs=("tags",), read_first=True))
+register(
+    BulkAction("remove_tags", "Remove tags", "numbers.edit_tags", _plan_remove_tags, inputs=("tags",), read_first=True)
+)
 register(BulkAction("set_tags", "Set tags", "numbers.edit_tags", _plan_set_tags, selectable=False))
 register(
     BulkAction(
@@ -496,6 +502,31 @@ class _Runner:
             self.sleep(min(max(budget.wait_time("background"), 0.2), 2.0))
         return True
 
+    def read_live(self, row: BulkJobRow) -> staffify.PhoneNumber | None:
+        """The number as Staffify has it now (paced; the mirror row follows), or None when the row was
+        finished (gone, or the read failed: said, with the request id) or a cancel came while waiting."""
+        if not self.pace():
+            return None
+        try:
+            number = self.client.get_number(row.number_id)
+        except staffify.RateLimitError:
+            return None  # the budget now pauses background work; the row stays pending for later
+        except staffify.NotFoundError:
+            self.finish_row(row, BulkJobRow.State.FAILED, "the number is gone from the account", calls=row.calls + 1)
+            return None
+        except staffify.StaffifyError as err:
+            problem = explain(err)
+            self.finish_row(
+                row,
+                BulkJobRow.State.FAILED,
+                f"Could not read it before changing it: {problem.message}",
+                request_id=problem.request_id or "",
+                calls=row.calls + 1,
+            )
+            return None
+        ledger.record_seen(number)
+        return number
+
     def finish_row(self, row: BulkJobRow, state: str, reason: str = "", **fields: Any) -> None:
         BulkJobRow.objects.filter(pk=row.pk).update(
             state=state, reason=reason[:2000], finished_at=timezone.now(), **fields
@@ -564,6 +595,17 @@ class _Runner:
             self.finish_row(row, BulkJobRow.State.CANNOT, plan.reason)
             return
         action = ACTIONS[row.action]
+        if action.read_first:
+            live = self.read_live(row)
+            if live is None:
+                return
+            before, row.calls = live, row.calls + 1
+            BulkJobRow.objects.filter(pk=row.pk).update(calls=row.calls)
+            plan = plan_for(row.action, before, row.params, self.user)
+            if plan.verdict != "change":
+                state = BulkJobRow.State.SKIPPED if plan.verdict == "skip" else BulkJobRow.State.CANNOT
+                self.finish_row(row, state, f"{plan.reason} (read from Staffify just now)")
+                return
         if action.local and action.perform is not None:
             with transaction.atomic():
                 try:

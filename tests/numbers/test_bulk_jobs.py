@@ -77,6 +77,21 @@ def test_tags_are_added_and_removed_without_touching_the_others(support, mirrore
 
 
 @pytest.mark.django_db
+def test_adding_tags_keeps_a_tag_set_outside_the_dashboard_since_the_last_sync(support, mirrored):
+    record, other = [r for r in sales() if r.last_status == "active"][:2]
+    outside = [*record.tags, "set-elsewhere"]
+    mirrored.patch(f"/v1/phone-numbers/{record.staffify_id}", json={"tags": outside})  # the mirror does not know
+    mirrored.patch(f"/v1/phone-numbers/{other.staffify_id}", json={"tags": [*other.tags, "emea"]})
+    job, calls = run_job(start(support, [record, other], action="add_tags", tags="emea"))
+    assert mirrored.get(f"/v1/phone-numbers/{record.staffify_id}").json()["tags"] == [*outside, "emea"]
+    rows = {r.number_id: r for r in job.rows.all()}
+    assert rows[other.staffify_id].state == "skipped"  # already tagged at Staffify: read, not written
+    assert "read from Staffify just now" in rows[other.staffify_id].reason
+    assert writes(calls) == 1
+    assert NumberRecord.objects.get(staffify_id=record.staffify_id).tags == [*outside, "emea"]
+
+
+@pytest.mark.django_db
 def test_a_row_left_sent_by_a_dead_worker_is_read_back_not_resent(support, mirrored):
     """Row 1: Staffify made the change, then the worker died before recording it. Row 2: the worker
     died before the call left. Neither is done twice, neither is skipped."""
