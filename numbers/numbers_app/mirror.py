@@ -200,11 +200,16 @@ def begin(user: Any = None) -> SyncRun:
     previous = last_sync()
     try:
         with transaction.atomic():
-            return SyncRun.objects.create(
+            run = SyncRun.objects.create(
                 running=True,
                 requested_by=user if getattr(user, "is_authenticated", False) else None,
                 expected=previous.numbers_seen if previous else None,
             )
+            # The insert may have waited for the previous run to let go of the lock (PostgreSQL's unique
+            # index): the run starts once it holds the lock, not when it first asked for it.
+            run.started_at = run.heartbeat_at = timezone.now()
+            run.save(update_fields=["started_at", "heartbeat_at"])
+            return run
     except IntegrityError:
         raise SyncBusy("A sync is already running.") from None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,33 @@ def screenshot(page, name: str, *, full_page: bool = False) -> None:
     folder = screenshot_dir()
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+@pytest.fixture
+def worker(live_sandbox):
+    """django-tasks-db's own worker loop (what `manage.py run_worker` runs), in a thread."""
+    from django.db import connection
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    loop = Worker(
+        queue_names=["*"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-test",
+        excluded_queue_names=[],
+    )
+
+    def run() -> None:
+        try:
+            loop.run()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="worker", daemon=True)
+    thread.start()
+    yield loop
+    loop.running = False
+    thread.join(30)

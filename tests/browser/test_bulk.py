@@ -4,8 +4,6 @@ in a thread of the test process, on the live server's database."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,36 +13,6 @@ from tests.browser.conftest import screenshot
 pytestmark = pytest.mark.browser
 TARGET, SECOND = 110, 103
 SALES = 15
-
-
-@pytest.fixture
-def worker(live_sandbox):
-    """django-tasks-db's own worker loop (what `manage.py run_worker` runs), in a thread."""
-    from django.db import connection
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    loop = Worker(
-        queue_names=["*"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="browser-test",
-        excluded_queue_names=[],
-    )
-
-    def run() -> None:
-        try:
-            loop.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, name="worker", daemon=True)
-    thread.start()
-    yield loop
-    loop.running = False
-    thread.join(30)
 
 
 def fifteen_sales(api) -> list[dict]:

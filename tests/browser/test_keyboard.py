@@ -250,3 +250,39 @@ def test_tags_breaking_a_rule_in_the_buy_dialog_stop_the_purchase_in_the_browser
     assert posts == [] and writes() == []
     expect(dialog).to_be_visible()
     assert not page.errors, page.errors
+
+
+def test_a_bulk_action_by_keyboard_changes_nothing_until_run(live_sandbox, worker, login, support_user):
+    """Tick two numbers with Space, choose "Add tags", type them, preview with Enter, Escape changes
+    nothing; preview again and Run with Enter: the job tags both numbers."""
+    page = login(support_user)
+    targets = ["number-1001", "number-1002"]
+    for target in targets:
+        tab_to(page, f"a.matches('[data-bulk-row]') && a.closest('tr').id === '{target}'")
+        page.keyboard.press("Space")
+    expect(page.locator("[data-bulk-count]")).to_contain_text("2 selected")
+    tab_to(page, "a.matches('select[data-bulk-action]')", start="#bulk-bar [data-bulk-clear]", limit=5)
+    while page.evaluate("document.activeElement.value") != "add_tags":
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "tags"
+    page.keyboard.type("keyboard-made")
+    tab_to(page, "a.matches('#bulk-bar button[type=submit]')", start="#bulk-bar input[name=tags]", limit=5)
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog#bulk-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Add tags")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    settled(page)
+    assert writes() == [] and all("keyboard-made" not in number(live_sandbox, n)["tags"] for n in (1001, 1002))
+
+    page.locator("#bulk-bar button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    tab_to(page, "a.matches('#bulk-dialog button[type=submit]')", start="#bulk-dialog", limit=10)
+    assert active(page)["text"] == "Run: change 2 numbers"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/jobs/\d+/"))
+    expect(page.locator("main")).to_contain_text("2 done", timeout=60_000)
+    assert all("keyboard-made" in number(live_sandbox, n)["tags"] for n in (1001, 1002))
