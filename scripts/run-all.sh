@@ -10,26 +10,37 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 port=${PORT:-8000}
 
-"$python" manage.py runserver "127.0.0.1:$port" &
-web=$!
-"$python" manage.py run_worker &
-worker=$!
-
+web=""
+worker=""
 stop() {
     trap '' INT TERM
-    kill -TERM -- "-$web" "-$worker" 2>/dev/null
+    kill -TERM -- ${web:+"-$web"} ${worker:+"-$worker"} 2>/dev/null
     # The worker finishes the task in hand (a sync stopped here is taken over by the next one); past
     # 10 s whatever still runs is killed, so Ctrl-C never hangs.
     for _ in $(seq 100); do
-        kill -0 -- "-$web" 2>/dev/null || kill -0 -- "-$worker" 2>/dev/null || break
+        kill -0 -- ${web:+"-$web"} 2>/dev/null || kill -0 -- ${worker:+"-$worker"} 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL -- "-$web" "-$worker" 2>/dev/null
+    kill -KILL -- ${web:+"-$web"} ${worker:+"-$worker"} 2>/dev/null
     wait
     exit "$1"
 }
 trap 'stop 130' INT
 trap 'stop 143' TERM
+
+"$python" manage.py runserver "127.0.0.1:$port" &
+web=$!
+# The worker's first task is a sync, through the sandbox that this web server serves: start it once
+# the server answers (at most 30 s), so that the first sync does not find the port still closed and
+# leave the list empty until the next one.
+for _ in $(seq 150); do
+    "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+        "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+    kill -0 "$web" 2>/dev/null || break
+    sleep 0.2
+done
+"$python" manage.py run_worker &
+worker=$!
 
 wait -n
 status=$?
