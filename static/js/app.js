@@ -170,7 +170,7 @@
       var opener = document.activeElement, holder = opener && opener.closest ? opener.closest("[data-focus-role]") : null;
       if (holder) { dialog.dataset.openerRole = holder.dataset.focusRole; dialog.dataset.openerId = opener.id || ""; }
       dialog.showModal();
-      var focus = dialog.querySelector("[autofocus]") || dialog.querySelector("select, input, button.primary, button");
+      var focus = dialog.querySelector("[autofocus]") || dialog.querySelector("select, input:not([type=hidden]), button.primary, button");
       if (focus) focus.focus();
     });
   }

@@ -81,6 +81,24 @@
     });
   }
   action.addEventListener("change", showInputs);
+
+  // "Assign to": a pointer choice opens the preview at once; with the keyboard, arrows and letters only
+  // choose and Enter opens it (a preview changes nothing, but a dialog popping up mid-browse is wrong).
+  var assign = bar.querySelector("select[data-bulk-assign]");
+  if (assign) {
+    var keyAt = 0;
+    assign.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        if (assign.value) htmx.trigger(assign, "bulk-preview");
+      } else if (event.key !== "Tab" && event.key !== "Shift") {
+        keyAt = Date.now();
+      }
+    });
+    assign.addEventListener("change", function () {
+      if (assign.value && Date.now() - keyAt > 1000) htmx.trigger(assign, "bulk-preview");
+    });
+  }
   showInputs();
 
   // A new filter is a new list: the selection starts again. More rows (infinite scroll) keep it.

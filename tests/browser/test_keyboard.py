@@ -261,6 +261,17 @@ def test_a_bulk_action_by_keyboard_changes_nothing_until_run(live_sandbox, worke
         tab_to(page, f"a.matches('[data-bulk-row]') && a.closest('tr').id === '{target}'")
         page.keyboard.press("Space")
     expect(page.locator("[data-bulk-count]")).to_contain_text("2 selected")
+    # Arrowing through "Assign to" only chooses: no preview pops up until Enter.
+    tab_to(page, "a.matches('select[data-bulk-assign]')", start="#bulk-bar [data-bulk-clear]", limit=5)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    settled(page)
+    expect(page.locator("dialog#bulk-dialog")).to_have_count(0)
+    page.keyboard.press("Enter")
+    expect(page.locator("dialog#bulk-dialog")).to_be_visible()
+    expect(page.locator("dialog#bulk-dialog")).to_contain_text("Assign an agent")
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog#bulk-dialog")).to_have_count(0)
     tab_to(page, "a.matches('select[data-bulk-action]')", start="#bulk-bar [data-bulk-clear]", limit=5)
     while page.evaluate("document.activeElement.value") != "add_tags":
         page.keyboard.press("ArrowDown")
