@@ -258,14 +258,34 @@ def submit(client: staffify.StaffifyClient, user: Any, entry: AddressBookEntry) 
             message=problem.message,
         )
         return Result(False, problem=problem, entry=entry)
+    return _submitted(user, entry, status, before)
+
+
+def _submitted(
+    user: Any,
+    entry: AddressBookEntry,
+    status: staffify.AddressStatus,
+    before: dict,
+    late: staffify.StaffifyError | None = None,
+) -> Result:
+    """Staffify has the address under review (its answer, or LATE's read-back): record it and say so."""
     _apply_status(entry, status)
     if entry.submitted_at is None:
         entry.submitted_at = timezone.now()
     entry.save()
     lookups.forget_listed_addresses()
-    message = f"Address {entry.staffify_id} submitted for review: {entry.status_text}."
+    if late is None:
+        message = f"Address {entry.staffify_id} submitted for review: {entry.status_text}."
+    else:
+        message = f"{trouble(late)} Checked: address {entry.staffify_id} was submitted for review: {entry.status_text}."
     audit.record(
-        user, audit.Action.ADDRESS_SUBMIT, outcome=audit.Outcome.OK, before=before, after=_facts(entry), message=message
+        user,
+        audit.Action.ADDRESS_SUBMIT,
+        outcome=audit.Outcome.OK,
+        before=before,
+        after=_facts(entry),
+        err=late,
+        message=message,
     )
     return Result(True, message, entry=entry)
 
@@ -298,22 +318,7 @@ def _read_back_submit(
             message=problem.message,
         )
         return Result(False, problem=problem, entry=entry)
-    _apply_status(entry, status)
-    if entry.submitted_at is None:
-        entry.submitted_at = timezone.now()
-    entry.save()
-    lookups.forget_listed_addresses()
-    message = f"{trouble(err)} Checked: address {entry.staffify_id} was submitted for review: {entry.status_text}."
-    audit.record(
-        user,
-        audit.Action.ADDRESS_SUBMIT,
-        outcome=audit.Outcome.OK,
-        before=before,
-        after=_facts(entry),
-        err=err,
-        message=message,
-    )
-    return Result(True, message, entry=entry)
+    return _submitted(user, entry, status, before, late=err)
 
 
 def check(client: staffify.StaffifyClient, user: Any, entry: AddressBookEntry) -> Result:
