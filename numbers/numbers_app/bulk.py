@@ -395,7 +395,8 @@ def create_job(user: Any, action: str, params: dict, items: list[Item], *, retry
             audit.Action.BULK,
             outcome=audit.Outcome.OK,
             bulk_job=job,
-            message=f"Started bulk job {job.pk}: {job.description} ({len(items)} numbers)"
+            message=f"Started bulk job {job.pk}: {job.description} "
+            f"({len(items)} number{'s' if len(items) != 1 else ''})"
             + (f", retrying the failed rows of job {retry_of.pk}" if retry_of else "")
             + ".",
         )
@@ -574,8 +575,25 @@ class _Runner:
             return self.give_way()
         calls = self.job.rows.aggregate(n=Sum("calls"))["n"] or 0
         state = BulkJob.State.CANCELLED if cancelled else BulkJob.State.DONE
-        BulkJob.objects.filter(pk=self.job.pk).update(state=state, finished_at=now, calls=calls, heartbeat_at=now)
+        ended = (
+            BulkJob.objects.filter(pk=self.job.pk)
+            .exclude(state__in=[BulkJob.State.DONE, BulkJob.State.CANCELLED])
+            .update(state=state, finished_at=now, calls=calls, heartbeat_at=now)
+        )
         self.job.refresh_from_db()
+        if ended:
+            # The rows that made no call (skipped, cannot, cancelled) reach the audit log here, counted,
+            # linked to the job whose page and CSV list each one with its reason.
+            found = counts(self.job)
+            said = ", ".join(f"{n} {BulkJobRow.State(state).label.lower()}" for state, n in found.items() if n)
+            audit.record(
+                self.job.created_by,
+                audit.Action.BULK,
+                outcome=audit.Outcome.OK,
+                bulk_job=self.job,
+                message=f"Bulk job {self.job.pk} {'cancelled' if cancelled else 'finished'}: {said} "
+                f"({calls} Staffify call{'s' if calls != 1 else ''}).",
+            )
         return self.job
 
     def current(self, row: BulkJobRow) -> staffify.PhoneNumber | None:

@@ -40,6 +40,9 @@ def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(sup
     entries = AuditEntry.objects.filter(bulk_job=job, action="assign")
     assert entries.count() == found["done"] and set(entries.values_list("outcome", flat=True)) == {"ok"}
     assert f'href="/jobs/{job.pk}/">job #{job.pk}</a>' in support.get("/audit/").content.decode()
+    # The rows that made no call reach the audit log too, counted in the job's closing entry.
+    closing = AuditEntry.objects.filter(bulk_job=job, action="bulk").order_by("id").last()
+    assert f"{found['done']} done, {found['skipped']} skipped" in closing.message
 
 
 @pytest.mark.django_db
@@ -59,7 +62,11 @@ def test_release_unassigns_first_only_when_asked(ops, mirrored):
         "bulk",
         "unassign",
         "release",
+        "bulk",
     ]
+    assert AuditEntry.objects.filter(bulk_job=job).order_by("id").last().message == (
+        f"Bulk job {job.pk} finished: 1 done (2 Staffify calls)."
+    )
 
 
 @pytest.mark.django_db
