@@ -1,12 +1,14 @@
 """Bulk jobs run as the worker runs them: one write per number that changes, none for the others;
 every write audited and linked to its job; resumable after a crash; cancellable; failed rows retried."""
 
+import httpx
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
 from numbers_app import bulk, mirror, settle, staffify
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
+from tests.conftest import InTransactionWSGI
 
 from .bulking import HX, run_job, sales, selection, writes
 
@@ -96,6 +98,35 @@ def test_adding_tags_keeps_a_tag_set_outside_the_dashboard_since_the_last_sync(s
     assert "read from Staffify just now" in rows[other.staffify_id].reason
     assert writes(calls) == 1
     assert NumberRecord.objects.get(staffify_id=record.staffify_id).tags == [*outside, "emea"]
+
+
+class LosingAssignAnswers(httpx.BaseTransport):
+    """Every assign reaches the sandbox and is made, but its answer is lost on the way back."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.assigns = inner, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "PUT" and request.url.path.endswith("/assign"):
+            self.assigns += 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        return response
+
+
+@pytest.mark.django_db
+def test_a_write_whose_answer_was_lost_is_read_back_and_counted_done_not_resent(support, mirrored, settings):
+    numbers = [r for r in sales() if r.last_status == "active" and r.agent_id != 110][:3]
+    transport = LosingAssignAnswers(httpx.WSGITransport(app=InTransactionWSGI()))
+    settings.STAFFIFY_TRANSPORT = transport
+    job, _ = run_job(start(support, numbers, action="assign", agent_id="110"))
+    assert bulk.counts(job)["done"] == 3
+    assert transport.assigns == 3  # one each: a write whose answer was lost is read back, never resent
+    for record in numbers:
+        assert mirrored.get(f"/v1/phone-numbers/{record.staffify_id}").json()["agent_id"] == 110
+    entries = AuditEntry.objects.filter(bulk_job=job, action="assign")
+    assert set(entries.values_list("outcome", flat=True)) == {"ok"}
+    assert all("checked" in e.message for e in entries)
 
 
 @pytest.mark.django_db
