@@ -31,11 +31,17 @@ trap 'stop 143' TERM
 "$python" manage.py runserver "127.0.0.1:$port" &
 web=$!
 # The worker's first task is a sync, through the sandbox that this web server serves: start it once
-# the server answers (at most 30 s), so that the first sync does not find the port still closed and
-# leave the list empty until the next one.
+# the server answers at all (any HTTP status; at most 30 s), so that the first sync does not find the
+# port still closed and leave the list empty until the next one.
+listening='
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass  # an answer all the same (503: the database is not ready): the server listens
+'
 for _ in $(seq 150); do
-    "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+    "$python" -c "$listening" "http://127.0.0.1:$port/healthz" 2>/dev/null && break
     kill -0 "$web" 2>/dev/null || break
     sleep 0.2
 done
