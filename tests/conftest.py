@@ -232,6 +232,18 @@ def sandbox(db):
     client.close()
 
 
+def sandbox_numbers(sandbox) -> list[dict]:
+    """Every number the sandbox has in the account, read page by page through its cursor."""
+    found: list[dict] = []
+    after = None
+    while True:
+        page = sandbox.get("/v1/phone-numbers", params={"limit": 100, **({"after": after} if after else {})}).json()
+        found += page["phone_numbers"]
+        after = page["next_cursor"]
+        if after is None:
+            return found
+
+
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     """Polls `condition` until it holds: for an outcome that comes in its own time (a delayed answer
     completing on the live server), where a fixed sleep is either too long or, under load, too short."""

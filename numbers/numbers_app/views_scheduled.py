@@ -84,12 +84,11 @@ def schedule_release(request: HtmxHttpRequest, number_id: int) -> HttpResponse:
             message=str(err),
         )
         return _panel(request, number_id, Problem(str(err)), status=422)
-    response = _panel(request, number_id)
-    message = f"{format_phone(scheduled.phone_number)} will be released before its next charge."
-    if not request.htmx:
-        messages.success(request, message)
-        return response
-    return toast(response, message)
+    return _said(
+        request,
+        _panel(request, number_id),
+        f"{format_phone(scheduled.phone_number)} will be released before its next charge.",
+    )
 
 
 @dashboard_view("numbers.release_number", audit_action=audit.Action.CANCEL_SCHEDULED)
@@ -102,8 +101,15 @@ def cancel_scheduled_release(request: HtmxHttpRequest, number_id: int) -> HttpRe
         scheduled_releases.cancel(scheduled, request.user)
     except scheduled_releases.CannotSchedule as err:
         return _panel(request, number_id, Problem(str(err)), status=409)
-    response = _panel(request, number_id)
-    message = f"The scheduled release of {format_phone(scheduled.phone_number)} is cancelled."
+    return _said(
+        request,
+        _panel(request, number_id),
+        f"The scheduled release of {format_phone(scheduled.phone_number)} is cancelled.",
+    )
+
+
+def _said(request: HtmxHttpRequest, response: HttpResponse, message: str) -> HttpResponse:
+    """MESSAGE as a toast on the fragment, or as a flash message on the full page (no htmx)."""
     if not request.htmx:
         messages.success(request, message)
         return response

@@ -12,6 +12,7 @@ import pytest
 from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord
 from tests.billing.test_billing_page import amount, as_of, cell_instant, expected_next, numbers, page, row, row_ids
+from tests.conftest import sandbox_numbers
 
 pytestmark = pytest.mark.django_db
 
@@ -28,18 +29,8 @@ def grown(staffify_sandbox):
     return staffify_sandbox
 
 
-def all_numbers(sandbox) -> list[dict]:
-    found, cursor = [], None
-    while True:
-        data = sandbox.get("/v1/phone-numbers", params={"limit": 100, **({"after": cursor} if cursor else {})}).json()
-        found += data["phone_numbers"]
-        cursor = data["next_cursor"]
-        if cursor is None:
-            return found
-
-
 def test_the_table_is_paginated_at_50_in_next_charge_order_over_the_whole_account(lead, grown):
-    owned = all_numbers(grown)
+    owned = sandbox_numbers(grown)
     assert len(owned) == 260
     first = page(lead)
     assert len(row_ids(first)) == 50
@@ -60,7 +51,7 @@ def test_the_table_is_paginated_at_50_in_next_charge_order_over_the_whole_accoun
 
 
 def test_the_totals_count_the_whole_account_not_the_page(lead, grown):
-    active = [n for n in all_numbers(grown) if n["status"] == "active"]
+    active = [n for n in sandbox_numbers(grown) if n["status"] == "active"]
     html = page(lead)
     assert re.search(rf'id="active-count">{len(active)}<', html)
     assert amount(html, "cost-28") == amount(html, "due-28") == Decimal(5) * len(active)
@@ -70,14 +61,14 @@ def test_the_totals_count_the_whole_account_not_the_page(lead, grown):
 
 
 def test_the_filters_and_pages_work_together(lead, grown):
-    idle = [n for n in all_numbers(grown) if n["status"] == "active" and n["agent_id"] is None]
+    idle = [n for n in sandbox_numbers(grown) if n["status"] == "active" and n["agent_id"] is None]
     assert len(idle) > 50
     html = page(lead, "agent=none&page=2")
     assert "Page 2 of" in html and 'href="?agent=none&amp;page=1" rel="prev"' in html
 
 
 def test_the_idle_list_is_bounded_and_links_to_the_owned_list(lead, grown):
-    idle = [n for n in all_numbers(grown) if n["status"] == "active" and n["agent_id"] is None]
+    idle = [n for n in sandbox_numbers(grown) if n["status"] == "active" and n["agent_id"] is None]
     html = page(lead)
     section = re.search(r'id="paying-for-nothing".*?</section>', html, re.S).group(0)
     assert len(re.findall(r'<tr id="idle-\d+"', section)) == 50
@@ -95,7 +86,7 @@ def test_the_csv_streams_every_number_with_no_staffify_call(lead, grown):
     header, *lines = list(csv.reader(io.StringIO(body)))
     assert header[0] == "number"
     assert len(lines) == 260 == NumberRecord.objects.count()
-    assert sorted(line[0] for line in lines) == sorted(n["phone_number"] for n in all_numbers(grown))
+    assert sorted(line[0] for line in lines) == sorted(n["phone_number"] for n in sandbox_numbers(grown))
 
 
 def test_the_page_makes_one_staffify_call_whatever_the_account_size(lead, grown):

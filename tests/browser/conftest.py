@@ -90,17 +90,19 @@ def page(chromium):
     context.close()
 
 
+def sign_in(page, base_url: str, user):
+    """Log USER in through the login form (the fixtures' users have the password "pw-<name>")."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("pw-" + user.username)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
+    return page
+
+
 @pytest.fixture
 def login(page, live_server):
-    def login_as(user) -> object:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("pw-" + user.username)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/")
-        return page
-
-    return login_as
+    return lambda user: sign_in(page, live_server.url, user)
 
 
 def screenshot_dir() -> Path:

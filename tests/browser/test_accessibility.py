@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, screenshot
+from tests.browser.conftest import TIMEOUT_MS, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -59,15 +59,7 @@ def phone(chromium, live_server):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
 
-    def login_as(user):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill("pw-" + user.username)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/")
-        return page
-
-    yield login_as
+    yield lambda user: sign_in(page, live_server.url, user)
     context.close()
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import sandbox_numbers
 from tests.worker.conftest import POSTGRES_URL, REDIS_URL, ROOT, base_env, manage, python, unavailable
 
 pytestmark = pytest.mark.slow
@@ -168,16 +169,6 @@ def log_in(base_url: str) -> httpx.Client:
     return client
 
 
-def sandbox_owned(sandbox: httpx.Client) -> list[dict]:
-    found, after = [], None
-    while True:
-        page = sandbox.get("/v1/phone-numbers", params={"limit": 100, **({"after": after} if after else {})}).json()
-        found += page["phone_numbers"]
-        after = page["next_cursor"]
-        if after is None:
-            return found
-
-
 def balance(sandbox: httpx.Client) -> Decimal:
     return Decimal(str(sandbox.get("/v1/credits").json()["balance"]))
 
@@ -246,7 +237,7 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
             thread.join(timeout=60)
         assert sorted(answers) == ["a", "b"], processes.tail()
         assert all(answer.status_code < 500 for answer in answers.values()), answers
-        owned = [n for n in sandbox_owned(sandbox) if n["phone_number"] == BOUGHT]
+        owned = [n for n in sandbox_numbers(sandbox) if n["phone_number"] == BOUGHT]
         assert len(owned) == 1, owned
         assert before - balance(sandbox) == Decimal("5.00")
         audited = json.loads(python(env, AUDITED_BUYS).stdout)

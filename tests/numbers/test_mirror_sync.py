@@ -10,18 +10,9 @@ from django_tasks_db.models import DBTaskResult
 
 from numbers_app import budget, mirror, staffify, tasks
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
+from tests.conftest import sandbox_numbers
 
 HX = {"HX-Request": "true"}
-
-
-def sandbox_numbers(sandbox) -> list[dict]:
-    found, after = [], None
-    while True:
-        page = sandbox.get("/v1/phone-numbers", params={"limit": 100, **({"after": after} if after else {})}).json()
-        found += page["phone_numbers"]
-        after = page["next_cursor"]
-        if after is None:
-            return found
 
 
 @pytest.mark.django_db
