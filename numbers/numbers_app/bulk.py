@@ -313,15 +313,21 @@ class Preview:
     samples: dict[str, list[str]] = field(default_factory=lambda: {"change": [], "skip": [], "cannot": []})
     saving: Decimal | None = None  # EUR per 28-day cycle, for a release
     cycle_days: int = CYCLE_DAYS
+    shown: set[str] = field(default_factory=set)  # the numbers: a file may change one number twice
 
     def add(self, display: str, plan: Plan) -> None:
         self.total += 1
+        self.shown.add(display)
         setattr(self, plan.verdict, getattr(self, plan.verdict) + 1)
         self.calls += len(plan.steps)
         if plan.verdict != "change":
             self.reasons[plan.verdict][plan.reason] += 1
         if len(self.samples[plan.verdict]) < SAMPLE:
             self.samples[plan.verdict].append(f"{display}: {plan.reason}" if plan.reason else display)
+
+    @property
+    def numbers(self) -> int:
+        return len(self.shown)
 
     @property
     def skip_reasons(self) -> list[tuple[str, int]]:

@@ -34,6 +34,8 @@ def test_a_good_file_is_previewed_then_run(support, mirrored):
     changes = 2 + (1 if b.agent_id else 0)
     assert f'<strong data-preview="change">{changes}</strong>' in html
     assert '<strong data-preview="skip">2</strong>' in html
+    # 3 numbers, 5 changes: a and c have an agent and tags each; b's empty tags cell leaves its tags
+    assert "for 3 numbers (5 changes: a line with an agent and tags is two)" in html
     content = response.context["content"]
     response = support.post("/bulk/upload", {"content": content, "filename": "changes.csv", "run": "1"})
     job = BulkJob.objects.get()
