@@ -314,10 +314,20 @@ def _seed_other(now: datetime) -> None:
 
 
 def reset_sequences() -> None:
-    # Rows were created with explicit ids; PostgreSQL's sequences must move past them.
-    statements = connection.ops.sequence_reset_sql(no_style(), [Agent, Address, PhoneNumber, Charge, ApiKey])
+    """The next id of each table follows its highest row: the seed creates rows with explicit ids, so
+    PostgreSQL's sequences must move past them, and after a reset the next purchase gets the same id
+    every time (SQLite's AUTOINCREMENT counter outlives deleted rows: it is set back here)."""
+    models = [Agent, Address, PhoneNumber, Charge, ApiKey]
     with connection.cursor() as cursor:
-        for statement in statements:
+        if connection.vendor == "sqlite":
+            for model in models:
+                table = model._meta.db_table
+                cursor.execute(
+                    f'UPDATE sqlite_sequence SET seq = (SELECT COALESCE(MAX(id), 0) FROM "{table}") WHERE name = %s',  # noqa: S608 (a model's own table name)
+                    [table],
+                )
+            return
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(statement)
 
 

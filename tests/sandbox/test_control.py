@@ -45,6 +45,14 @@ def test_a_purchase_after_reset_gets_the_next_id(api):
     assert api.post("phone-numbers", {"phone_number": number}).json()["id"] == 1061
 
 
+def test_a_reset_after_a_purchase_gives_the_same_next_id_again(api):
+    """The id counters go back with the seed (SQLite's AUTOINCREMENT counter outlives deleted rows)."""
+    bought = [api.post("phone-numbers", {"phone_number": api.search()[0]["phone_number"]}).json()["id"]]
+    api.post(CONTROL + "reset")
+    bought.append(api.post("phone-numbers", {"phone_number": api.search()[0]["phone_number"]}).json()["id"])
+    assert bought == [1061, 1061]
+
+
 @pytest.mark.parametrize("value", [10, 10.5, "7.25", 0, -3])
 def test_the_balance_can_be_set(api, value):
     response = api.put(CONTROL + "balance", {"balance": value})
