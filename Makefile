@@ -2,9 +2,17 @@
 SHELL := /bin/sh
 PORT ?= 8000
 VENV := .venv
+# Python caches the project's compiled modules even where the environment says not to: the suite
+# starts a hundred-odd Python processes (workers, servers, recipes), and each would compile again.
+unexport PYTHONDONTWRITEBYTECODE
 PY := $(VENV)/bin/python
 # Two workers: this machine and CI have two cores. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
+# The PostgreSQL pass's workers: one under `make test`, where it runs beside the SQLite pass.
+POSTGRES_WORKERS ?= $(PYTEST_WORKERS)
+# xdist hands each worker one test at a time (not a quarter of the suite at once): the long tests,
+# which tests/conftest.py puts first, are then shared between the workers.
+XDIST = --maxschedchunk=1
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # What mypy checks.
 MYPY_PATHS ?= dashboard numbers sandbox tests
@@ -39,29 +47,32 @@ run: install
 	@echo "Worker:      background tasks and the periodic schedule (manage.py run_worker); Ctrl-C stops both"
 	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
 
-# The lint (ruff and mypy) alongside the whole suite on SQLite (the tests mostly wait on processes and
-# sockets, so the lint's CPU fits beside them), then the PostgreSQL pass. Any failure fails `make test`;
-# the lint's output is printed when it ends, whatever happened.
+# The lint (ruff and mypy), the SQLite pass and the PostgreSQL pass run at the same time: the tests
+# wait on processes, sockets and the browser much of the time, so the three together fill the two
+# cores. The SQLite pass prints as it goes; the lint's and the PostgreSQL pass's output come when they
+# end. Any failure fails `make test`.
 test: install-dev browser
-	@lint_log=$$(mktemp); \
-	$(MAKE) --no-print-directory lint > "$$lint_log" 2>&1 & lint_pid=$$!; \
+	@logs=$$(mktemp -d); \
+	$(MAKE) --no-print-directory lint > "$$logs/lint" 2>&1 & lint_pid=$$!; \
+	$(MAKE) --no-print-directory test-postgres POSTGRES_WORKERS=1 > "$$logs/postgres" 2>&1 & postgres_pid=$$!; \
 	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
-	wait $$lint_pid; lint=$$?; cat "$$lint_log"; rm -f "$$lint_log"; \
+	wait $$lint_pid; lint=$$?; wait $$postgres_pid; postgres=$$?; \
+	cat "$$logs/lint" "$$logs/postgres"; rm -rf "$$logs"; \
 	[ $$lint = 0 ] || echo "!! The lint failed (above)." >&2; \
 	[ $$sqlite = 0 ] || echo "!! The SQLite pass failed." >&2; \
-	[ $$lint = 0 ] && [ $$sqlite = 0 ] || exit 1
-	@$(MAKE) --no-print-directory test-postgres
+	[ $$postgres = 0 ] || echo "!! The PostgreSQL pass failed (above)." >&2; \
+	[ $$lint = 0 ] && [ $$sqlite = 0 ] && [ $$postgres = 0 ]
 
 test-sqlite:
 	@echo "== Test suite on SQLite"
-	@env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(XDIST) $(PYTEST_ARGS)
 
 # Only the tests where the engine matters (tests/conftest.py POSTGRES_TESTS, @pytest.mark.postgres and
 # @pytest.mark.database); `make test-postgres-all` runs every database test on PostgreSQL.
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
 		echo "== Test suite on PostgreSQL ($(POSTGRES_URL)): the tests where the engine matters"; \
-		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS); \
+		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(POSTGRES_WORKERS) $(XDIST) -m "not slow" $(PYTEST_ARGS); \
 	elif [ -n "$$CI" ]; then \
 		echo "!! PostgreSQL is not reachable at $(POSTGRES_URL): CI must prove both backends." >&2; exit 1; \
 	else \
@@ -74,7 +85,7 @@ test-postgres-all:
 # The browser tests again, writing their screenshots into docs/screenshots/ (a test run writes them
 # to a temporary folder, so that it leaves the tracked pictures alone).
 screenshots: install-dev browser
-	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -m browser $(PYTEST_ARGS)
+	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(XDIST) -m browser $(PYTEST_ARGS)
 
 # ruff's lint and formatting check, then mypy: any finding fails `make lint` and so `make test`.
 lint: install-dev

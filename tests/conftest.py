@@ -45,6 +45,9 @@ def pytest_configure(config):
     # scanning every app's static files each time a handler starts: the test client and the sandbox
     # transport start several a test. The production storage is proved by the Docker recipe.
     settings.WHITENOISE_AUTOREFRESH = True
+    # A page rendered without a sandbox (the audit log reads the balance) finds Staffify unreachable
+    # at once instead of sleeping through the back-off; the tests of retrying set their own.
+    settings.STAFFIFY_MAX_RETRIES = 0
     connection_created.connect(_sqlite_without_fsync)
 
 
@@ -102,7 +105,8 @@ POSTGRES_TESTS = (
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 
 # Started first, longest first, so that the two xdist workers share them and no long test is left for
-# the end of the run with one worker idle (xdist hands out the first tests in turn to each worker).
+# the end of the run with one worker idle. That needs `--maxschedchunk=1` (the Makefile passes it):
+# by default xdist hands each worker a quarter of the suite at once, and one worker got every slow test.
 # Whole modules, so that a module-scoped fixture is set up next to its tests. Rough seconds on an
 # idle 2-core machine in the comments; a new test that takes more than ~5 s belongs here.
 SLOW_FIRST = (

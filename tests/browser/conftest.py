@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
 def chromium_path() -> str | None:
     for candidate in (
         os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium-headless-shell",  # Debian's: the engine without the browser's UI, lighter
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
         shutil.which("chromium"),
