@@ -20,7 +20,7 @@ echo "== fresh venv with $python"
 if [ -n "$uv" ]; then
     "$python" -m venv --without-pip "$work/venv"
     echo "== install requirements.txt with $uv"
-    "$uv" pip install --quiet --compile-bytecode --python "$work/venv/bin/python" -r requirements.txt  # as pip does
+    "$uv" pip install --quiet --python "$work/venv/bin/python" -r requirements.txt
 else
     "$python" -m venv "$work/venv"
     echo "== install requirements.txt with pip"
