@@ -157,18 +157,19 @@ def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffif
 
 
 def test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper(ops, live_sandbox, settings):
-    settings.STAFFIFY_TIMEOUT = 0.5
+    # A timeout long enough for the check that follows it on a loaded machine, and a purchase slower still.
+    settings.STAFFIFY_TIMEOUT = 1.0
     number = search(live_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     # The sandbox is slow but does buy: the dashboard gives up waiting (a real socket timeout), checks once
     # without waiting, and leaves the rest to the sweeper.
     live_sandbox.post(
         "/control/faults",
-        json={"status": None, "delay_ms": 1500, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
+        json={"status": None, "delay_ms": 3000, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
     )
     started = time.monotonic()
     response = buy(ops, number, token_of(html))
-    assert time.monotonic() - started < 1.5, "the request waited for the slow purchase"
+    assert time.monotonic() - started < 3.0, "the request waited for the slow purchase"
     assert "Staffify may still complete it" in response.content.decode()
     assert PurchaseAttempt.objects.get().state == "unknown"
     wait_for(lambda: number["phone_number"] in owned(live_sandbox), "the slow purchase to complete")
@@ -224,12 +225,13 @@ def test_a_malformed_purchase_form_buys_nothing_and_says_why(ops, staffify_sandb
 
 
 def test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does(ops, live_sandbox, settings):
-    settings.STAFFIFY_TIMEOUT = 0.3
+    # As above: the check after the timeout has a second, and the purchase takes three.
+    settings.STAFFIFY_TIMEOUT = 1.0
     number = search(live_sandbox, country_code="US", limit=1)[0]
     html = confirm(ops, number)
     live_sandbox.post(
         "/control/faults",
-        json={"status": None, "delay_ms": 1200, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
+        json={"status": None, "delay_ms": 3000, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "POST"},
     )
     text = buy(ops, number, token_of(html)).content.decode()
     assert "is not in it yet, but Staffify may still complete it" in text
