@@ -128,6 +128,7 @@ POSTGRES_TESTS = (
     "tests/sandbox/test_purchase.py::test_exactly_eur_5_is_enough",
     "tests/sandbox/test_rate_limit.py",
     "tests/sandbox/test_seed.py",
+    "tests/test_seeding.py",
     "tests/worker/test_schedule.py",
 )
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
@@ -253,8 +254,9 @@ class InTransactionWSGI:
 def sandbox(db):
     """The sandbox's deterministic seed, and an httpx client speaking to it as the dashboard does."""
     from sandbox.seed import seed
+    from tests.seeding import seed_sandbox
 
-    seed() or seed(reset=True)  # the test's database is empty: no need to wipe it first (a third faster)
+    seed_sandbox() or seed(reset=True)  # the test's database is empty: no need to wipe it first
     client = httpx.Client(
         transport=httpx.WSGITransport(app=InTransactionWSGI()),
         base_url="http://testserver/sandbox",
@@ -369,8 +371,9 @@ def live_sandbox(transactional_db, live_server, settings):
     """The dashboard and the sandbox on a live server, speaking real HTTP over a socket (timeouts
     and slow answers behave as in production). Yields an httpx client for the sandbox's API."""
     from sandbox.seed import seed
+    from tests.seeding import seed_sandbox
 
-    seed() or seed(reset=True)
+    seed_sandbox() or seed(reset=True)
     settings.STAFFIFY_API_URL = f"{live_server.url}/sandbox/v1"
     settings.STAFFIFY_API_KEY = DEMO_KEY
     settings.STAFFIFY_TRANSPORT = None

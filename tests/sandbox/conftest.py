@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from sandbox import seed
 from sandbox.seed import DEMO_KEY
+from tests.seeding import seed_sandbox
 
 API = "/sandbox/v1/"
 CONTROL = "/sandbox/control/"
@@ -86,7 +86,7 @@ class Api:
 
 @pytest.fixture
 def seeded(db) -> None:
-    seed.seed()
+    seed_sandbox()
 
 
 @pytest.fixture
