@@ -53,6 +53,7 @@ run: install
 # end. Any failure fails `make test`.
 test: install-dev browser
 	@logs=$$(mktemp -d); \
+	if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then export STANDALONE_PASS=postgres; fi; \
 	$(MAKE) --no-print-directory lint > "$$logs/lint" 2>&1 & lint_pid=$$!; \
 	$(MAKE) --no-print-directory test-postgres POSTGRES_WORKERS=1 > "$$logs/postgres" 2>&1 & postgres_pid=$$!; \
 	$(MAKE) --no-print-directory test-sqlite; sqlite=$$?; \
@@ -72,7 +73,7 @@ test-sqlite:
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
 		echo "== Test suite on PostgreSQL ($(POSTGRES_URL)): the tests where the engine matters"; \
-		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(POSTGRES_WORKERS) $(XDIST) -m "not slow" $(PYTEST_ARGS); \
+		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(POSTGRES_WORKERS) $(XDIST) $(PYTEST_ARGS); \
 		status=$$?; [ $$status != 5 ] || { echo "(no test of this selection is on the PostgreSQL pass)"; status=0; }; \
 		exit $$status; \
 	elif [ -n "$$CI" ]; then \

@@ -139,11 +139,12 @@ DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 # Whole modules, so that a module-scoped fixture is set up next to its tests. Rough seconds on an
 # idle 2-core machine in the comments; a new test that takes more than ~5 s belongs here.
 SLOW_FIRST = (
-    "tests/multi/test_two_instances.py",  # ~30: two gunicorns, two workers, PostgreSQL, Redis
-    "tests/dashboard/test_compose_recipe.py",  # ~20
-    "tests/numbers/test_killed_server.py",  # ~20
-    "tests/worker/test_run_worker.py",  # ~25 for its four
-    "tests/dashboard/test_docker_recipe.py",  # ~10 with uv's cache (minutes with pip)
+    "tests/worker/test_bulk_resume.py",  # ~17: a worker killed mid-job and restarted
+    "tests/numbers/test_killed_server.py",  # ~17
+    "tests/multi/test_two_instances.py",  # ~17: two gunicorns, two workers, PostgreSQL, Redis
+    "tests/dashboard/test_docker_recipe.py",  # ~15 with uv's cache (minutes with pip)
+    "tests/worker/test_run_worker.py",  # ~30 for its four
+    "tests/dashboard/test_compose_recipe.py",  # ~10
     "tests/worker/test_run_all.py",  # ~12
     "tests/dashboard/test_import_paths.py",  # ~15: subprocesses, mypy, ruff
     "tests/sandbox/test_run_sandbox.py",
@@ -158,7 +159,17 @@ def is_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
+def standalone_on_postgres() -> bool:
+    """Standalone tests (@pytest.mark.standalone: their own processes on databases of their own, so
+    the pass's database does not matter) run once. `make test` sets STANDALONE_PASS=postgres when it
+    runs the PostgreSQL pass beside the SQLite pass: that pass has one worker and fewer tests, and
+    would otherwise end two minutes before the SQLite pass while those tests kept a SQLite worker busy."""
+    return os.environ.get("STANDALONE_PASS") == "postgres"
+
+
 def _on_postgres_pass(item) -> bool:
+    if item.get_closest_marker("standalone"):
+        return standalone_on_postgres()
     if os.environ.get("POSTGRES_ALL"):
         return bool(
             item.get_closest_marker("django_db")
@@ -179,18 +190,22 @@ def _slowness(item) -> int:
 @pytest.hookimpl(trylast=True)  # after pytest has grouped tests by their module-scoped parameters
 def pytest_collection_modifyitems(config, items):
     """Marks the POSTGRES_TESTS; on the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the
-    tests marked postgres or database; then puts the SLOW_FIRST modules first (a stable sort: every
-    module keeps its own order)."""
+    tests marked postgres or database; sends the standalone tests to one pass; then puts the
+    SLOW_FIRST modules first (a stable sort: every module keeps its own order)."""
     for item in items:
         if any(item.nodeid == t or item.nodeid.startswith((t + "::", t + "[")) for t in POSTGRES_TESTS):
             item.add_marker(pytest.mark.postgres)
-    if is_postgres():
-        kept = [item for item in items if _on_postgres_pass(item)]
-        deselected = [item for item in items if not _on_postgres_pass(item)]
-        if deselected:
-            config.hook.pytest_deselected(items=deselected)
-            items[:] = kept
+    on_this_pass = _on_postgres_pass if is_postgres() else _on_sqlite_pass
+    kept = [item for item in items if on_this_pass(item)]
+    deselected = [item for item in items if not on_this_pass(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
     items.sort(key=_slowness)
+
+
+def _on_sqlite_pass(item) -> bool:
+    return not (item.get_closest_marker("standalone") and standalone_on_postgres())
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
+@pytest.mark.standalone
 def test_the_compose_recipe_migrates_serves_twice_and_runs_the_worker():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL", "TASKS_BACKEND"))}
     env["PYTHON"] = sys.executable

@@ -27,7 +27,7 @@ import pytest
 from tests.conftest import sandbox_numbers
 from tests.worker.conftest import POSTGRES_URL, REDIS_URL, ROOT, base_env, manage, python, unavailable
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.standalone
 
 DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
 PASSWORD = "staffify-demo"

@@ -24,7 +24,7 @@ import pytest
 
 from sandbox.seed import DEMO_KEY
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.standalone
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = {"Authorization": f"Bearer {DEMO_KEY}"}

@@ -22,7 +22,7 @@ from tests.numbers.test_killed_server import free_port, stop, up, wait
 from .conftest import ROOT
 from .counting_proxy import CountingProxy
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.standalone
 HEADERS = {"Authorization": f"Bearer {DEMO_KEY}"}
 TARGET_AGENT = 110
 SIZE = 12
