@@ -91,19 +91,32 @@ def page(chromium):
     context.close()
 
 
-def sign_in(page, base_url: str, user):
-    """Log USER in through the login form (the fixtures' users have the password "pw-<name>")."""
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("pw-" + user.username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
+def sign_in(page, base_url: str, user, *, by_form: bool = False):
+    """Sign USER in and open the owned list, where the login form leads. By default the session is
+    made on the server (the test client's force_login) and handed to the browser as its cookie, which
+    spares each test the login page; BY_FORM types the password into the form instead (the fixtures'
+    users have the password "pw-<name>"), as test_numbers_flows.py's first test does."""
+    if by_form:
+        page.goto(f"{base_url}/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill("pw-" + user.username)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{base_url}/")
+        return page
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url, "httpOnly": True}])
+    page.goto(f"{base_url}/")
     return page
 
 
 @pytest.fixture
 def login(page, live_server):
-    return lambda user: sign_in(page, live_server.url, user)
+    return lambda user, by_form=False: sign_in(page, live_server.url, user, by_form=by_form)
 
 
 def screenshot_dir() -> Path:

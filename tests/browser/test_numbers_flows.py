@@ -25,7 +25,7 @@ def row(page, number_id):
 
 
 def test_the_owned_list_scrolls_filters_and_looks_right(live_sandbox, login, ops_user, live_server):
-    page = login(ops_user)
+    page = login(ops_user, by_form=True)  # the one browser test that signs in through the login form
     expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(50)
     expect(page.locator(".countdown").first).to_contain_text("left to reclaim")
     screenshot(page, "numbers")
