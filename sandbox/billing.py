@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from .models import Address, Charge, Clock, PhoneNumber, Project
 
@@ -74,14 +74,22 @@ def settle(moment: datetime) -> None:
     only a purchase needs EUR 5 up front).
     """
     settle_addresses(moment)
-    # A pending number whose reclaim window has closed is gone, and its number is for sale again.
-    PhoneNumber.objects.filter(status=PhoneNumber.PENDING_RELEASE, reclaim_before__lte=moment).delete()
-
-    project_ids = set(
-        PhoneNumber.objects.filter(status=PhoneNumber.ACTIVE, paid_until__lte=moment).values_list(
-            "project_id", flat=True
+    # One query says whether anything is due (nearly every call finds nothing): which projects have a
+    # renewal due, and whether a reclaim window has closed.
+    due_anywhere = set(
+        PhoneNumber.objects.filter(
+            Q(status=PhoneNumber.ACTIVE, paid_until__lte=moment)
+            | Q(status=PhoneNumber.PENDING_RELEASE, reclaim_before__lte=moment)
         )
+        .order_by()
+        .values_list("status", "project_id")
+        .distinct()
     )
+    if any(status == PhoneNumber.PENDING_RELEASE for status, _ in due_anywhere):
+        # A pending number whose reclaim window has closed is gone, and its number is for sale again.
+        PhoneNumber.objects.filter(status=PhoneNumber.PENDING_RELEASE, reclaim_before__lte=moment).delete()
+
+    project_ids = {project_id for status, project_id in due_anywhere if status == PhoneNumber.ACTIVE}
     for project_id in sorted(project_ids):
         with transaction.atomic():
             # Lock order everywhere: the project row first, then its numbers.
@@ -92,22 +100,31 @@ def settle(moment: datetime) -> None:
                 )
             )
             charges = []
+            most = 0
             for number in due:
-                for boundary in due_boundaries(number.paid_until, moment):
-                    charges.append(
-                        Charge(
-                            project=project,
-                            number=number,
-                            phone_number=number.phone_number,
-                            amount=PRICE,
-                            reason=Charge.RENEWAL,
-                            at=boundary,
-                        )
+                boundaries = due_boundaries(number.paid_until, moment)
+                most = max(most, len(boundaries))
+                charges.extend(
+                    Charge(
+                        project=project,
+                        number=number,
+                        phone_number=number.phone_number,
+                        amount=PRICE,
+                        reason=Charge.RENEWAL,
+                        at=boundary,
                     )
-                    number.cycles_billed += 1
-                    number.paid_until = boundary + CYCLE
-            # In bulk: a jump of 28 days renews every number of a large account at once.
-            PhoneNumber.objects.bulk_update(due, ["cycles_billed", "paid_until"], batch_size=1000)
+                    for boundary in boundaries
+                )
+            # In bulk: a jump of 28 days renews every number of a large account at once. One UPDATE
+            # per number of cycles due: K cycles are due where paid_until is in (moment - K
+            # cycles, moment - (K - 1) cycles].
+            for cycles in range(1, most + 1):
+                PhoneNumber.objects.filter(
+                    project=project,
+                    status=PhoneNumber.ACTIVE,
+                    paid_until__lte=moment - (cycles - 1) * CYCLE,
+                    paid_until__gt=moment - cycles * CYCLE,
+                ).update(cycles_billed=F("cycles_billed") + cycles, paid_until=F("paid_until") + cycles * CYCLE)
             if charges:
                 Charge.objects.bulk_create(charges, batch_size=5000)
                 project.balance -= PRICE * len(charges)

@@ -100,8 +100,16 @@ def test_a_number_renews_at_each_28_day_boundary_of_its_purchase(api):
 
 def test_a_long_jump_charges_every_boundary_crossed(api):
     number_id = buy(api)
+    purchased_at = datetime.fromisoformat(api.number(number_id)["purchased_at"])
     api.advance(days=28 * 3 + 1)
     assert [c["reason"] for c in charges_for(api, number_id)] == ["purchase"] + ["renewal"] * 3
+    # The number's cycle moved on by exactly three: the next renewal is the fourth boundary, once.
+    api.advance(days=26)
+    assert len(charges_for(api, number_id)) == 4
+    api.advance(days=2)
+    charges = charges_for(api, number_id)
+    assert [c["reason"] for c in charges] == ["purchase"] + ["renewal"] * 4
+    assert datetime.fromisoformat(charges[-1]["at"]) == purchased_at + 4 * timedelta(days=28)
 
 
 def test_the_balance_drops_by_exactly_the_charges(api):
