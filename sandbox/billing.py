@@ -99,7 +99,7 @@ def settle(moment: datetime) -> None:
                     project=project, status=PhoneNumber.ACTIVE, paid_until__lte=moment
                 )
             )
-            charges = []
+            charges: list[Charge] = []
             most = 0
             for number in due:
                 boundaries = due_boundaries(number.paid_until, moment)
