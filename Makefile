@@ -13,6 +13,9 @@ POSTGRES_WORKERS ?= $(PYTEST_WORKERS)
 # xdist hands each worker one test at a time (not a quarter of the suite at once): the long tests,
 # which tests/conftest.py puts first, are then shared between the workers.
 XDIST = --maxschedchunk=1
+# pytest's options for N workers: one worker runs in pytest's own process (no xdist controller
+# collecting the suite a second time).
+workers = $(if $(filter 0 1,$(1)),-n 0,-n $(1) $(XDIST))
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # What mypy checks.
 MYPY_PATHS ?= dashboard numbers sandbox tests
@@ -66,14 +69,14 @@ test: install-dev browser
 
 test-sqlite:
 	@echo "== Test suite on SQLite"
-	@env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(XDIST) $(PYTEST_ARGS)
+	@env -u DATABASE_URL $(PY) -m pytest $(call workers,$(PYTEST_WORKERS)) $(PYTEST_ARGS)
 
 # Only the tests where the engine matters (tests/conftest.py POSTGRES_TESTS, @pytest.mark.postgres and
 # @pytest.mark.database); `make test-postgres-all` runs every database test on PostgreSQL.
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
 		echo "== Test suite on PostgreSQL ($(POSTGRES_URL)): the tests where the engine matters"; \
-		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest -n $(POSTGRES_WORKERS) $(XDIST) $(PYTEST_ARGS); \
+		DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest $(call workers,$(POSTGRES_WORKERS)) $(PYTEST_ARGS); \
 		status=$$?; [ $$status != 5 ] || { echo "(no test of this selection is on the PostgreSQL pass)"; status=0; }; \
 		exit $$status; \
 	elif [ -n "$$CI" ]; then \
@@ -88,7 +91,7 @@ test-postgres-all:
 # The browser tests again, writing their screenshots into docs/screenshots/ (a test run writes them
 # to a temporary folder, so that it leaves the tracked pictures alone).
 screenshots: install-dev browser
-	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest -n $(PYTEST_WORKERS) $(XDIST) -m browser $(PYTEST_ARGS)
+	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest $(call workers,$(PYTEST_WORKERS)) -m browser $(PYTEST_ARGS)
 
 # ruff's lint and formatting check, then mypy: any finding fails `make lint` and so `make test`.
 lint: install-dev

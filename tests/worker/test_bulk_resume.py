@@ -53,7 +53,7 @@ def job_state(db: Path, job: int) -> str:
         return conn.execute("SELECT state FROM numbers_bulkjob WHERE id=?", (job,)).fetchone()[0]
 
 
-def test_a_job_cut_off_by_a_kill_finishes_after_a_restart_with_each_number_changed_once(tmp_path):
+def test_a_job_cut_off_by_a_kill_finishes_after_a_restart_with_each_number_changed_once(tmp_path, migrated_sqlite):
     sandbox_port = free_port()
     log = tmp_path / "processes.log"
     base = {
@@ -61,13 +61,14 @@ def test_a_job_cut_off_by_a_kill_finishes_after_a_restart_with_each_number_chang
         for k, v in os.environ.items()
         if not k.endswith("_FILE") and not k.startswith(("DATABASE_URL", "CACHE_URL"))
     }
-    sandbox_env = base | {"DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite3'}", "STAFFIFY_SANDBOX": "true"}
+    sandbox_env = base | {"DATABASE_URL": migrated_sqlite(tmp_path / "sandbox.sqlite3"), "STAFFIFY_SANDBOX": "true"}
     db = tmp_path / "dashboard.sqlite3"
+    database_url = migrated_sqlite(db)  # migrated once per test process, as `manage.py migrate` does
     processes: list[subprocess.Popen] = []
     api = httpx.Client(base_url=f"http://127.0.0.1:{sandbox_port}/sandbox", headers=HEADERS, timeout=10)
     with CountingProxy(f"http://127.0.0.1:{sandbox_port}/sandbox") as proxy:
         env = base | {
-            "DATABASE_URL": f"sqlite:///{db}",
+            "DATABASE_URL": database_url,
             "DEBUG": "true",
             "STAFFIFY_SANDBOX": "true",
             "STAFFIFY_API_URL": f"{proxy.url}/v1",
@@ -82,8 +83,7 @@ def test_a_job_cut_off_by_a_kill_finishes_after_a_restart_with_each_number_chang
         try:
             processes.append(_start(["run_sandbox", "--port", str(sandbox_port), "--reset"], sandbox_env, log))
             wait(lambda: up(f"http://127.0.0.1:{sandbox_port}/sandbox/v1/credits"), "the sandbox to start")
-            for command in (["migrate", "--noinput"], ["seed_demo_users"]):
-                _run([sys.executable, "manage.py", *command], env)
+            _run([sys.executable, "manage.py", "seed_demo_users"], env)
             made = json.loads(_run([sys.executable, "-c", "import django; django.setup()\n" + CREATE_JOB], env))
             job, numbers = made["job"], made["numbers"]
             assert len(numbers) == SIZE
