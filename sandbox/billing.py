@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,9 +25,28 @@ def real_now() -> datetime:
     return datetime.now(UTC)
 
 
-def clock_offset() -> timedelta:
+# Within one API call (endpoint.py), the offset read when the call began: one query instead of one
+# per "now", and one clock for the whole call. Moving the clock in the call moves it here too.
+_call_offset: ContextVar[timedelta | None] = ContextVar("sandbox_call_offset", default=None)
+
+
+def _stored_offset() -> timedelta:
     offset = Clock.objects.filter(pk=1).values_list("offset", flat=True).first()
     return offset if offset is not None else timedelta(0)
+
+
+def clock_offset() -> timedelta:
+    offset = _call_offset.get()
+    return offset if offset is not None else _stored_offset()
+
+
+@contextmanager
+def one_clock_per_call() -> Iterator[None]:
+    token = _call_offset.set(_stored_offset())
+    try:
+        yield
+    finally:
+        _call_offset.reset(token)
 
 
 def now() -> datetime:
@@ -36,11 +58,18 @@ def advance_clock(seconds: float) -> datetime:
         clock, _ = Clock.objects.select_for_update().get_or_create(pk=1)
         clock.offset += timedelta(seconds=seconds)
         clock.save(update_fields=["offset"])
-        return real_now() + clock.offset
+    _moved(clock.offset)
+    return real_now() + clock.offset
 
 
 def reset_clock() -> None:
     Clock.objects.update_or_create(pk=1, defaults={"offset": timedelta(0)})
+    _moved(timedelta(0))
+
+
+def _moved(offset: timedelta) -> None:
+    if _call_offset.get() is not None:
+        _call_offset.set(offset)
 
 
 # --- pure billing arithmetic --------------------------------------------------------------------

@@ -6,6 +6,7 @@ arguments) and returns a response or raises ApiError. Any other exception become
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -121,13 +122,15 @@ def route(kind: str, **handlers: Handler) -> Callable[..., HttpResponse]:
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         request_id = new_request_id()
-        try:
-            response = _handle(request, kind, handlers, kwargs)
-        except Exception:
-            logger.exception("sandbox: unexpected error in %s %s (%s)", request.method, request.path, request_id)
-            response = error_response(500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.", None)
-        response["X-Request-Id"] = request_id
-        _stamp_date(response)
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(billing.one_clock_per_call())
+                response = _handle(request, kind, handlers, kwargs)
+            except Exception:
+                logger.exception("sandbox: unexpected error in %s %s (%s)", request.method, request.path, request_id)
+                response = error_response(500, "INTERNAL_ERROR", "The sandbox failed unexpectedly.", None)
+            response["X-Request-Id"] = request_id
+            _stamp_date(response)
         return response
 
     return view

@@ -76,6 +76,20 @@ def test_the_date_and_x_sandbox_now_headers_follow_the_sandbox_clock(api):
         assert abs(datetime.fromisoformat(response["X-Sandbox-Now"]) - date) < timedelta(seconds=1)
 
 
+def test_a_call_reads_the_clock_once_and_stamps_a_move_made_in_the_call(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("credits").status_code == 200
+    assert sum('"sandbox_clock"' in q["sql"] for q in queries.captured_queries) == 1
+
+    moved = api.post(CONTROL + "clock", {"advance_seconds": 5 * DAY})
+    stamped = datetime.fromisoformat(moved["X-Sandbox-Now"])
+    assert abs(stamped - datetime.fromisoformat(moved.json()["now"])) < timedelta(seconds=1)
+    assert abs(stamped - (datetime.now(UTC) + timedelta(days=5))) < timedelta(seconds=5)
+
+
 # --- billing ----------------------------------------------------------------------------------------
 
 
