@@ -149,6 +149,10 @@ SLOW_FIRST = (
     "tests/dashboard/test_import_paths.py",  # ~15: subprocesses, mypy, ruff
     "tests/sandbox/test_run_sandbox.py",
     "tests/sandbox/test_grow.py",
+    # Mostly waiting (slow answers, timeouts on the live server): started early, their waits overlap
+    # the other pass's work instead of leaving a core idle at the end of the run.
+    "tests/numbers/test_fault_matrix.py",  # ~19 wall for 7 of CPU
+    "tests/numbers/test_buy.py",  # ~8 wall for 3 of CPU
     "tests/browser/",  # Playwright: a browser per worker
     "tests/dashboard/test_production_defaults.py",
     "tests/dashboard/test_settings.py",
