@@ -162,9 +162,9 @@ SLOW_FIRST = (
     "tests/numbers/test_killed_server.py",  # ~17
     "tests/multi/test_two_instances.py",  # ~17: two gunicorns, two workers, PostgreSQL, Redis
     "tests/dashboard/test_docker_recipe.py",  # ~15 with uv's cache (minutes with pip)
-    "tests/worker/test_run_worker.py",  # ~30 for its four
-    "tests/dashboard/test_compose_recipe.py",  # ~10
+    "tests/worker/test_run_worker.py",  # ~25 for its four
     "tests/worker/test_run_all.py",  # ~12
+    "tests/dashboard/test_compose_recipe.py",  # ~10
     "tests/dashboard/test_import_paths.py",  # ~15: subprocesses, mypy, ruff
     "tests/sandbox/test_run_sandbox.py",
     "tests/sandbox/test_grow.py",

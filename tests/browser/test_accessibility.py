@@ -2,8 +2,9 @@
 
 axe-core (tests/browser/vendor/axe-core, from npm) is injected into the page by the test only; the
 dashboard never serves it. A page passes with no critical and no serious violation. Each test signs
-one persona in once and walks every page in one browser context: a test per persona and width keeps
-the suite quick while a failure still names the page, the rule and the elements.
+one persona in once and walks every page in one browser context, opening each page and dialog once and
+checking it at each width (the window resized in place): quick, while a failure still names the page,
+the width, the rule and the elements.
 """
 
 from __future__ import annotations
@@ -110,11 +111,24 @@ def newest_job_path() -> str | None:
     return f"/jobs/{job.pk}/" if job else None
 
 
-def visit_every_page(
-    page, base_url: str, width: str, pictures: dict | None = None, only: tuple[str, ...] | None = None
-) -> dict[str, list[str]]:
-    """Axe on every page, or the ONLY ones (and, at phone width, no sideways scrolling); PICTURES:
-    {page: screenshot name}."""
+def check_at_widths(page, name: str, found: dict[str, list[str]], widths, pictures=None, *, whole_page=True) -> None:
+    """Axe on the page as it is now at each of WIDTHS, the window resized in place (the layout is CSS
+    only), and back to the first; at phone width, a whole page must not scroll sideways. PICTURES:
+    {(name, width): screenshot name}. Problems go into FOUND under "NAME (WIDTH)"."""
+    for width in widths:
+        page.set_viewport_size(WIDTHS[width])
+        problems = axe_violations(page)
+        if whole_page and width == "phone" and (wider := overflow(page)) > 0:
+            problems.append(f"scrolls sideways by {wider} px at 390 px")
+        if problems:
+            found[f"{name} ({width})"] = problems
+        if pictures and (name, width) in pictures:
+            screenshot(page, pictures[(name, width)])
+    page.set_viewport_size(WIDTHS[widths[0]])
+
+
+def visit_every_page(page, base_url: str, widths, pictures=None, only=None) -> dict[str, list[str]]:
+    """Axe on every page, or the ONLY ones, at each of WIDTHS (check_at_widths), and every table named."""
     found: dict[str, list[str]] = {}
     for name, path in PAGES.items():
         if only is not None and name not in only:
@@ -127,14 +141,9 @@ def visit_every_page(
         response = page.goto(base_url + path)
         assert response is not None
         expect(page.locator("main h1")).to_be_visible()
-        if violations := axe_violations(page):
-            found[name] = violations
         if unnamed := page.evaluate(UNNAMED_TABLES):
-            found.setdefault(name, []).append(f"tables without a caption or label: {unnamed}")
-        if width == "phone" and (wider := overflow(page)) > 0:
-            found.setdefault(name, []).append(f"scrolls sideways by {wider} px at 390 px")
-        if pictures and name in pictures:
-            screenshot(page, pictures[name])
+            found[name] = [f"tables without a caption or label: {unnamed}"]
+        check_at_widths(page, name, found, widths, pictures)
     return found
 
 
@@ -147,7 +156,7 @@ def report(found: dict[str, list[str]]) -> str:
     return "\n".join(f"{page}:\n  " + "\n  ".join(problems) for page, problems in found.items())
 
 
-def open_dialogs(page, base_url: str, live_sandbox, ops_user) -> dict[str, list[str]]:
+def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[str, list[str]]:
     """The buy confirmation, the release dialog, the tag editor and the address submit dialog, open."""
     from numbers_app import address_book, staffify
 
@@ -156,15 +165,13 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user) -> dict[str, list[
     page.goto(base_url + PAGES["buy results"])
     page.locator("#results tbody tr").first.get_by_role("button").click()
     expect(page.locator("dialog#buy-dialog")).to_be_visible()
-    if violations := axe_violations(page):
-        found["buy dialog"] = violations
+    check_at_widths(page, "buy dialog", found, widths, whole_page=False)
 
     page.goto(base_url + "/?status=active&agent=none")
     page.get_by_role("button", name=re.compile(r"^Release \+")).first.click()
     dialog = page.locator("dialog[id^=release-dialog-]")
     expect(dialog).to_be_visible()
-    if violations := axe_violations(page):
-        found["release dialog"] = violations
+    check_at_widths(page, "release dialog", found, widths, whole_page=False)
     # Released, so that the audit log holds a release with its reclaim deadline.
     dialog.get_by_role("button", name="Release").click()
     expect(page.locator("#toasts")).to_contain_text("released: reclaimable until")
@@ -173,8 +180,7 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user) -> dict[str, list[
     expect(page.locator("[data-tags-input]")).to_be_visible()
     # A mouse and a keyboard (this context has no touch screen): Escape is offered.
     expect(page.locator(".tag-editor .help")).to_contain_text("Escape cancels")
-    if violations := axe_violations(page):
-        found["tag editor"] = violations
+    check_at_widths(page, "tag editor", found, widths, whole_page=False)
 
     created = address_book.create(
         staffify.get_client(),
@@ -200,26 +206,24 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user) -> dict[str, list[
     bar.get_by_role("button", name="Preview…").click()
     bulk_dialog = page.locator("dialog#bulk-dialog")
     expect(bulk_dialog).to_be_visible()
-    if violations := axe_violations(page):
-        found["bulk preview dialog"] = violations
+    check_at_widths(page, "bulk preview dialog", found, widths, whole_page=False)
     bulk_dialog.get_by_role("button", name=re.compile("^Run")).click()  # the job page is visited later
     page.wait_for_url(re.compile(r"/jobs/\d+/"))
 
     page.goto(base_url + PAGES["addresses"])
     page.get_by_role("button", name=re.compile("Submit for review")).first.click()
     expect(page.locator(f"dialog#submit-dialog-{created.entry.staffify_id}")).to_be_visible()
-    if violations := axe_violations(page):
-        found["address submit dialog"] = violations
+    check_at_widths(page, "address submit dialog", found, widths, whole_page=False)
     return found
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_and_dialog_passes_axe_for_operations(width, live_sandbox, login, ops_user, live_server):
+def test_every_page_and_dialog_passes_axe_for_operations(live_sandbox, login, ops_user, live_server):
+    """Both widths in one walk: each page and dialog is opened once and checked at desktop, then at
+    phone width."""
     page = login(ops_user)
-    page.set_viewport_size(WIDTHS[width])
-    found = open_dialogs(page, live_server.url, live_sandbox, ops_user)
-    pictures = {"billing": "a11y-billing-phone"} if width == "phone" else {}
-    found |= visit_every_page(page, live_server.url, width, pictures)
+    widths = ("desktop", "phone")
+    found = open_dialogs(page, live_server.url, live_sandbox, ops_user, widths)
+    found |= visit_every_page(page, live_server.url, widths, {("billing", "phone"): "a11y-billing-phone"})
     assert not found, "\n" + report(found)
     assert not unexpected(page.errors), page.errors
 
@@ -230,7 +234,8 @@ def test_every_page_passes_axe_for_a_team_lead(live_sandbox, login, lead_user, l
     them are Operations' pages less the controls."""
     assert set(LEAD_PAGES) <= PAGES.keys()
     page = login(lead_user)
-    found = visit_every_page(page, live_server.url, "desktop", {"list": "a11y-team-lead-list-desktop"}, LEAD_PAGES)
+    pictures = {("list", "desktop"): "a11y-team-lead-list-desktop"}
+    found = visit_every_page(page, live_server.url, ("desktop",), pictures, LEAD_PAGES)
     assert not found, "\n" + report(found)
 
     # What a team lead cannot use looks disabled (not merely faded) and says why.

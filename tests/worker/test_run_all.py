@@ -16,6 +16,8 @@ import pytest
 
 from .conftest import ROOT, base_env
 
+pytestmark = pytest.mark.standalone  # its own processes on SQLite files of its own
+
 
 def free_port() -> int:
     with socket.socket() as sock:
