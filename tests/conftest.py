@@ -7,6 +7,7 @@ Browser tests use the live server over real sockets instead (tests/browser/conft
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -49,6 +50,11 @@ def pytest_configure(config):
     # at once instead of sleeping through the back-off; the tests of retrying set their own.
     settings.STAFFIFY_MAX_RETRIES = 0
     connection_created.connect(_sqlite_without_fsync)
+    # Python's cycle collector ran every 700 allocations over the whole heap: Django, the app and the
+    # test modules, loaded by now, are frozen out of it, and it runs a seventieth as often (about 5%
+    # less CPU for the in-process tests, measured; memory is not short in a test process).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _sqlite_without_fsync(sender, connection, **kwargs) -> None:
