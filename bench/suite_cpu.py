@@ -6,7 +6,7 @@ time and the wall time it took, summed per module and printed longest first.
 The machine's CPU, not the pytest process's: a browser test's Chromium, a real-process test's servers
 and workers and PostgreSQL's backends count too. Run it on an otherwise idle machine; a second job
 beside it is counted as the tests'. On this 2-core machine `make test` is bound by CPU (its three
-passes keep both cores about 85% busy), so the CPU seconds, not the wall seconds, say what a change
+passes keep both cores about 95% busy), so the CPU seconds, not the wall seconds, say what a change
 saves. Without arguments it runs the whole suite on SQLite (about 7 minutes in one process).
 """
 
