@@ -25,9 +25,15 @@ def real_now() -> datetime:
     return datetime.now(UTC)
 
 
-# Within one API call (endpoint.py), the offset read when the call began: one query instead of one
-# per "now", and one clock for the whole call. Moving the clock in the call moves it here too.
-_call_offset: ContextVar[timedelta | None] = ContextVar("sandbox_call_offset", default=None)
+class _CallClock:
+    """The clock's offset for one API call: read once, when the call first asks."""
+
+    offset: timedelta | None = None
+
+
+# Set by endpoint.py for the length of an API call: every "now" of the call is on one clock, for one
+# query. Moving the clock in the call moves it here too.
+_call_clock: ContextVar[_CallClock | None] = ContextVar("sandbox_call_clock", default=None)
 
 
 def _stored_offset() -> timedelta:
@@ -36,17 +42,21 @@ def _stored_offset() -> timedelta:
 
 
 def clock_offset() -> timedelta:
-    offset = _call_offset.get()
-    return offset if offset is not None else _stored_offset()
+    call = _call_clock.get()
+    if call is None:
+        return _stored_offset()
+    if call.offset is None:
+        call.offset = _stored_offset()
+    return call.offset
 
 
 @contextmanager
 def one_clock_per_call() -> Iterator[None]:
-    token = _call_offset.set(_stored_offset())
+    token = _call_clock.set(_CallClock())
     try:
         yield
     finally:
-        _call_offset.reset(token)
+        _call_clock.reset(token)
 
 
 def now() -> datetime:
@@ -68,8 +78,9 @@ def reset_clock() -> None:
 
 
 def _moved(offset: timedelta) -> None:
-    if _call_offset.get() is not None:
-        _call_offset.set(offset)
+    call = _call_clock.get()
+    if call is not None:
+        call.offset = offset
 
 
 # --- pure billing arithmetic --------------------------------------------------------------------

@@ -6,7 +6,6 @@ arguments) and returns a response or raises ApiError. Any other exception become
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -122,9 +121,8 @@ def route(kind: str, **handlers: Handler) -> Callable[..., HttpResponse]:
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         request_id = new_request_id()
-        with contextlib.ExitStack() as stack:
+        with billing.one_clock_per_call():
             try:
-                stack.enter_context(billing.one_clock_per_call())
                 response = _handle(request, kind, handlers, kwargs)
             except Exception:
                 logger.exception("sandbox: unexpected error in %s %s (%s)", request.method, request.path, request_id)
