@@ -18,33 +18,13 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_
 from django_htmx.middleware import HtmxDetails
 
 from numbers_app import audit
-
-VERBS = {
-    "numbers.view_dashboard": "see the dashboard",
-    "numbers.buy_number": "buy numbers",
-    "numbers.release_number": "release numbers",
-    "numbers.reclaim_number": "reclaim numbers",
-    "numbers.assign_agent": "assign agents",
-    "numbers.edit_tags": "edit tags",
-    "numbers.manage_addresses": "manage addresses",
-}
+from numbers_app.roles import denial
 
 
 class HtmxHttpRequest(HttpRequest):
     """A request that went through django-htmx's middleware (how its docs type `request.htmx`)."""
 
     htmx: HtmxDetails
-
-
-def role_of(user) -> str:
-    if user.is_superuser:
-        return "Administrator"
-    names = sorted(g.name for g in user.groups.all())
-    return ", ".join(names) if names else "no role"
-
-
-def denial(user, perm: str) -> str:
-    return f"Your role ({role_of(user)}) cannot {VERBS[perm]}."
 
 
 def permissions_for(user) -> dict[str, bool]:

@@ -5,7 +5,7 @@ The actions are a registry (`ACTIONS`): each says which permission it needs, how
 and how it performs one row (`perform`, by default the plan's steps, each a single Staffify write).
 Another action plugs in with `register(BulkAction(...))`.
 
-A job's rows are created with the job. The worker (`run`, from numbers_app.tasks.run_bulk_job) walks
+A job's rows are created with the job. The worker (`run`, from the task `run_bulk_job`) walks
 them in order, paced by the shared Staffify budget with the reserve left to people:
 
 - each row is planned again from the mirror just before it runs: a row already in the wanted state
@@ -26,20 +26,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
+from django.tasks import task
 from django.utils import timezone
 
-from numbers_app import audit, budget, ledger, mirror, settle, staffify
-from numbers_app.access import denial
-from numbers_app.explain import explain
+from numbers_app import audit, budget, changes, ledger, mirror, settle, staffify
+from numbers_app.explain import Problem, explain
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from numbers_app.presenters import format_phone
+from numbers_app.roles import denial
 from numbers_app.rules import CYCLE_DAYS, MAX_TAG_LENGTH, MAX_TAGS, PRICE_PER_CYCLE
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def _plan_unassign(number: staffify.PhoneNumber, params: dict, user: Any) -> Pla
 def _tags_plan(number: staffify.PhoneNumber, new: list[str]) -> Plan:
     if (refused := _active_only(number)) is not None:
         return refused
-    if sorted(t.lower() for t in new) == sorted(t.lower() for t in number.tags):
+    if changes.tags_as_wanted(number.tags, new):
         return skip("tags already as wanted")
     if len(new) > MAX_TAGS:
         return cannot(f"would have {len(new)} tags (Staffify allows at most {MAX_TAGS})")
@@ -168,17 +169,13 @@ def _plan_set_tags(number: staffify.PhoneNumber, params: dict, user: Any) -> Pla
 
 
 def _plan_release(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
-    if number.status == "pending_release":
-        return skip("already pending release")
-    if number.status != "active":
-        return cannot(f"status is {number.status}")
+    unassign_first = bool(params.get("unassign_first"))
+    refusal = changes.release_refusal(number, user, unassign_first=unassign_first)
+    if refusal is not None:
+        return skip(refusal) if number.status == "pending_release" else cannot(refusal)
     released = replace(number, status="pending_release", agent_id=None, agent_name=None)
     if number.agent_id is None:
         return change(Step(audit.Action.RELEASE, released))
-    if not params.get("unassign_first"):
-        return cannot("has an agent (tick “unassign first”)")
-    if not user.has_perm("numbers.assign_agent"):
-        return cannot(denial(user, "numbers.assign_agent").rstrip(".") + " before releasing")
     unassigned = replace(number, agent_id=None, agent_name=None)
     return change(Step(audit.Action.UNASSIGN, unassigned), Step(audit.Action.RELEASE, released))
 
@@ -222,11 +219,9 @@ def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any
     found = scheduled_releases.waiting_for(number.id)
     if found is not None:
         return skip("a release is already scheduled before its next charge")
-    if number.agent_id is not None:
-        if not params.get("unassign_first"):
-            return cannot("has an agent (tick “unassign first”)")
-        if not user.has_perm("numbers.assign_agent"):
-            return cannot(denial(user, "numbers.assign_agent").rstrip(".") + " before releasing")
+    refusal = changes.release_refusal(number, user, unassign_first=bool(params.get("unassign_first")))
+    if refusal is not None:
+        return cannot(refusal)
     return Plan("change", "scheduled before its next charge")
 
 
@@ -363,8 +358,6 @@ def preview_items(items: list[Item], user: Any) -> Preview:
 def create_job(user: Any, action: str, params: dict, items: list[Item], *, retry_of: BulkJob | None = None) -> BulkJob:
     """The job and all its rows, in one transaction, then queued for the worker. Rows the mirror says
     are already in the wanted state, or cannot be done, are written as such at once (0 calls)."""
-    from numbers_app.tasks import run_bulk_job
-
     with transaction.atomic():
         job = BulkJob.objects.create(
             action=action,
@@ -707,57 +700,35 @@ class StepFailed(Exception):
         self.message, self.request_id = message, request_id or ""
 
 
-def _send(client: staffify.StaffifyClient, step: Step) -> tuple[staffify.PhoneNumber | None, datetime | None]:
-    """One write; what Staffify answered about the number (when it said), and a release's deadline."""
-    number_id = step.wanted.id
-    if step.action == audit.Action.ASSIGN:
-        assert step.wanted.agent_id is not None
-        client.assign(number_id, step.wanted.agent_id)
-    elif step.action == audit.Action.UNASSIGN:
-        client.unassign(number_id)
-    elif step.action == audit.Action.TAGS:
-        return client.set_tags(number_id, list(step.wanted.tags)), None
-    elif step.action == audit.Action.RELEASE:
-        return None, client.release(number_id).reclaim_before
-    elif step.action == audit.Action.RECLAIM:
-        client.reclaim(number_id)
-    else:
-        raise ValueError(f"no Staffify write for {step.action!r}")
-    return None, None
-
-
 def perform_steps(
     client: staffify.StaffifyClient, before: staffify.PhoneNumber, plan: Plan, user: Any, job: BulkJob
 ) -> staffify.PhoneNumber:
-    """The plan's writes in order, each audited write-ahead (linked to JOB) and settled from its answer;
-    the mirror row follows each answer (numbers_app.ledger)."""
-    current = before
-    for step in plan.steps:
-        wanted = step.wanted
-        entry = settle.begin(user, step.action, current, wanted, bulk_job=job)
-        try:
-            answered, reclaim_before = _send(client, step)
-        except staffify.RateLimitError as err:
-            audit.settle(
-                entry, audit.Outcome.ERROR, err=err, message="Rate limited: the job slows down and tries again."
-            )
-            raise
-        except staffify.StaffifyError as err:
-            settled = settle.answered(client, entry, err)
-            if settled.outcome == audit.Outcome.OK and settled.number is not None:
-                current = settled.number
-                continue
-            problem = settled.problem or explain(err)
-            raise StepFailed(problem.message, problem.request_id) from err
-        if step.action == audit.Action.RELEASE:
-            current = replace(wanted, reclaim_before=reclaim_before)
-            settle.confirmed(entry, current)
-            ledger.record_release(current.id, current.phone_number, reclaim_before)
-        else:
-            current = answered or wanted
-            settle.confirmed(entry, current)
-            ledger.record_seen(current)
-    return current
+    """The plan's change, made by the one write service (numbers_app.changes) from the state the plan was
+    made from, its writes linked to JOB; the number as Staffify left it. Raises RateLimitError (the row
+    waits) or StepFailed."""
+    actions = [step.action for step in plan.steps]
+    last = plan.steps[-1].wanted
+    kw: dict[str, Any] = {"before": before, "bulk_job": job}
+    if audit.Action.RELEASE in actions:
+        made = changes.release(client, user, before.id, unassign_first=audit.Action.UNASSIGN in actions, **kw)
+    elif audit.Action.ASSIGN in actions:
+        assert last.agent_id is not None
+        made = changes.assign(client, user, before.id, last.agent_id, agent_name=last.agent_name, **kw)
+    elif audit.Action.UNASSIGN in actions:
+        made = changes.unassign(client, user, before.id, **kw)
+    elif audit.Action.TAGS in actions:
+        made = changes.set_tags(client, user, before.id, list(last.tags), **kw)
+    elif audit.Action.RECLAIM in actions:
+        made = changes.reclaim(client, user, before.id, **kw)
+    else:
+        raise ValueError(f"no Staffify write for {actions!r}")
+    if made.rate_limited:
+        assert made.err is not None
+        raise made.err
+    if not made.done or made.number is None:
+        problem = made.problem or Problem("Staffify did not confirm it.")
+        raise StepFailed(problem.message, problem.request_id)
+    return made.number
 
 
 def run(
@@ -769,8 +740,6 @@ def run(
 ) -> str:
     """Run (or resume) one job for a slice of time (BULK_SLICE_SECONDS), then enqueue it again unless it
     ended; what happened, in a few words."""
-    from numbers_app.tasks import run_bulk_job
-
     job = claim(job_id)
     if job is None:
         return "not claimed: finished, or another worker runs it"
@@ -781,6 +750,12 @@ def run(
         return f"slice done: {progress(job)} of {job.total} rows finished; enqueued again"
     found = counts(job)
     return f"{job.state}: " + ", ".join(f"{n} {state}" for state, n in found.items() if n)
+
+
+@task
+def run_bulk_job(job_id: int) -> str:
+    """Run (or take over) one bulk job: its rows, paced by the shared budget (numbers_app.tasks lists it)."""
+    return run(job_id)
 
 
 # ---------------------------------------------------------------------------------------------

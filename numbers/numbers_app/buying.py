@@ -9,7 +9,7 @@ or templates. Nothing here sleeps: an unconfirmed purchase is checked once in th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from numbers_app import address_book, audit, ledger, lookups, settle, staffify
+from numbers_app import address_book, audit, changes, ledger, lookups, staffify
 from numbers_app.explain import Problem, explain, trouble
 from numbers_app.models import AuditEntry, PurchaseAttempt
 from numbers_app.presenters import format_phone
@@ -350,34 +350,24 @@ def set_up(
     """Assign AGENT and set TAGS on a number just bought: two writes, each audited ahead and settled
     like any other (numbers_app.settle). A failure of either leaves the purchase standing and is said."""
     done = SetUp(staffify.PhoneNumber(id=number_id, phone_number=phone, status="active"))  # as bought: bare
+    chosen = "Chosen in the purchase confirmation."
     if agent is not None:
-        wanted = replace(done.number, agent_id=agent.id, agent_name=agent.name)
-        _write(client, user, done, audit.Action.ASSIGN, wanted, f"Assigning it to {agent.name}")
+        change = changes.assign(
+            client, user, number_id, agent.id, agent_name=agent.name, before=done.number, message=chosen
+        )
+        _said(done, change, f"Assigning it to {agent.name}")
     if tags:
-        _write(client, user, done, audit.Action.TAGS, replace(done.number, tags=tuple(tags)), "Saving its tags")
-    if agent is not None or tags:
-        ledger.record_seen(done.number)
+        _said(
+            done, changes.set_tags(client, user, number_id, tags, before=done.number, message=chosen), "Saving its tags"
+        )
     return done
 
 
-def _write(
-    client: staffify.StaffifyClient, user: Any, done: SetUp, action: str, wanted: staffify.PhoneNumber, what: str
-) -> None:
-    entry = settle.begin(user, action, done.number, wanted)
-    try:
-        if action == audit.Action.ASSIGN:
-            assert wanted.agent_id is not None
-            client.assign(wanted.id, wanted.agent_id)
-        else:
-            client.set_tags(wanted.id, list(wanted.tags))
-    except staffify.StaffifyError as err:
-        settled = settle.answered(client, entry, err)
-        if settled.number is not None:
-            done.number = settled.number
-        if settled.outcome != audit.Outcome.OK:
-            problem = settled.problem or explain(err)
-            rid = f" (Staffify request id {problem.request_id})" if problem.request_id else ""
-            done.problems.append(f"{what} failed: {problem.message}{rid}")
-        return
-    settle.confirmed(entry, wanted, message="Chosen in the purchase confirmation.")
-    done.number = wanted
+def _said(done: SetUp, change: changes.Change, what: str) -> None:
+    """The number as the set-up's write left it, and what went wrong, if anything."""
+    if change.number is not None:
+        done.number = change.number
+    if not change.done:
+        problem = change.problem or Problem("Staffify did not confirm it.")
+        rid = f" (Staffify request id {problem.request_id})" if problem.request_id else ""
+        done.problems.append(f"{what} failed: {problem.message}{rid}")

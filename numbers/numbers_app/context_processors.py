@@ -8,7 +8,7 @@ from functools import cache
 from django.http import HttpRequest
 
 from numbers_app import lookups, rules, staffify
-from numbers_app.access import role_of
+from numbers_app.roles import role_of
 
 RULES = rules.for_templates()
 

@@ -1,14 +1,15 @@
-"""How old the mirror is, for every page that reads it, and "Refresh now"."""
+"""How old the mirror is, for every page that reads it; "Refresh now" and the sync task."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.tasks import task
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from numbers_app import mirror
+from numbers_app import mirror, obsolete, staffify
 from numbers_app.models import SyncRun
 
 
@@ -42,8 +43,6 @@ def progress(run: SyncRun) -> int | None:
 
 def refresh(user: Any) -> SyncRun:
     """Start a sync now in the worker, or join the one already running."""
-    from numbers_app.tasks import sync_mirror
-
     try:
         run = mirror.begin(user)
     except mirror.SyncBusy:
@@ -53,3 +52,23 @@ def refresh(user: Any) -> SyncRun:
         run = mirror.begin(user)
     sync_mirror.enqueue(run.pk)
     return run
+
+
+@task
+def sync_mirror(run_id: int | None = None) -> str:
+    """Walk the account into the mirror (numbers_app.mirror): periodically, or the run "Refresh now"
+    claimed. Then close what the numbers it saw released or gone made obsolete (numbers_app.obsolete)."""
+    if run_id is None:
+        try:
+            run = mirror.begin()
+        except mirror.SyncBusy:
+            return "busy: another sync is running"
+    else:
+        found = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.RUNNING).first()
+        if found is None:
+            return "gone: that sync already ended"
+        run = found
+    run = mirror.sync(staffify.get_client(), run)
+    if run.state == SyncRun.State.OK:
+        obsolete.close_released()
+    return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"

@@ -8,11 +8,9 @@ the dashboard or seen by the sync outside it) names the agent it took away. Read
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
-from numbers_app import audit, ledger, settle, staffify
-from numbers_app.explain import explain
+from numbers_app import staffify
 from numbers_app.models import AuditEntry
 from numbers_app.presenters import NumberRow
 
@@ -80,59 +78,3 @@ def annotate(rows: list[NumberRow], agents: list[staffify.Agent]) -> list[Number
         if row.id in previous:
             row.extra["previous_agent"] = previous[row.id]
     return rows
-
-
-@dataclass
-class GivenBack:
-    number: staffify.PhoneNumber
-    problem: str = ""  # why the number is not with its agent again
-
-
-def give_back(
-    client: staffify.StaffifyClient,
-    user: Any,
-    number: staffify.PhoneNumber,
-    value: str,
-    agents: list[staffify.Agent],
-) -> GivenBack:
-    """Assign NUMBER (just reclaimed) to the agent it had before its release, audited ahead."""
-    previous = find(number.id, agents)
-    why = ""
-    if previous is None or str(previous.id) != value:
-        why = "it was not given back: the dashboard does not know which agent it had before. Choose one in its row."
-    elif not previous.exists:
-        why = (
-            f"it was not given back to {previous.name}: that agent is no longer in this account's agent list "
-            "(deleted in Staffify?). Choose another one in its row."
-        )
-    if previous is None or why:
-        audit.record(
-            user,
-            audit.Action.ASSIGN,
-            outcome=audit.Outcome.INVALID,
-            number_id=number.id,
-            phone_number=number.phone_number,
-            message="Not tried after the reclaim: " + why,
-        )
-        return GivenBack(number, why)
-    wanted = replace(number, agent_id=previous.id, agent_name=previous.name)
-    entry = settle.begin(user, audit.Action.ASSIGN, number, wanted)
-    try:
-        client.assign(number.id, previous.id)
-    except staffify.StaffifyError as err:
-        if isinstance(err, staffify.NotFoundError):
-            # The number was just reclaimed, so a 404 here means the agent is gone.
-            why = (
-                f"it was not given back to {previous.name}: Staffify does not know that agent any more "
-                f"(deleted?). Choose another one in its row. Request id {err.request_id or 'unknown'}."
-            )
-            audit.settle(entry, audit.Outcome.ERROR, err=err, message="Not given back: " + why)
-            return GivenBack(number, why)
-        settled = settle.answered(client, entry, err)
-        if settled.outcome == audit.Outcome.OK and settled.number is not None:
-            return GivenBack(settled.number)
-        problem = settled.problem.message if settled.problem else explain(err).message
-        return GivenBack(settled.number or number, f"giving it back to {previous.name} failed: {problem}")
-    settle.confirmed(entry, wanted, message="Given back to its agent after the reclaim.")
-    ledger.record_seen(wanted)
-    return GivenBack(wanted)

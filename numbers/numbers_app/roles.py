@@ -1,5 +1,5 @@
-"""The three roles as groups. Migration 0002 created them; `ensure_roles` restores them where a
-database was emptied (a test flush) without migrating again."""
+"""The three roles as groups, and how a refusal names them. Migration 0002 created the groups;
+`ensure_roles` restores them where a database was emptied (a test flush) without migrating again."""
 
 from django.contrib.auth.models import Group, Permission
 
@@ -22,3 +22,25 @@ def ensure_roles() -> None:
     for name, codenames in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(Permission.objects.filter(content_type__app_label="numbers", codename__in=codenames))
+
+
+VERBS = {
+    "numbers.view_dashboard": "see the dashboard",
+    "numbers.buy_number": "buy numbers",
+    "numbers.release_number": "release numbers",
+    "numbers.reclaim_number": "reclaim numbers",
+    "numbers.assign_agent": "assign agents",
+    "numbers.edit_tags": "edit tags",
+    "numbers.manage_addresses": "manage addresses",
+}
+
+
+def role_of(user) -> str:
+    if user.is_superuser:
+        return "Administrator"
+    names = sorted(g.name for g in user.groups.all())
+    return ", ".join(names) if names else "no role"
+
+
+def denial(user, perm: str) -> str:
+    return f"Your role ({role_of(user)}) cannot {VERBS[perm]}."

@@ -27,7 +27,6 @@ The module API for other callers (the bulk-jobs registry): `cannot_schedule_reas
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from numbers_app import audit, budget, ledger, settle, staffify
+from numbers_app import audit, budget, changes, ledger, obsolete, settle, staffify
 from numbers_app import billing as cycles
 from numbers_app.explain import Problem, explain
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
@@ -227,16 +226,9 @@ def _missed_message(scheduled: ScheduledRelease) -> str:
 
 def _fail(scheduled: ScheduledRelease, user: Any, number: staffify.PhoneNumber, message: str, by: Any) -> None:
     """A release not even tried (a rule stopped it): say why in the audit log and on the banner."""
-    entry = audit.record(
-        user,
-        Action.RELEASE,
-        outcome=Outcome.ERROR,
-        number_id=number.id,
-        phone_number=number.phone_number,
-        before=audit.snapshot(number),
-        message=f"Scheduled release not made: {message}",
-    )
-    scheduled.audit_entry = entry
+    scheduled.audit_entry = changes.refuse(
+        user, Action.RELEASE, f"Scheduled release not made: {message}", number=number, outcome=Outcome.ERROR
+    ).entry
     _finish(scheduled, State.FAILED, message, by=by)
 
 
@@ -273,52 +265,39 @@ def perform(
         who = user.get_username() if user is not None else "The user who scheduled it"
         _fail(scheduled, user, before, f"{who} may no longer release numbers.", by)
         return scheduled
-    current = before
-    if before.agent_id is not None:
-        agent = before.agent_name or f"#{before.agent_id}"
-        if not scheduled.unassign_first:
-            message = (
-                f"It has an agent ({agent}), and the schedule said not to unassign it; Staffify releases only "
-                "numbers without an agent. Unassign it and release it, or release it with “unassign first”."
-            )
-            _fail(scheduled, user, before, message, by)
-            return scheduled
-        unassigned = replace(before, agent_id=None, agent_name=None)
-        entry = settle.begin(user, Action.UNASSIGN, before, unassigned)
-        try:
-            client.unassign(number_id)
-        except staffify.StaffifyError as err:
-            settled = settle.answered(client, entry, err)
-            if settled.outcome != Outcome.OK or settled.number is None:
-                problem = settled.problem or explain(err)
-                message = f"Not released: unassigning {agent} first failed. {problem.message}"
-                _finish(scheduled, State.FAILED, message, request_id=problem.request_id or "", by=by)
-                return scheduled
-            current = settled.number
-        else:
-            current = unassigned
-            settle.confirmed(entry, current, message="Unassigned for a scheduled release.")
-    entry = settle.begin(user, Action.RELEASE, current, replace(current, status="pending_release"))
-    scheduled.audit_entry = entry
-    scheduled.save(update_fields=["audit_entry"])
+    if before.agent_id is not None and not scheduled.unassign_first:
+        message = (
+            f"It has an agent ({before.agent_name or f'#{before.agent_id}'}), and the schedule said not to unassign "
+            "it; Staffify releases only numbers without an agent. Unassign it and release it, or release it with "
+            "“unassign first”."
+        )
+        _fail(scheduled, user, before, message, by)
+        return scheduled
+
+    def link(entry: AuditEntry) -> None:  # committed before the release leaves: followed after a crash
+        scheduled.audit_entry = entry
+        scheduled.save(update_fields=["audit_entry"])
+
     how = "Released now" if by is not None else "Released by the worker as scheduled"
     note = f"{how}, before the charge on {_when(scheduled.charge_at)}."
-    try:
-        reclaim_before = client.release(number_id).reclaim_before
-        settle.confirmed(entry, replace(current, status="pending_release", reclaim_before=reclaim_before), message=note)
-    except staffify.StaffifyError as err:
-        settled = settle.answered(client, entry, err)
-        if settled.outcome == Outcome.UNKNOWN:
-            problem = settled.problem or explain(err)
-            _finish(scheduled, State.UNKNOWN, problem.message, request_id=problem.request_id or "", by=by)
-            return scheduled
-        if settled.outcome != Outcome.OK or settled.number is None:
-            problem = settled.problem or explain(err)
-            _failed(scheduled, problem, by)
-            return scheduled
-        reclaim_before = settled.number.reclaim_before
-        note = f"{note} {settled.note}"
-    ledger.record_release(number_id, before.phone_number, reclaim_before)
+    change = changes.release(
+        client, user, number_id, unassign_first=scheduled.unassign_first, before=before, message=note, on_sent=link
+    )
+    problem = change.problem or Problem("Staffify did not confirm it.")
+    if scheduled.audit_entry is None:  # the unassign before it was refused or failed: no release was sent
+        agent = before.agent_name or f"#{before.agent_id}"
+        message = f"Not released: unassigning {agent} first failed. {problem.message}"
+        _finish(scheduled, State.FAILED, message, request_id=problem.request_id or "", by=by)
+        return scheduled
+    if change.outcome == Outcome.UNKNOWN:
+        _finish(scheduled, State.UNKNOWN, problem.message, request_id=problem.request_id or "", by=by)
+        return scheduled
+    if not change.done or change.number is None:
+        _failed(scheduled, problem, by)
+        return scheduled
+    reclaim_before = change.number.reclaim_before
+    if change.note:
+        note = f"{note} {change.note}"
     until = f" Reclaimable until {_when(reclaim_before)}." if reclaim_before else ""
     _finish(scheduled, State.DONE, note + until, by=by)
     return scheduled
@@ -335,16 +314,6 @@ def release_now(client: staffify.StaffifyClient, scheduled: ScheduledRelease, us
         state = scheduled.get_state_display().lower()
         raise CannotSchedule(f"Nothing to release now: this scheduled release is {state}.")
     return perform(client, scheduled, by=user, after_charge=True)
-
-
-def released_by_hand(number_id: int, user: Any) -> int:
-    """Someone released the number themselves: its waiting scheduled release has nothing left to do."""
-    return ScheduledRelease.objects.filter(staffify_id=number_id, state=State.SCHEDULED).update(
-        state=State.DONE,
-        finished_at=timezone.now(),
-        finished_by=user,
-        message=f"Released by hand by {user.get_username()} before the scheduled time.",
-    )
 
 
 def work_exists() -> bool:
@@ -384,16 +353,6 @@ def _settle_unknown() -> int:
     return settled
 
 
-def _resolve_released() -> int:
-    """Failed and missed releases of numbers the mirror shows released or gone need no one's attention."""
-    released = NumberRecord.objects.filter(Q(gone_at__isnull=False) | Q(last_status="pending_release"))
-    return ScheduledRelease.objects.filter(
-        state__in=(State.FAILED, State.MISSED),
-        dismissed_at__isnull=True,
-        staffify_id__in=released.values("staffify_id"),
-    ).update(dismissed_at=timezone.now(), message="Resolved: the number was released another way.")
-
-
 def _replan(scheduled: QuerySet[ScheduledRelease], now: datetime) -> None:
     """Someone corrected a purchase time after scheduling (numbers_app.purchase_times): the charge to
     beat is the corrected cycle's first charge after the scheduling, on Staffify's clock."""
@@ -418,7 +377,7 @@ def _replan(scheduled: QuerySet[ScheduledRelease], now: datetime) -> None:
 def run_due(client: staffify.StaffifyClient, *, limit: int = PASS_LIMIT) -> int:
     """The worker's pass: make the releases that are due on Staffify's clock, mark missed the ones
     whose charge came first. Returns how many it made or marked."""
-    done = _recover_abandoned() + _settle_unknown() + _resolve_released()
+    done = _recover_abandoned() + _settle_unknown() + obsolete.close_released()
     scheduled = ScheduledRelease.objects.filter(state=State.SCHEDULED).order_by("run_at", "id")
     soonest = scheduled.first()
     if soonest is None or not budget.allow("background"):

@@ -1,7 +1,9 @@
 """Background tasks, run by the worker (`manage.py run_worker`), and the periodic schedule.
 
 A task is a plain function with Django's @task; callers `enqueue()` it. To run one periodically,
-register it below with `every(seconds, task)`: the worker enqueues it once per interval.
+register it below with `every(seconds, task)`: the worker enqueues it once per interval. A task that a
+service enqueues itself lives in that service's module (a bulk job's slices, the mirror's sync) and is
+named here too, so that this module lists every task and imports nothing that imports it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from django.tasks import TaskContext, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from .models import WorkerHeartbeat
-from .schedule import every
+from numbers_app import address_book, budget, bulk, purchases, scheduled_releases, settle, staffify
+from numbers_app.bulk import run_bulk_job as run_bulk_job
+from numbers_app.freshness import sync_mirror as sync_mirror
+from numbers_app.models import WorkerHeartbeat
+from numbers_app.schedule import every
 
 
 @task(takes_context=True)
@@ -46,8 +51,6 @@ def settle_writes() -> int:
     """Settle the writes Staffify never confirmed, and those a dying process left `sent`: purchases
     by the owned list (numbers_app.purchases), the other writes by reading the number back
     (numbers_app.settle). Returns how many were settled."""
-    from numbers_app import budget, purchases, settle, staffify
-
     buys, writes = purchases.unknown_purchases_exist(), settle.unsettled_exist()
     if not (buys or writes) or not budget.allow("background"):
         return 0  # nothing to do, or people need the rest of this minute's calls: next sweep
@@ -57,30 +60,8 @@ def settle_writes() -> int:
 
 
 @task
-def sync_mirror(run_id: int | None = None) -> str:
-    """Walk the account into the mirror (numbers_app.mirror): periodically, or the run "Refresh now" claimed."""
-    from numbers_app import mirror, staffify
-    from numbers_app.models import SyncRun
-
-    if run_id is None:
-        try:
-            run = mirror.begin()
-        except mirror.SyncBusy:
-            return "busy: another sync is running"
-    else:
-        found = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.RUNNING).first()
-        if found is None:
-            return "gone: that sync already ended"
-        run = found
-    run = mirror.sync(staffify.get_client(), run)
-    return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
-
-
-@task
 def follow_addresses() -> int:
     """Check the status of the address book's addresses still under review (not final)."""
-    from numbers_app import address_book, budget, staffify
-
     if not address_book.to_follow().exists() or not budget.allow("background"):
         return 0
     return address_book.follow(staffify.get_client())
@@ -90,26 +71,14 @@ def follow_addresses() -> int:
 def run_scheduled_releases() -> int:
     """Make the "release before the next charge" releases that are due on Staffify's clock, and say
     loudly when one failed or its charge came first (numbers_app.scheduled_releases)."""
-    from numbers_app import scheduled_releases, staffify
-
     if not scheduled_releases.work_exists():
         return 0  # no Staffify call when nothing is scheduled
     return scheduled_releases.run_due(staffify.get_client())
 
 
 @task
-def run_bulk_job(job_id: int) -> str:
-    """Run (or take over) one bulk job (numbers_app.bulk): its rows, paced by the shared budget."""
-    from numbers_app import bulk
-
-    return bulk.run(job_id)
-
-
-@task
 def resume_bulk_jobs() -> int:
     """Enqueue again the bulk jobs whose worker died mid-way (or whose task was lost); how many."""
-    from numbers_app import bulk
-
     found = list(bulk.to_resume().values_list("pk", flat=True)[:50])
     for job_id in found:
         run_bulk_job.enqueue(job_id)

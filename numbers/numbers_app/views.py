@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -24,14 +23,13 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from numbers_app import (
     audit,
     buying,
+    changes,
     freshness,
     ledger,
     listing,
     lookups,
     mirror,
     previous_agent,
-    scheduled_releases,
-    settle,
     staffify,
 )
 from numbers_app import billing as cycles
@@ -223,31 +221,29 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
     return row
 
 
-def _settled_row(client: staffify.StaffifyClient, number_id: int, settled: settle.Settled) -> NumberRow:
-    """The row after a write that did not simply succeed: the state read back while settling it (or
-    read now), carrying what is known about the write."""
-    if settled.number is None:
-        assert settled.problem is not None
-        return _true_row(client, number_id, settled.problem)
-    row = build_row(settled.number, lookup=True)
-    row.problem = settled.problem
+def _changed_row(client: staffify.StaffifyClient, number_id: int, change: changes.Change) -> NumberRow:
+    """The row after a change: the state the change left (confirmed, or read back while settling it),
+    else read now, carrying what is known about the change."""
+    if change.number is None:
+        assert change.problem is not None
+        return _true_row(client, number_id, change.problem)
+    row = build_row(change.number, lookup=True)
+    row.problem = change.problem
     return row
 
 
-def _write_failed(
+def _row_changed(
     request: HttpRequest,
     client: staffify.StaffifyClient,
-    entry: AuditEntry,
-    err: staffify.StaffifyError,
+    number_id: int,
+    change: changes.Change,
     agents: list[staffify.Agent],
 ) -> HttpResponse:
-    """A write's answer was an error: settle it (numbers_app.settle) and show the row as it truly is."""
-    assert entry.number_id is not None
-    settled = settle.answered(client, entry, err)
-    row = _settled_row(client, entry.number_id, settled)
+    """A row action that did not simply succeed: the row as it truly is, saying what happened."""
+    row = _changed_row(client, number_id, change)
     response = _row_response(request, row, agents)
-    if settled.outcome == audit.Outcome.OK:
-        return toast(response, f"{row.display}: {settled.note}", "info")
+    if change.done:
+        return toast(response, f"{row.display}: {change.note}", "info")
     return response
 
 
@@ -290,26 +286,6 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     return render(request, "numbers/detail.html", context)
 
 
-def _read_before(
-    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, action: str, agents: list[staffify.Agent]
-) -> staffify.PhoneNumber | HttpResponse:
-    """The number as it is before an action: the audit log's `before`, and the row's other fields.
-    When Staffify cannot say, the action is not tried, and the attempt is logged as failed."""
-    try:
-        return client.get_number(number_id)
-    except staffify.StaffifyError as err:
-        problem = explain(err)
-        audit.record(
-            request.user,
-            action,
-            outcome=audit.Outcome.ERROR,
-            number_id=number_id,
-            err=err,
-            message=f"Not tried: the number's state could not be read. {problem.message}",
-        )
-        return _row_response(request, _true_row(client, number_id, problem), agents)
-
-
 @dashboard_view("numbers.assign_agent", audit_action=audit.Action.ASSIGN)
 @require_POST
 def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
@@ -319,35 +295,27 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     if problem or not form.is_valid():
         why = problem or Problem(str(form.errors["agent_id"][0]))
         row = _true_row(client, number_id, why)
-        audit.record(
+        outcome = audit.Outcome.ERROR if problem else audit.Outcome.INVALID
+        changes.refuse(
             request.user,
             audit.Action.ASSIGN,
-            outcome=audit.Outcome.ERROR if problem else audit.Outcome.INVALID,
+            why.message,
             number_id=number_id,
             phone_number=row.phone_number,
-            message=why.message,
+            outcome=outcome,
         )
         return _row_response(request, row, agents)
     agent_id = form.cleaned_data["agent_id"]
-    action = audit.Action.ASSIGN if agent_id else audit.Action.UNASSIGN
-    before = _read_before(request, client, number_id, action, agents)
-    if isinstance(before, HttpResponse):
-        return before
-    names = {a.id: a.name for a in agents}
-    after = replace(before, agent_id=agent_id, agent_name=names.get(agent_id) if agent_id else None)
-    entry = settle.begin(request.user, action, before, after)
-    try:
-        if agent_id is None:
-            client.unassign(number_id)
-        else:
-            client.assign(number_id, agent_id)
-    except staffify.StaffifyError as err:
-        return _write_failed(request, client, entry, err, agents)
-    settle.confirmed(entry, after)
-    ledger.record_seen(after)
-    row = build_row(after, lookup=True)
+    if agent_id is None:
+        change = changes.unassign(client, request.user, number_id)
+    else:
+        name = next((a.name for a in agents if a.id == agent_id), None)
+        change = changes.assign(client, request.user, number_id, agent_id, agent_name=name)
+    if not change.done or change.note or change.number is None:
+        return _row_changed(request, client, number_id, change, agents)
+    row = build_row(change.number, lookup=True)
     response = _row_response(request, row, agents)
-    what = f"assigned to {after.agent_name or agent_id}" if agent_id else "unassigned"
+    what = f"assigned to {change.number.agent_name or agent_id}" if agent_id else "unassigned"
     return toast(response, f"{row.display} {what}.", counted=MOVED)
 
 
@@ -399,43 +367,22 @@ def save_tags(request: HttpRequest, number_id: int) -> HttpResponse:
     }
     if not form.is_valid():
         context["error"] = form.errors["tags"][0]
-        audit.record(
+        changes.refuse(
             request.user,
             audit.Action.TAGS,
-            outcome=audit.Outcome.INVALID,
+            context["error"],
             number_id=number_id,
             after={"tags_text": request.POST.get("tags", "")[:2000]},
-            message=context["error"],
         )
         return render(request, "numbers/_tags_editor.html", context, status=422)
-    try:
-        before = client.get_number(number_id)
-    except staffify.StaffifyError as err:
-        context["problem"] = explain(err)
-        audit.record(
-            request.user,
-            audit.Action.TAGS,
-            outcome=audit.Outcome.ERROR,
-            number_id=number_id,
-            after={"tags": form.cleaned_data["tags"]},
-            err=err,
-            message=f"Not tried: the number's state could not be read. {context['problem'].message}",
-        )
+    change = changes.set_tags(client, request.user, number_id, form.cleaned_data["tags"])
+    if not change.done or change.number is None:
+        context["problem"] = change.problem
         return render(request, "numbers/_tags_editor.html", context, status=422)
-    wanted = replace(before, tags=tuple(form.cleaned_data["tags"]))
-    entry = settle.begin(request.user, audit.Action.TAGS, before, wanted)
-    try:
-        number = client.set_tags(number_id, form.cleaned_data["tags"]) or wanted
-    except staffify.StaffifyError as err:
-        settled = settle.answered(client, entry, err)
-        if settled.outcome != audit.Outcome.OK or settled.number is None:
-            context["problem"] = settled.problem
-            return render(request, "numbers/_tags_editor.html", context, status=422)
-        number, level = settled.number, "info"
-        saved = f"{format_phone(number.phone_number)}: {settled.note}"
+    number = change.number
+    if change.note:
+        level, saved = "info", f"{format_phone(number.phone_number)}: {change.note}"
     else:
-        settle.confirmed(entry, number)
-        ledger.record_seen(number)
         level, saved = "success", f"Tags of {format_phone(number.phone_number)} saved."
     context = {
         "number_id": number_id,
@@ -480,12 +427,9 @@ def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | Non
 
 
 def _release_failed(
-    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, problem: Problem | settle.Settled
+    request: HttpRequest, client: staffify.StaffifyClient, number_id: int, change: changes.Change
 ) -> HttpResponse:
-    if isinstance(problem, settle.Settled):
-        row = _settled_row(client, number_id, problem)
-    else:
-        row = _true_row(client, number_id, problem)
+    row = _changed_row(client, number_id, change)
     if row.extra.get("unknown"):
         return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
     response = _release_dialog(request, row, row.problem)
@@ -497,53 +441,16 @@ def _release_failed(
 def release_number(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     agents, _ = _agents_or_problem(client)
-    try:
-        before = client.get_number(number_id)
-    except staffify.StaffifyError as err:
-        audit.record(request.user, audit.Action.RELEASE, outcome=audit.Outcome.ERROR, number_id=number_id, err=err)
-        return _release_failed(request, client, number_id, explain(err))
-    current = before
-    if before.agent_id is not None and request.POST.get("unassign_first") == "1":
-        # Unassigning is Support's right too: Operations has it; anyone else must not slip one in.
-        if not request.user.has_perm("numbers.assign_agent"):
-            audit.record(
-                request.user,
-                audit.Action.UNASSIGN,
-                outcome=audit.Outcome.DENIED,
-                number_id=number_id,
-                phone_number=before.phone_number,
-                message="Role may not unassign before releasing.",
-            )
-        else:
-            unassigned = replace(before, agent_id=None, agent_name=None)
-            entry = settle.begin(request.user, audit.Action.UNASSIGN, before, unassigned)
-            try:
-                client.unassign(number_id)
-            except staffify.StaffifyError as err:
-                settled = settle.answered(client, entry, err)
-                if settled.outcome != audit.Outcome.OK or settled.number is None:
-                    return _release_failed(request, client, number_id, settled)
-                current = settled.number
-            else:
-                current = unassigned
-                settle.confirmed(entry, current, message="Unassigned to release it.")
-    entry = settle.begin(request.user, audit.Action.RELEASE, current, replace(current, status="pending_release"))
-    note = ""
-    try:
-        reclaim_before = client.release(number_id).reclaim_before
-        after = replace(current, status="pending_release", reclaim_before=reclaim_before)
-        settle.confirmed(entry, after)
-    except staffify.StaffifyError as err:
-        settled = settle.answered(client, entry, err)
-        if settled.outcome != audit.Outcome.OK or settled.number is None:
-            return _release_failed(request, client, number_id, settled)
-        after, reclaim_before, note = settled.number, settled.number.reclaim_before, settled.note + " "
-    ledger.record_release(number_id, before.phone_number, reclaim_before)
-    scheduled_releases.released_by_hand(number_id, request.user)
+    unassign_first = request.POST.get("unassign_first") == "1"
+    change = changes.release(client, request.user, number_id, unassign_first=unassign_first)
+    if not change.done or change.number is None or change.before is None:
+        return _release_failed(request, client, number_id, change)
+    after, reclaim_before = change.number, change.number.reclaim_before
     response = _row_response(request, build_row(after, lookup=True), agents)
     until = local_text(reclaim_before) if reclaim_before else "7 days from now"
     response = trigger_client_event(response, "closeModal", {})
-    message = f"{note}{format_phone(before.phone_number)} released: reclaimable until {until}."
+    note = f"{change.note} " if change.note else ""
+    message = f"{note}{format_phone(change.before.phone_number)} released: reclaimable until {until}."
     return toast(response, message, counted=RELEASED if not note else None)
 
 
@@ -555,35 +462,18 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     client = staffify.get_client()
     agents, _ = _agents_or_problem(client)
     restore = request.POST.get("restore_agent", "").strip()
-    if restore and not request.user.has_perm("numbers.assign_agent"):
-        audit.record(
-            request.user,
-            audit.Action.ASSIGN,
-            outcome=audit.Outcome.DENIED,
-            number_id=number_id,
-            message="Role may not give the number back to its agent.",
-        )
-        restore = ""
-    before = _read_before(request, client, number_id, audit.Action.RECLAIM, agents)
-    if isinstance(before, HttpResponse):
-        return before
-    after = replace(before, status="active", reclaim_before=None)
-    entry = settle.begin(request.user, audit.Action.RECLAIM, before, after)
-    try:
-        client.reclaim(number_id)
-    except staffify.StaffifyError as err:
-        return _write_failed(request, client, entry, err, agents)
-    settle.confirmed(entry, after)
-    ledger.record_seen(after)
-    reclaimed = f"{format_phone(before.phone_number)} reclaimed: it is active again"
-    if not restore:
-        response = _row_response(request, build_row(after, lookup=True), agents)
-        return toast(response, reclaimed + ".", counted=RECLAIMED)
-    given = previous_agent.give_back(client, request.user, after, restore, agents)
-    response = _row_response(request, build_row(given.number, lookup=True), agents)
-    if given.problem:
-        return toast(response, f"{reclaimed}, but {given.problem}", "error")
-    return toast(response, f"{reclaimed} and assigned to {given.number.agent_name} again.", counted=RECLAIMED)
+    change = changes.reclaim(client, request.user, number_id, give_back_to=restore, agents=agents)
+    if not change.done or change.number is None or change.before is None:
+        return _row_changed(request, client, number_id, change, agents)
+    response = _row_response(request, build_row(change.number, lookup=True), agents)
+    reclaimed = f"{format_phone(change.before.phone_number)} reclaimed: it is active again"
+    if change.note:
+        reclaimed = f"{change.note} {reclaimed}"
+    if change.given_back:
+        return toast(response, f"{reclaimed}, but {change.given_back}", "error")
+    if change.number.agent_id is not None:
+        return toast(response, f"{reclaimed} and assigned to {change.number.agent_name} again.", counted=RECLAIMED)
+    return toast(response, reclaimed + ".", counted=RECLAIMED if not change.note else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,23 +567,11 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     form = PurchaseForm(request.POST)
     if not form.is_valid():
         message = "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items())
-        audit.record(
-            request.user,
-            audit.Action.BUY,
-            outcome=audit.Outcome.INVALID,
-            phone_number=request.POST.get("phone_number", "")[:32],
-            message=message,
-        )
+        changes.refuse(request.user, audit.Action.BUY, message, phone_number=request.POST.get("phone_number", "")[:32])
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
     refusal, agent = _set_up_refusal(request, form.cleaned_data)
     if refusal:
-        audit.record(
-            request.user,
-            audit.Action.BUY,
-            outcome=audit.Outcome.INVALID,
-            phone_number=form.cleaned_data["phone_number"],
-            message=refusal,
-        )
+        changes.refuse(request.user, audit.Action.BUY, refusal, phone_number=form.cleaned_data["phone_number"])
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {refusal}", "error")
     client = staffify.get_client()
     outcome = buying.buy(client, request.user, form.cleaned_data)

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
 from numbers_app import audit, bulk, bulk_files
-from numbers_app.access import HtmxHttpRequest, dashboard_view, denial
+from numbers_app.access import HtmxHttpRequest, dashboard_view
 from numbers_app.csvsafe import safe_row
 from numbers_app.forms_bulk import ActionForm, SelectionForm
 from numbers_app.models import BulkJob, BulkJobRow
 from numbers_app.presenters import iso_utc
+from numbers_app.roles import denial
 
 ROWS_PAGE = 100
 
