@@ -10,8 +10,9 @@ them in order, paced by the shared Staffify budget with the reserve left to peop
 
 - each row is planned again from the mirror just before it runs: a row already in the wanted state
   costs 0 calls; a change costs one write (two for a release that unassigns first);
-- write-ahead: the row is marked `sent` (committed) before Staffify is called, and each write is an
-  audit entry `sent` linked to the job (numbers_app.settle), settled from the answer;
+- write-ahead: the row is marked `sent` (committed) before Staffify is called; the change itself is
+  made by the one write service (numbers_app.changes), as a person's is, its audit entries linked to
+  the job;
 - after a crash, a row found `sent` is settled by reading the number back (one GET): the wanted
   state means done; otherwise its entries are settled "not done" and the row runs again from what
   was read. So no row is done twice and none is skipped;

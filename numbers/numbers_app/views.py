@@ -1,8 +1,9 @@
-"""The dashboard's pages and HTMX actions. Every Staffify call goes through numbers.staffify.
+"""The dashboard's pages and HTMX actions for owned numbers and buying.
 
-One shape throughout: check access (numbers.access), bind a form, call Staffify, render the page or
-the fragment that replaces itself, and turn any Staffify error into a sentence in place
-(numbers.explain). No view holds a database transaction open while it waits on Staffify.
+One shape throughout: check access (numbers_app.access), bind a form, call one service (a change of a
+number through numbers_app.changes, a purchase through numbers_app.buying), render the page or the
+fragment that replaces itself, and turn any problem into a sentence in place (numbers_app.explain). No
+view holds a database transaction open while it waits on Staffify.
 """
 
 from __future__ import annotations
