@@ -12,9 +12,18 @@ import time
 from typing import Any
 
 import httpx
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
 
+from numbers_app import budget
 from numbers_app.staffify.client import StaffifyClient
 from numbers_app.staffify.transport import _retry_after_seconds
+
+# Where numbers_app.lookups caches the balance for the page header. The key is kept here, beside the
+# one thing that must drop it from below (every answered write), so that the client never imports
+# lookups, which imports the client.
+BALANCE_CACHE_KEY = "staffify:balance"
 
 _shared_client: StaffifyClient | None = None
 _shared_lock = threading.Lock()
@@ -27,9 +36,6 @@ def get_client() -> StaffifyClient:
     client = _shared_client
     if client is not None:
         return client
-    from django.conf import settings
-    from django.core.signals import setting_changed
-
     with _shared_lock:
         if not _receiver_connected:
             setting_changed.connect(_drop_shared_client, dispatch_uid="numbers_app.staffify.drop_client")
@@ -49,21 +55,22 @@ def get_client() -> StaffifyClient:
         return _shared_client
 
 
+def forget_balance() -> None:
+    """Drop the cached balance: whoever shows it next reads it from Staffify again."""
+    cache.delete(BALANCE_CACHE_KEY)
+
+
 def _after_answer(response: httpx.Response) -> None:
     """Every answer feeds the rate budget; every answered write may have moved the balance (a purchase
     charges it, and Staffify does not say what else does), so the header's cached figure is dropped."""
     _feed_budget(response)
     if response.request.method not in ("GET", "HEAD"):
-        from numbers_app import lookups
-
-        lookups.forget_balance()
+        forget_balance()
 
 
 def _feed_budget(response: httpx.Response) -> None:
     """Every answer updates the organisation's shared budget (numbers_app.budget); a 429 pauses
     background work until Staffify's window resets."""
-    from numbers_app import budget
-
     budget.record(response.headers)
     if response.status_code == 429:
         try:
