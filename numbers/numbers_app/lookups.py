@@ -111,12 +111,6 @@ def balance_reading(client: staffify.StaffifyClient) -> BalanceReading | None:
         return None
 
 
-def cached_balance(client: staffify.StaffifyClient) -> Decimal | None:
-    """The balance for the page header; None when Staffify cannot say right now."""
-    reading = balance_reading(client)
-    return reading.balance if reading else None
-
-
 def fresh_balance(client: staffify.StaffifyClient) -> Decimal:
     return _read_balance(client).balance
 
