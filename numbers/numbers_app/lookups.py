@@ -19,6 +19,11 @@ from django.utils import timezone
 
 from numbers_app import staffify
 
+# The balance's cache key and forget_balance() live with the client's glue, which drops the balance
+# after every answered write; callers keep calling lookups.forget_balance().
+from numbers_app.staffify.glue import BALANCE_CACHE_KEY
+from numbers_app.staffify.glue import forget_balance as forget_balance
+
 AGENTS_TTL = 60
 COUNTRIES_TTL = 3600
 ADDRESSES_TTL = 120
@@ -94,7 +99,7 @@ def current_balance(client: staffify.StaffifyClient) -> BalanceReading:
     """The balance with the moment it was read: at most BALANCE_TTL old, and read anew after every
     write the dashboard makes (the cache is dropped then). Raises StaffifyError when it must be read
     and cannot."""
-    found = cache.get("staffify:balance")
+    found = cache.get(BALANCE_CACHE_KEY)
     return found if isinstance(found, BalanceReading) else _read_balance(client)
 
 
@@ -106,12 +111,6 @@ def balance_reading(client: staffify.StaffifyClient) -> BalanceReading | None:
         return None
 
 
-def cached_balance(client: staffify.StaffifyClient) -> Decimal | None:
-    """The balance for the page header; None when Staffify cannot say right now."""
-    reading = balance_reading(client)
-    return reading.balance if reading else None
-
-
 def fresh_balance(client: staffify.StaffifyClient) -> Decimal:
     return _read_balance(client).balance
 
@@ -119,12 +118,8 @@ def fresh_balance(client: staffify.StaffifyClient) -> Decimal:
 def _read_balance(client: staffify.StaffifyClient) -> BalanceReading:
     with asking_for("the balance (/credits)"):
         reading = BalanceReading(client.credits().balance, timezone.now())
-    cache.set("staffify:balance", reading, BALANCE_TTL)
+    cache.set(BALANCE_CACHE_KEY, reading, BALANCE_TTL)
     return reading
-
-
-def forget_balance() -> None:
-    cache.delete("staffify:balance")
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from numbers_app import audit, budget, changes, ledger, obsolete, settle, staffify
+from numbers_app import audit, budget, changes, ledger, lookups, obsolete, settle, staffify
 from numbers_app import billing as cycles
 from numbers_app.explain import Problem, explain
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
@@ -60,11 +60,6 @@ class CannotSchedule(Exception):
 
 def lead() -> timedelta:
     return timedelta(seconds=settings.SCHEDULED_RELEASE_LEAD_SECONDS)
-
-
-def staffify_now(client: staffify.StaffifyClient) -> datetime:
-    """Staffify's clock as the client last saw it (the same as lookups.staffify_now)."""
-    return timezone.now() + client.clock_skew
 
 
 def _when(moment: datetime) -> str:
@@ -136,7 +131,7 @@ def schedule(record: NumberRecord, user: Any, *, unassign_first: bool, now: date
     if unassign_first and not user.has_perm("numbers.assign_agent"):
         raise CannotSchedule("Your role cannot unassign agents, so it cannot ask for that before the release.")
     assert record.purchased_at is not None
-    now = now or staffify_now(staffify.get_client())
+    now = now or lookups.staffify_now()
     charge_at = cycles.next_charge(record.purchased_at, now)
     run_at = max(charge_at - lead(), now)  # inside the window already: the next pass makes it
     try:
@@ -255,7 +250,7 @@ def perform(
         scheduled.save(update_fields=["state", "message"])
         return scheduled
     ledger.record_seen(before)
-    if not after_charge and staffify_now(client) >= scheduled.charge_at:
+    if not after_charge and lookups.staffify_now(client) >= scheduled.charge_at:
         _finish(scheduled, State.MISSED, _missed_message(scheduled), by=by)
         return scheduled
     if before.status == "pending_release":
@@ -388,7 +383,7 @@ def run_due(client: staffify.StaffifyClient, *, limit: int = PASS_LIMIT) -> int:
         pass  # answered all the same (perform says it is gone)
     except staffify.StaffifyError:
         return done  # Staffify is in trouble: the next pass tries again
-    now = staffify_now(client)
+    now = lookups.staffify_now(client)
     _replan(scheduled, now)
     for item in scheduled.filter(run_at__lte=now)[:limit]:
         if now >= item.charge_at:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from numbers_app import audit, ledger, scheduled_releases, staffify
+from numbers_app import audit, ledger, lookups, scheduled_releases, staffify
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.models import NumberRecord, ScheduledRelease
@@ -72,7 +72,7 @@ def schedule_release(request: HtmxHttpRequest, number_id: int) -> HttpResponse:
     unassign_first = request.POST.get("unassign_first") == "1"
     try:
         scheduled = scheduled_releases.schedule(
-            record, request.user, unassign_first=unassign_first, now=scheduled_releases.staffify_now(client)
+            record, request.user, unassign_first=unassign_first, now=lookups.staffify_now(client)
         )
     except scheduled_releases.CannotSchedule as err:
         audit.record(

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from numbers_app import staffify
 from numbers_app.staffify import (
     NotFoundError,
     RateLimitError,
@@ -15,6 +14,7 @@ from numbers_app.staffify import (
     StaffifyConnectionError,
     StaffifyError,
     StaffifyTimeoutError,
+    transport,
 )
 
 from .conftest import NUMBER, Script, reply
@@ -85,7 +85,7 @@ def test_jitter_takes_off_at_most_a_quarter(make_client, sleeps, monkeypatch):
     script = Script(reply(503, {"code": "UNAVAILABLE", "message": "Busy"}))
     client = make_client(script, max_retries=1, backoff_base=2.0)
     for drawn in (0.0, 0.999999):
-        monkeypatch.setattr(staffify.random, "random", lambda drawn=drawn: drawn)
+        monkeypatch.setattr(transport.random, "random", lambda drawn=drawn: drawn)
         with pytest.raises(ServerError):
             client.credits()
     assert sleeps[0] == 2.0
