@@ -134,6 +134,7 @@ def advance_to(sandbox, moment: datetime) -> None:
 # --- every number and its cycle ----------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_every_number_appears_with_its_cycle(lead, mirrored):
     html = every_page(lead)
     now = as_of(html)
@@ -152,6 +153,7 @@ def test_every_number_appears_with_its_cycle(lead, mirrored):
             assert "none: pending release" in cells
 
 
+@pytest.mark.postgres
 def test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last(lead, mirrored):
     html = every_page(lead)
     ids = row_ids(html)
@@ -160,6 +162,7 @@ def test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last(lead, 
     assert None not in dues and dues == sorted(dues)  # type: ignore[type-var]
 
 
+@pytest.mark.postgres
 def test_totals_equal_what_the_sandbox_numbers_say(lead, mirrored):
     html = page(lead)
     now = as_of(html)
@@ -231,6 +234,7 @@ def test_dates_are_shown_in_the_viewers_zone_with_utc_on_hover(lead, lead_user, 
         ("country=NL&tag=sales", lambda n: n["country_code"] == "NL" and "sales" in n["tags"]),
     ],
 )
+@pytest.mark.postgres
 def test_filters_narrow_the_table_totals_and_chart_but_not_the_balance(lead, mirrored, query, check):
     whole = page(lead)
     html = page(lead, query)
@@ -444,6 +448,7 @@ def test_a_balance_that_covers_the_week_but_not_the_cycle_gets_the_softer_warnin
 # --- against the sandbox's own charges, its clock moving -------------------------------------------
 
 
+@pytest.mark.postgres
 def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirrored):
     set_balance(mirrored, 1000)
     html = every_page(lead)
@@ -472,6 +477,7 @@ def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirror
     assert {1006, 1021, 1036}.isdisjoint(c["phone_number_id"] for c in charged)
 
 
+@pytest.mark.postgres
 def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored):
     set_balance(mirrored, 5000)
     first = every_page(lead)
@@ -490,6 +496,7 @@ def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored
         assert amount(html, "due-28") == Decimal("285.00")
 
 
+@pytest.mark.postgres
 def test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero(lead, mirrored):
     set_balance(mirrored, 1000)  # 200 renewals: into the 4th cycle
     html = page(lead)

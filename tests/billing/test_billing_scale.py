@@ -14,7 +14,7 @@ from numbers_app.models import NumberRecord
 from tests.billing.test_billing_page import amount, as_of, cell_instant, expected_next, numbers, page, row, row_ids
 from tests.conftest import sandbox_numbers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 CYCLE = timedelta(days=28)
 

@@ -12,6 +12,8 @@ from numbers_app import budget, mirror, staffify, tasks
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
 from tests.conftest import sandbox_numbers
 
+pytestmark = pytest.mark.postgres
+
 HX = {"HX-Request": "true"}
 
 

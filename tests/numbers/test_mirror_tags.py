@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord, NumberTag
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 HX = {"HX-Request": "true"}
 

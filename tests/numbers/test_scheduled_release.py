@@ -17,6 +17,9 @@ from tests.billing.test_billing_page import strip_purchase_time
 
 pytestmark = pytest.mark.django_db
 
+# On the PostgreSQL pass too (@pytest.mark.postgres): due releases claimed under a lock, the list
+# filter and billing's sums.
+
 HX = {"HX-Request": "true"}
 CYCLE = timedelta(days=28)
 State = ScheduledRelease.State
@@ -55,6 +58,7 @@ def run_worker() -> int:
 # --- scheduling ------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_it_schedules_the_release_an_hour_before_the_next_charge(ops, mirrored):
     number_id = unassigned_active(mirrored)
     purchased = staffify.parse_datetime(state(mirrored, number_id)["purchased_at"])
@@ -91,6 +95,7 @@ def test_the_number_page_offers_it_and_shows_it_once_scheduled(ops, mirrored):
     assert "release scheduled" in html  # the row's badge too
 
 
+@pytest.mark.postgres
 def test_it_shows_in_the_list_in_the_filter_and_on_billing(ops, mirrored):
     number_id = unassigned_active(mirrored)
     html = ops.get("/billing/").content.decode()
@@ -106,6 +111,7 @@ def test_it_shows_in_the_list_in_the_filter_and_on_billing(ops, mirrored):
     assert "/?scheduled=1" in html
 
 
+@pytest.mark.postgres
 def test_two_scheduled_releases_save_twice_the_price(ops, mirrored):
     numbers = mirrored.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
     free = [n["id"] for n in numbers if n["status"] == "active" and n["agent_id"] is None][:2]
@@ -115,6 +121,7 @@ def test_two_scheduled_releases_save_twice_the_price(ops, mirrored):
     assert "2 scheduled releases save EUR 10.00 per 28 days" in ops.get("/billing/").content.decode()
 
 
+@pytest.mark.postgres
 def test_a_number_cannot_be_scheduled_twice(ops, mirrored):
     number_id = unassigned_active(mirrored)
     schedule(ops, number_id)
@@ -149,6 +156,7 @@ def test_the_module_refuses_a_pending_number(ops_user, mirrored):
 # --- cancelling ------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -168,6 +176,7 @@ def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     assert state(mirrored, number_id)["status"] == "active"
 
 
+@pytest.mark.postgres
 def test_a_running_release_cannot_be_cancelled(ops, ops_user, mirrored):
     scheduled = schedule(ops, unassigned_active(mirrored))
     ScheduledRelease.objects.filter(pk=scheduled.pk).update(state=State.RUNNING)
@@ -178,6 +187,7 @@ def test_a_running_release_cannot_be_cancelled(ops, ops_user, mirrored):
 # --- the worker, on the sandbox's clock --------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_it_is_due_on_the_sandbox_clock_and_the_worker_releases_it(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -274,6 +284,7 @@ def test_a_failed_release_at_staffify_is_audited_and_shown(ops, mirrored):
     assert 'id="release-alerts"' not in ops.get("/").content.decode()
 
 
+@pytest.mark.postgres
 def test_a_missed_window_is_not_released_silently(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -381,6 +392,7 @@ def test_a_late_answer_is_checked_at_once(ops, mirrored, monkeypatch):
     assert NumberRecord.objects.get(staffify_id=number_id).last_status == "pending_release"
 
 
+@pytest.mark.postgres
 def test_an_unknown_outcome_is_settled_by_the_sweeper_and_then_shown(ops, mirrored, monkeypatch, settings):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -420,6 +432,7 @@ def test_the_worker_task_is_registered_to_run_every_minute():
     assert REGISTRY[tasks.run_scheduled_releases.module_path].seconds == 60
 
 
+@pytest.mark.postgres
 def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -433,6 +446,7 @@ def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirror
     assert scheduled.state == State.SCHEDULED and scheduled.message.startswith("Re-planned")
 
 
+@pytest.mark.postgres
 def test_a_release_left_running_by_a_dead_worker_is_made_once(ops, mirrored, settings):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
