@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from numbers_app import lookups, staffify
+from tests.helpers import advance_to, fault
 
 pytestmark = pytest.mark.django_db
 
@@ -122,13 +123,6 @@ def set_balance(sandbox, value) -> None:
 def renewals_after(sandbox, moment: datetime) -> list[dict]:
     charges = sandbox.get("/control/charges").json()["charges"]
     return [c for c in charges if c["reason"] == "renewal" and staffify.parse_datetime(c["at"]) > moment]
-
-
-def advance_to(sandbox, moment: datetime) -> None:
-    now = staffify.parse_datetime(sandbox.get("/control/clock").json()["now"])
-    assert moment > now
-    sandbox.post("/control/clock", json={"advance_seconds": (moment - now).total_seconds()})
-    lookups.forget_balance()  # renewals charged meanwhile: the page reads the balance anew
 
 
 # --- every number and its cycle ----------------------------------------------------------------
@@ -352,12 +346,8 @@ def test_every_role_may_read_billing(client, ops_user, support_user, lead_user, 
 # --- when Staffify cannot answer, or does not say -----------------------------------------------
 
 
-def fault(sandbox, path_prefix: str) -> None:
-    sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": path_prefix})
-
-
 def test_the_page_reads_the_numbers_from_the_mirror_and_only_the_balance_from_staffify(lead, mirrored):
-    fault(mirrored, "/v1/phone-numbers")  # Staffify's number list is down: billing does not need it
+    fault(mirrored, "/v1/phone-numbers", status=503)  # Staffify's number list is down: billing does not need it
     with staffify.track_calls() as stats:
         html = page(lead)
     assert stats.calls == 1 and stats.requests[0][1] == "/credits"
@@ -377,7 +367,7 @@ def test_the_csv_makes_no_staffify_call(lead, mirrored):
 
 
 def test_a_balance_staffify_cannot_give_leaves_the_rest_of_the_page(lead, mirrored):
-    fault(mirrored, "/v1/credits")
+    fault(mirrored, "/v1/credits", status=503)
     html = page(lead)
     assert "The balance cannot be read right now, so its runway is unknown." in html
     assert len(row_ids(html)) == 50

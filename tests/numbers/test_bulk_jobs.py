@@ -9,8 +9,9 @@ from django.utils import timezone
 from numbers_app import bulk, mirror, settle, staffify
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from tests.conftest import InTransactionWSGI
+from tests.helpers import HX
 
-from .bulking import HX, run_job, sales, selection, writes
+from .bulking import run_job, sales, selection, writes
 
 # On the PostgreSQL pass too (@pytest.mark.postgres): rows claimed by conditional updates, the runner
 # taken over, bulk writes.

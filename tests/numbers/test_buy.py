@@ -9,7 +9,8 @@ import pytest
 from numbers_app import purchases, staffify
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from tests.conftest import wait_for
-from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of
+from tests.helpers import HX
+from tests.numbers.buying import balance, buy, confirm, owned, search, token_of
 
 
 @pytest.mark.django_db

@@ -9,10 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord, NumberTag
+from tests.helpers import HX
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-HX = {"HX-Request": "true"}
 
 
 def indexed() -> set[tuple[int, str]]:

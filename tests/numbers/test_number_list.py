@@ -5,8 +5,7 @@ import re
 import pytest
 
 from numbers_app import staffify
-
-HX = {"HX-Request": "true"}
+from tests.helpers import HX
 
 # On the PostgreSQL pass too (@pytest.mark.postgres): the owned list's queries, i.e. filters (LIKE,
 # case-folded tags), sorts (NULLS LAST), paging, the count.

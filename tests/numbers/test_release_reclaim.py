@@ -6,20 +6,10 @@ import pytest
 
 from numbers_app import staffify
 from numbers_app.models import NumberRecord
-
-HX = {"HX-Request": "true"}
+from tests.helpers import HX, state, unassigned_active
 
 # On the PostgreSQL pass too (@pytest.mark.postgres): the conditional updates of the row (the dialogs'
 # words and the roles run on SQLite only).
-
-
-def state(sandbox, number_id):
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
-
-
-def unassigned_active(sandbox) -> int:
-    numbers = sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
-    return next(n["id"] for n in numbers if n["status"] == "active" and n["agent_id"] is None)
 
 
 @pytest.mark.django_db

@@ -14,35 +14,15 @@ from numbers_app import scheduled_releases, staffify, tasks
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
 from numbers_app.presenters import iso_utc
 from tests.billing.test_billing_page import strip_purchase_time
+from tests.helpers import HX, advance_to, sandbox_now, state, unassigned_active
 
 pytestmark = pytest.mark.django_db
 
 # On the PostgreSQL pass too (@pytest.mark.postgres): due releases claimed under a lock, the list
 # filter and billing's sums.
 
-HX = {"HX-Request": "true"}
 CYCLE = timedelta(days=28)
 State = ScheduledRelease.State
-
-
-def state(sandbox, number_id: int) -> dict:
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
-
-
-def sandbox_now(sandbox):
-    return staffify.parse_datetime(sandbox.get("/control/clock").json()["now"])
-
-
-def advance_to(sandbox, moment) -> None:
-    """Move the sandbox clock to MOMENT (it only moves forward)."""
-    seconds = (moment - sandbox_now(sandbox)).total_seconds()
-    assert seconds > 0, "the sandbox clock is already past that moment"
-    sandbox.post("/control/clock", json={"advance_seconds": seconds})
-
-
-def unassigned_active(sandbox) -> int:
-    numbers = sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
-    return next(n["id"] for n in numbers if n["status"] == "active" and n["agent_id"] is None)
 
 
 def schedule(client, number_id: int, **data) -> ScheduledRelease:
