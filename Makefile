@@ -71,8 +71,8 @@ test-sqlite:
 	@echo "== Test suite on SQLite"
 	@env -u DATABASE_URL $(PY) -m pytest $(call workers,$(PYTEST_WORKERS)) $(PYTEST_ARGS)
 
-# Only the tests where the engine matters (tests/conftest.py POSTGRES_TESTS, @pytest.mark.postgres and
-# @pytest.mark.database); `make test-postgres-all` runs every database test on PostgreSQL.
+# Only the tests where the engine matters (@pytest.mark.postgres and @pytest.mark.database, chosen in
+# tests/conftest.py); `make test-postgres-all` runs every database test on PostgreSQL.
 test-postgres:
 	@if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then \
 		echo "== Test suite on PostgreSQL ($(POSTGRES_URL)): the tests where the engine matters"; \

@@ -65,132 +65,13 @@ def _sqlite_without_fsync(sender, connection, **kwargs) -> None:
             cursor.execute("PRAGMA synchronous=OFF")
 
 
-def _each(module: str, *tests: str) -> tuple[str, ...]:
-    """POSTGRES_TESTS entries for some of one module's tests."""
-    return tuple(f"{module}::{test}" for test in tests)
-
-
-# The PostgreSQL pass runs these tests (node-id prefixes: a module, or a module's test) and any test
-# marked @pytest.mark.postgres or @pytest.mark.database: where the engine changes the outcome. Locking
-# and races (select_for_update, IntegrityError inside atomic blocks, conditional UPDATE claims), bulk
-# writes, the mirror's and the billing's queries (LIKE, NULLS LAST, Case/When date arithmetic, aggregates,
-# Decimal sums), raw SQL and sequence resets. Everything else (views, forms, templates, permissions, the
+# The PostgreSQL pass runs the tests marked @pytest.mark.postgres (a module's `pytestmark`, or one
+# test's decorator) or @pytest.mark.database: where the engine changes the outcome. Locking and races
+# (select_for_update, IntegrityError inside atomic blocks, conditional UPDATE claims), bulk writes, the
+# mirror's and the billing's queries (LIKE, NULLS LAST, Case/When date arithmetic, aggregates, Decimal
+# sums), raw SQL and sequence resets. Everything else (views, forms, templates, permissions, the
 # sandbox's validation rules) goes through the same ORM calls on both engines and runs on SQLite only.
 # POSTGRES_ALL=1 runs every database test on PostgreSQL as before (`make test-postgres-all`).
-POSTGRES_TESTS = (
-    *_each(
-        "tests/billing/test_billing_page.py",
-        "test_every_number_appears_with_its_cycle",
-        "test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last",
-        "test_totals_equal_what_the_sandbox_numbers_say",
-        "test_filters_narrow_the_table_totals_and_chart_but_not_the_balance",
-        "test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges",
-        "test_the_page_follows_the_sandbox_clock_across_several_cycles",
-        "test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero",
-    ),
-    "tests/billing/test_billing_scale.py",
-    "tests/billing/test_release_bound.py",
-    "tests/billing/test_roll_forward.py",
-    "tests/billing/test_table_segments.py",
-    *_each(
-        "tests/billing/test_undated_numbers.py",
-        "test_a_csv_import_previews_then_applies",
-        "test_a_mixed_account_counts_undated_numbers_first_in_the_runway",
-        "test_a_purchase_instant_after_the_first_sighting_is_refused",
-        "test_an_undated_account_has_exact_28_day_totals_and_a_7_day_bound",
-        "test_an_undated_account_runs_out_at_the_earliest_now_and_is_warned",
-        "test_operations_set_a_purchase_instant_on_the_number_page",
-        "test_the_earliest_runout_wraps_into_later_cycles",
-    ),
-    "tests/dashboard/test_healthz.py",
-    *_each(
-        "tests/numbers/test_buy.py",
-        "test_buying_a_us_number",
-        "test_a_resubmitted_confirmation_buys_once",
-        "test_a_confirmation_still_in_flight_is_not_sent_again",
-        "test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper",
-        "test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does",
-    ),
-    # Bulk jobs: rows claimed by conditional updates, the runner taken over, bulk writes.
-    *_each(
-        "tests/numbers/test_bulk_jobs.py",
-        "test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped",
-        "test_release_unassigns_first_only_when_asked",
-        "test_tags_are_added_and_removed_without_touching_the_others",
-        "test_adding_tags_keeps_a_tag_set_outside_the_dashboard_since_the_last_sync",
-        "test_a_write_whose_answer_was_lost_is_read_back_and_counted_done_not_resent",
-        "test_a_row_left_sent_by_a_dead_worker_is_read_back_not_resent",
-        "test_a_running_job_is_not_taken_over_while_its_worker_beats",
-        "test_cancel_a_running_job_stops_before_the_rows_not_yet_sent",
-        "test_failed_rows_say_why_and_are_retried_in_a_new_job",
-        "test_a_long_job_runs_in_slices_so_the_worker_runs_its_other_tasks_between",
-        "test_a_sent_row_that_cannot_be_read_back_waits_for_the_next_slice",
-    ),
-    "tests/numbers/test_mirror_sync.py",
-    "tests/numbers/test_mirror_tags.py",
-    # The owned list's queries: filters (LIKE, case-folded tags), sorts (NULLS LAST), paging, the count.
-    *_each(
-        "tests/numbers/test_number_list.py",
-        "test_it_shows_the_first_50_numbers_with_a_load_more_row",
-        "test_load_more_returns_only_the_next_rows",
-        "test_filters_cover_the_whole_account",
-        "test_filters_combine",
-        "test_a_filter_with_more_than_50_matches_pages_by_offset",
-        "test_columns_sort_the_whole_account",
-    ),
-    # Release and reclaim: the conditional updates of the row (the dialogs' words and the roles run on SQLite).
-    *_each(
-        "tests/numbers/test_release_reclaim.py",
-        "test_release_makes_the_row_pending_and_remembers_the_deadline",
-        "test_reclaim_brings_the_number_back",
-        "test_reclaim_after_the_window_says_the_number_is_gone",
-        "test_unassign_and_release",
-    ),
-    # Scheduled releases: due ones claimed under a lock, the list filter and billing's sums.
-    *_each(
-        "tests/numbers/test_scheduled_release.py",
-        "test_it_shows_in_the_list_in_the_filter_and_on_billing",
-        "test_two_scheduled_releases_save_twice_the_price",
-        "test_a_number_cannot_be_scheduled_twice",
-        "test_it_schedules_the_release_an_hour_before_the_next_charge",
-        "test_it_can_be_cancelled_until_it_runs",
-        "test_a_running_release_cannot_be_cancelled",
-        "test_it_is_due_on_the_sandbox_clock_and_the_worker_releases_it",
-        "test_a_missed_window_is_not_released_silently",
-        "test_a_release_left_running_by_a_dead_worker_is_made_once",
-        "test_an_unknown_outcome_is_settled_by_the_sweeper_and_then_shown",
-        "test_a_corrected_purchase_time_moves_the_release_with_the_charge",
-    ),
-    "tests/numbers/test_settle_task.py",
-    "tests/sandbox/test_grow.py",
-    *_each(
-        "tests/sandbox/test_purchase.py",
-        "test_it_buys_a_us_number_and_charges_eur_5",
-        "test_an_owned_number_cannot_be_bought_again",
-        "test_buying_the_same_number_twice_fails_the_second_time",
-        "test_a_balance_under_eur_5_is_402",
-        "test_exactly_eur_5_is_enough",
-    ),
-    # The sandbox's rate limit: its counter, updated in place (its validation and headers run on SQLite).
-    *_each(
-        "tests/sandbox/test_rate_limit.py",
-        "test_past_the_limit_it_answers_the_documented_429",
-        "test_each_project_has_its_own_count",
-        "test_the_next_window_is_open_again",
-        "test_reset_epoch_is_in_the_sandbox_clocks_time",
-    ),
-    # The seed: explicit ids, sequences, racing seeders (its contents are checked on SQLite).
-    *_each(
-        "tests/sandbox/test_seed.py",
-        "test_an_empty_sandbox_seeds_itself_on_its_first_call",
-        "test_seeding_twice_changes_nothing",
-        "test_the_command_seeds_only_an_empty_sandbox_unless_told_to_reset",
-        "test_the_seed_is_the_same_every_time",
-        "test_billing_state_is_consistent_with_the_purchase_dates",
-    ),
-    "tests/test_seeding.py",
-    "tests/worker/test_schedule.py",
-)
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 
 # Started first, longest first, so that the two xdist workers share them and no long test is left for
@@ -253,12 +134,9 @@ def _slowness(item) -> int:
 
 @pytest.hookimpl(trylast=True)  # after pytest has grouped tests by their module-scoped parameters
 def pytest_collection_modifyitems(config, items):
-    """Marks the POSTGRES_TESTS; on the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the
-    tests marked postgres or database; sends the standalone tests to one pass; then puts the
-    SLOW_FIRST modules first (a stable sort: every module keeps its own order)."""
-    for item in items:
-        if any(item.nodeid == t or item.nodeid.startswith((t + "::", t + "[")) for t in POSTGRES_TESTS):
-            item.add_marker(pytest.mark.postgres)
+    """On the PostgreSQL pass (DATABASE_URL=postgres://…) keeps only the tests marked postgres or
+    database; sends the standalone tests to one pass; then puts the SLOW_FIRST modules first (a stable
+    sort: every module keeps its own order)."""
     on_this_pass = _on_postgres_pass if is_postgres() else _on_sqlite_pass
     kept = [item for item in items if on_this_pass(item)]
     deselected = [item for item in items if not on_this_pass(item)]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from django.db import models
 
 from sandbox import billing
 from sandbox.seed import seed
 from tests.seeding import SEEDED_MODELS, seed_sandbox, seeded_at
+
+pytestmark = pytest.mark.postgres
 
 
 def _dump() -> dict[str, list[tuple]]:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from numbers_app import lookups, staffify
+from tests.helpers import advance_to, fault
 
 pytestmark = pytest.mark.django_db
 
@@ -124,16 +125,10 @@ def renewals_after(sandbox, moment: datetime) -> list[dict]:
     return [c for c in charges if c["reason"] == "renewal" and staffify.parse_datetime(c["at"]) > moment]
 
 
-def advance_to(sandbox, moment: datetime) -> None:
-    now = staffify.parse_datetime(sandbox.get("/control/clock").json()["now"])
-    assert moment > now
-    sandbox.post("/control/clock", json={"advance_seconds": (moment - now).total_seconds()})
-    lookups.forget_balance()  # renewals charged meanwhile: the page reads the balance anew
-
-
 # --- every number and its cycle ----------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_every_number_appears_with_its_cycle(lead, mirrored):
     html = every_page(lead)
     now = as_of(html)
@@ -152,6 +147,7 @@ def test_every_number_appears_with_its_cycle(lead, mirrored):
             assert "none: pending release" in cells
 
 
+@pytest.mark.postgres
 def test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last(lead, mirrored):
     html = every_page(lead)
     ids = row_ids(html)
@@ -160,6 +156,7 @@ def test_the_table_puts_the_soonest_charge_first_and_pending_numbers_last(lead, 
     assert None not in dues and dues == sorted(dues)  # type: ignore[type-var]
 
 
+@pytest.mark.postgres
 def test_totals_equal_what_the_sandbox_numbers_say(lead, mirrored):
     html = page(lead)
     now = as_of(html)
@@ -231,6 +228,7 @@ def test_dates_are_shown_in_the_viewers_zone_with_utc_on_hover(lead, lead_user, 
         ("country=NL&tag=sales", lambda n: n["country_code"] == "NL" and "sales" in n["tags"]),
     ],
 )
+@pytest.mark.postgres
 def test_filters_narrow_the_table_totals_and_chart_but_not_the_balance(lead, mirrored, query, check):
     whole = page(lead)
     html = page(lead, query)
@@ -348,12 +346,8 @@ def test_every_role_may_read_billing(client, ops_user, support_user, lead_user, 
 # --- when Staffify cannot answer, or does not say -----------------------------------------------
 
 
-def fault(sandbox, path_prefix: str) -> None:
-    sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": path_prefix})
-
-
 def test_the_page_reads_the_numbers_from_the_mirror_and_only_the_balance_from_staffify(lead, mirrored):
-    fault(mirrored, "/v1/phone-numbers")  # Staffify's number list is down: billing does not need it
+    fault(mirrored, "/v1/phone-numbers", status=503)  # Staffify's number list is down: billing does not need it
     with staffify.track_calls() as stats:
         html = page(lead)
     assert stats.calls == 1 and stats.requests[0][1] == "/credits"
@@ -373,7 +367,7 @@ def test_the_csv_makes_no_staffify_call(lead, mirrored):
 
 
 def test_a_balance_staffify_cannot_give_leaves_the_rest_of_the_page(lead, mirrored):
-    fault(mirrored, "/v1/credits")
+    fault(mirrored, "/v1/credits", status=503)
     html = page(lead)
     assert "The balance cannot be read right now, so its runway is unknown." in html
     assert len(row_ids(html)) == 50
@@ -444,6 +438,7 @@ def test_a_balance_that_covers_the_week_but_not_the_cycle_gets_the_softer_warnin
 # --- against the sandbox's own charges, its clock moving -------------------------------------------
 
 
+@pytest.mark.postgres
 def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirrored):
     set_balance(mirrored, 1000)
     html = every_page(lead)
@@ -472,6 +467,7 @@ def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirror
     assert {1006, 1021, 1036}.isdisjoint(c["phone_number_id"] for c in charged)
 
 
+@pytest.mark.postgres
 def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored):
     set_balance(mirrored, 5000)
     first = every_page(lead)
@@ -490,6 +486,7 @@ def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored
         assert amount(html, "due-28") == Decimal("285.00")
 
 
+@pytest.mark.postgres
 def test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero(lead, mirrored):
     set_balance(mirrored, 1000)  # 200 renewals: into the 4th cycle
     html = page(lead)

@@ -14,7 +14,7 @@ from numbers_app.models import NumberRecord
 from tests.billing.test_billing_page import amount, as_of, cell_instant, expected_next, numbers, page, row, row_ids
 from tests.conftest import sandbox_numbers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 CYCLE = timedelta(days=28)
 
@@ -98,7 +98,8 @@ def test_the_page_makes_one_staffify_call_whatever_the_account_size(lead, grown)
 def test_a_stale_next_charge_is_rolled_forward_on_staffifys_clock(lead, mirrored):
     """The sandbox's clock runs 40 days and 5 hours ahead and no sync has run since: the mirror's
     next_charge_at are in the past; the page rolls each forward by whole cycles."""
-    from tests.billing.test_billing_page import advance_to, every_page
+    from tests.billing.test_billing_page import every_page
+    from tests.helpers import advance_to
 
     before = as_of(page(lead))
     advance_to(mirrored, before + timedelta(days=40, hours=5))

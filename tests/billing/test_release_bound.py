@@ -11,7 +11,7 @@ import pytest
 from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 PENDING = (1006, 1021, 1036)
 

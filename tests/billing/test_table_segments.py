@@ -12,7 +12,7 @@ from django.utils import timezone
 from numbers_app import mirror, statement
 from numbers_app.models import NumberRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ def undated(staffify_sandbox, monkeypatch):
     return staffify_sandbox
 
 
+@pytest.mark.postgres
 def test_an_undated_account_has_exact_28_day_totals_and_a_7_day_bound(lead, undated):
     html = page(lead)
     assert re.search(r'id="active-count">57<', html)
@@ -57,6 +58,7 @@ def test_an_undated_account_has_exact_28_day_totals_and_a_7_day_bound(lead, unda
     assert "the 7-day figure counts them all, so it is an upper bound" in html
 
 
+@pytest.mark.postgres
 def test_an_undated_account_runs_out_at_the_earliest_now_and_is_warned(lead, undated):
     html = page(lead)
     now = as_of(html)
@@ -70,6 +72,7 @@ def test_an_undated_account_runs_out_at_the_earliest_now_and_is_warned(lead, und
     assert "57 numbers of unknown purchase date counted as renewing now" in alert
 
 
+@pytest.mark.postgres
 def test_the_earliest_runout_wraps_into_later_cycles(lead, undated):
     undated.put("/control/balance", json={"balance": 1000})  # 200 renewals covered: the 201st fails
     html = page(lead)
@@ -78,6 +81,7 @@ def test_the_earliest_runout_wraps_into_later_cycles(lead, undated):
     assert 'id="balance-alert"' not in html
 
 
+@pytest.mark.postgres
 def test_a_mixed_account_counts_undated_numbers_first_in_the_runway(lead, staffify_sandbox, monkeypatch):
     strip_purchase_time(monkeypatch, {1001, 1002})
     NumberRecord.objects.all().delete()
@@ -106,6 +110,7 @@ def test_an_undated_row_says_it_was_bought_before_the_dashboard_first_saw_it(lea
 # --- the purchase instant, told by Operations ------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_operations_set_a_purchase_instant_on_the_number_page(ops, undated):
     truth = next(n for n in numbers(undated) if n["id"] == 1001)
     html = ops.get("/numbers/1001/").content.decode()
@@ -125,6 +130,7 @@ def test_operations_set_a_purchase_instant_on_the_number_page(ops, undated):
     )
 
 
+@pytest.mark.postgres
 def test_a_purchase_instant_after_the_first_sighting_is_refused(ops, undated):
     response = ops.post("/numbers/1001/purchase-time", {"purchased_at": "2099-01-01T10:00:00"})
     assert response.status_code == 400
@@ -143,6 +149,7 @@ def test_only_operations_may_set_a_purchase_instant(request, who, undated):
     assert client.get("/billing/purchase-times").status_code == 403
 
 
+@pytest.mark.postgres
 def test_a_csv_import_previews_then_applies(ops, undated):
     owned = {n["id"]: n for n in numbers(undated)}
     text = "\n".join(

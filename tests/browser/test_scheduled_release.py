@@ -9,21 +9,12 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from numbers_app import scheduled_releases, staffify, tasks
+from numbers_app import scheduled_releases, tasks
 from numbers_app.models import NumberRecord, ScheduledRelease
 from tests.browser.conftest import screenshot
+from tests.helpers import advance_to, sandbox_now
 
 pytestmark = pytest.mark.browser
-
-
-def sandbox_now(sandbox):
-    return staffify.parse_datetime(sandbox.get("/control/clock").json()["now"])
-
-
-def advance_to(sandbox, moment) -> None:
-    seconds = (moment - sandbox_now(sandbox)).total_seconds()
-    assert seconds > 0
-    assert sandbox.post("/control/clock", json={"advance_seconds": seconds}).status_code == 200
 
 
 def balance(sandbox) -> Decimal:

@@ -6,8 +6,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from numbers_app.privacy import PrivateNoStoreMiddleware
-
-HX = {"HX-Request": "true"}
+from tests.helpers import HX
 
 
 def directives(response) -> set[str]:

@@ -29,8 +29,12 @@ def test_templates_hold_no_inline_script_or_style(template):
 
 @pytest.mark.django_db
 def test_htmx_is_served_from_here_with_the_nonce(ops, staffify_sandbox):
-    html = ops.get("/").content.decode()
-    nonce = re.search(r"'nonce-([^']+)'", ops.get("/")["Content-Security-Policy"])
-    assert nonce
-    assert re.search(r'<script src="/static/django_htmx/htmx-2\.min\.js[^"]*"[^>]*nonce="[^"]+"', html)
+    response = ops.get("/")  # the header and the page of one response: each response has its own nonce
+    html = response.content.decode()
+    policy = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"])
+    assert policy
+    htmx = re.search(r'<script src="/static/django_htmx/htmx-2\.min\.js[^"]*"[^>]*nonce="([^"]+)"', html)
+    assert htmx
+    assert htmx.group(1) == policy.group(1), "the script's nonce is not the one the policy allows"
+    assert set(re.findall(r'nonce="([^"]+)"', html)) == {policy.group(1)}
     assert "https://" not in re.sub(r"https://api\.staffifyai\.com", "", html)  # no CDN

@@ -3,6 +3,8 @@ from unittest import mock
 import pytest
 from django.db.utils import OperationalError
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.mark.django_db
 def test_it_answers_ok_when_the_database_answers(client):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from numbers_app.converters import MAX_STAFFIFY_ID
 from tests.dashboard.test_login_everywhere import all_routes
+from tests.helpers import HX
 
 NUMBER_ROUTES = [(route, name) for route, name in all_routes() if "<staffify_id:number_id>" in route]
 IMPOSSIBLE = ["999999999999999999999999999999", str(MAX_STAFFIFY_ID + 1), "1" * 400]
@@ -31,7 +32,7 @@ def test_an_impossible_id_is_not_found(client, admin_user, staffify_sandbox, rou
     for number_id in IMPOSSIBLE:
         path = "/" + route.replace("<staffify_id:number_id>", number_id)
         for method in ("get", "post"):
-            for headers in ({}, {"HX-Request": "true"}):
+            for headers in ({}, HX):
                 response = getattr(client, method)(path, {"agent_id": "101", "tags": "a"}, headers=headers)
                 assert response.status_code == 404, (method, path, headers, response.status_code)
                 assert "There is nothing at this address" in response.content.decode()
@@ -43,7 +44,7 @@ def test_the_largest_possible_id_is_answered_without_a_server_error(client, admi
     client.force_login(admin_user)
     path = reverse(name, args=[MAX_STAFFIFY_ID])
     for method in ("get", "post"):
-        response = getattr(client, method)(path, {"agent_id": "101", "tags": "a"}, headers={"HX-Request": "true"})
+        response = getattr(client, method)(path, {"agent_id": "101", "tags": "a"}, headers=HX)
         assert response.status_code < 500, (method, path, response.status_code, response.content[:300])
 
 

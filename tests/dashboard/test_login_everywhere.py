@@ -5,6 +5,8 @@ auth and is tested in tests/sandbox."""
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.helpers import HX
+
 PUBLIC = {"healthz"}
 NOT_OURS = ("admin/", "accounts/", "sandbox/")
 
@@ -60,7 +62,7 @@ def test_the_walk_covers_the_dashboard_pages():
 
 @pytest.mark.django_db
 def test_an_htmx_request_without_login_is_sent_to_the_login_page(client):
-    response = client.post("/numbers/1/agent", {"agent_id": "101"}, headers={"HX-Request": "true"})
+    response = client.post("/numbers/1/agent", {"agent_id": "101"}, headers=HX)
     assert response["HX-Redirect"].startswith("/accounts/login/")
 
 

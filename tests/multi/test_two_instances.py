@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from tests.conftest import sandbox_numbers
+from tests.helpers import HX
 from tests.worker.conftest import POSTGRES_URL, REDIS_URL, ROOT, base_env, manage, python, unavailable
 
 pytestmark = pytest.mark.standalone
@@ -33,7 +34,6 @@ DEMO_KEY = "sfy_live_" + "0123456789abcdef" * 3
 PASSWORD = "staffify-demo"
 BOUGHT = "+14155551234"  # the docs' example, for sale in the sandbox (US needs the verified address 4)
 AGENT = 103  # Billing Helper
-HX = {"HX-Request": "true"}
 
 # What the workers did, read from the shared database by a process of its own.
 SYNCS = """

@@ -8,8 +8,6 @@ from collections import Counter
 from numbers_app import bulk, listing, staffify
 from numbers_app.models import BulkJob, NumberRecord
 
-HX = {"HX-Request": "true"}
-
 
 def sales() -> list[NumberRecord]:
     return list(listing.numbers({"tag": "sales"}))

@@ -3,7 +3,7 @@ send the confirmed purchase, and read the sandbox's view of the result."""
 
 import re
 
-HX = {"HX-Request": "true"}
+from tests.helpers import HX
 
 
 def search(sandbox, **params) -> list[dict]:

@@ -12,7 +12,8 @@ from numbers_app import address_book, lookups, staffify
 from numbers_app.models import AddressBookEntry, AuditEntry
 from numbers_app.tasks import follow_addresses
 from tests.conftest import InTransactionWSGI
-from tests.numbers.buying import HX, buy, confirm, owned, search, token_of
+from tests.helpers import HX
+from tests.numbers.buying import buy, confirm, owned, search, token_of
 
 PDF = b"%PDF-1.4\n% a government id\n"
 NEW = {

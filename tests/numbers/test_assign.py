@@ -5,12 +5,7 @@ import re
 import pytest
 
 from numbers_app import staffify
-
-HX = {"HX-Request": "true"}
-
-
-def state(sandbox, number_id):
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
+from tests.helpers import HX, state
 
 
 def selected_agent(html: str) -> str:

@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 
 from numbers_app.models import AuditEntry
+from tests.helpers import HX
 from tests.numbers.buying import buy, confirm, search, token_of
-
-HX = {"HX-Request": "true"}
 
 
 def only_entry(**filters) -> AuditEntry:

@@ -9,8 +9,12 @@ from django.utils import timezone
 from numbers_app import bulk, mirror, settle, staffify
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from tests.conftest import InTransactionWSGI
+from tests.helpers import HX
 
-from .bulking import HX, run_job, sales, selection, writes
+from .bulking import run_job, sales, selection, writes
+
+# On the PostgreSQL pass too (@pytest.mark.postgres): rows claimed by conditional updates, the runner
+# taken over, bulk writes.
 
 
 def start(client, records, **action) -> BulkJob:
@@ -22,6 +26,7 @@ def start(client, records, **action) -> BulkJob:
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(support, mirrored):
     numbers = [r for r in sales() if r.last_status == "active"]
     support.post(f"/numbers/{numbers[0].staffify_id}/agent", {"agent_id": "110"}, headers=HX)
@@ -48,6 +53,7 @@ def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(sup
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_release_unassigns_first_only_when_asked(ops, mirrored):
     record = next(r for r in sales() if r.last_status == "active" and r.agent_id)
     job = start(ops, [record], action="release")
@@ -72,6 +78,7 @@ def test_release_unassigns_first_only_when_asked(ops, mirrored):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_tags_are_added_and_removed_without_touching_the_others(support, mirrored):
     numbers = [r for r in sales() if r.last_status == "active"][:3]
     job, _ = run_job(start(support, numbers, action="add_tags", tags="emea, Sales"))
@@ -86,6 +93,7 @@ def test_tags_are_added_and_removed_without_touching_the_others(support, mirrore
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_adding_tags_keeps_a_tag_set_outside_the_dashboard_since_the_last_sync(support, mirrored):
     record, other = [r for r in sales() if r.last_status == "active"][:2]
     outside = [*record.tags, "set-elsewhere"]
@@ -115,6 +123,7 @@ class LosingAssignAnswers(httpx.BaseTransport):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_write_whose_answer_was_lost_is_read_back_and_counted_done_not_resent(support, mirrored, settings):
     numbers = [r for r in sales() if r.last_status == "active" and r.agent_id != 110][:3]
     transport = LosingAssignAnswers(httpx.WSGITransport(app=InTransactionWSGI()))
@@ -130,6 +139,7 @@ def test_a_write_whose_answer_was_lost_is_read_back_and_counted_done_not_resent(
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_row_left_sent_by_a_dead_worker_is_read_back_not_resent(support, mirrored):
     """Row 1: Staffify made the change, then the worker died before recording it. Row 2: the worker
     died before the call left. Neither is done twice, neither is skipped."""
@@ -164,6 +174,7 @@ def support_user(job):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_running_job_is_not_taken_over_while_its_worker_beats(support, mirrored):
     job = start(support, sales()[:2], action="unassign")
     BulkJob.objects.filter(pk=job.pk).update(state="running", heartbeat_at=timezone.now())
@@ -185,6 +196,7 @@ def test_cancel_a_queued_job_cancels_its_rows(support, mirrored):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_cancel_a_running_job_stops_before_the_rows_not_yet_sent(support, mirrored):
     job = start(support, [r for r in sales() if r.agent_id and r.last_status == "active"][:3], action="unassign")
     BulkJob.objects.filter(pk=job.pk).update(state="cancelling", heartbeat_at=None)
@@ -193,6 +205,7 @@ def test_cancel_a_running_job_stops_before_the_rows_not_yet_sent(support, mirror
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_failed_rows_say_why_and_are_retried_in_a_new_job(support, mirrored):
     numbers = [r for r in sales() if r.last_status == "active" and r.agent_id != 103][:4]
     for record in numbers[:2]:
@@ -296,6 +309,7 @@ def test_every_mutation_needs_the_csrf_token(support_user, mirrored):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_long_job_runs_in_slices_so_the_worker_runs_its_other_tasks_between(support, mirrored):
     from django_tasks_db.models import DBTaskResult
 
@@ -347,6 +361,7 @@ def test_the_job_leaves_the_reserve_to_people(support, mirrored):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_sent_row_that_cannot_be_read_back_waits_for_the_next_slice(support, mirrored):
     record = next(r for r in sales() if r.last_status == "active" and r.agent_id != 104)
     job = start(support, [record], action="assign", agent_id="104")

@@ -6,8 +6,9 @@ import pytest
 
 from numbers_app import staffify
 from numbers_app.models import AuditEntry, BulkJob
+from tests.helpers import HX
 
-from .bulking import HX, sales, selection
+from .bulking import sales, selection
 
 
 @pytest.mark.django_db

@@ -5,8 +5,9 @@ import pytest
 
 from numbers_app import scheduled_releases
 from numbers_app.models import BulkJob, NumberRecord, ScheduledRelease
+from tests.helpers import HX
 
-from .bulking import HX, run_job, selection, writes
+from .bulking import run_job, selection, writes
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ import pytest
 from numbers_app import purchases, staffify
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from tests.conftest import wait_for
-from tests.numbers.buying import HX, balance, buy, confirm, owned, search, token_of
+from tests.helpers import HX
+from tests.numbers.buying import balance, buy, confirm, owned, search, token_of
 
 
 @pytest.mark.django_db
@@ -67,6 +68,7 @@ def test_the_confirmation_states_the_charge_and_the_balance(ops, staffify_sandbo
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_buying_a_us_number(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", area_code="212", limit=1)[0]
     html = confirm(ops, number)
@@ -135,6 +137,7 @@ def test_a_402_from_staffify_says_the_balance_and_the_price(ops, staffify_sandbo
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     token = token_of(confirm(ops, number))
@@ -146,6 +149,7 @@ def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
     token = uuid.uuid4()
@@ -156,6 +160,7 @@ def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffif
     assert number["phone_number"] not in owned(staffify_sandbox)
 
 
+@pytest.mark.postgres
 def test_a_timeout_that_bought_anyway_is_settled_by_the_sweeper(ops, live_sandbox, settings):
     # A timeout long enough for the check that follows it on a loaded machine, and a purchase slower still.
     settings.STAFFIFY_TIMEOUT = 1.0
@@ -224,6 +229,7 @@ def test_a_malformed_purchase_form_buys_nothing_and_says_why(ops, staffify_sandb
     assert balance(staffify_sandbox) == 42.5
 
 
+@pytest.mark.postgres
 def test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does(ops, live_sandbox, settings):
     # As above: the check after the timeout has a second, and the purchase takes three.
     settings.STAFFIFY_TIMEOUT = 1.0

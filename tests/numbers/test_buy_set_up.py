@@ -1,16 +1,11 @@
 """The buy confirmation chooses the new number's agent and tags: after the purchase they are asked
 for (each audited ahead); a failure is said plainly and the purchase stands. The search stays."""
 
-import json
-
 import pytest
 
 from numbers_app.models import AuditEntry, NumberRecord
+from tests.helpers import toast_of
 from tests.numbers.buying import balance, buy, confirm, owned, search, token_of
-
-
-def toast_of(response) -> dict:
-    return json.loads(response["HX-Trigger"])["toast"]
 
 
 @pytest.mark.django_db

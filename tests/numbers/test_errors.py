@@ -5,11 +5,7 @@ import socket
 
 import pytest
 
-HX = {"HX-Request": "true"}
-
-
-def fault(sandbox, **body):
-    sandbox.post("/control/faults", json={"count": 1, "path_prefix": "/v1/phone-numbers", **body})
+from tests.helpers import HX, fault
 
 
 @pytest.mark.django_db

@@ -22,9 +22,9 @@ from django.utils import timezone
 from numbers_app import staffify, tasks
 from numbers_app.models import AuditEntry, PurchaseAttempt
 from tests.conftest import InTransactionWSGI, wait_until_live_server_idle
+from tests.helpers import HX, fault
 from tests.numbers.buying import buy, confirm, owned, search, token_of
 
-HX = {"HX-Request": "true"}
 ACTIONS = ["buy", "assign", "unassign", "tags", "release", "reclaim"]
 STATUS_FAULTS = [500, 503, 429, 402, 409]
 WRITE = {  # the write's method and path after /sandbox, for the fault
@@ -102,11 +102,10 @@ def changed(action: str, case: dict, api) -> bool:
     }[action]()
 
 
-def fault(api, action: str, case: dict, **spec) -> None:
+def fault_on(api, action: str, case: dict, **spec) -> None:
+    """The sandbox fails ACTION's write for CASE's number once (SPEC: the status, a delay...)."""
     method, path = WRITE[action]
-    path = path.format(id=case["id"])
-    response = api.post("/control/faults", json={"count": 1, "method": method, "path_prefix": path, **spec})
-    assert response.status_code == 201, response.text
+    fault(api, path.format(id=case["id"]), method=method, **spec)
 
 
 def said(response, client) -> str:
@@ -176,7 +175,7 @@ def test_a_refused_or_failed_write_is_said_and_audited_as_staffify_has_it(
     if fault_name == "refused":
         settings.STAFFIFY_TRANSPORT = RefusingWrites(httpx.WSGITransport(app=InTransactionWSGI()))
     else:
-        fault(staffify_sandbox, action, case, status=int(fault_name))
+        fault_on(staffify_sandbox, action, case, status=int(fault_name))
     response = send(action, case, ops)
     sweep_everything()
     check(action, fault_name, case, response, ops, staffify_sandbox, answered=fault_name != "refused")
@@ -189,9 +188,9 @@ def test_a_write_that_timed_out_is_settled_as_staffify_has_it(action, fault_name
     case = prepare(action, live_sandbox, ops)
     staffify.get_client()  # built with the short timeout
     if fault_name == "timeout before the write":
-        fault(live_sandbox, action, case, status=503, delay_ms=900)  # slow, then refuses without acting
+        fault_on(live_sandbox, action, case, status=503, delay_ms=900)  # slow, then refuses without acting
     else:
-        fault(live_sandbox, action, case, status=None, delay_ms=900, act_first=True)  # acts, then is slow
+        fault_on(live_sandbox, action, case, status=None, delay_ms=900, act_first=True)  # acts, then is slow
     response = send(action, case, ops)
     wait_until_live_server_idle()
     settings.STAFFIFY_TIMEOUT = 10  # the worker waits as long as usual (a busy machine is slow to answer)

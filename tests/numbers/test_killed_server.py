@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from sandbox.seed import DEMO_KEY
+from tests.helpers import HX
 
 pytestmark = pytest.mark.standalone
 
@@ -110,7 +111,7 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login).group(1)
         web.post("/accounts/login/", data={"username": "ops", "password": "staffify-demo", "csrfmiddlewaretoken": csrf})
         page = web.get("/").text
-        headers = {"X-CSRFToken": re.search(r'"x-csrftoken": "([^"]+)"', page).group(1), "HX-Request": "true"}
+        headers = {**HX, "X-CSRFToken": re.search(r'"x-csrftoken": "([^"]+)"', page).group(1)}
 
         number = next(n for n in api.get("/v1/phone-numbers?limit=100").json()["phone_numbers"] if n["agent_id"])
         agent = next(a["id"] for a in api.get("/v1/agents").json()["agents"] if a["id"] != number["agent_id"])

@@ -11,8 +11,9 @@ from django_tasks_db.models import DBTaskResult
 from numbers_app import budget, mirror, staffify, tasks
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
 from tests.conftest import sandbox_numbers
+from tests.helpers import HX
 
-HX = {"HX-Request": "true"}
+pytestmark = pytest.mark.postgres
 
 
 @pytest.mark.django_db

@@ -9,10 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord, NumberTag
+from tests.helpers import HX
 
-pytestmark = pytest.mark.django_db
-
-HX = {"HX-Request": "true"}
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def indexed() -> set[tuple[int, str]]:

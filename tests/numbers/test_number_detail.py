@@ -5,12 +5,13 @@ from datetime import timedelta
 import pytest
 
 from numbers_app import staffify
+from tests.helpers import sandbox_now
 
 
 @pytest.mark.django_db
 def test_it_shows_the_current_cycle_and_the_next_charge(ops, staffify_sandbox):
     number = staffify_sandbox.get("/v1/phone-numbers/1001").json()
-    now = staffify.parse_datetime(staffify_sandbox.get("/control/clock").json()["now"])
+    now = sandbox_now(staffify_sandbox)
     # Worked out here, not with the code under test: the first purchase + k x 28 days after now.
     next_charge = staffify.parse_datetime(number["purchased_at"])
     while next_charge <= now:

@@ -5,8 +5,10 @@ import re
 import pytest
 
 from numbers_app import staffify
+from tests.helpers import HX
 
-HX = {"HX-Request": "true"}
+# On the PostgreSQL pass too (@pytest.mark.postgres): the owned list's queries, i.e. filters (LIKE,
+# case-folded tags), sorts (NULLS LAST), paging, the count.
 
 
 def row_ids(html: str) -> list[int]:
@@ -14,6 +16,7 @@ def row_ids(html: str) -> list[int]:
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_it_shows_the_first_50_numbers_with_a_load_more_row(ops, mirrored):
     response = ops.get("/")
     html = response.content.decode()
@@ -26,6 +29,7 @@ def test_it_shows_the_first_50_numbers_with_a_load_more_row(ops, mirrored):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["offset=50", "after=1050"], ids=["offset", "a bookmarked Staffify cursor"])
+@pytest.mark.postgres
 def test_load_more_returns_only_the_next_rows(ops, mirrored, query):
     response = ops.get(f"/?{query}", headers={**HX, "HX-Target": "load-more"})
     html = response.content.decode()
@@ -67,6 +71,7 @@ def test_pending_numbers_show_a_countdown_to_their_deadline(ops, mirrored):
         ("q=415", lambda n: "415" in n["phone_number"]),
     ],
 )
+@pytest.mark.postgres
 def test_filters_cover_the_whole_account(ops, mirrored, query, check):
     everything = mirrored.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
     expected = [n["id"] for n in everything if check(n)]
@@ -77,6 +82,7 @@ def test_filters_cover_the_whole_account(ops, mirrored, query, check):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_filters_combine(ops, mirrored):
     everything = mirrored.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
     expected = [n["id"] for n in everything if n["phone_number"].startswith("+49") and "sales" in n["tags"]]
@@ -85,6 +91,7 @@ def test_filters_combine(ops, mirrored):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_a_filter_with_more_than_50_matches_pages_by_offset(ops, mirrored):
     html = ops.get("/?status=active").content.decode()
     assert len(row_ids(html)) == 50
@@ -135,6 +142,7 @@ def test_pages_make_no_staffify_call(ops, mirrored, query):
         ("status", lambda n: n["status"]),
     ],
 )
+@pytest.mark.postgres
 def test_columns_sort_the_whole_account(ops, mirrored, sort, key):
     everything = mirrored.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
     ordered = sorted(everything, key=lambda n: (key(n), n["id"]), reverse=False)

@@ -1,17 +1,10 @@
 """Reclaim offers to give the number back to the agent it had before its release (reclaim, then
 assign: two writes, each audited ahead), and says so plainly when that agent is gone."""
 
-import json
-
 import pytest
 
 from numbers_app.models import AuditEntry, MirrorAgent
-
-HX = {"HX-Request": "true"}
-
-
-def state(sandbox, number_id):
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
+from tests.helpers import HX, state, toast_of
 
 
 def released_from(ops, sandbox, number_id=1001) -> dict:
@@ -22,10 +15,6 @@ def released_from(ops, sandbox, number_id=1001) -> dict:
     assert response.status_code == 200
     assert state(sandbox, number_id)["status"] == "pending_release"
     return before
-
-
-def toast_of(response) -> dict:
-    return json.loads(response["HX-Trigger"])["toast"]
 
 
 @pytest.mark.django_db

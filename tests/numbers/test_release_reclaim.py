@@ -6,17 +6,10 @@ import pytest
 
 from numbers_app import staffify
 from numbers_app.models import NumberRecord
+from tests.helpers import HX, state, unassigned_active
 
-HX = {"HX-Request": "true"}
-
-
-def state(sandbox, number_id):
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
-
-
-def unassigned_active(sandbox) -> int:
-    numbers = sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
-    return next(n["id"] for n in numbers if n["status"] == "active" and n["agent_id"] is None)
+# On the PostgreSQL pass too (@pytest.mark.postgres): the conditional updates of the row (the dialogs'
+# words and the roles run on SQLite only).
 
 
 @pytest.mark.django_db
@@ -39,6 +32,7 @@ def test_the_dialog_says_when_an_agent_is_assigned_and_offers_to_unassign(ops, s
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_release_makes_the_row_pending_and_remembers_the_deadline(ops, staffify_sandbox):
     number_id = unassigned_active(staffify_sandbox)
     response = ops.post(f"/numbers/{number_id}/release/confirm", headers=HX)
@@ -52,6 +46,7 @@ def test_release_makes_the_row_pending_and_remembers_the_deadline(ops, staffify_
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_unassign_and_release(ops, staffify_sandbox):
     response = ops.post("/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX)
     assert response.status_code == 200
@@ -86,6 +81,7 @@ def test_the_countdown_survives_without_the_api_sending_a_deadline(ops, staffify
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_reclaim_brings_the_number_back(ops, staffify_sandbox):
     response = ops.post("/numbers/1036/reclaim", headers=HX)
     assert state(staffify_sandbox, 1036)["status"] == "active"
@@ -95,6 +91,7 @@ def test_reclaim_brings_the_number_back(ops, staffify_sandbox):
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_reclaim_after_the_window_says_the_number_is_gone(ops, staffify_sandbox):
     # 1006 was released 6.5 days before the seed: one more day closes its window.
     staffify_sandbox.post("/control/clock", json={"advance_seconds": int(timedelta(days=1).total_seconds())})

@@ -14,32 +14,15 @@ from numbers_app import scheduled_releases, staffify, tasks
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
 from numbers_app.presenters import iso_utc
 from tests.billing.test_billing_page import strip_purchase_time
+from tests.helpers import HX, advance_to, sandbox_now, state, unassigned_active
 
 pytestmark = pytest.mark.django_db
 
-HX = {"HX-Request": "true"}
+# On the PostgreSQL pass too (@pytest.mark.postgres): due releases claimed under a lock, the list
+# filter and billing's sums.
+
 CYCLE = timedelta(days=28)
 State = ScheduledRelease.State
-
-
-def state(sandbox, number_id: int) -> dict:
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
-
-
-def sandbox_now(sandbox):
-    return staffify.parse_datetime(sandbox.get("/control/clock").json()["now"])
-
-
-def advance_to(sandbox, moment) -> None:
-    """Move the sandbox clock to MOMENT (it only moves forward)."""
-    seconds = (moment - sandbox_now(sandbox)).total_seconds()
-    assert seconds > 0, "the sandbox clock is already past that moment"
-    sandbox.post("/control/clock", json={"advance_seconds": seconds})
-
-
-def unassigned_active(sandbox) -> int:
-    numbers = sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
-    return next(n["id"] for n in numbers if n["status"] == "active" and n["agent_id"] is None)
 
 
 def schedule(client, number_id: int, **data) -> ScheduledRelease:
@@ -55,6 +38,7 @@ def run_worker() -> int:
 # --- scheduling ------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_it_schedules_the_release_an_hour_before_the_next_charge(ops, mirrored):
     number_id = unassigned_active(mirrored)
     purchased = staffify.parse_datetime(state(mirrored, number_id)["purchased_at"])
@@ -91,6 +75,7 @@ def test_the_number_page_offers_it_and_shows_it_once_scheduled(ops, mirrored):
     assert "release scheduled" in html  # the row's badge too
 
 
+@pytest.mark.postgres
 def test_it_shows_in_the_list_in_the_filter_and_on_billing(ops, mirrored):
     number_id = unassigned_active(mirrored)
     html = ops.get("/billing/").content.decode()
@@ -106,6 +91,7 @@ def test_it_shows_in_the_list_in_the_filter_and_on_billing(ops, mirrored):
     assert "/?scheduled=1" in html
 
 
+@pytest.mark.postgres
 def test_two_scheduled_releases_save_twice_the_price(ops, mirrored):
     numbers = mirrored.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
     free = [n["id"] for n in numbers if n["status"] == "active" and n["agent_id"] is None][:2]
@@ -115,6 +101,7 @@ def test_two_scheduled_releases_save_twice_the_price(ops, mirrored):
     assert "2 scheduled releases save EUR 10.00 per 28 days" in ops.get("/billing/").content.decode()
 
 
+@pytest.mark.postgres
 def test_a_number_cannot_be_scheduled_twice(ops, mirrored):
     number_id = unassigned_active(mirrored)
     schedule(ops, number_id)
@@ -149,6 +136,7 @@ def test_the_module_refuses_a_pending_number(ops_user, mirrored):
 # --- cancelling ------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -168,6 +156,7 @@ def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     assert state(mirrored, number_id)["status"] == "active"
 
 
+@pytest.mark.postgres
 def test_a_running_release_cannot_be_cancelled(ops, ops_user, mirrored):
     scheduled = schedule(ops, unassigned_active(mirrored))
     ScheduledRelease.objects.filter(pk=scheduled.pk).update(state=State.RUNNING)
@@ -178,6 +167,7 @@ def test_a_running_release_cannot_be_cancelled(ops, ops_user, mirrored):
 # --- the worker, on the sandbox's clock --------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_it_is_due_on_the_sandbox_clock_and_the_worker_releases_it(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -274,6 +264,7 @@ def test_a_failed_release_at_staffify_is_audited_and_shown(ops, mirrored):
     assert 'id="release-alerts"' not in ops.get("/").content.decode()
 
 
+@pytest.mark.postgres
 def test_a_missed_window_is_not_released_silently(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -381,6 +372,7 @@ def test_a_late_answer_is_checked_at_once(ops, mirrored, monkeypatch):
     assert NumberRecord.objects.get(staffify_id=number_id).last_status == "pending_release"
 
 
+@pytest.mark.postgres
 def test_an_unknown_outcome_is_settled_by_the_sweeper_and_then_shown(ops, mirrored, monkeypatch, settings):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -420,6 +412,7 @@ def test_the_worker_task_is_registered_to_run_every_minute():
     assert REGISTRY[tasks.run_scheduled_releases.module_path].seconds == 60
 
 
+@pytest.mark.postgres
 def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
@@ -433,6 +426,7 @@ def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirror
     assert scheduled.state == State.SCHEDULED and scheduled.message.startswith("Re-planned")
 
 
+@pytest.mark.postgres
 def test_a_release_left_running_by_a_dead_worker_is_made_once(ops, mirrored, settings):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)

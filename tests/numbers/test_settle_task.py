@@ -9,6 +9,8 @@ from numbers_app import tasks
 from numbers_app.models import AuditEntry, PurchaseAttempt
 from tests.numbers.buying import owned, search
 
+pytestmark = pytest.mark.postgres
+
 
 def _attempt(user, phone, state, age):
     attempt = PurchaseAttempt.objects.create(user=user, phone_number=phone, country_code="US", state=state)

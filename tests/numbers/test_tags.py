@@ -2,7 +2,7 @@
 
 import pytest
 
-HX = {"HX-Request": "true"}
+from tests.helpers import HX
 
 
 def tags(sandbox, number_id):
@@ -116,7 +116,7 @@ def test_a_team_lead_cannot_edit_tags(lead, staffify_sandbox):
 @pytest.mark.parametrize("path", ["/numbers/1001/tags/edit", "/numbers/1001/release"])
 def test_a_failed_read_behind_a_control_is_said_in_its_row_with_the_request_id(ops, staffify_sandbox, path):
     staffify_sandbox.post("/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001"})
-    response = ops.get(path, headers={"HX-Request": "true"})
+    response = ops.get(path, headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#number-1001" and response["HX-Reswap"] == "outerHTML"

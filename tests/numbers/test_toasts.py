@@ -5,11 +5,7 @@ import json
 
 import pytest
 
-HX = {"HX-Request": "true"}
-
-
-def toast_of(response) -> dict:
-    return json.loads(response["HX-Trigger"])["toast"]
+from tests.helpers import HX, toast_of
 
 
 @pytest.mark.django_db

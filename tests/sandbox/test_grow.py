@@ -16,7 +16,7 @@ from sandbox.models import Charge, PhoneNumber
 
 from .conftest import CONTROL
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 N = 2500
 

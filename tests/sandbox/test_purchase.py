@@ -20,6 +20,7 @@ def nl_number(api) -> str:
     return available(api, country_code="NL", city_code="020")
 
 
+@pytest.mark.postgres
 def test_it_buys_a_us_number_and_charges_eur_5(api):
     number = available(api, area_code="415")
     response = api.post("phone-numbers", {"phone_number": number})
@@ -179,6 +180,7 @@ def test_a_number_outside_the_inventory_is_refused(api):
     assert_error(api.post("phone-numbers", {"phone_number": "+14155550000"}), 400, "NUMBER_NOT_IN_INVENTORY")
 
 
+@pytest.mark.postgres
 def test_an_owned_number_cannot_be_bought_again(api):
     own = PhoneNumber.objects.get(pk=1001).phone_number
     theirs = PhoneNumber.objects.get(pk=900).phone_number
@@ -197,6 +199,7 @@ def test_an_owned_number_cannot_be_bought_again(api):
     assert api.balance() == 42.5
 
 
+@pytest.mark.postgres
 def test_buying_the_same_number_twice_fails_the_second_time(api):
     number = available(api)
     assert api.post("phone-numbers", {"phone_number": number}).status_code == 201
@@ -227,6 +230,7 @@ def test_wrong_types_are_validation_errors(api, extra):
     assert set(extra) <= set(body["details"])
 
 
+@pytest.mark.postgres
 def test_a_balance_under_eur_5_is_402(api):
     api.set_balance("4.99")
     number = available(api)
@@ -236,6 +240,7 @@ def test_a_balance_under_eur_5_is_402(api):
     assert number in {n["phone_number"] for n in api.search(limit=100)}
 
 
+@pytest.mark.postgres
 def test_exactly_eur_5_is_enough(api):
     api.set_balance(5)
     assert api.post("phone-numbers", {"phone_number": available(api)}).status_code == 201

@@ -10,6 +10,9 @@ from .conftest import CONTROL, assert_error
 
 pytestmark = pytest.mark.django_db
 
+# On the PostgreSQL pass too (@pytest.mark.postgres): the counter, updated in place (its validation
+# and headers run on SQLite only).
+
 
 def start_of_a_minute(api) -> None:
     """Move the sandbox clock just past a minute boundary, so a test has the whole window."""
@@ -35,6 +38,7 @@ def test_every_authenticated_answer_carries_the_headers(api):
     assert 0 < reset - api.now().timestamp() <= 60
 
 
+@pytest.mark.postgres
 def test_past_the_limit_it_answers_the_documented_429(api):
     start_of_a_minute(api)
     limit(api, 3)
@@ -50,6 +54,7 @@ def test_past_the_limit_it_answers_the_documented_429(api):
     assert response["X-RateLimit-Remaining"] == "0"
 
 
+@pytest.mark.postgres
 def test_the_next_window_is_open_again(api):
     start_of_a_minute(api)
     limit(api, 1)
@@ -69,6 +74,7 @@ def test_control_calls_are_not_counted_nor_limited(api):
     assert api.get(CONTROL + "balance").status_code == 200
 
 
+@pytest.mark.postgres
 def test_each_project_has_its_own_count(api):
     start_of_a_minute(api)
     limit(api, 1)
@@ -100,6 +106,7 @@ def test_a_bad_limit_is_refused(api, body):
     assert_error(api.put(CONTROL + "rate-limit", body), 400, "VALIDATION_ERROR")
 
 
+@pytest.mark.postgres
 def test_reset_epoch_is_in_the_sandbox_clocks_time(api):
     api.advance(days=2)
     reset = int(api.get("credits")["X-RateLimit-Reset"])

@@ -13,6 +13,9 @@ from sandbox.models import Address, Agent, ApiKey, Charge, PhoneNumber, Project
 
 pytestmark = pytest.mark.django_db
 
+# On the PostgreSQL pass too (@pytest.mark.postgres): explicit ids, sequences, racing seeders (the
+# seed's contents are checked on SQLite only).
+
 
 def demo_numbers():
     return PhoneNumber.objects.filter(project_id="proj_demo")
@@ -52,6 +55,7 @@ def test_purchase_dates_spread_over_the_last_80_days(seeded):
     assert {int(age // 10) for age in ages} >= set(range(8))  # every ten-day stretch has some
 
 
+@pytest.mark.postgres
 def test_billing_state_is_consistent_with_the_purchase_dates(seeded):
     now = billing.now()
     for number in demo_numbers():
@@ -81,6 +85,7 @@ def test_the_keys_are_seeded_with_their_kinds_and_scopes(seeded):
     assert keys["other project"].project_id == "proj_other"
 
 
+@pytest.mark.postgres
 def test_seeding_twice_changes_nothing(seeded):
     before = list(PhoneNumber.objects.values_list("id", "phone_number", "tags", "agent_id"))
     assert seed.seed() is False
@@ -88,12 +93,14 @@ def test_seeding_twice_changes_nothing(seeded):
     assert Project.objects.count() == 2
 
 
+@pytest.mark.postgres
 def test_the_seed_is_the_same_every_time(seeded):
     before = list(PhoneNumber.objects.values_list("id", "phone_number", "tags", "agent_id", "status"))
     assert seed.seed(reset=True) is True
     assert list(PhoneNumber.objects.values_list("id", "phone_number", "tags", "agent_id", "status")) == before
 
 
+@pytest.mark.postgres
 def test_the_command_seeds_only_an_empty_sandbox_unless_told_to_reset(db):
     out = StringIO()
     call_command("seed_sandbox", stdout=out)
@@ -106,6 +113,7 @@ def test_the_command_seeds_only_an_empty_sandbox_unless_told_to_reset(db):
     assert PhoneNumber.objects.count() == 61
 
 
+@pytest.mark.postgres
 def test_an_empty_sandbox_seeds_itself_on_its_first_call(db, client):
     from .conftest import Api
 

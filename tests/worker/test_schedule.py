@@ -12,6 +12,8 @@ from django_tasks_db.models import DBTaskResult
 from numbers_app import schedule, tasks
 from numbers_app.models import WorkerHeartbeat
 
+pytestmark = pytest.mark.postgres
+
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
