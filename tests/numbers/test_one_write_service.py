@@ -6,16 +6,13 @@ from django.contrib.auth.models import Permission
 
 from numbers_app import bulk, changes, scheduled_releases, staffify, tasks
 from numbers_app.models import AuditEntry, BulkJob, NumberRecord, ScheduledRelease
+from tests.helpers import HX, state
 
-from .bulking import HX, run_job, sales, selection
+from .bulking import run_job, sales, selection
 
 pytestmark = pytest.mark.django_db
 
 State = ScheduledRelease.State
-
-
-def live(sandbox, number_id: int) -> dict:
-    return sandbox.get(f"/v1/phone-numbers/{number_id}").json()
 
 
 def free_dated_number() -> NumberRecord:
@@ -33,7 +30,7 @@ def test_a_bulk_release_closes_the_numbers_scheduled_release(ops, ops_user, mirr
     job, _ = run_job(BulkJob.objects.get())
 
     assert [row.state for row in job.rows.all()] == ["done"]
-    assert live(mirrored, record.staffify_id)["status"] == "pending_release"
+    assert state(mirrored, record.staffify_id)["status"] == "pending_release"
     scheduled.refresh_from_db()
     assert scheduled.state == State.DONE
     assert scheduled.message == f"Released by hand by ops in bulk job {job.pk} before the scheduled time."
@@ -56,7 +53,7 @@ def test_a_release_made_outside_the_dashboard_closes_it_at_the_next_sync(ops_use
 
 def test_a_bulk_file_changing_only_the_case_of_a_tag_sends_it(ops_user, mirrored):
     record = next(r for r in sales() if r.last_status == "active")
-    number = live(mirrored, record.staffify_id)
+    number = state(mirrored, record.staffify_id)
     wanted = [("SALES" if tag == "sales" else tag) for tag in number["tags"]]
     job = bulk.create_job(ops_user, "file", {}, [bulk.Item(record, "set_tags", {"tags": wanted})])
 
@@ -64,7 +61,7 @@ def test_a_bulk_file_changing_only_the_case_of_a_tag_sends_it(ops_user, mirrored
 
     assert [(row.state, row.reason) for row in job.rows.all()] == [("done", "")]
     assert calls == {("PATCH", f"/phone-numbers/{record.staffify_id}"): 1}
-    assert live(mirrored, record.staffify_id)["tags"] == wanted
+    assert state(mirrored, record.staffify_id)["tags"] == wanted
     entry = AuditEntry.objects.get(action="tags", bulk_job=job)
     assert entry.outcome == "ok" and entry.after["tags"] == wanted
 
@@ -95,7 +92,7 @@ def releaser(client, django_user_model):
 
 
 def test_unassign_first_without_the_right_to_unassign_sends_nothing(releaser, staffify_sandbox):
-    before = live(staffify_sandbox, 1001)
+    before = state(staffify_sandbox, 1001)
     assert before["agent_id"] is not None and before["status"] == "active"
 
     response = releaser.post("/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX)
@@ -103,7 +100,7 @@ def test_unassign_first_without_the_right_to_unassign_sends_nothing(releaser, st
     assert response.status_code == 200
     html = response.content.decode()
     assert "cannot assign agents before releasing, so nothing was sent" in html
-    assert live(staffify_sandbox, 1001) == before  # neither the unassign nor the release was sent
+    assert state(staffify_sandbox, 1001) == before  # neither the unassign nor the release was sent
     entries = list(AuditEntry.objects.filter(number_id=1001).values_list("action", "outcome"))
     assert entries == [("unassign", "denied")]
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import pytest
 
 from numbers_app.models import BulkJob, NumberRecord
+from tests.helpers import HX
 
-from .bulking import HX, run_job, selection
+from .bulking import run_job, selection
 
 pytestmark = pytest.mark.django_db
 
