@@ -37,7 +37,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.tasks import task
 from django.utils import timezone
 
-from numbers_app import audit, budget, changes, ledger, mirror, settle, staffify
+from numbers_app import audit, budget, changes, ledger, mirror, scheduled_releases, settle, staffify
 from numbers_app.explain import Problem, explain
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from numbers_app.presenters import format_phone
@@ -211,8 +211,6 @@ register(BulkAction("reclaim", "Reclaim", "numbers.reclaim_number", _plan_reclai
 
 
 def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
-    from numbers_app import scheduled_releases
-
     if number.status != "active":
         return skip("already pending release") if number.status == "pending_release" else cannot(number.status)
     if number.purchased_at is None:
@@ -229,8 +227,6 @@ def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any
 def _perform_schedule_release(
     client: staffify.StaffifyClient, before: staffify.PhoneNumber, plan: Plan, user: Any, job: BulkJob
 ) -> staffify.PhoneNumber:
-    from numbers_app import scheduled_releases
-
     record = mirror.owned().filter(staffify_id=before.id).first()
     if record is None:
         raise StepFailed("not in the account any more (the mirror says it is gone)", None)

@@ -26,8 +26,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from numbers_app import audit, budget, staffify
 from numbers_app import billing as cycles
-from numbers_app import budget, staffify
 from numbers_app.models import AuditEntry, MirrorAgent, MirrorVersion, NumberRecord, NumberTag, SyncRun
 from numbers_app.presenters import country_of
 
@@ -377,8 +377,6 @@ def _outside(
     until: datetime,
     what: str,
 ) -> AuditEntry:
-    from numbers_app import audit
-
     window = (
         f"between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC"
         if since
