@@ -77,6 +77,16 @@ def sync_mirror(run_id: int | None = None) -> str:
 
 
 @task
+def roll_charges_forward() -> int:
+    """Move the mirror's next charges that Staffify's clock has passed onto their next renewal
+    (numbers_app.statement.roll_forward), so the billing page reads the column and its index; the page
+    itself writes nothing (it rolls the few renewed since in its reads). How many rows moved."""
+    from numbers_app import lookups, mirror, statement
+
+    return statement.roll_forward(mirror.owned(), lookups.staffify_now())
+
+
+@task
 def follow_addresses() -> int:
     """Check the status of the address book's addresses still under review (not final)."""
     from numbers_app import address_book, budget, staffify
@@ -126,6 +136,7 @@ every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_WRITES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
+every(settings.BILLING_ROLL_SECONDS, roll_charges_forward)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
 every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)
 every(settings.BULK_SWEEP_SECONDS, resume_bulk_jobs)

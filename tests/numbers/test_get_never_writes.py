@@ -3,7 +3,9 @@ own tables. The number's page refreshes the number's mirror row only when Staffi
 that differs from it, and moves the mirror's version (which throws away the owned list's cached
 counts) only when what changed is something those counts depend on."""
 
+import re
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -11,6 +13,20 @@ from django.test.utils import CaptureQueriesContext
 
 from numbers_app import mirror, staffify
 from numbers_app.models import NumberRecord, NumberTag
+from tests.billing.test_billing_page import (
+    advance_to,
+    amount,
+    as_of,
+    cell_instant,
+    count,
+    every_page,
+    page,
+    read_csv,
+    row,
+    row_ids,
+    runway,
+    set_balance,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +46,9 @@ def dashboard_writes(queries) -> list[str]:
 def get(client, path: str) -> tuple[str, list[str]]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200
-    return response.content.decode(), dashboard_writes(queries.captured_queries)
+    return body.decode(), dashboard_writes(queries.captured_queries)
 
 
 # --- the number's page ---------------------------------------------------------------------------
@@ -85,3 +102,68 @@ def test_a_number_the_mirror_does_not_know_is_added(mirrored):
     assert record.pk and mirror.owned().filter(staffify_id=999_001).exists()
     assert list(NumberTag.objects.filter(tag="new").values_list("staffify_id", flat=True)) == [999_001]
     assert mirror.version() > version
+
+
+# --- the billing page ----------------------------------------------------------------------------
+
+
+def test_the_billing_page_writes_nothing_though_charges_are_behind_the_clock(lead, mirrored):
+    now = as_of(page(lead))
+    advance_to(mirrored, now + timedelta(days=3))  # some renewals happened since the sync
+    assert NumberRecord.objects.filter(last_status="active", next_charge_at__lte=now + timedelta(days=3)).exists()
+
+    _, writes = get(lead, "/billing/")
+    assert writes == []
+    _, writes = get(lead, "/billing/?page=2")
+    assert writes == []
+    _, writes = get(lead, "/billing/?format=csv")
+    assert writes == []
+
+
+def test_the_billing_figures_are_those_of_a_rolled_forward_mirror(lead, mirrored):
+    """What the page shows with charges behind the clock is what it shows once the worker has rolled
+    them forward in the mirror (numbers_app.tasks.roll_charges_forward)."""
+    from numbers_app import tasks
+
+    set_balance(mirrored, 700)  # a runway a few cycles out
+    later = as_of(page(lead)) + timedelta(days=10, hours=5)
+    advance_to(mirrored, later)
+    read_only = figures(every_page(lead))
+    read_only_csv = csv_rows(lead)
+    behind = NumberRecord.objects.filter(last_status="active", next_charge_at__lte=later)
+    renewed = behind.count()
+    assert renewed > 10  # renewed since the sync: the page rolled them forward in its reads only
+
+    assert tasks.roll_charges_forward.call() == renewed
+    assert not behind.exists()
+    rolled = figures(every_page(lead))
+
+    assert read_only == rolled
+    assert read_only_csv == csv_rows(lead)
+    assert len(read_only["table"]) == 60 and read_only["runway"] is not None
+
+
+def csv_rows(client) -> list[list[str]]:
+    """The CSV's rows in order, without "days until" (it counts from the instant of the download)."""
+    header, rows, _ = read_csv(client)
+    days = header.index("days until")
+    return [row[:days] + row[days + 1 :] for row in rows]
+
+
+def figures(html: str) -> dict:
+    """What the billing page says, without the instant it was read at (which moves between loads)."""
+    return {
+        "table": [(i, cell_instant(row(html, i), "Next charge")) for i in row_ids(html)],
+        "due_7": (amount(html, "due-7"), count(html, "due-7")),
+        "due_28": amount(html, "due-28"),
+        "chart": re.findall(r'<text class="amount[^"]*"[^>]*>([\d.]+)</text>', html),
+        "idle": re.findall(r'<tr id="idle-(\d+)"', html),
+        "runway": runway(html),
+    }
+
+
+def test_the_worker_rolls_the_charges_forward_every_minute(settings):
+    from numbers_app import tasks
+    from numbers_app.schedule import REGISTRY
+
+    assert REGISTRY[tasks.roll_charges_forward.module_path].seconds == settings.BILLING_ROLL_SECONDS == 60
