@@ -44,12 +44,6 @@ ANALYZE_AFTER = 1000  # numbers a sync added, after which PostgreSQL's statistic
 # One row
 
 
-def tags_key(tags: Iterable[str]) -> str:
-    """The tags as one searchable string, "|support|sales|", so the tag filter is one LIKE on any database."""
-    found = [t.lower() for t in tags]
-    return "|" + "|".join(found) + "|" if found else ""
-
-
 def tag_set(tags: Iterable[str]) -> set[str]:
     """The tags as the tag filter matches them: lower case, each once."""
     return {t.lower() for t in tags}
@@ -105,7 +99,6 @@ def apply(record: NumberRecord, number: staffify.PhoneNumber, confirmed_at: date
     record.agent_id = number.agent_id
     record.agent_name = number.agent_name or ""
     record.tags = list(number.tags)
-    record.tags_key = tags_key(number.tags)
     record.country_code = number.country_code or country_of(number.phone_number) or ""
     record.number_type = number.number_type or record.number_type or ""
     if number.purchased_at is not None:
@@ -357,7 +350,7 @@ def _store_agents(agents: list[staffify.Agent], run: SyncRun) -> None:
         MirrorAgent.objects.filter(staffify_id__in=list(existing)).delete()
 
 
-MIRRORED = ("last_status", "agent_id", "agent_name", "tags", "tags_key")
+MIRRORED = ("last_status", "agent_id", "agent_name", "tags")
 UPDATED = (
     "phone_number",
     *MIRRORED,
