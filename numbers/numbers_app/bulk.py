@@ -40,7 +40,7 @@ from numbers_app.access import denial
 from numbers_app.explain import explain
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from numbers_app.presenters import format_phone
-from numbers_app.rules import CYCLE_DAYS, MAX_TAG_LENGTH, MAX_TAGS, PRICE_PER_CYCLE
+from numbers_app.rules import CYCLE_DAYS, MAX_TAGS, PRICE_PER_CYCLE
 
 logger = logging.getLogger(__name__)
 
@@ -797,11 +797,3 @@ def has_running(user: Any) -> bool:
     return BulkJob.objects.filter(
         created_by=user, state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING, BulkJob.State.CANCELLING]
     ).exists()
-
-
-def tag_problem(tag: str) -> str:
-    if not tag:
-        return "an empty tag"
-    if len(tag) > MAX_TAG_LENGTH:
-        return f"tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters"
-    return ""
