@@ -15,10 +15,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap
 from django_htmx.middleware import HtmxDetails
 
 from numbers_app import audit
+from numbers_app.htmx import toast
 
 VERBS = {
     "numbers.view_dashboard": "see the dashboard",
@@ -94,7 +95,7 @@ def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | 
                         )
                     if request.htmx:
                         response = reswap(HttpResponse(message, status=403), "none")
-                        return trigger_client_event(response, "toast", {"level": "error", "message": message})
+                        return toast(response, message, "error")
                     raise PermissionDenied(message)
             return view(request, *args, **kwargs)
 

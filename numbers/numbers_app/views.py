@@ -39,11 +39,13 @@ from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers_app.forms_purchase import PurchaseTimeForm
+from numbers_app.htmx import toast  # re-exported for now: code written against views.toast keeps working
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from numbers_app.presenters import NumberRow, build_row, format_phone, local_text, with_agent_options
 from numbers_app.rules import (
     RECLAIM_DAYS,
 )
+from numbers_app.views_scheduled import panel_context
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +54,6 @@ MOVED = ("agent", "{n} numbers moved")
 TAGGED = ("tags", "{n} tag changes saved")
 RELEASED = ("release", "{n} numbers released")
 RECLAIMED = ("reclaim", "{n} numbers reclaimed")
-
-
-def toast(
-    response: HttpResponse, message: str, level: str = "success", counted: tuple[str, str] | None = None
-) -> HttpResponse:
-    detail = {"level": level, "message": message}
-    if counted:
-        detail.update(group=counted[0], many=counted[1])
-    return trigger_client_event(response, "toast", detail)
 
 
 def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.Agent], Problem | None]:
@@ -275,8 +268,6 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         context["row"] = row
         context["record"] = record
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
-        from numbers_app.views_scheduled import panel_context  # it imports this module
-
         context.update(panel_context(request, record, number_id))
         row.extra["release_scheduled"] = context["scheduled"]
         if row.is_active and row.purchased_at:

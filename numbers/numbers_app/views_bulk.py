@@ -21,6 +21,7 @@ from numbers_app import audit, bulk, bulk_files
 from numbers_app.access import HtmxHttpRequest, dashboard_view, denial
 from numbers_app.csvsafe import safe_row
 from numbers_app.forms_bulk import ActionForm, SelectionForm
+from numbers_app.htmx import toast
 from numbers_app.models import BulkJob, BulkJobRow
 from numbers_app.presenters import iso_utc
 
@@ -31,7 +32,7 @@ def _problem(request: HtmxHttpRequest, message: str, status: int = 422) -> HttpR
     """Bad input: said in a toast (HTMX) or on the preview page, never a 500."""
     if request.htmx:
         response = reswap(HttpResponse(message, status=status), "none")
-        return trigger_client_event(response, "toast", {"level": "error", "message": message})
+        return toast(response, message, "error")
     return render(request, "numbers/bulk_preview.html", {"problem": message}, status=status)
 
 
