@@ -797,3 +797,11 @@ def has_running(user: Any) -> bool:
     return BulkJob.objects.filter(
         created_by=user, state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING, BulkJob.State.CANCELLING]
     ).exists()
+
+
+def notice(user: Any) -> dict:
+    """What the starter's notice shows (numbers/_job_notice.html): their newest finished job they have
+    not dismissed, its counts, and whether another of theirs still runs (then the notice polls)."""
+    job = unseen_finished(user).first()
+    found = counts(job) if job else None
+    return {"notice_job": job, "notice_counts": found, "notice_running": has_running(user)}

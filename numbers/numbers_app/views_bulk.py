@@ -294,7 +294,7 @@ def bulk_results_csv(request: HtmxHttpRequest, job_id: int) -> StreamingHttpResp
 @require_GET
 def bulk_notice(request: HtmxHttpRequest) -> HttpResponse:
     """The starter's notice: polled only while they have a job running (base.html)."""
-    return render(request, "numbers/_job_notice.html", notice_context(request.user))
+    return render(request, "numbers/_job_notice.html", bulk.notice(request.user))
 
 
 @dashboard_view()
@@ -302,12 +302,6 @@ def bulk_notice(request: HtmxHttpRequest) -> HttpResponse:
 def bulk_notice_seen(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     BulkJob.objects.filter(pk=job_id, created_by_id=request.user.pk).update(notice_seen=True)
     if request.htmx:
-        return render(request, "numbers/_job_notice.html", notice_context(request.user))
+        return render(request, "numbers/_job_notice.html", bulk.notice(request.user))
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/jobs/") else "bulk_jobs")
-
-
-def notice_context(user) -> dict:
-    job = bulk.unseen_finished(user).first()
-    found = bulk.counts(job) if job else None
-    return {"notice_job": job, "notice_counts": found, "notice_running": bulk.has_running(user)}
