@@ -201,6 +201,9 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["defau
 WORKER_HEARTBEAT_SECONDS = _float("WORKER_HEARTBEAT_SECONDS", 30.0, minimum=0.5, maximum=3600)
 # How often the worker walks the whole account into the mirror (ceil(N/100) Staffify calls each time).
 MIRROR_SYNC_SECONDS = _float("MIRROR_SYNC_SECONDS", 300.0, minimum=5, maximum=24 * 3600)
+# How often the worker moves the mirror's next charges that Staffify's clock has passed onto the next
+# renewal (numbers_app.statement.roll_forward), so the billing page reads them from the index.
+BILLING_ROLL_SECONDS = _float("BILLING_ROLL_SECONDS", 60.0, minimum=5, maximum=3600)
 # How often the worker settles writes whose outcome is unknown (all six: buy, assign, unassign, tags,
 # release, reclaim), by reading each number back.
 SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 60.0, minimum=1, maximum=3600)

@@ -2,7 +2,8 @@
 
 An HTMX request that is not allowed gets a 403 that swaps nothing and a toast saying why; a full
 page gets the 403 page. An expired session on an HTMX request sends the browser to the login page
-instead of swapping the login form into a table row.
+instead of swapping the login form into a table row; after the login it returns to the page the
+person was on (`login_redirect`), never to an action URL that only takes a POST.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect, reswap
 from django_htmx.middleware import HtmxDetails
 
 from numbers_app import audit
+from numbers_app.htmx import toast
 from numbers_app.roles import denial
 
 
@@ -38,6 +40,18 @@ def permissions_for(user) -> dict[str, bool]:
     }
 
 
+def login_redirect(request: HtmxHttpRequest) -> HttpResponse:
+    """To the login page, then back to the page the person was on. An HTMX request comes from a page
+    (HX-Current-URL, when it is this site's) and may itself be an action or a fragment: the browser
+    leaves for the login page as a whole (HX-Redirect), not inside the fragment. A plain POST has no
+    page to return to that is known to take a GET: the owned list."""
+    if request.htmx:
+        back = request.htmx.current_url_abs_path or reverse("number_list")
+        return HttpResponseClientRedirect(redirect_to_login(back).url)
+    back = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("number_list")
+    return redirect_to_login(back)
+
+
 def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | None = None) -> Callable:
     """Login, then PERM (and the right to see the dashboard), checked on the server. A refused
     attempt at an action (a POST to a view with AUDIT_ACTION) is written to the audit log."""
@@ -46,9 +60,7 @@ def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | 
         @wraps(view)
         def wrapped(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
-                if request.htmx:
-                    return HttpResponseClientRedirect(f"{settings.LOGIN_URL}?next={request.path}")
-                return redirect_to_login(request.get_full_path())
+                return login_redirect(request)
             for needed in dict.fromkeys(["numbers.view_dashboard", perm]):
                 if not request.user.has_perm(needed):
                     message = denial(request.user, needed)
@@ -63,7 +75,7 @@ def dashboard_view(perm: str = "numbers.view_dashboard", *, audit_action: str | 
                         )
                     if request.htmx:
                         response = reswap(HttpResponse(message, status=403), "none")
-                        return trigger_client_event(response, "toast", {"level": "error", "message": message})
+                        return toast(response, message, "error")
                     raise PermissionDenied(message)
             return view(request, *args, **kwargs)
 

@@ -195,36 +195,6 @@ def _words(status: str) -> str:
     return str(status).replace("_", " ")
 
 
-def done(user, action: str, before: staffify.PhoneNumber, after: staffify.PhoneNumber, message: str = "") -> AuditEntry:
-    """An action Staffify confirmed, with the number before and after it."""
-    return record(
-        user,
-        action,
-        outcome=Outcome.OK,
-        number_id=before.id,
-        phone_number=before.phone_number,
-        before=snapshot(before),
-        after=snapshot(after),
-        message=message,
-    )
-
-
-def failed(
-    user, action: str, before: staffify.PhoneNumber, err: staffify.StaffifyError, wanted: dict | None = None
-) -> AuditEntry:
-    """An action Staffify refused, failed, or left unconfirmed; `wanted` is what it was to change."""
-    return record(
-        user,
-        action,
-        outcome=outcome_of(err),
-        number_id=before.id,
-        phone_number=before.phone_number,
-        before=snapshot(before),
-        after=wanted,
-        err=err,
-    )
-
-
 def login_locked_out(username: str, ip_address: str, *, failures: int) -> AuditEntry:
     """A username locked out after too many failed logins (django-axes), tied to the user when one has
     that name; the attempted name is kept either way."""

@@ -42,7 +42,7 @@ from numbers_app.explain import Problem, explain
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from numbers_app.presenters import format_phone
 from numbers_app.roles import denial
-from numbers_app.rules import CYCLE_DAYS, MAX_TAG_LENGTH, MAX_TAGS, PRICE_PER_CYCLE
+from numbers_app.rules import CYCLE_DAYS, MAX_TAGS, PRICE_PER_CYCLE
 
 logger = logging.getLogger(__name__)
 
@@ -771,9 +771,9 @@ def has_running(user: Any) -> bool:
     ).exists()
 
 
-def tag_problem(tag: str) -> str:
-    if not tag:
-        return "an empty tag"
-    if len(tag) > MAX_TAG_LENGTH:
-        return f"tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters"
-    return ""
+def notice(user: Any) -> dict:
+    """What the starter's notice shows (numbers/_job_notice.html): their newest finished job they have
+    not dismissed, its counts, and whether another of theirs still runs (then the notice polls)."""
+    job = unseen_finished(user).first()
+    found = counts(job) if job else None
+    return {"notice_job": job, "notice_counts": found, "notice_running": has_running(user)}

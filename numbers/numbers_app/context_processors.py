@@ -32,9 +32,9 @@ def dashboard(request: HttpRequest) -> dict:
 
     @cache
     def job_notice():
-        from numbers_app.views_bulk import notice_context
+        from numbers_app import bulk
 
-        return notice_context(request.user)
+        return bulk.notice(request.user)
 
     @cache
     def role():

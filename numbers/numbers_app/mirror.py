@@ -16,6 +16,7 @@ reserve of calls to people (numbers_app.budget): the walk waits rather than spen
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -41,12 +42,6 @@ ANALYZE_AFTER = 1000  # numbers a sync added, after which PostgreSQL's statistic
 
 # ---------------------------------------------------------------------------------------------
 # One row
-
-
-def tags_key(tags: Iterable[str]) -> str:
-    """The tags as one searchable string, "|support|sales|", so the tag filter is one LIKE on any database."""
-    found = [t.lower() for t in tags]
-    return "|" + "|".join(found) + "|" if found else ""
 
 
 def tag_set(tags: Iterable[str]) -> set[str]:
@@ -104,7 +99,6 @@ def apply(record: NumberRecord, number: staffify.PhoneNumber, confirmed_at: date
     record.agent_id = number.agent_id
     record.agent_name = number.agent_name or ""
     record.tags = list(number.tags)
-    record.tags_key = tags_key(number.tags)
     record.country_code = number.country_code or country_of(number.phone_number) or ""
     record.number_type = number.number_type or record.number_type or ""
     if number.purchased_at is not None:
@@ -140,6 +134,55 @@ def remember(number: staffify.PhoneNumber, **known: Any) -> NumberRecord:
         record.save()
         sync_tags([record])
         changed()
+    return record
+
+
+# What Staffify reports about a number, as `apply` copies it onto the row.
+REPORTED = (
+    "phone_number",
+    "last_status",
+    "agent_id",
+    "agent_name",
+    "tags",
+    "country_code",
+    "number_type",
+    "purchased_at",
+    "reclaim_before",
+    "gone_at",
+)
+# The columns the owned list's filters read (numbers_app.listing.numbers): only a change to one of them
+# can change a count cached under the mirror's version.
+COUNTED = ("phone_number", "last_status", "agent_id", "tags", "country_code", "gone_at")
+
+
+def _counted(record: NumberRecord) -> tuple:
+    return tuple(sorted(tag_set(value or ())) if name == "tags" else value for name, value in _values(record, COUNTED))
+
+
+def _values(record: NumberRecord, names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    return [(name, getattr(record, name)) for name in names]
+
+
+def refresh_if_changed(number: staffify.PhoneNumber) -> NumberRecord:
+    """A live read (a page, not a write) told us NUMBER's state: its mirror row follows only when what
+    Staffify reports differs from the row; when nothing differs, nothing is written. The mirror's
+    version moves only when a column the list's counts depend on changed (COUNTED): a new agent name
+    or number type leaves every cached count true, so none is thrown away."""
+    record = NumberRecord.objects.filter(staffify_id=number.id).first()
+    if record is not None:
+        seen = copy.copy(record)
+        apply(seen, number, timezone.now())
+        if _values(seen, REPORTED) == _values(record, REPORTED):
+            return record
+    with transaction.atomic():
+        record = NumberRecord.objects.select_for_update().filter(staffify_id=number.id).first()
+        counted = _counted(record) if record is not None else None
+        record = record or NumberRecord(staffify_id=number.id)
+        apply(record, number, timezone.now())
+        record.save()
+        sync_tags([record])
+        if _counted(record) != counted:
+            changed()
     return record
 
 
@@ -307,7 +350,7 @@ def _store_agents(agents: list[staffify.Agent], run: SyncRun) -> None:
         MirrorAgent.objects.filter(staffify_id__in=list(existing)).delete()
 
 
-MIRRORED = ("last_status", "agent_id", "agent_name", "tags", "tags_key")
+MIRRORED = ("last_status", "agent_id", "agent_name", "tags")
 UPDATED = (
     "phone_number",
     *MIRRORED,

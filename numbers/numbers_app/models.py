@@ -35,7 +35,6 @@ class NumberRecord(models.Model):
     agent_id = models.BigIntegerField(null=True, blank=True)
     agent_name = models.CharField(max_length=200, blank=True)
     tags = models.JSONField(default=list, blank=True)
-    tags_key = models.CharField(max_length=1100, blank=True)  # "|support|sales|", lower case: the tag filter
     country_code = models.CharField(max_length=2, blank=True)
     number_type = models.CharField(max_length=16, blank=True)
     first_seen_at = models.DateTimeField(null=True, blank=True)  # bounds an unknown purchase time
@@ -94,7 +93,7 @@ class MirrorVersion(models.Model):
 
 class NumberTag(models.Model):
     """One tag (lower case) of one number in the account: the owned list's tag filter is an exact,
-    indexed match at any size instead of a substring scan of `tags_key`. numbers_app.mirror keeps these
+    indexed match at any size (not a substring scan of the tags). numbers_app.mirror keeps these
     rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
 
     staffify_id = models.BigIntegerField()

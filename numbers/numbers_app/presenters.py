@@ -97,10 +97,6 @@ class NumberRow:
     def is_pending(self) -> bool:
         return self.status == "pending_release"
 
-    @property
-    def tags_text(self) -> str:
-        return ", ".join(self.tags)
-
     @cached_property
     def urls(self) -> dict[str, str]:
         return {name: pattern.format(self.id) for name, pattern in _url_patterns().items()}
@@ -150,12 +146,6 @@ def with_agent_options(rows: list[NumberRow], agents) -> list[NumberRow]:
     for row in rows:
         row.agent_options = options.for_row(row)
     return rows
-
-
-def build_rows(numbers: list[staffify.PhoneNumber]) -> list[NumberRow]:
-    """Rows for these numbers, with what the ledger knows filling what the API did not say."""
-    records = {r.staffify_id: r for r in NumberRecord.objects.filter(staffify_id__in=[n.id for n in numbers])}
-    return [build_row(n, records.get(n.id)) for n in numbers]
 
 
 def build_row(number: staffify.PhoneNumber, record: NumberRecord | None = None, *, lookup: bool = False) -> NumberRow:

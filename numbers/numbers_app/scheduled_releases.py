@@ -79,11 +79,6 @@ def waiting_for(number_id: int) -> ScheduledRelease | None:
     return waiting().filter(staffify_id=number_id).first()
 
 
-def waiting_by_number(number_ids: list[int]) -> dict[int, ScheduledRelease]:
-    """The waiting releases of these numbers (one query for a page of rows)."""
-    return {s.staffify_id: s for s in waiting().filter(staffify_id__in=number_ids)}
-
-
 def savings() -> tuple[int, Decimal]:
     """How many releases are scheduled, and what they save per 28-day cycle (each skips one renewal)."""
     count = waiting().count()

@@ -5,7 +5,9 @@ makes no Staffify call for the numbers and stays fast at 100,000 numbers.
 Each active number is charged once in every 28-day window, so the 28-day figures are exact whatever
 the mirror knows about purchase dates. Where it knows one, `next_charge_at` places the charge; that
 column was computed at the last sync or write, so when Staffify's clock has moved past it the charge
-is rolled forward 28 days at a time (`effective_next`), in SQL. Numbers whose purchase time nobody
+is rolled forward 28 days at a time: in the mirror by the worker every minute (`roll_forward`, from
+numbers_app.tasks), and meanwhile in the page's reads, which write nothing (`effective_next`, in SQL,
+over the few rows it concerns: `charge_order`). Numbers whose purchase time nobody
 knows ("undated") are due some time within the next 28 days: the 7-day figure counts them as a bound
 ("up to"), and the runway assumes they all renew now (the earliest the balance could run out).
 """
@@ -47,9 +49,10 @@ def roll_forward(records: QuerySet[NumberRecord], now: datetime) -> int:
     write set it) to the first one after NOW on its own grid (purchase + k x 28 days), in the mirror
     itself, so every figure after it reads the plain column and its index. Rolling forward in SQL
     instead (`effective_next`) costs per-row date arithmetic over the whole account on every query:
-    seconds at 100,000 numbers on SQLite, where some numbers renew every minute. One conditional
-    UPDATE per batch: a row a write changed meanwhile (released, or already moved) is left as it is.
-    Returns how many rows moved."""
+    seconds at 100,000 numbers on SQLite, where some numbers renew every minute. The worker runs it
+    (numbers_app.tasks.roll_charges_forward), never a page: the page reads the rows renewed since in
+    their own small segment (`charge_order`). One conditional UPDATE per batch: a row a write changed
+    meanwhile (released, or already moved) is left as it is. Returns how many rows moved."""
     behind = records.filter(DATED, next_charge_at__lte=now, purchased_at__isnull=False)
     moved = 0
     while batch := list(behind.values_list("pk", "purchased_at")[:ROLL_BATCH]):
@@ -84,6 +87,46 @@ def effective_next(now: datetime, oldest: datetime | None) -> Case | F:
 def _laps(now: datetime, oldest: datetime | None) -> int:
     """How many whole cycles the stalest next charge is behind NOW (0 when none is)."""
     return 0 if oldest is None or oldest > now else (now - oldest) // cycles.CYCLE + 1
+
+
+def _first_rolled(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> datetime | None:
+    """The earliest next charge after NOW among the rows of RECORDS whose next charge NOW has passed,
+    once rolled forward on their own grid; None when none has passed. One aggregate: a row k cycles
+    behind moves k cycles, so the earliest of each lap gives that lap's earliest rolled charge."""
+    laps = _laps(now, oldest)
+    if not laps:
+        return None
+    lap = {
+        f"lap_{k}": Min(
+            "next_charge_at",
+            filter=Q(next_charge_at__gt=now - k * cycles.CYCLE, next_charge_at__lte=now - (k - 1) * cycles.CYCLE),
+        )
+        for k in range(1, laps + 1)
+    }
+    found = records.aggregate(**lap)
+    rolled = [due + k * cycles.CYCLE for k in range(1, laps + 1) if (due := found[f"lap_{k}"]) is not None]
+    return min(rolled, default=None)
+
+
+def charge_order(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> list[QuerySet]:
+    """RECORDS (rows with a next charge) in the order of their next charge after NOW, then id, as
+    segments read one after the other, each row carrying that charge as `effective`. With no charge
+    behind NOW: the column and its index. Otherwise every passed charge rolls forward to FIRST or later
+    (`_first_rolled`), so the rows due before FIRST still come first in the index's order, and only the
+    passed rows and those due from FIRST on are ordered by the rolled charge (`effective_next`): while
+    the worker rolls the mirror forward every minute, the few renewed since then and the few bought
+    in the last minute of a cycle ago. Nothing is written."""
+    first = _first_rolled(records, now, oldest)
+    if first is None:
+        return [records.annotate(effective=F("next_charge_at")).order_by("next_charge_at", "staffify_id")]
+    return [
+        records.filter(next_charge_at__gt=now, next_charge_at__lt=first)
+        .annotate(effective=F("next_charge_at"))
+        .order_by("next_charge_at", "staffify_id"),
+        records.filter(Q(next_charge_at__gte=first) | Q(next_charge_at__lte=now))
+        .annotate(effective=effective_next(now, oldest))
+        .order_by("effective", "staffify_id"),
+    ]
 
 
 def charge_in(now: datetime, oldest: datetime | None, **bounds: datetime) -> Q:
@@ -234,26 +277,19 @@ def runway(
         at = start
     else:
         offset = position - totals.undated
-        ordered = (
-            account.filter(DATED)
-            .annotate(effective=effective_next(now, oldest))
-            .order_by("effective", "staffify_id")
-            .values_list("effective", flat=True)
-        )
-        found = list(ordered[offset : offset + 1])
+        found = Table(charge_order(account.filter(DATED), now, oldest))[offset : offset + 1]
         if not found:  # the mirror changed between the count and this read: the next page load settles it
             return None
-        at = found[0] + laps * cycles.CYCLE
+        at = found[0].effective + laps * cycles.CYCLE  # type: ignore[attr-defined]
     return at if at <= now + horizon else None
 
 
 class Table:
     """Numbers in the billing table's order, sliceable and iterable like a queryset (the Paginator, the
-    lists and the CSV take it). When no next charge is behind NOW (`roll_forward` saw to it), the order
-    is three segments read one after the other, each in an order an index gives: numbers with a next
-    charge by it (then id), undated active ones, then the rest by reclaim deadline. Page 1 then reads
-    50 rows instead of sorting the whole account (PostgreSQL sorted 100,000 wide rows per page).
-    Otherwise it is one query ordered by the rolled-forward charge (`effective_next`)."""
+    lists and the CSV take it). The order is segments read one after the other, each in an order an
+    index gives: numbers with a next charge by it (then id; `charge_order`, which orders the few charges
+    behind NOW apart), undated active ones, then the rest by reclaim deadline. Page 1 then reads 50
+    rows instead of sorting the whole account (PostgreSQL sorted 100,000 wide rows per page)."""
 
     def __init__(self, segments: list[QuerySet[NumberRecord]]) -> None:
         self.segments = segments
@@ -312,23 +348,14 @@ def pending(records: QuerySet[NumberRecord]) -> QuerySet[NumberRecord]:
 def table(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> Table:
     """RECORDS in the table's order: dated numbers by next charge, then undated active ones, then the
     rest (pending release) by reclaim deadline; each row carries `effective` (its next charge)."""
-    if oldest is None or oldest > now:  # no charge to roll forward: the column is the order
-        records = records.annotate(effective=F("next_charge_at"))
-        return Table(
-            [
-                records.filter(next_charge_at__isnull=False).order_by("next_charge_at", "staffify_id"),
-                records.filter(UNDATED).order_by(F("reclaim_before").asc(nulls_last=True), "staffify_id"),
-                records.filter(next_charge_at__isnull=True)
-                .exclude(ACTIVE)
-                .order_by(F("reclaim_before").asc(nulls_last=True), "staffify_id"),
-            ]
-        )
-    group = Case(When(DATED, then=Value(0)), When(ACTIVE, then=Value(1)), default=Value(2), output_field=IntegerField())
-    # Only dated rows have a next charge, so "next charge, nulls last" puts them first.
+    charged = charge_order(records.filter(next_charge_at__isnull=False), now, oldest)
+    records = records.annotate(effective=F("next_charge_at"))
     return Table(
         [
-            records.annotate(effective=effective_next(now, oldest), group=group).order_by(
-                F("effective").asc(nulls_last=True), "group", F("reclaim_before").asc(nulls_last=True), "staffify_id"
-            )
+            *charged,
+            records.filter(UNDATED).order_by(F("reclaim_before").asc(nulls_last=True), "staffify_id"),
+            records.filter(next_charge_at__isnull=True)
+            .exclude(ACTIVE)
+            .order_by(F("reclaim_before").asc(nulls_last=True), "staffify_id"),
         ]
     )

@@ -16,7 +16,18 @@ from django.tasks import TaskContext, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from numbers_app import address_book, budget, bulk, purchases, scheduled_releases, settle, staffify
+from numbers_app import (
+    address_book,
+    budget,
+    bulk,
+    lookups,
+    mirror,
+    purchases,
+    scheduled_releases,
+    settle,
+    staffify,
+    statement,
+)
 from numbers_app.bulk import run_bulk_job as run_bulk_job
 from numbers_app.freshness import sync_mirror as sync_mirror
 from numbers_app.models import WorkerHeartbeat
@@ -60,6 +71,14 @@ def settle_writes() -> int:
 
 
 @task
+def roll_charges_forward() -> int:
+    """Move the mirror's next charges that Staffify's clock has passed onto their next renewal
+    (numbers_app.statement.roll_forward), so the billing page reads the column and its index; the page
+    itself writes nothing (it rolls the few renewed since in its reads). How many rows moved."""
+    return statement.roll_forward(mirror.owned(), lookups.staffify_now())
+
+
+@task
 def follow_addresses() -> int:
     """Check the status of the address book's addresses still under review (not final)."""
     if not address_book.to_follow().exists() or not budget.allow("background"):
@@ -95,6 +114,7 @@ every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_WRITES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
+every(settings.BILLING_ROLL_SECONDS, roll_charges_forward)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
 every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)
 every(settings.BULK_SWEEP_SECONDS, resume_bulk_jobs)

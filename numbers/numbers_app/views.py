@@ -26,7 +26,6 @@ from numbers_app import (
     buying,
     changes,
     freshness,
-    ledger,
     listing,
     lookups,
     mirror,
@@ -38,11 +37,13 @@ from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
 from numbers_app.forms import AssignForm, NumberFilterForm, PurchaseForm, SearchForm, TagsForm
 from numbers_app.forms_purchase import PurchaseTimeForm
+from numbers_app.htmx import toast
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from numbers_app.presenters import NumberRow, build_row, format_phone, local_text, with_agent_options
 from numbers_app.rules import (
     RECLAIM_DAYS,
 )
+from numbers_app.views_scheduled import panel_context
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +52,6 @@ MOVED = ("agent", "{n} numbers moved")
 TAGGED = ("tags", "{n} tag changes saved")
 RELEASED = ("release", "{n} numbers released")
 RECLAIMED = ("reclaim", "{n} numbers reclaimed")
-
-
-def toast(
-    response: HttpResponse, message: str, level: str = "success", counted: tuple[str, str] | None = None
-) -> HttpResponse:
-    detail = {"level": level, "message": message}
-    if counted:
-        detail.update(group=counted[0], many=counted[1])
-    return trigger_client_event(response, "toast", detail)
 
 
 def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.Agent], Problem | None]:
@@ -194,7 +186,7 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
     """The number as Staffify has it now, carrying the problem that just happened."""
     try:
         number = client.get_number(number_id)
-        ledger.record_seen(number)
+        mirror.refresh_if_changed(number)  # also on a GET's error path: written only if Staffify differs
         row = build_row(number, lookup=True)
     except staffify.StaffifyError as err:
         row = NumberRow(
@@ -266,14 +258,12 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     }
     try:
         number = client.get_number(number_id)
-        record = ledger.record_seen(number)  # the one live read refreshes its mirror row
+        record = mirror.refresh_if_changed(number)  # a read: the row is written only if Staffify differs
         row = with_agent_options([build_row(number, record)], agents)[0]
         previous_agent.annotate([row], agents)
         context["row"] = row
         context["record"] = record
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
-        from numbers_app.views_scheduled import panel_context  # it imports this module
-
         context.update(panel_context(request, record, number_id))
         row.extra["release_scheduled"] = context["scheduled"]
         if row.is_active and row.purchased_at:

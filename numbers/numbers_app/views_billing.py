@@ -296,7 +296,6 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         if not valid:
             return render(request, "numbers/billing.html", {"form": form, "agents": agents, "rows": None}, status=400)
         now = lookups.staffify_now()
-        statement.roll_forward(mirror.owned(), now)
         shown = listing.numbers(filters)
         return csv_response(statement.table(shown, now, statement.oldest_charge(shown)), now, agent_names)
 
@@ -305,8 +304,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     balance = reading.balance if reading else None
     balance_read_at = reading.at if reading else timezone.now()
     now = lookups.staffify_now(client)  # after the call: its answer carries Staffify's clock
-    account_records = mirror.owned()
-    statement.roll_forward(account_records, now)
+    account_records = mirror.owned()  # read only: the worker rolls passed charges forward (tasks.py)
     shown = listing.numbers(filters)
     oldest = statement.oldest_charge(account_records)
     account = statement.totals(account_records, now, oldest)

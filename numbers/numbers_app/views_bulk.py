@@ -21,6 +21,7 @@ from numbers_app import audit, bulk, bulk_files
 from numbers_app.access import HtmxHttpRequest, dashboard_view
 from numbers_app.csvsafe import safe_row
 from numbers_app.forms_bulk import ActionForm, SelectionForm
+from numbers_app.htmx import toast
 from numbers_app.models import BulkJob, BulkJobRow
 from numbers_app.presenters import iso_utc
 from numbers_app.roles import denial
@@ -32,7 +33,7 @@ def _problem(request: HtmxHttpRequest, message: str, status: int = 422) -> HttpR
     """Bad input: said in a toast (HTMX) or on the preview page, never a 500."""
     if request.htmx:
         response = reswap(HttpResponse(message, status=status), "none")
-        return trigger_client_event(response, "toast", {"level": "error", "message": message})
+        return toast(response, message, "error")
     return render(request, "numbers/bulk_preview.html", {"problem": message}, status=status)
 
 
@@ -294,7 +295,7 @@ def bulk_results_csv(request: HtmxHttpRequest, job_id: int) -> StreamingHttpResp
 @require_GET
 def bulk_notice(request: HtmxHttpRequest) -> HttpResponse:
     """The starter's notice: polled only while they have a job running (base.html)."""
-    return render(request, "numbers/_job_notice.html", notice_context(request.user))
+    return render(request, "numbers/_job_notice.html", bulk.notice(request.user))
 
 
 @dashboard_view()
@@ -302,12 +303,6 @@ def bulk_notice(request: HtmxHttpRequest) -> HttpResponse:
 def bulk_notice_seen(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     BulkJob.objects.filter(pk=job_id, created_by_id=request.user.pk).update(notice_seen=True)
     if request.htmx:
-        return render(request, "numbers/_job_notice.html", notice_context(request.user))
+        return render(request, "numbers/_job_notice.html", bulk.notice(request.user))
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/jobs/") else "bulk_jobs")
-
-
-def notice_context(user) -> dict:
-    job = bulk.unseen_finished(user).first()
-    found = bulk.counts(job) if job else None
-    return {"notice_job": job, "notice_counts": found, "notice_running": bulk.has_running(user)}

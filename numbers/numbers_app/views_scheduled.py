@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from numbers_app import audit, ledger, lookups, scheduled_releases, staffify
 from numbers_app.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.explain import Problem, explain
+from numbers_app.htmx import toast
 from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.presenters import format_phone
-from numbers_app.views import toast
 
 
 def panel_context(request: HttpRequest, record: NumberRecord | None, number_id: int) -> dict:

@@ -1,0 +1,65 @@
+"""After a session expires, logging in again returns to the page the person was on, never to an action
+URL that only takes a POST (which the browser would GET after the login: a 405)."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/accounts/login/"
+
+
+def htmx_from(page: str) -> dict[str, str]:
+    """The headers htmx sends from PAGE (the browser's current URL)."""
+    return {"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}"}
+
+
+def login_next(url: str) -> str:
+    split = urlsplit(url)
+    assert split.path == LOGIN, url
+    return parse_qs(split.query)["next"][0]
+
+
+def test_an_htmx_action_without_a_session_sends_the_browser_to_log_in_and_back_to_its_page(client, ops_user):
+    response = client.post("/numbers/1001/agent", {"agent_id": "101"}, headers=htmx_from("/numbers/1001/"))
+
+    assert response.status_code == 200  # htmx reads HX-Redirect: the whole page goes, not the fragment
+    assert "Location" not in response
+    assert login_next(response["HX-Redirect"]) == "/numbers/1001/"
+
+    logged_in = client.post(response["HX-Redirect"], {"username": "ops", "password": "pw-ops"})
+    assert logged_in.status_code == 302 and logged_in["Location"] == "/numbers/1001/"
+
+
+def test_the_page_it_returns_to_keeps_its_query(client):
+    page = "/?status=active&agent=none&tag=support"
+    response = client.post("/numbers/1001/release", headers=htmx_from(page))
+    assert login_next(response["HX-Redirect"]) == page
+
+
+@pytest.mark.parametrize(
+    "current",
+    ["http://elsewhere.example/numbers/1001/", "https://testserver/numbers/1001/", "not a url", None],
+)
+def test_a_current_url_of_another_origin_or_none_returns_to_the_list(client, current):
+    headers = {"HX-Request": "true"} | ({"HX-Current-URL": current} if current else {})
+    response = client.post("/numbers/1001/agent", {"agent_id": "101"}, headers=headers)
+    assert login_next(response["HX-Redirect"]) == "/"
+
+
+def test_an_htmx_fragment_read_returns_to_the_page_not_the_fragment(client):
+    response = client.get("/numbers/1001/tags/edit", headers=htmx_from("/?offset=50"))
+    assert login_next(response["HX-Redirect"]) == "/?offset=50"
+
+
+def test_a_plain_post_to_an_action_returns_to_the_list_not_the_post_only_url(client):
+    response = client.post("/numbers/1001/agent", {"agent_id": "101"})
+    assert response.status_code == 302
+    assert login_next(response["Location"]) == "/"
+
+
+def test_a_plain_page_returns_to_itself(client):
+    response = client.get("/numbers/1001/?tab=history")
+    assert response.status_code == 302
+    assert login_next(response["Location"]) == "/numbers/1001/?tab=history"
