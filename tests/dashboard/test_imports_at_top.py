@@ -1,9 +1,10 @@
 """The app's modules import at the top. An import inside a function hides a circle between modules
 (the layers and the cycles that `lint-imports` checks stay, only out of sight) and runs on every
 call. The imports inside functions that the app has today are listed in ALLOWED, each with why; the
-list only shrinks: an import not in it fails, and so does an entry whose import is gone."""
+list only shrinks: an import not in it fails, and an entry whose import is gone warns."""
 
 import ast
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,9 +101,9 @@ def imports_inside_functions() -> set[tuple[str, str, str]]:
 def test_no_new_imports_inside_functions():
     found = imports_inside_functions()
     new = sorted(found - ALLOWED)
-    gone = sorted(ALLOWED - found)
-    lines = [f"  {entry}," for entry in new]
-    assert not new, "Import at the top of the module instead (or break the circle it hides):\n" + "\n".join(lines)
-    assert not gone, "These imports inside functions are gone: delete them from ALLOWED:\n" + "\n".join(
-        f"  {entry}," for entry in gone
-    )
+    lines = "\n".join(f"  {entry}," for entry in new)
+    assert not new, f"Import at the top of the module instead (or break the circle it hides):\n{lines}"
+    # An entry whose import is gone only warns (another branch may have removed it): delete it.
+    if gone := sorted(ALLOWED - found):
+        lines = "\n".join(f"  {entry}," for entry in gone)
+        warnings.warn(f"ALLOWED lists imports inside functions that are gone: delete them:\n{lines}", stacklevel=1)
