@@ -93,12 +93,14 @@ test-postgres-all:
 screenshots: install-dev browser
 	@SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" env -u DATABASE_URL $(PY) -m pytest $(call workers,$(PYTEST_WORKERS)) -m browser $(PYTEST_ARGS)
 
-# ruff's lint and formatting check, then mypy: any finding fails `make lint` and so `make test`.
+# ruff's lint and formatting check, mypy, then import-linter's contracts between the app's packages
+# (.importlinter): any finding fails `make lint` and so `make test`.
 lint: install-dev
-	@echo "== Lint: ruff check, ruff format --check, mypy"
+	@echo "== Lint: ruff check, ruff format --check, mypy, lint-imports"
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(MAKE) --no-print-directory typecheck
+	@PYTHONPATH=numbers $(VENV)/bin/lint-imports --no-logo
 
 typecheck: install-dev
 	@$(PY) -m mypy $(MYPY_PATHS)
