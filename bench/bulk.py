@@ -43,7 +43,8 @@ TARGET = 110
 SYNC = """
 import os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 import django; django.setup()
-from numbers_app import mirror, staffify
+from numbers_app.mirror import store as mirror
+from numbers_app import staffify
 print(mirror.sync(staffify.get_client()).state)
 """
 

@@ -98,7 +98,8 @@ def phase_seed(db: str, n: int) -> dict:
 
 def phase_sync(db: str, n: int) -> dict:
     setup(db, n)
-    from numbers_app import mirror, staffify
+    from numbers_app import staffify
+    from numbers_app.mirror import store as mirror
 
     with staffify.track_calls() as stats:
         started = time.perf_counter()
@@ -188,7 +189,8 @@ def phase_during(db: str, n: int) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from numbers_app import mirror, staffify
+    from numbers_app import staffify
+    from numbers_app.mirror import store as mirror
 
     control = httpx.Client(
         transport=settings.STAFFIFY_TRANSPORT,

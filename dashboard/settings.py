@@ -127,10 +127,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "numbers_app.middleware.ViewerTimeZoneMiddleware",
-    "numbers_app.middleware.StaffifyTimingMiddleware",
-    "numbers_app.middleware.ErrorReferenceMiddleware",
-    "numbers_app.privacy.PrivateNoStoreMiddleware",
+    "numbers_app.web.middleware.ViewerTimeZoneMiddleware",
+    "numbers_app.web.middleware.StaffifyTimingMiddleware",
+    "numbers_app.web.middleware.ErrorReferenceMiddleware",
+    "numbers_app.web.privacy.PrivateNoStoreMiddleware",
     # Last, as django-axes asks: it turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -202,15 +202,15 @@ WORKER_HEARTBEAT_SECONDS = _float("WORKER_HEARTBEAT_SECONDS", 30.0, minimum=0.5,
 # How often the worker walks the whole account into the mirror (ceil(N/100) Staffify calls each time).
 MIRROR_SYNC_SECONDS = _float("MIRROR_SYNC_SECONDS", 300.0, minimum=5, maximum=24 * 3600)
 # How often the worker moves the mirror's next charges that Staffify's clock has passed onto the next
-# renewal (numbers_app.statement.roll_forward), so the billing page reads them from the index.
+# renewal (numbers_app.billing.statement.roll_forward), so the billing page reads them from the index.
 BILLING_ROLL_SECONDS = _float("BILLING_ROLL_SECONDS", 60.0, minimum=5, maximum=3600)
 # How often the worker settles writes whose outcome is unknown (all six: buy, assign, unassign, tags,
 # release, reclaim), by reading each number back.
 SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 60.0, minimum=1, maximum=3600)
 # A write still "sent" this long after it left belongs to a process that died mid-request (no answer
-# takes that long): the sweeper then reads the number back and settles it (numbers_app.settle).
+# takes that long): the sweeper then reads the number back and settles it (numbers_app.changes.settle).
 SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 120.0, minimum=0, maximum=3600)
-# Bulk jobs (numbers_app.bulk): how often the worker looks for jobs to pick up again, and how long a
+# Bulk jobs (numbers_app.bulk.jobs): how often the worker looks for jobs to pick up again, and how long a
 # running job may go without a sign of life before another worker takes it over (its worker died).
 BULK_SWEEP_SECONDS = _float("BULK_SWEEP_SECONDS", 30.0, minimum=0.5, maximum=3600)
 BULK_STALE_SECONDS = _float("BULK_STALE_SECONDS", 60.0, minimum=1, maximum=3600)
@@ -218,7 +218,7 @@ BULK_STALE_SECONDS = _float("BULK_STALE_SECONDS", 60.0, minimum=1, maximum=3600)
 BULK_SLICE_SECONDS = _float("BULK_SLICE_SECONDS", 20.0, minimum=1, maximum=3600)
 # How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
 ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
-# "Release before the next charge" runs this long before the charge (numbers_app.scheduled_releases),
+# "Release before the next charge" runs this long before the charge (numbers_app.scheduled.releases),
 # and the worker looks for due scheduled releases this often: it must look at least twice in the lead
 # window, so that one late or failed look still leaves time before Staffify charges another cycle.
 SCHEDULED_RELEASE_LEAD_SECONDS = _float("SCHEDULED_RELEASE_LEAD_SECONDS", 3600.0, minimum=120, maximum=7 * 86400)
@@ -254,7 +254,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "numbers_app.lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "numbers_app.audit.lockout.lockout_response"
 AXES_VERBOSE = False
 
 # Mail, for password reset only: EMAIL_URL (or EMAIL_URL_FILE) as django-environ reads it, e.g.

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
 
-from numbers_app import views_health
+from numbers_app.web import health as views_health
 
 # Password reset sends mail: without mail configured (EMAIL_URL), its pages do not exist at all.
 account_urls = [
@@ -22,5 +22,5 @@ urlpatterns = [
 if settings.STAFFIFY_SANDBOX:
     urlpatterns.insert(0, path("sandbox/", include("sandbox.urls")))
 
-handler404 = "numbers_app.views_health.not_found"
-handler500 = "numbers_app.views_health.server_error"
+handler404 = "numbers_app.web.health.not_found"
+handler500 = "numbers_app.web.health.server_error"

@@ -338,7 +338,8 @@ def live_sandbox(transactional_db, live_server, settings):
     client = httpx.Client(
         base_url=f"{live_server.url}/sandbox", headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=30
     )
-    from numbers_app import mirror, staffify
+    from numbers_app import staffify
+    from numbers_app.mirror import store as mirror
 
     assert mirror.sync(staffify.get_client()).state == "ok"  # what the worker does when it starts
     yield client
@@ -349,7 +350,8 @@ def live_sandbox(transactional_db, live_server, settings):
 @pytest.fixture
 def mirrored(staffify_sandbox):
     """The seeded sandbox, walked once into the mirror (what the worker's first sync does)."""
-    from numbers_app import mirror, staffify
+    from numbers_app import staffify
+    from numbers_app.mirror import store as mirror
 
     run = mirror.sync(staffify.get_client())
     assert run.state == "ok", run.error

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import httpx
 
-from numbers_app import lookups, staffify
+from numbers_app import staffify
+from numbers_app.staffify import lookups
 
 # The header htmx sends with each of its requests: the views answer with a fragment instead of a page.
 HX = {"HX-Request": "true"}

@@ -9,4 +9,4 @@ class NumbersConfig(AppConfig):
     verbose_name = "Phone numbers"
 
     def ready(self) -> None:
-        from numbers_app import lockout  # noqa: F401  (connects the axes lockout signal to the audit log)
+        from numbers_app.audit import lockout  # noqa: F401  (connects the axes lockout signal to the audit log)

@@ -7,8 +7,11 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from numbers_app import lookups, rules, staffify
+from numbers_app import rules, staffify
+from numbers_app.bulk import jobs as bulk
 from numbers_app.roles import role_of
+from numbers_app.scheduled import releases as scheduled_releases
+from numbers_app.staffify import lookups
 
 RULES = rules.for_templates()
 
@@ -32,8 +35,6 @@ def dashboard(request: HttpRequest) -> dict:
 
     @cache
     def job_notice():
-        from numbers_app import bulk
-
         return bulk.notice(request.user)
 
     @cache
@@ -45,8 +46,6 @@ def dashboard(request: HttpRequest) -> dict:
         """Failed, missed or unconfirmed scheduled releases: the loud banner, for those who can act."""
         if not request.user.has_perm("numbers.release_number"):
             return []
-        from numbers_app import scheduled_releases
-
         return list(scheduled_releases.alerts()[:20])
 
     return {

@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from numbers_app.rules import ADDRESS_DOCUMENT_TYPES
+
 
 class NumberRecord(models.Model):
     """One number of the account: the mirror of what Staffify says (status, agent, tags), confirmed
@@ -81,7 +83,7 @@ class NumberRecord(models.Model):
 
 class MirrorVersion(models.Model):
     """One row: a counter bumped in the same transaction as every change to the mirror's rows (a sync
-    page, a write here, numbers gone). Counts cached under it (numbers_app.listing) are stale exactly
+    page, a write here, numbers gone). Counts cached under it (numbers_app.mirror.listing) are stale exactly
     when the rows they counted are, in every process, whatever the cache (a per-process one included:
     the worker's sync is seen by the web processes)."""
 
@@ -93,7 +95,7 @@ class MirrorVersion(models.Model):
 
 class NumberTag(models.Model):
     """One tag (lower case) of one number in the account: the owned list's tag filter is an exact,
-    indexed match at any size (not a substring scan of the tags). numbers_app.mirror keeps these
+    indexed match at any size (not a substring scan of the tags). numbers_app.mirror.store keeps these
     rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
 
     staffify_id = models.BigIntegerField()
@@ -131,7 +133,7 @@ class PurchaseAttempt(models.Model):
 class AuditEntry(models.Model):
     """Who did what through the dashboard, and how it ended. Staffify cannot tell the team apart
     (one shared key), so this is the only record of it. A write is recorded `sent` before it leaves
-    (numbers_app.settle); its answer turns the entry into done or failed, or `unknown` when no answer
+    (numbers_app.changes.settle); its answer turns the entry into done or failed, or `unknown` when no answer
     came. Entries are never edited after that, except that `sent` and `unknown` ones are settled once
     the dashboard has read Staffify's state back."""
 
@@ -176,7 +178,7 @@ class AuditEntry(models.Model):
     request_id = models.CharField(max_length=100, blank=True)
     message = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    # The bulk job this entry belongs to (numbers_app.bulk), when a job made it.
+    # The bulk job this entry belongs to (numbers_app.bulk.jobs), when a job made it.
     bulk_job = models.ForeignKey(
         "BulkJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
@@ -308,8 +310,6 @@ class AddressBookEntry(models.Model):
 
     @property
     def document_labels(self) -> list[str]:
-        from numbers_app.rules import ADDRESS_DOCUMENT_TYPES
-
         return [ADDRESS_DOCUMENT_TYPES.get(kind, kind) for kind in self.documents]
 
     @property
@@ -323,7 +323,7 @@ class AddressBookEntry(models.Model):
 
 class ScheduledRelease(models.Model):
     """ "Release before the next charge": a release the worker makes shortly before the charge that
-    would start another paid cycle (numbers_app.scheduled_releases). Instants are on Staffify's clock.
+    would start another paid cycle (numbers_app.scheduled.releases). Instants are on Staffify's clock.
     One number has at most one waiting (scheduled or running) release. A failed or missed one is shown
     on every page to those who can release until someone dismisses it or it is resolved."""
 
@@ -377,7 +377,7 @@ class ScheduledRelease(models.Model):
 
 
 class BulkJob(models.Model):
-    """One bulk change (numbers_app.bulk): an action over many numbers, run by the worker row by row.
+    """One bulk change (numbers_app.bulk.jobs): an action over many numbers, run by the worker row by row.
     Its rows are created with it; the counts are the rows' states (BulkJob.counts)."""
 
     class State(models.TextChoices):
@@ -387,7 +387,7 @@ class BulkJob(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         DONE = "done", "Finished"
 
-    action = models.CharField(max_length=32)  # a key of numbers_app.bulk.ACTIONS, or "file"
+    action = models.CharField(max_length=32)  # a key of numbers_app.bulk.jobs.ACTIONS, or "file"
     params = models.JSONField(default=dict, blank=True)
     description = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(

@@ -1,9 +1,9 @@
 """Background tasks, run by the worker (`manage.py run_worker`), and the periodic schedule.
 
 A task is a plain function with Django's @task; callers `enqueue()` it. To run one periodically,
-register it below with `every(seconds, task)`: the worker enqueues it once per interval. A task that a
-service enqueues itself lives in that service's module (a bulk job's slices, the mirror's sync) and is
-named here too, so that this module lists every task and imports nothing that imports it.
+register it below with `every(seconds, task)`: the worker enqueues it once per interval. Pages enqueue
+the tasks here; the one task a service enqueues itself (a bulk job's next slice) lives in its module
+(numbers_app.bulk.jobs.run_bulk_job) and is named here too. Nothing below this module imports it.
 """
 
 from __future__ import annotations
@@ -16,22 +16,18 @@ from django.tasks import TaskContext, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from numbers_app import (
-    address_book,
-    budget,
-    bulk,
-    lookups,
-    mirror,
-    purchases,
-    scheduled_releases,
-    settle,
-    staffify,
-    statement,
-)
-from numbers_app.bulk import run_bulk_job as run_bulk_job
-from numbers_app.freshness import sync_mirror as sync_mirror
-from numbers_app.models import WorkerHeartbeat
+from numbers_app import staffify
+from numbers_app.addresses import book as address_book
+from numbers_app.billing import statement
+from numbers_app.bulk import jobs as bulk
+from numbers_app.bulk.jobs import run_bulk_job
+from numbers_app.buying import purchases
+from numbers_app.changes import obsolete, settle
+from numbers_app.mirror import store as mirror
+from numbers_app.models import SyncRun, WorkerHeartbeat
 from numbers_app.schedule import every
+from numbers_app.scheduled import releases as scheduled_releases
+from numbers_app.staffify import budget, lookups
 
 
 @task(takes_context=True)
@@ -60,8 +56,8 @@ def prune_task_results() -> None:
 @task
 def settle_writes() -> int:
     """Settle the writes Staffify never confirmed, and those a dying process left `sent`: purchases
-    by the owned list (numbers_app.purchases), the other writes by reading the number back
-    (numbers_app.settle). Returns how many were settled."""
+    by the owned list (numbers_app.buying.purchases), the other writes by reading the number back
+    (numbers_app.changes.settle). Returns how many were settled."""
     buys, writes = purchases.unknown_purchases_exist(), settle.unsettled_exist()
     if not (buys or writes) or not budget.allow("background"):
         return 0  # nothing to do, or people need the rest of this minute's calls: next sweep
@@ -71,9 +67,29 @@ def settle_writes() -> int:
 
 
 @task
+def sync_mirror(run_id: int | None = None) -> str:
+    """Walk the account into the mirror (numbers_app.mirror.store): periodically, or the run "Refresh
+    now" claimed. Then close what numbers it saw released or gone made obsolete (changes.obsolete)."""
+    if run_id is None:
+        try:
+            run = mirror.begin()
+        except mirror.SyncBusy:
+            return "busy: another sync is running"
+    else:
+        found = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.RUNNING).first()
+        if found is None:
+            return "gone: that sync already ended"
+        run = found
+    run = mirror.sync(staffify.get_client(), run)
+    if run.state == SyncRun.State.OK:
+        obsolete.close_released()
+    return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
+
+
+@task
 def roll_charges_forward() -> int:
     """Move the mirror's next charges that Staffify's clock has passed onto their next renewal
-    (numbers_app.statement.roll_forward), so the billing page reads the column and its index; the page
+    (numbers_app.billing.statement.roll_forward), so the billing page reads the column and its index; the page
     itself writes nothing (it rolls the few renewed since in its reads). How many rows moved."""
     return statement.roll_forward(mirror.owned(), lookups.staffify_now())
 
@@ -89,7 +105,7 @@ def follow_addresses() -> int:
 @task
 def run_scheduled_releases() -> int:
     """Make the "release before the next charge" releases that are due on Staffify's clock, and say
-    loudly when one failed or its charge came first (numbers_app.scheduled_releases)."""
+    loudly when one failed or its charge came first (numbers_app.scheduled.releases)."""
     if not scheduled_releases.work_exists():
         return 0  # no Staffify call when nothing is scheduled
     return scheduled_releases.run_due(staffify.get_client())

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from numbers_app import lookups, staffify
+from numbers_app import staffify
+from numbers_app.staffify import lookups
 from tests.helpers import advance_to, fault
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def read_csv(client, query: str = "") -> tuple[list[str], list[list[str]], Any]:
 
 def sync() -> None:
     """What the worker does every few minutes: walk the account into the mirror."""
-    from numbers_app import mirror
+    from numbers_app.mirror import store as mirror
 
     assert mirror.sync(staffify.get_client()).state == "ok"
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from numbers_app import mirror, staffify
+from numbers_app import staffify
+from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord
 from tests.billing.test_billing_page import amount, as_of, cell_instant, expected_next, numbers, page, row, row_ids
 from tests.conftest import sandbox_numbers
@@ -116,7 +117,7 @@ def test_a_stale_next_charge_is_rolled_forward_on_staffifys_clock(lead, mirrored
 
 
 def test_a_charge_exactly_now_has_been_made(db):
-    from numbers_app import statement
+    from numbers_app.billing import statement
 
     now = staffify.parse_datetime("2026-03-01T12:00:00Z")
     NumberRecord.objects.create(staffify_id=1, phone_number="+15550000001", last_status="active", next_charge_at=now)

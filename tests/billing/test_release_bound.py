@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from numbers_app import mirror, staffify
+from numbers_app import staffify
+from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from numbers_app import billing as cycles
-from numbers_app import mirror, statement
+from numbers_app import cycles
+from numbers_app.billing import statement
+from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

@@ -9,7 +9,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.utils import timezone
 
-from numbers_app import mirror, statement
+from numbers_app.billing import statement
+from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

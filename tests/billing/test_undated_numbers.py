@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from numbers_app import mirror, staffify
+from numbers_app import staffify
+from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, NumberRecord
 from tests.billing.test_billing_page import (
     amount,

@@ -158,7 +158,8 @@ def report(found: dict[str, list[str]]) -> str:
 
 def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[str, list[str]]:
     """The buy confirmation, the release dialog, the tag editor and the address submit dialog, open."""
-    from numbers_app import address_book, staffify
+    from numbers_app import staffify
+    from numbers_app.addresses import book as address_book
 
     found: dict[str, list[str]] = {}
 

@@ -8,8 +8,8 @@ from datetime import datetime
 import pytest
 from playwright.sync_api import expect
 
-from numbers_app import lookups
 from numbers_app.models import NumberRecord
+from numbers_app.staffify import lookups
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from numbers_app import mirror, staffify
+from numbers_app import staffify
+from numbers_app.mirror import store as mirror
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ import pytest
 from django.db import OperationalError
 from playwright.sync_api import expect
 
-from numbers_app import listing
+from numbers_app.mirror import listing
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser

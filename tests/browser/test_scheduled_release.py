@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from numbers_app import scheduled_releases, tasks
+from numbers_app import tasks
 from numbers_app.models import NumberRecord, ScheduledRelease
+from numbers_app.scheduled import releases as scheduled_releases
 from tests.browser.conftest import screenshot
 from tests.helpers import advance_to, sandbox_now
 

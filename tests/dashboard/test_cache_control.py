@@ -5,7 +5,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from numbers_app.privacy import PrivateNoStoreMiddleware
+from numbers_app.web.privacy import PrivateNoStoreMiddleware
 from tests.helpers import HX
 
 

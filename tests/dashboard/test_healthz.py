@@ -28,7 +28,7 @@ def test_it_says_how_long_ago_a_worker_last_ran(client):
 
 @pytest.mark.django_db
 def test_it_answers_503_when_the_database_does_not(client):
-    with mock.patch("numbers_app.views_health.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("numbers_app.web.health.connection.cursor", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"

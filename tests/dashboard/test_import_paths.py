@@ -41,7 +41,7 @@ def test_the_app_imports_when_started_from_another_folder(tmp_path):
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "import decimal, django, dashboard\n"
         "django.setup()\n"
-        "import numbers_app.views\n"
+        "import numbers_app.owned.views\n"
         f"{STDLIB_NUMBERS}"
     )
     result = run([sys.executable, "-c", code], cwd=tmp_path, DJANGO_SETTINGS_MODULE="dashboard.settings", DEBUG="true")

@@ -4,7 +4,7 @@
 import pytest
 from django.urls import reverse
 
-from numbers_app.converters import MAX_STAFFIFY_ID
+from numbers_app.web.converters import MAX_STAFFIFY_ID
 from tests.dashboard.test_login_everywhere import all_routes
 from tests.helpers import HX
 

@@ -64,7 +64,7 @@ print(json.dumps([[e.outcome, e.message] for e in AuditEntry.objects.filter(acti
 
 BUDGET = """
 import dataclasses, json, time
-from numbers_app import budget
+from numbers_app.staffify import budget
 print(json.dumps({**dataclasses.asdict(budget.state()), "now": time.time(), "allow": budget.allow("background")}))
 """
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from numbers_app import bulk, listing, staffify
+from numbers_app import staffify
+from numbers_app.bulk import jobs as bulk
+from numbers_app.mirror import listing
 from numbers_app.models import BulkJob, NumberRecord
 
 

@@ -8,8 +8,10 @@ import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from numbers_app import address_book, lookups, staffify
+from numbers_app import staffify
+from numbers_app.addresses import book as address_book
 from numbers_app.models import AddressBookEntry, AuditEntry
+from numbers_app.staffify import lookups
 from numbers_app.tasks import follow_addresses
 from tests.conftest import InTransactionWSGI
 from tests.helpers import HX
@@ -280,7 +282,7 @@ def test_the_worker_leaves_the_budget_to_people(ops, listing_off, monkeypatch):
     entry = new_entry(ops)
     upload(ops, entry)
     ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
-    monkeypatch.setattr("numbers_app.budget.allow", lambda kind: kind != "background")
+    monkeypatch.setattr("numbers_app.staffify.budget.allow", lambda kind: kind != "background")
     with staffify.track_calls() as calls:
         assert follow_addresses.call() == 0
     assert calls.calls == 0
@@ -381,7 +383,7 @@ def test_a_failing_listing_does_not_break_the_buy_dialog(ops, staffify_sandbox):
     [("/v1/agents", "the agent list"), ("/v1/credits", "the balance (/credits)")],
 )
 def test_a_404_names_what_was_asked_for(listing_off, staffify_sandbox, path, what):
-    from numbers_app.explain import explain
+    from numbers_app.text.explain import explain
 
     staffify_sandbox.post("/control/faults", json={"status": 404, "count": 1, "path_prefix": path})
     client = staffify.get_client()

@@ -213,6 +213,6 @@ def test_a_failed_change_says_what_was_asked(support, staffify_sandbox):
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
     )
     support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
-    from numbers_app.audit import change_summary
+    from numbers_app.audit.log import change_summary
 
     assert change_summary(only_entry(action="assign")) == "agent: Sales Assistant → Survey Caller (asked)"

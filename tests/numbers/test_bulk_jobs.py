@@ -6,7 +6,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from numbers_app import bulk, mirror, settle, staffify
+from numbers_app import staffify
+from numbers_app.bulk import jobs as bulk
+from numbers_app.changes import settle
+from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from tests.conftest import InTransactionWSGI
 from tests.helpers import HX
@@ -336,7 +339,7 @@ def test_the_job_leaves_the_reserve_to_people(support, mirrored):
     """At the reserve (30% of the limit left), background work waits; a page may still call."""
     import time as clock
 
-    from numbers_app import budget
+    from numbers_app.staffify import budget
 
     record = next(r for r in sales() if r.last_status == "active" and r.agent_id != 104)
     job = start(support, [record], action="assign", agent_id="104")

@@ -101,7 +101,7 @@ def test_bad_input_gets_a_message_not_a_500(support, mirrored, data, message):
 @pytest.mark.django_db
 def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mirrored, monkeypatch):
     """How another module (e.g. scheduled_releases.py) plugs an action in: one register() call."""
-    from numbers_app import bulk
+    from numbers_app.bulk import jobs as bulk
 
     monkeypatch.setattr(bulk, "ACTIONS", dict(bulk.ACTIONS))
 

@@ -3,8 +3,8 @@ write), with the same reasons as on a number's page; the worker makes them later
 
 import pytest
 
-from numbers_app import scheduled_releases
 from numbers_app.models import BulkJob, NumberRecord, ScheduledRelease
+from numbers_app.scheduled import releases as scheduled_releases
 from tests.helpers import HX
 
 from .bulking import run_job, selection, writes

@@ -4,7 +4,8 @@ as a job; bad files get a clear message, never a 500."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from numbers_app import bulk_files, staffify
+from numbers_app import staffify
+from numbers_app.bulk import files as bulk_files
 from numbers_app.models import BulkJob, MirrorAgent
 
 from .bulking import run_job, sales

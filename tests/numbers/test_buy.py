@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from numbers_app import purchases, staffify
+from numbers_app import staffify
+from numbers_app.buying import purchases
 from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
 from tests.conftest import wait_for
 from tests.helpers import HX

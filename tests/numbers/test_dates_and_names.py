@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from numbers_app.models import AuditEntry, NumberRecord, Preference
-from numbers_app.presenters import format_phone
+from numbers_app.text.presenters import format_phone
 
 PURCHASED = re.compile(r'<td data-label="Purchased" class="purchased">(?:<time datetime="([^"]+)")?')
 

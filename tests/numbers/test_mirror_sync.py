@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from numbers_app import budget, mirror, staffify, tasks
+from numbers_app import staffify, tasks
+from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
+from numbers_app.staffify import budget
 from tests.conftest import sandbox_numbers
 from tests.helpers import HX
 
@@ -144,7 +146,7 @@ def test_the_freshness_line_says_the_age_in_words(ops, mirrored):
 def test_a_write_answered_while_a_page_was_in_flight_is_not_overwritten(mirrored, monkeypatch):
     from dataclasses import replace
 
-    from numbers_app import ledger
+    from numbers_app.mirror import ledger
 
     client = staffify.get_client()
     read_page = client.list_numbers

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from numbers_app import mirror, staffify
+from numbers_app import staffify
+from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord, NumberTag
 from tests.helpers import HX
 

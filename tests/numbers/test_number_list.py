@@ -179,7 +179,7 @@ def _database_down(*args, **kwargs):
 
 @pytest.mark.django_db
 def test_load_more_says_in_place_when_the_mirror_cannot_be_read(ops, mirrored, monkeypatch):
-    from numbers_app import listing
+    from numbers_app.mirror import listing
 
     monkeypatch.setattr(listing, "agents", _database_down)
     response = ops.get("/?status=active&offset=50", headers={**HX, "HX-Target": "load-more"})
@@ -193,7 +193,7 @@ def test_load_more_says_in_place_when_the_mirror_cannot_be_read(ops, mirrored, m
 
 @pytest.mark.django_db
 def test_the_list_says_in_place_when_the_mirror_cannot_be_read(ops, mirrored, monkeypatch):
-    from numbers_app import listing
+    from numbers_app.mirror import listing
 
     monkeypatch.setattr(listing, "agents", _database_down)
     table = ops.get("/?tag=sales", headers={**HX, "HX-Target": "numbers-table"})
@@ -206,7 +206,7 @@ def test_the_list_says_in_place_when_the_mirror_cannot_be_read(ops, mirrored, mo
 
 @pytest.mark.django_db
 def test_an_unexpected_error_gives_a_reference_found_in_the_log(ops, mirrored, monkeypatch, caplog):
-    from numbers_app import listing
+    from numbers_app.mirror import listing
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

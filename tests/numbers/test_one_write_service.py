@@ -1,11 +1,14 @@
-"""Every path that changes a number goes through numbers_app.changes, so they agree: what a release
+"""Every path that changes a number goes through numbers_app.changes.service, so they agree: what a release
 makes obsolete is closed whoever releases, tags follow one rule, and a right is checked the same way."""
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from numbers_app import bulk, changes, scheduled_releases, staffify, tasks
+from numbers_app import staffify, tasks
+from numbers_app.bulk import jobs as bulk
+from numbers_app.changes import service as changes
 from numbers_app.models import AuditEntry, BulkJob, NumberRecord, ScheduledRelease
+from numbers_app.scheduled import releases as scheduled_releases
 from tests.helpers import HX, state
 
 from .bulking import run_job, sales, selection

@@ -116,7 +116,7 @@ def test_support_cannot_reclaim_even_with_the_offer(ops, mirrored, support_user)
 
 
 def test_the_previous_agent_is_the_last_one_taken_away():
-    from numbers_app.previous_agent import _agent_change
+    from numbers_app.changes.previous_agent import _agent_change
 
     unassign = AuditEntry(action="unassign", before={"agent_id": 3, "agent_name": "A"}, after={"agent_id": None})
     assign = AuditEntry(action="assign", before={"agent_id": None}, after={"agent_id": 4, "agent_name": "B"})
@@ -128,7 +128,8 @@ def test_the_previous_agent_is_the_last_one_taken_away():
 
 @pytest.mark.django_db
 def test_a_release_made_outside_the_dashboard_is_remembered_by_the_sync(ops, mirrored):
-    from numbers_app import mirror, staffify
+    from numbers_app import staffify
+    from numbers_app.mirror import store as mirror
 
     before = state(mirrored, 1001)
     assert mirrored.delete("/v1/phone-numbers/1001/assign").status_code == 204  # someone, elsewhere

@@ -10,9 +10,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from numbers_app import scheduled_releases, staffify, tasks
+from numbers_app import staffify, tasks
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
-from numbers_app.presenters import iso_utc
+from numbers_app.scheduled import releases as scheduled_releases
+from numbers_app.text.presenters import iso_utc
 from tests.billing.test_billing_page import strip_purchase_time
 from tests.helpers import HX, advance_to, sandbox_now, state, unassigned_active
 
@@ -417,7 +418,7 @@ def test_a_corrected_purchase_time_moves_the_release_with_the_charge(ops, mirror
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
     old_charge = scheduled.charge_at
-    # Operations corrects the purchase time (numbers_app.purchase_times): one day later than Staffify said.
+    # Operations corrects the purchase time (numbers_app.buying.purchase_times): one day later than Staffify said.
     NumberRecord.objects.filter(staffify_id=number_id).update(purchased_at=old_charge - CYCLE + timedelta(days=1))
     run_worker()
     scheduled.refresh_from_db()

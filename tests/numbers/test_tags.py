@@ -75,7 +75,7 @@ def test_cancel_shows_the_original_tags_without_calling_staffify(support, staffi
 @pytest.mark.django_db
 def test_the_tags_button_is_named_by_its_tags_then_its_number(support, mirrored):
     """Its name starts with what it shows (the tags) and carries the number: never a bare "Edit tags"."""
-    from numbers_app.presenters import format_phone
+    from numbers_app.text.presenters import format_phone
 
     e164 = mirrored.get("/v1/phone-numbers/1002").json()["phone_number"]
     cancelled = support.get("/numbers/1002/tags/view", {"original": "a, b"}, headers=HX).content.decode()

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 
-from numbers_app import budget
+from numbers_app.staffify import budget
 
 from .conftest import REDIS_URL, ROOT, base_env, unavailable
 
@@ -142,7 +142,7 @@ def test_a_429_seen_by_one_process_pauses_the_worker_in_another_through_redis(re
     url, prefix = redis_cache
     code = (
         "import django, time; django.setup()\n"
-        "from django.core.cache import caches; from numbers_app import budget\n"
+        "from django.core.cache import caches; from numbers_app.staffify import budget\n"
         f"assert type(caches['default']).__name__ == 'RedisCache' and caches['default'].key_prefix == {prefix!r}\n"
         "budget.record({'X-RateLimit-Limit': '300', 'X-RateLimit-Remaining': '200',"
         " 'X-RateLimit-Reset': str(int(time.time()) + 40)})\n"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from numbers_app import budget, staffify
+from numbers_app import staffify
+from numbers_app.staffify import budget
 
 
 @pytest.fixture(autouse=True)

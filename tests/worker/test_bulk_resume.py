@@ -30,7 +30,9 @@ SIZE = 12
 CREATE_JOB = f"""
 import json
 from django.contrib.auth import get_user_model
-from numbers_app import bulk, mirror, staffify
+from numbers_app.bulk import jobs as bulk
+from numbers_app.mirror import store as mirror
+from numbers_app import staffify
 assert mirror.sync(staffify.get_client()).state == "ok"
 user = get_user_model().objects.get(username="support")
 from numbers_app.models import MirrorAgent

@@ -1,6 +1,6 @@
 """The Django side of the client: the process's one shared StaffifyClient, built from the STAFFIFY_*
 settings (and built anew when a test changes one of them). Its every answer feeds the organisation's
-rate budget (numbers_app.budget), and its every answered write drops the cached balance.
+rate budget (numbers_app.staffify.budget), and its every answered write drops the cached balance.
 
 The rest of the package is plain Python; this is the only module that reads Django settings.
 """
@@ -16,11 +16,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
 
-from numbers_app import budget
+from numbers_app.staffify import budget
 from numbers_app.staffify.client import StaffifyClient
 from numbers_app.staffify.transport import _retry_after_seconds
 
-# Where numbers_app.lookups caches the balance for the page header. The key is kept here, beside the
+# Where numbers_app.staffify.lookups caches the balance for the page header. The key is kept here, beside the
 # one thing that must drop it from below (every answered write), so that the client never imports
 # lookups, which imports the client.
 BALANCE_CACHE_KEY = "staffify:balance"
@@ -69,7 +69,7 @@ def _after_answer(response: httpx.Response) -> None:
 
 
 def _feed_budget(response: httpx.Response) -> None:
-    """Every answer updates the organisation's shared budget (numbers_app.budget); a 429 pauses
+    """Every answer updates the organisation's shared budget (numbers_app.staffify.budget); a 429 pauses
     background work until Staffify's window resets."""
     budget.record(response.headers)
     if response.status_code == 429:

@@ -19,7 +19,7 @@ Retries follow one rule: repeat only what is safe to repeat. Per write:
 - No write is retried after its request may have left without an answer (read timeout, dropped
   connection): the user has waited long enough, and the outcome is then unknown
   (`StaffifyError.outcome_unknown`): the caller settles it by reading the number back
-  (numbers_app.settle), never by sending it again.
+  (numbers_app.changes.settle), never by sending it again.
 - The address workflow's POST create, documents and submit are sent once (each creates or changes
   something); an address's check-status POST only reads the status, so it is retried like a read.
 """

@@ -1,11 +1,11 @@
-"""The selection bar's actions, from numbers_app.bulk's registry: an action registered there (and
+"""The selection bar's actions, from numbers_app.bulk.jobs's registry: an action registered there (and
 allowed to the viewer's role) appears in the bar without a template change."""
 
 from __future__ import annotations
 
 from django import template
 
-from numbers_app import bulk
+from numbers_app.bulk import jobs as bulk
 
 register = template.Library()
 

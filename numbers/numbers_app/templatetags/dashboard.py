@@ -5,7 +5,7 @@ from datetime import datetime
 from django import template
 from django.utils.html import format_html
 
-from numbers_app.presenters import format_phone, instant_html
+from numbers_app.text.presenters import format_phone, instant_html
 
 register = template.Library()
 

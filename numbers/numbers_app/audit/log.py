@@ -1,0 +1,210 @@
+"""Writing the audit log: one entry per action tried through the dashboard, whatever its outcome.
+
+A write is recorded before it is sent (`record(..., outcome=Outcome.SENT)`, committed at once: no view
+holds a transaction), then `settle`d from the answer: done, failed, or unknown until a read-back says
+(numbers_app.changes.settle). Nothing is recorded as done unless Staffify confirmed it or showed it afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+from numbers_app import staffify
+from numbers_app.models import AuditEntry
+from numbers_app.text.presenters import instant_html
+
+Action = AuditEntry.Action
+Outcome = AuditEntry.Outcome
+
+
+def snapshot(number: staffify.PhoneNumber | None) -> dict[str, Any] | None:
+    """The parts of a number an action can change."""
+    if number is None:
+        return None
+    return {
+        "status": number.status,
+        "agent_id": number.agent_id,
+        "agent_name": number.agent_name,
+        "tags": list(number.tags),
+        "reclaim_before": number.reclaim_before.isoformat() if number.reclaim_before else None,
+    }
+
+
+def outcome_of(err: staffify.StaffifyError) -> str:
+    return Outcome.UNKNOWN if err.outcome_unknown else Outcome.ERROR
+
+
+def record(
+    user,
+    action: str,
+    *,
+    outcome: str,
+    number_id: int | None = None,
+    phone_number: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    err: staffify.StaffifyError | None = None,
+    message: str = "",
+    bulk_job: Any = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        bulk_job=bulk_job,
+        user=user if user and user.is_authenticated else None,
+        username=user.get_username() if user and user.is_authenticated else "",
+        action=action,
+        number_id=number_id,
+        phone_number=phone_number or "",
+        before=before,
+        after=after,
+        outcome=outcome,
+        error_code=(err.code or "") if err else "",
+        http_status=err.status if err else None,
+        request_id=(err.request_id or "") if err else "",
+        message=message or (err.message if err else ""),
+    )
+
+
+UNSETTLED = (Outcome.SENT, Outcome.UNKNOWN)
+
+
+def resolve(
+    entry_filter: dict, *, outcome: str, after: dict | None = None, number_id: int | None = None, message: str
+) -> int:
+    """Settle `sent` and `unknown` entries once Staffify has shown what really happened."""
+    fields: dict[str, Any] = {"outcome": outcome, "resolved_at": timezone.now(), "message": message}
+    if after is not None:
+        fields["after"] = after
+    if number_id is not None:
+        fields["number_id"] = number_id
+    return AuditEntry.objects.filter(outcome__in=UNSETTLED, **entry_filter).update(**fields)
+
+
+def settle(
+    entry: AuditEntry,
+    outcome: str,
+    *,
+    err: staffify.StaffifyError | None = None,
+    after: dict | None = None,
+    number_id: int | None = None,
+    message: str = "",
+    checked: bool = False,
+) -> bool:
+    """Turn a `sent` (or `unknown`) entry into OUTCOME; `checked` when a read-back decided it. Only an
+    unsettled entry changes (a request and the sweeper may race): False when another settled it first."""
+    fields: dict[str, Any] = {"outcome": outcome, "message": message or (err.message if err else "")}
+    if err is not None:
+        fields.update(
+            error_code=err.code or "", http_status=err.status, request_id=err.request_id or entry.request_id or ""
+        )
+    if after is not None:
+        fields["after"] = after
+    if number_id is not None:
+        fields["number_id"] = number_id
+    if checked:
+        fields["resolved_at"] = timezone.now()
+    changed = AuditEntry.objects.filter(pk=entry.pk, outcome__in=UNSETTLED).update(**fields)
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    return bool(changed)
+
+
+def _tags(snap: dict | None) -> str:
+    return ", ".join(snap.get("tags") or []) or "none" if snap else "?"
+
+
+def change_summary(entry: AuditEntry) -> str:
+    """One line saying what changed (or, when it did not happen, what was asked), for the CSV: instants
+    as Staffify sent them (ISO 8601)."""
+    line = _change(entry, str)
+    if entry.outcome != Outcome.OK and entry.after and entry.action != Action.BUY:
+        line += " (asked)"
+    return line
+
+
+def change_html(entry: AuditEntry) -> SafeString:
+    """The same line for a page: instants in the viewer's time zone, the UTC instant on hover, in the
+    dashboard's one date style (never a raw ISO timestamp)."""
+    line = _change(entry, _instant_html, escape=conditional_escape)
+    if entry.outcome != Outcome.OK and entry.after and entry.action != Action.BUY:
+        line += " (asked)"
+    # Every piece of data in LINE was escaped by _change, or built by format_html.
+    return mark_safe(line)  # noqa: S308
+
+
+def _instant_html(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return str(conditional_escape(value))
+    if moment.tzinfo is None:
+        return str(conditional_escape(value))
+    return str(instant_html(moment))
+
+
+def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any], Any] = str) -> str:
+    """The change line; WHEN shows an ISO instant, ESCAPE every other piece of data."""
+
+    def e(value: Any) -> str:
+        return str(escape(value))
+
+    before, after = entry.before or {}, entry.after or {}
+    if entry.action in (Action.ASSIGN, Action.UNASSIGN):
+        old = before.get("agent_name") or ("none" if before else "?")
+        new = after.get("agent_name") or ("none" if after else "?")
+        return f"agent: {e(old)} → {e(new)}"
+    if entry.action == Action.TAGS:
+        if "tags_text" in after:
+            return f"tags: asked for “{e(after['tags_text'][:80])}”"
+        return f"tags: {e(_tags(before) if before else '?')} → {e(_tags(after) if after else '?')}"
+    if entry.action == Action.RELEASE:
+        until = after.get("reclaim_before")
+        return f"status: {e(_words(before.get('status', '?')))} → {e(_words(after.get('status', '?')))}" + (
+            f" (reclaimable until {when(until)})" if until else ""
+        )
+    if entry.action == Action.RECLAIM:
+        return f"status: {e(_words(before.get('status', '?')))} → {e(_words(after.get('status', '?')))}"
+    if entry.action == Action.PURCHASE_TIME:
+        old, new = before.get("purchased_at"), after.get("purchased_at")
+        return f"purchased: {when(old) if old else 'unknown'} → {when(new) if new else '?'}"
+    if entry.action == Action.SCHEDULE_RELEASE:
+        first = ", unassigning first" if after.get("unassign_first") else ""
+        run_at, charge_at = after.get("run_at"), after.get("charge_at")
+        return (
+            f"release at {when(run_at) if run_at else '?'}, "
+            f"before the charge at {when(charge_at) if charge_at else '?'}{first}"
+        )
+    if entry.action == Action.CANCEL_SCHEDULED:
+        run_at = before.get("run_at")
+        return f"no release at {when(run_at) if run_at else '?'}"
+    if entry.action == Action.BUY:
+        facts = [after.get("country_code"), after.get("number_type")]
+        if after.get("address_id"):
+            facts.append(f"address {after['address_id']}")
+        return "buy " + " ".join(e(f) for f in facts if f)
+    return ""
+
+
+def _words(status: str) -> str:
+    return str(status).replace("_", " ")
+
+
+def login_locked_out(username: str, ip_address: str, *, failures: int) -> AuditEntry:
+    """A username locked out after too many failed logins (django-axes), tied to the user when one has
+    that name; the attempted name is kept either way."""
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        user=user,
+        username=username[:150],
+        action=Action.LOGIN_LOCKOUT,
+        outcome=Outcome.DENIED,
+        message=f"{failures} failed logins from {ip_address or 'an unknown address'}: locked out.",
+    )

@@ -1,0 +1,361 @@
+"""The billing page: what each number costs and when, the balance's runway, and a CSV of the table.
+
+It reads the mirror (numbers_app.billing.statement): no Staffify call for the numbers, whatever the account's
+size; the balance is the header's reading, at most a minute old and read anew after every write (the
+page says when it was read).
+Dates run on Staffify's clock (`lookups.staffify_now`, so an advanced sandbox clock is honoured). The
+filters narrow the table, the totals, the chart and the lists alike; the balance, its runway and the
+low-balance warning always speak for the whole account, because the balance pays for every number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from numbers_app import cycles, staffify
+from numbers_app.billing import statement
+from numbers_app.mirror import freshness, listing
+from numbers_app.mirror import store as mirror
+from numbers_app.models import NumberRecord
+from numbers_app.owned.forms import NumberScopeForm
+from numbers_app.rules import PRICE_PER_CYCLE
+from numbers_app.scheduled import releases as scheduled_releases
+from numbers_app.staffify import lookups
+from numbers_app.text.csvsafe import safe_cell
+from numbers_app.text.explain import Problem, explain
+from numbers_app.text.presenters import NumberRow, build_row, iso_utc
+from numbers_app.web.access import dashboard_view
+
+PAGE_SIZE = 50
+LIST_SIZE = 50  # the "paying for nothing" and pending lists show this many, then link to the owned list
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class BillingRow:
+    """One number on the billing page: what the table and the lists show."""
+
+    row: NumberRow
+    record: NumberRecord
+    agent: str
+    next_charge: datetime | None  # rolled forward past Staffify's now
+    days_until: int | None
+    if_reclaimed: datetime | None = None  # a pending number's next charge, were it reclaimed now
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def purchased_at(self) -> datetime | None:
+        return self.record.purchased_at
+
+    @property
+    def cycle_start(self) -> datetime | None:
+        return self.next_charge - cycles.CYCLE if self.next_charge else None
+
+    @property
+    def unknown_purchase(self) -> bool:
+        return self.row.is_active and self.next_charge is None
+
+    @property
+    def price(self) -> Decimal | None:
+        return PRICE_PER_CYCLE if self.row.is_active else None
+
+
+def _agent(record: NumberRecord, agent_names: dict[int, str]) -> str:
+    return _agent_text(record.agent_name, record.agent_id, agent_names)
+
+
+def _agent_text(name: str, agent_id: int | None, agent_names: dict[int, str]) -> str:
+    if name:
+        return name
+    return agent_names.get(agent_id, f"#{agent_id}") if agent_id else ""
+
+
+def billing_row(record: NumberRecord, now: datetime, agent_names: dict[int, str]) -> BillingRow:
+    """RECORD comes from `statement.table` (it carries `effective`, its next charge)."""
+    due = getattr(record, "effective", None) if record.last_status == "active" else None
+    if_reclaimed = None
+    if record.last_status == "pending_release" and record.purchased_at is not None:
+        if_reclaimed = cycles.next_charge(record.purchased_at, now)  # a reclaimed number keeps its cycle
+    return BillingRow(
+        row=build_row(mirror.as_number(record), record),
+        record=record,
+        agent=_agent(record, agent_names),
+        next_charge=due,
+        days_until=cycles.days_until(due, now) if due else None,
+        if_reclaimed=if_reclaimed,
+    )
+
+
+def _time_until(moment: datetime, now: datetime) -> str:
+    """Whole days or hours to go, like "in 5 days" or "in 3 hours"; never months (a cycle is not a month)."""
+    ahead = moment - now
+    if ahead < timedelta(hours=1):
+        return "within the hour"
+    if ahead < timedelta(days=1):
+        hours = ahead // timedelta(hours=1)
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    return f"in {ahead.days} day{'s' if ahead.days != 1 else ''}"
+
+
+# --- the chart ---------------------------------------------------------------------------------
+
+BAR_WIDTH, BAR_GAP, PLOT_HEIGHT, LEFT, TOP, BOTTOM = 26, 8, 120, 46, 26, 46
+
+
+def _amount_text(amount: Decimal) -> str:
+    return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+
+
+def chart(buckets: list[statement.DayBucket], now: datetime, tz) -> dict:
+    """Bars of the dated renewals per local day, from now to 28 days ahead, as SVG geometry: every
+    bar carries its amount as text and a title, so nothing depends on colour."""
+    peak = max((b.amount for b in buckets), default=ZERO) or PRICE_PER_CYCLE
+    step = BAR_WIDTH + BAR_GAP
+    bars = []
+    today = now.astimezone(tz).date()
+    for i, bucket in enumerate(buckets):
+        height = int(round(float(bucket.amount / peak) * PLOT_HEIGHT))
+        x = LEFT + i * step
+        first_of_month = i == 0 or bucket.day.day == 1
+        bars.append(
+            {
+                "x": x,
+                "cx": x + BAR_WIDTH / 2,
+                "y": TOP + PLOT_HEIGHT - height,
+                "height": height,
+                "label_y": TOP + PLOT_HEIGHT - height - 5,
+                "bucket": bucket,
+                "text": _amount_text(bucket.amount),
+                "today": bucket.day == today,
+                "weekend": bucket.day.weekday() >= 5,
+                "month": bucket.day.strftime("%b") if first_of_month else "",
+            }
+        )
+    busiest = max(buckets, key=lambda b: (b.amount, -b.day.toordinal()), default=None)
+    width = LEFT + len(buckets) * step + 4
+    return {
+        "bars": bars,
+        "width": width,
+        "height": TOP + PLOT_HEIGHT + BOTTOM,
+        "left": LEFT,
+        "top": TOP,
+        "bar_width": BAR_WIDTH,
+        "plot_height": PLOT_HEIGHT,
+        "baseline": TOP + PLOT_HEIGHT,
+        "axis_right": width - 4,
+        "peak": peak,
+        "peak_text": _amount_text(peak),
+        "day_y": TOP + PLOT_HEIGHT + 15,
+        "weekday_y": TOP + PLOT_HEIGHT + 28,
+        "month_y": TOP + PLOT_HEIGHT + 41,
+        "first": buckets[0].day if buckets else None,
+        "last": buckets[-1].day if buckets else None,
+        "count": sum(b.count for b in buckets),
+        "total": sum((b.amount for b in buckets), ZERO),
+        "busiest": busiest if busiest and busiest.count else None,
+    }
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+CSV_CHUNK = 1000  # rows per piece of the streamed body: one piece per row cost more than the rows
+
+
+def csv_response(records: statement.Table, now: datetime, agent_names: dict[int, str]) -> StreamingHttpResponse:
+    """The whole (filtered) table, streamed from the database in pieces of CSV_CHUNK rows: any account
+    size fits. Plain tuples from `values_list` (no model objects, no presenters), each instant turned
+    into the viewer's zone once, so 100,000 rows take seconds."""
+    zone = timezone.get_current_timezone()
+    zone_name = timezone.get_current_timezone_name()
+    day = timezone.localtime(now).date().isoformat()
+    price = f"{PRICE_PER_CYCLE:.2f}"
+    header = [
+        "number",
+        "country",
+        "status",
+        "agent",
+        "tags",
+        "purchased (UTC)",
+        f"purchased ({zone_name})",
+        f"cycle start ({zone_name})",
+        f"cycle end ({zone_name})",
+        f"next charge ({zone_name})",
+        "days until",
+        "price (EUR per 28 days)",
+        f"bought before ({zone_name})",
+    ]
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).replace(microsecond=0).isoformat() if moment else ""
+
+    columns = (
+        "phone_number",
+        "country_code",
+        "last_status",
+        "agent_name",
+        "agent_id",
+        "tags",
+        "purchased_at",
+        "effective",
+        "first_seen_at",
+    )
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        rows = records.values_list(*columns)
+        for i, (number, country, status, agent_name, agent_id, tags, purchased, effective, first_seen) in enumerate(
+            rows, 1
+        ):
+            active = status == "active"
+            due = effective if active else None
+            undated = active and due is None
+            # Instants and figures are digits first: only the texts can start like a formula.
+            writer.writerow(
+                (
+                    safe_cell(number),
+                    safe_cell(country),
+                    safe_cell(status.replace("_", " ")),
+                    safe_cell(_agent_text(agent_name, agent_id, agent_names)),
+                    safe_cell(", ".join(tags or ())),
+                    iso_utc(purchased),
+                    local(purchased),
+                    local(due - cycles.CYCLE) if due else "",
+                    local(due),
+                    local(due),
+                    "" if due is None else cycles.days_until(due, now),
+                    price if active else "",
+                    local(first_seen) if undated else "",
+                )
+            )
+            if i % CSV_CHUNK == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="staffify-billing-{day}.csv"'
+    return response
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def _balance(client: staffify.StaffifyClient) -> tuple[lookups.BalanceReading | None, Problem | None]:
+    """The header's reading (at most a minute old, read anew after every write): the page says when."""
+    try:
+        return lookups.current_balance(client), None
+    except staffify.StaffifyError as err:
+        why = explain(err)
+        return None, Problem(
+            f"The balance cannot be read right now, so its runway is unknown. {why.message}", why.request_id
+        )
+
+
+def _alert(balance: Decimal | None, runway: datetime | None, now: datetime) -> str | None:
+    if balance is None:
+        return None
+    if balance < 0:
+        return "negative"
+    if runway is not None and runway <= now + statement.WEEK:
+        return "error"  # the same as: the balance is below what the next 7 days may cost
+    if runway is not None and runway <= now + cycles.CYCLE:
+        return "warning"
+    return None
+
+
+def _owned_list(filters: dict[str, str], **more: str) -> str:
+    return reverse("number_list") + "?" + urlencode({**filters, **more})
+
+
+@dashboard_view()
+@require_GET
+def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    zone = timezone.get_current_timezone()
+    form = NumberScopeForm(request.GET)
+    valid = form.is_valid()
+    filters = form.filters if valid else {}
+    agents = listing.agents()
+    agent_names = {a.id: a.name or "" for a in agents}
+    if request.GET.get("format") == "csv":
+        if not valid:
+            return render(request, "numbers/billing.html", {"form": form, "agents": agents, "rows": None}, status=400)
+        now = lookups.staffify_now()
+        shown = listing.numbers(filters)
+        return csv_response(statement.table(shown, now, statement.oldest_charge(shown)), now, agent_names)
+
+    client = staffify.get_client()
+    reading, balance_problem = _balance(client)
+    balance = reading.balance if reading else None
+    balance_read_at = reading.at if reading else timezone.now()
+    now = lookups.staffify_now(client)  # after the call: its answer carries Staffify's clock
+    account_records = mirror.owned()  # read only: the worker rolls passed charges forward (tasks.py)
+    shown = listing.numbers(filters)
+    oldest = statement.oldest_charge(account_records)
+    account = statement.totals(account_records, now, oldest)
+    selected = statement.totals(shown, now, oldest) if filters else account
+    runway = statement.runway(balance, account_records, account, now, oldest) if balance is not None else None
+
+    ordered = statement.table(shown, now, oldest)
+    paginator: Paginator[NumberRecord] = Paginator(ordered, PAGE_SIZE)
+    paginator.count = selected.numbers  # counted by the totals' aggregate already: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [billing_row(r, now, agent_names) for r in page.object_list]
+    idle = [billing_row(r, now, agent_names) for r in ordered.filter(statement.IDLE)[:LIST_SIZE]]
+    pending = [billing_row(r, now, agent_names) for r in statement.pending(shown)[:LIST_SIZE]]
+    query = {**filters}
+    scheduled_count, scheduled_saving = scheduled_releases.savings()
+    context: dict = {
+        "scheduled_count": scheduled_count,
+        "scheduled_saving": scheduled_saving,
+        "scheduled_url": _owned_list({}, scheduled="1"),
+        "form": form,
+        "filters": filters,
+        "agents": agents,
+        "freshness": freshness.context(),
+        "now": now,
+        "zone": str(zone),
+        "price": PRICE_PER_CYCLE,
+        "rows": rows,
+        "page": page,
+        "page_query": urlencode(query),
+        "total_rows": account.numbers,
+        "account": account,
+        "selected": selected,
+        "balance": balance,
+        "balance_read_at": balance_read_at,
+        "balance_problem": balance_problem,
+        "alert": _alert(balance, runway, now),
+        "runway": runway,
+        "runway_is_bound": account.undated > 0,
+        "runway_in": _time_until(runway, now) if runway else "",
+        "horizon_end": now + cycles.RUNWAY_HORIZON,
+        "window_end": now + cycles.CYCLE,
+        "chart": chart(statement.daily_buckets(shown, now, zone), now, zone),
+        "idle": idle,
+        "idle_url": _owned_list(filters, status="active", agent="none"),
+        "pending": pending,
+        "pending_url": _owned_list(filters, status="pending_release"),
+        "list_size": LIST_SIZE,
+        "csv_query": urlencode({**filters, "format": "csv"}),
+    }
+    return render(request, "numbers/billing.html", context)

@@ -1,0 +1,86 @@
+"""The owned list from the mirror: filters, sorting and pages over the whole account, 0 Staffify calls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.cache import cache
+from django.db.models import F, QuerySet
+
+from numbers_app import staffify
+from numbers_app.mirror import store as mirror
+from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease
+from numbers_app.text.presenters import NumberRow, build_row
+
+PAGE_SIZE = 50
+# ?sort= values (a leading "-" reverses) and the mirror columns they order by.
+SORTS = {
+    "number": "phone_number",
+    "agent": "agent_name",
+    "status": "last_status",
+    "purchased": "purchased_at",
+    "next_charge": "next_charge_at",
+}
+
+
+def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
+    """The account's numbers matching FILTERS (a clean NumberFilterForm's), in SORT order; without
+    a sort, Staffify's own order (by id)."""
+    found = mirror.owned()
+    if status := filters.get("status"):
+        found = found.filter(last_status=status)
+    if agent := filters.get("agent"):
+        found = found.filter(agent_id__isnull=True) if agent == "none" else found.filter(agent_id=int(agent))
+    if tag := filters.get("tag"):
+        found = found.filter(staffify_id__in=NumberTag.objects.filter(tag=tag.lower()).values("staffify_id"))
+    if country := filters.get("country"):
+        found = found.filter(country_code=country)
+    if filters.get("scheduled"):
+        waiting = ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING)
+        found = found.filter(staffify_id__in=waiting.values("staffify_id"))
+    if digits := filters.get("q"):
+        found = found.filter(phone_number__contains=digits)
+    column = SORTS.get(sort.lstrip("-"))
+    if column is None:
+        return found.order_by("staffify_id")
+    key = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
+    return found.order_by(key, "staffify_id")
+
+
+COUNT_TIMEOUT = 24 * 3600  # a count is never read again once the mirror changed (mirror.version)
+
+
+def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
+    """How many numbers match FILTERS (FOUND is `numbers(filters)` with any extra narrowing folded into
+    FILTERS' key by the caller). Exact: computed once per filter and mirror version, so a page, its
+    reloads, its "mirrorSynced" refreshes and every other viewer of the same filter share one COUNT(*)
+    until a sync or a write changes the mirror."""
+    if filters.get("scheduled"):  # scheduling changes no mirror row, so no mirror version: count it now
+        return found.count()
+    key = json.dumps(sorted((name, value.lower() if name == "tag" else value) for name, value in filters.items()))
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    cache_key = f"numbers:count:{mirror.version()}:{digest}"
+    count = cache.get(cache_key)
+    if count is None:
+        count = found.count()
+        cache.set(cache_key, count, COUNT_TIMEOUT)
+    return count
+
+
+def rows(records: list[NumberRecord]) -> list[NumberRow]:
+    built = [build_row(mirror.as_number(r), r) for r in records]
+    waiting = ScheduledRelease.objects.filter(
+        state__in=ScheduledRelease.WAITING, staffify_id__in=[r.staffify_id for r in records]
+    )
+    scheduled = {s.staffify_id: s for s in waiting}
+    for row in built:
+        row.extra["release_scheduled"] = scheduled.get(row.id)
+    return built
+
+
+def agents() -> list[staffify.Agent]:
+    """The account's agents as the last sync saw them."""
+    return [
+        staffify.Agent(id=a.staffify_id, name=a.name, public_id=a.public_id or None) for a in MirrorAgent.objects.all()
+    ]
