@@ -7,14 +7,15 @@ the audit log for a write itself. Each function does the whole sequence, in this
 
 1. the number as it is before (read from Staffify, or the state the caller planned from: a bulk row
    plans from the mirror, a purchase's set-up from the number just bought);
-2. the rules: the role on the server, and what Staffify would refuse anyway (a release needs the
-   number without an agent);
+2. the role, on the server (and for "unassign first" the right to unassign too: without it nothing is
+   sent); Staffify's own rules are Staffify's to enforce (a release of a number with an agent is
+   refused with its reason), so that the page says what Staffify said;
 3. the write-ahead audit entry `sent`, committed before anything leaves (numbers_app.changes.settle);
 4. the write;
 5. the outcome settled from the answer: done, failed, or unknown until a read-back says;
 6. the mirror row (numbers_app.mirror.ledger);
-7. what the write makes obsolete, closed (numbers_app.changes.obsolete: a release makes the number's waiting
-   scheduled release pointless).
+7. what the write makes obsolete, closed (numbers_app.changes.obsolete: a release makes the
+   number's waiting scheduled release pointless).
 
 The caller gets a `Change` and renders it: the number as Staffify now has it (when known), the problem
 to show, the note of a write that was done but not plainly (checked after a late answer).
@@ -74,7 +75,8 @@ def tags_as_wanted(have: tuple[str, ...] | list[str], wanted: tuple[str, ...] | 
 
 
 def release_refusal(number: staffify.PhoneNumber, user: Any, *, unassign_first: bool) -> str | None:
-    """Why NUMBER cannot be released by USER as asked, before anything is sent (None: it can)."""
+    """Why a plan made from the mirror (a bulk row, a scheduled release) will not release NUMBER for
+    USER as asked (None: it will). The same right to unassign that `release` checks."""
     if number.status == "pending_release":
         return "already pending release"
     if number.status != "active":
