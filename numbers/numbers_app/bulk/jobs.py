@@ -2,7 +2,7 @@
 
 The actions are a registry (`ACTIONS`): each says which permission it needs, how it plans one number
 (`plan`: change it, skip it because it is already in the wanted state, or say why it cannot be done)
-and how it performs one row (`perform`, by default the plan's steps, each a single Staffify write).
+and how it performs one row (`perform`, by default the plan's change made through the write service).
 Another action plugs in with `register(BulkAction(...))`.
 
 A job's rows are created with the job. The worker (`run`, from the task `run_bulk_job`) walks
@@ -11,8 +11,8 @@ them in order, paced by the shared Staffify budget with the reserve left to peop
 - each row is planned again from the mirror just before it runs: a row already in the wanted state
   costs 0 calls; a change costs one write (two for a release that unassigns first);
 - write-ahead: the row is marked `sent` (committed) before Staffify is called; the change itself is
-  made by the one write service (numbers_app.changes.service), as a person's is, its audit entries linked to
-  the job;
+  made by the one write service (numbers_app.changes.service), as a person's is, its audit entries
+  linked to the job;
 - after a crash, a row found `sent` is settled by reading the number back (one GET): the wanted
   state means done; otherwise its entries are settled "not done" and the row runs again from what
   was read. So no row is done twice and none is skipped;
