@@ -96,6 +96,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form says so in place (and sends someone signed out to the login page), not Django's page.
+CSRF_FAILURE_VIEW = "numbers_app.web.health.csrf_failure"
 
 PORT = _int("PORT", 8000)
 

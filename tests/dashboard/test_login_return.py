@@ -63,3 +63,28 @@ def test_a_plain_page_returns_to_itself(client):
     response = client.get("/numbers/1001/?tab=history")
     assert response.status_code == 302
     assert login_next(response["Location"]) == "/numbers/1001/?tab=history"
+
+
+def test_an_htmx_action_with_every_cookie_cleared_also_goes_to_log_in_and_back(ops_user):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)  # no session and no CSRF cookie: the user cleared them
+    response = browser.post("/numbers/1001/agent", {"agent_id": "101"}, headers=htmx_from("/?tag=sales"))
+
+    assert response.status_code == 200 and "Location" not in response
+    assert login_next(response["HX-Redirect"]) == "/?tag=sales"
+
+
+def test_a_stale_page_of_someone_signed_in_is_told_in_place_that_nothing_changed(ops_user):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(ops_user)
+    action = browser.post("/numbers/1001/agent", {"agent_id": "101"}, headers=htmx_from("/"))
+    assert action.status_code == 403 and action["HX-Reswap"] == "none"
+    assert "nothing was changed. Reload the page" in action["HX-Trigger"]
+
+    page = browser.post("/accounts/password_change/", {})
+    assert page.status_code == 403
+    assert "nothing was changed. Reload the page" in page.content.decode()
+    assert "CSRF verification failed" not in page.content.decode()

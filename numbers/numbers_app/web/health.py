@@ -5,8 +5,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_htmx.http import reswap
 
 from numbers_app.tasks import heartbeat_age
+from numbers_app.web.access import HtmxHttpRequest, login_redirect
+from numbers_app.web.htmx import toast
+
+STALE_PAGE = (
+    "This page is out of date (its security token is gone: signed out, or cookies cleared), so nothing "
+    "was changed. Reload the page and try again."
+)
 
 
 @never_cache
@@ -35,3 +43,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if reference:
         response["X-Error-Reference"] = reference
     return response
+
+
+def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
+    """A form or action refused by the CSRF check (CSRF_FAILURE_VIEW): the view never ran, so nothing
+    was changed. Someone no longer signed in (their cookies cleared) signs in and returns to the page
+    they were on; anyone else is told in place to reload, not shown Django's page in the fragment."""
+    if not request.user.is_authenticated:
+        return login_redirect(request)
+    if request.htmx:
+        return toast(reswap(HttpResponse(status=403), "none"), STALE_PAGE, "error")
+    return render(request, "403.html", {"exception": STALE_PAGE}, status=403)
