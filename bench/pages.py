@@ -176,7 +176,11 @@ def scenarios(client: httpx.Client, base: str, runs: int) -> list[tuple[int, lis
     confirm = html.unescape(re.search(r'hx-get="(/buy/confirm\?[^"]+)"', found).group(1))
     return [
         (runs, [(LIST, "GET", "/", None, None)]),
-        *([(runs, [("load more (HTMX)", "GET", f"/?{html.unescape(more.group(1))}", "load-more", None)])] if more else []),
+        *(
+            [(runs, [("load more (HTMX)", "GET", f"/?{html.unescape(more.group(1))}", "load-more", None)])]
+            if more
+            else []
+        ),
         (runs, [("filter tag=support (HTMX)", "GET", "/?tag=support", "numbers-table", None)]),
         (runs, [("number detail", "GET", f"/numbers/{one}/", None, None)]),
         (runs, [("buy page", "GET", "/buy/", None, None)]),
