@@ -15,7 +15,7 @@ from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.text.presenters import iso_utc
 from tests.billing.test_billing_page import strip_purchase_time
-from tests.helpers import HX, advance_to, sandbox_now, state, unassigned_active
+from tests.helpers import HX, advance_to, fault, sandbox_now, state, unassigned_active
 
 pytestmark = pytest.mark.django_db
 
@@ -454,3 +454,20 @@ def test_releasing_by_hand_ends_the_scheduled_release(ops, mirrored):
     scheduled.refresh_from_db()
     assert scheduled.state == State.DONE and "Released by hand by ops" in scheduled.message
     assert "scheduled release" not in ops.get("/billing/").content.decode()
+
+
+def test_release_now_after_a_failed_try_follows_its_own_writes_not_the_earlier_ones(ops, ops_user, mirrored):
+    assert state(mirrored, 1001)["agent_id"] is not None
+    scheduled = schedule(ops, 1001, unassign_first="1")
+    earlier = AuditEntry.objects.create(
+        at=timezone.now(), action=AuditEntry.Action.RELEASE, outcome=AuditEntry.Outcome.ERROR, number_id=1001
+    )
+    ScheduledRelease.objects.filter(pk=scheduled.pk).update(state=State.FAILED, audit_entry=earlier)
+    fault(mirrored, "/v1/phone-numbers/1001/assign", status=503, method="DELETE")
+
+    scheduled_releases.release_now(staffify.get_client(), ScheduledRelease.objects.get(pk=scheduled.pk), ops_user)
+
+    scheduled.refresh_from_db()
+    assert scheduled.state == State.FAILED and scheduled.audit_entry is None  # no release was sent this time
+    assert scheduled.message.startswith("Not released: unassigning") and "first failed" in scheduled.message
+    assert state(mirrored, 1001)["status"] == "active"

@@ -272,6 +272,10 @@ def perform(
         scheduled.audit_entry = entry
         scheduled.save(update_fields=["audit_entry"])
 
+    if scheduled.audit_entry_id is not None:  # an earlier try's ("Release now" after a failure): not this one
+        scheduled.audit_entry = None
+        scheduled.save(update_fields=["audit_entry"])
+
     how = "Released now" if by is not None else "Released by the worker as scheduled"
     note = f"{how}, before the charge on {_when(scheduled.charge_at)}."
     change = changes.release(
