@@ -135,12 +135,15 @@ def test_editing_tags_in_place(live_sandbox, login, support_user):
     assert number(live_sandbox, 1002)["tags"] == ["vip", "support", "night"]
     # Escape cancels
     page.locator("#tags-1002 .tags-display").click()
+    expect(page.get_by_label("Tags, separated by commas")).to_be_focused()
     page.get_by_label("Tags, separated by commas").fill("something else")
     page.get_by_label("Tags, separated by commas").press("Escape")
     expect(page.locator("#tags-1002 .tag")).to_have_text(["vip", "support", "night"])
     # a 21st tag is refused beside the field, in the browser, and nothing is sent
     page.locator("#tags-1002 .tags-display").click()
     field = page.get_by_label("Tags, separated by commas")
+    # The editor puts the caret at the end once it has settled: filling before that would append.
+    expect(field).to_be_focused()
     field.fill(", ".join(f"tag{i}" for i in range(21)))
     expect(page.locator("#tags-error-1002")).to_have_text("At most 20 tags: this has 21.")
     screenshot(page, "tags-editor")
