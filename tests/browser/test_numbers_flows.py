@@ -162,6 +162,7 @@ def test_the_server_refuses_a_21st_tag_even_without_the_browser_check(live_sandb
     page = login(support_user)
     page.locator("#tags-1002 .tags-display").click()
     field = page.get_by_label("Tags, separated by commas")
+    expect(field).to_be_focused()  # settled: its caret is placed before the value is replaced
     field.evaluate("el => el.removeAttribute('data-tags-input')")  # no browser check: the server must say it
     field.fill(", ".join(f"tag{i}" for i in range(21)))
     field.press("Enter")
