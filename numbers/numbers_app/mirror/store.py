@@ -121,11 +121,14 @@ def _next_charge(record: NumberRecord, now: datetime) -> datetime | None:
 
 
 def remember(number: staffify.PhoneNumber, **known: Any) -> NumberRecord:
-    """A write (or a live read) just told us NUMBER's state: the mirror row follows at once.
-    KNOWN adds what the dashboard itself knows (purchased_at, bought_by, reclaim_before)."""
+    """A write (or a live read that saw a change) just told us NUMBER's state: the mirror row follows
+    at once. KNOWN adds what the dashboard itself knows (purchased_at, bought_by, reclaim_before). The
+    mirror's version moves only when a column the list's counts depend on changed (COUNTED): a new
+    agent name or purchase time leaves every cached count true, so none is thrown away."""
     now = timezone.now()
     with transaction.atomic():
         record = NumberRecord.objects.select_for_update().filter(staffify_id=number.id).first()
+        counted = _counted(record) if record is not None else None
         record = record or NumberRecord(staffify_id=number.id)
         apply(record, number, now)
         for name, value in known.items():
@@ -134,7 +137,8 @@ def remember(number: staffify.PhoneNumber, **known: Any) -> NumberRecord:
         record.next_charge_at = _next_charge(record, now)
         record.save()
         sync_tags([record])
-        changed()
+        if _counted(record) != counted:
+            changed()
     return record
 
 
@@ -166,25 +170,14 @@ def _values(record: NumberRecord, names: tuple[str, ...]) -> list[tuple[str, Any
 
 def refresh_if_changed(number: staffify.PhoneNumber) -> NumberRecord:
     """A live read (a page, not a write) told us NUMBER's state: its mirror row follows only when what
-    Staffify reports differs from the row; when nothing differs, nothing is written. The mirror's
-    version moves only when a column the list's counts depend on changed (COUNTED): a new agent name
-    or number type leaves every cached count true, so none is thrown away."""
+    Staffify reports differs from the row (`remember`); when nothing differs, nothing is written."""
     record = NumberRecord.objects.filter(staffify_id=number.id).first()
     if record is not None:
         seen = copy.copy(record)
         apply(seen, number, timezone.now())
         if _values(seen, REPORTED) == _values(record, REPORTED):
             return record
-    with transaction.atomic():
-        record = NumberRecord.objects.select_for_update().filter(staffify_id=number.id).first()
-        counted = _counted(record) if record is not None else None
-        record = record or NumberRecord(staffify_id=number.id)
-        apply(record, number, timezone.now())
-        record.save()
-        sync_tags([record])
-        if _counted(record) != counted:
-            changed()
-    return record
+    return remember(number)
 
 
 def as_number(record: NumberRecord) -> staffify.PhoneNumber:
