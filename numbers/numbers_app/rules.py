@@ -1,5 +1,6 @@
 """Staffify's published rules that the dashboard checks before sending anything."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 PRICE_PER_CYCLE = Decimal("5.00")  # EUR per number per 28-day cycle, charged at purchase too
@@ -15,6 +16,18 @@ ADDRESS_DOCUMENT_TYPES = {"government_id": "Government ID", "business_registrati
 # What Staffify's guide accepts for a document when a country's requirements do not say otherwise.
 DOCUMENT_FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def tag_key(tag: str) -> str:
+    """A tag's identity: one tag whatever its case ("VIP" and "vip" are the same tag: a list may not
+    hold both, adding one the number has changes nothing, the list's filter matches either)."""
+    return tag.lower()
+
+
+def same_tags(have: Sequence[str], wanted: Sequence[str]) -> bool:
+    """Whether a number's tags are already the list asked for. Staffify keeps tags as written, so a
+    list that differs only in case ("VIP" -> "vip") is a change, and is sent; the order is not."""
+    return sorted(have) == sorted(wanted)
 
 
 def for_templates() -> dict[str, object]:

@@ -25,7 +25,7 @@ from typing import Any
 from numbers_app.bulk.jobs import Item
 from numbers_app.mirror import store as mirror
 from numbers_app.models import MirrorAgent, NumberRecord
-from numbers_app.rules import MAX_TAG_LENGTH, MAX_TAGS
+from numbers_app.rules import MAX_TAG_LENGTH, MAX_TAGS, tag_key
 
 MAX_BYTES = 1024 * 1024
 MAX_LINES = 20_000
@@ -176,9 +176,9 @@ def parse_tags(cell: str) -> tuple[list[str], str]:
             return [], f"an empty tag (two “{TAG_SEPARATOR}” in a row, or one at the end)"
         if len(tag) > MAX_TAG_LENGTH:
             return [], f"tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters"
-        if tag.lower() in seen:
+        if tag_key(tag) in seen:
             return [], f"tag “{tag[:50]}” appears twice"
-        seen.add(tag.lower())
+        seen.add(tag_key(tag))
     if len(tags) > MAX_TAGS:
         return [], f"{len(tags)} tags: Staffify allows at most {MAX_TAGS}"
     return tags, ""

@@ -45,7 +45,7 @@ from numbers_app.mirror import ledger
 from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, BulkJob, BulkJobRow, NumberRecord
 from numbers_app.roles import denial
-from numbers_app.rules import CYCLE_DAYS, MAX_TAGS, PRICE_PER_CYCLE
+from numbers_app.rules import CYCLE_DAYS, MAX_TAGS, PRICE_PER_CYCLE, same_tags, tag_key
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import budget
 from numbers_app.text.explain import Problem, explain
@@ -149,7 +149,7 @@ def _plan_unassign(number: staffify.PhoneNumber, params: dict, user: Any) -> Pla
 def _tags_plan(number: staffify.PhoneNumber, new: list[str]) -> Plan:
     if (refused := _active_only(number)) is not None:
         return refused
-    if changes.tags_as_wanted(number.tags, new):
+    if same_tags(number.tags, new):
         return skip("tags already as wanted")
     if len(new) > MAX_TAGS:
         return cannot(f"would have {len(new)} tags (Staffify allows at most {MAX_TAGS})")
@@ -157,16 +157,16 @@ def _tags_plan(number: staffify.PhoneNumber, new: list[str]) -> Plan:
 
 
 def _plan_add_tags(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
-    have = {t.lower() for t in number.tags}
-    missing = [t for t in params.get("tags", []) if t.lower() not in have]
+    have = {tag_key(t) for t in number.tags}
+    missing = [t for t in params.get("tags", []) if tag_key(t) not in have]
     if not missing and number.status == "active":
         return skip("has these tags already")
     return _tags_plan(number, [*number.tags, *missing])
 
 
 def _plan_remove_tags(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
-    gone = {t.lower() for t in params.get("tags", [])}
-    kept = [t for t in number.tags if t.lower() not in gone]
+    gone = {tag_key(t) for t in params.get("tags", [])}
+    kept = [t for t in number.tags if tag_key(t) not in gone]
     if len(kept) == len(number.tags) and number.status == "active":
         return skip("has none of these tags")
     return _tags_plan(number, kept)

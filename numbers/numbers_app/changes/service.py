@@ -68,12 +68,6 @@ class Change:
 # The rules
 
 
-def tags_as_wanted(have: tuple[str, ...] | list[str], wanted: tuple[str, ...] | list[str]) -> bool:
-    """Whether a number's tags are already the list asked for. Staffify keeps tags as given, so
-    "VIP" -> "vip" is a change; only the order does not matter."""
-    return sorted(have) == sorted(wanted)
-
-
 def release_refusal(number: staffify.PhoneNumber, user: Any, *, unassign_first: bool) -> str | None:
     """Why a plan made from the mirror (a bulk row, a scheduled release) will not release NUMBER for
     USER as asked (None: it will). The same right to unassign that `release` checks."""

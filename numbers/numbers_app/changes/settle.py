@@ -29,6 +29,7 @@ from numbers_app import staffify
 from numbers_app.audit import log as audit
 from numbers_app.mirror import ledger
 from numbers_app.models import AuditEntry
+from numbers_app.rules import same_tags
 from numbers_app.text.explain import Problem, explain, trouble
 
 Action = AuditEntry.Action
@@ -81,7 +82,7 @@ def matches(action: str, number: staffify.PhoneNumber, wanted: dict | None) -> b
     if action == Action.UNASSIGN:
         return number.agent_id is None
     if action == Action.TAGS:
-        return sorted(number.tags) == sorted(wanted.get("tags") or [])
+        return same_tags(number.tags, wanted.get("tags") or [])
     if action == Action.RELEASE:
         return number.status == "pending_release"
     if action == Action.RECLAIM:

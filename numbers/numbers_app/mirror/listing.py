@@ -11,6 +11,7 @@ from django.db.models import F, QuerySet
 from numbers_app import staffify
 from numbers_app.mirror import store as mirror
 from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease
+from numbers_app.rules import tag_key
 from numbers_app.text.presenters import NumberRow, build_row
 
 PAGE_SIZE = 50
@@ -33,7 +34,7 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
     if agent := filters.get("agent"):
         found = found.filter(agent_id__isnull=True) if agent == "none" else found.filter(agent_id=int(agent))
     if tag := filters.get("tag"):
-        found = found.filter(staffify_id__in=NumberTag.objects.filter(tag=tag.lower()).values("staffify_id"))
+        found = found.filter(staffify_id__in=NumberTag.objects.filter(tag=tag_key(tag)).values("staffify_id"))
     if country := filters.get("country"):
         found = found.filter(country_code=country)
     if filters.get("scheduled"):
@@ -58,7 +59,7 @@ def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
     until a sync or a write changes the mirror."""
     if filters.get("scheduled"):  # scheduling changes no mirror row, so no mirror version: count it now
         return found.count()
-    key = json.dumps(sorted((name, value.lower() if name == "tag" else value) for name, value in filters.items()))
+    key = json.dumps(sorted((name, tag_key(value) if name == "tag" else value) for name, value in filters.items()))
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     cache_key = f"numbers:count:{mirror.version()}:{digest}"
     count = cache.get(cache_key)

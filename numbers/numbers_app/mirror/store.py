@@ -30,6 +30,7 @@ from django.utils import timezone
 from numbers_app import cycles, staffify
 from numbers_app.audit import log as audit
 from numbers_app.models import AuditEntry, MirrorAgent, MirrorVersion, NumberRecord, NumberTag, SyncRun
+from numbers_app.rules import tag_key
 from numbers_app.staffify import budget
 from numbers_app.text.presenters import country_of
 
@@ -47,7 +48,7 @@ ANALYZE_AFTER = 1000  # numbers a sync added, after which PostgreSQL's statistic
 
 def tag_set(tags: Iterable[str]) -> set[str]:
     """The tags as the tag filter matches them: lower case, each once."""
-    return {t.lower() for t in tags}
+    return {tag_key(t) for t in tags}
 
 
 def sync_tags(records: Iterable[NumberRecord]) -> None:

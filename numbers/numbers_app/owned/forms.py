@@ -7,7 +7,7 @@ import re
 
 from django import forms
 
-from numbers_app.rules import MAX_TAG_LENGTH, MAX_TAGS
+from numbers_app.rules import MAX_TAG_LENGTH, MAX_TAGS, tag_key
 
 DIGITS = re.compile(r"^\d{1,15}$")
 CURSOR = re.compile(r"^[A-Za-z0-9_\-:.=]{1,100}$")
@@ -104,9 +104,9 @@ def clean_tag_list(text: str) -> list[str]:
             raise forms.ValidationError("Remove the empty tag (two commas in a row, or a comma at the end).")
         if len(tag) > MAX_TAG_LENGTH:
             raise forms.ValidationError(f"Tag “{tag[:20]}…” is longer than {MAX_TAG_LENGTH} characters.")
-        if tag.lower() in seen:
+        if tag_key(tag) in seen:
             raise forms.ValidationError(f"Tag “{tag}” appears twice.")
-        seen.add(tag.lower())
+        seen.add(tag_key(tag))
     if len(tags) > MAX_TAGS:
         raise forms.ValidationError(f"At most {MAX_TAGS} tags: this has {len(tags)}.")
     return tags
