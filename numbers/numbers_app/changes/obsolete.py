@@ -29,13 +29,14 @@ def close_released(number_ids: Iterable[int] | None = None, *, by: Any = None, b
     """Close the scheduled releases made pointless by a release: of NUMBER_IDS, released just now by BY
     (in BULK_JOB), or, with None, of every number the mirror shows released or gone. How many closed."""
     now = timezone.now()
+    person = by if by is not None and by.is_authenticated else None
     numbers: Any
     if number_ids is None:
         numbers = released_or_gone().values("staffify_id")
         how = "Released another way (seen in Staffify by the sync) before the scheduled time."
     else:
         numbers = list(number_ids)
-        who = by.get_username() if by is not None and by.is_authenticated else "someone"
+        who = person.get_username() if person is not None else "someone"
         how = (
             f"Released by hand by {who}"
             + (f" in bulk job {bulk_job.pk}" if bulk_job else "")
@@ -45,7 +46,7 @@ def close_released(number_ids: Iterable[int] | None = None, *, by: Any = None, b
     closed = waiting.update(
         state=State.DONE,
         finished_at=now,
-        finished_by=by if by is not None and by.is_authenticated else None,
+        finished_by=person,
         message=how,
     )
     alerts = ScheduledRelease.objects.filter(

@@ -93,10 +93,9 @@ def alerts() -> QuerySet[ScheduledRelease]:
     """What the banner on every page shows those who can release: failed, missed and unconfirmed
     scheduled releases nobody dismissed, leaving out numbers the mirror already knows released or gone
     (the worker's next pass marks those resolved; a page never writes)."""
-    released = NumberRecord.objects.filter(Q(gone_at__isnull=False) | Q(last_status="pending_release"))
     return (
         ScheduledRelease.objects.filter(state__in=ScheduledRelease.ALERTS, dismissed_at__isnull=True)
-        .exclude(staffify_id__in=released.values("staffify_id"))
+        .exclude(staffify_id__in=obsolete.released_or_gone().values("staffify_id"))
         .order_by("charge_at", "id")
     )
 
