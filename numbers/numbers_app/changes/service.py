@@ -279,13 +279,16 @@ def _give_back(
         number,
         replace(number, agent_id=previous.id, agent_name=previous.name),
         message="Given back to its agent after the reclaim.",
-        agent_gone=previous.name,
+        not_found=f"Not given back to {previous.name}: Staffify does not know that agent any more (deleted?).",
     )
     if given.done and given.number is not None:
         return replace(reclaimed, number=given.number)
     if isinstance(given.err, staffify.NotFoundError):
-        problem = given.problem.message if given.problem else ""
-        return replace(reclaimed, given_back=problem)
+        why = (
+            f"it was not given back to {previous.name}: Staffify does not know that agent any more (deleted?). "
+            f"Choose another one in its row. Request id {given.err.request_id or 'unknown'}."
+        )
+        return replace(reclaimed, given_back=why)
     problem = given.problem.message if given.problem else explain(given.err).message if given.err else ""
     return replace(
         reclaimed, number=given.number or number, given_back=f"giving it back to {previous.name} failed: {problem}"
@@ -382,30 +385,21 @@ def _write(
     bulk_job: Any = None,
     message: str = "",
     on_sent: Callable[[AuditEntry], None] | None = None,
-    agent_gone: str = "",
+    not_found: str = "",
 ) -> Change:
-    """Write-ahead, send, settle, mirror, close what it made obsolete."""
+    """Write-ahead, send, settle, mirror, close what it made obsolete. NOT_FOUND is what a 404 means
+    when the caller knows better than "the number is gone" (an assignment to an agent deleted since)."""
     entry = settle.begin(user, action, before, wanted, bulk_job=bulk_job)
     if on_sent is not None:
         on_sent(entry)
     try:
         answered, reclaim_before = _send(client, action, wanted)
-    except staffify.RateLimitError as err:
-        # A 429 is a refusal: nothing changed. A bulk job slows down and tries the row again later.
-        note = "Rate limited: the job slows down and tries again." if bulk_job is not None else explain(err).message
-        audit.settle(entry, Outcome.ERROR, err=err, message=note)
-        return Change(Outcome.ERROR, None, explain(err), err=err)
     except staffify.NotFoundError as err:
-        if agent_gone:
-            # Giving a number just reclaimed back to its agent: a 404 means the agent is gone.
-            why = (
-                f"it was not given back to {agent_gone}: Staffify does not know that agent any more "
-                f"(deleted?). Choose another one in its row. Request id {err.request_id or 'unknown'}."
-            )
-            audit.settle(entry, Outcome.ERROR, err=err, message="Not given back: " + why)
-            return Change(Outcome.ERROR, None, Problem(why, err.request_id), err=err)
+        if not_found:
+            audit.settle(entry, Outcome.ERROR, err=err, message=not_found)
+            return Change(Outcome.ERROR, None, Problem(not_found, err.request_id), err=err)
         return _answered(client, user, entry, err, bulk_job)
-    except staffify.StaffifyError as err:
+    except staffify.StaffifyError as err:  # a 429 too: a refusal, which a bulk job waits out (`rate_limited`)
         return _answered(client, user, entry, err, bulk_job)
     after = replace(wanted, reclaim_before=reclaim_before) if action == Action.RELEASE else answered or wanted
     settle.confirmed(entry, after, message=message)
