@@ -175,7 +175,8 @@ def release(
     may release but not assign gets nothing sent). ON_SENT sees the release's audit entry as soon as it
     is committed, before the release leaves (a scheduled release links it, to follow it after a crash)."""
     if not user.has_perm("numbers.release_number"):
-        return _denied(user, Action.RELEASE, number_id, denial(user, "numbers.release_number"), before)
+        why = denial(user, "numbers.release_number")
+        return refuse(user, Action.RELEASE, why, number_id=number_id, number=before, outcome=Outcome.DENIED)
     current = before or _read(client, user, Action.RELEASE, number_id)
     if isinstance(current, Change):
         return current
@@ -183,7 +184,7 @@ def release(
     if current.agent_id is not None and unassign_first:
         if not user.has_perm("numbers.assign_agent"):
             why = denial(user, "numbers.assign_agent").rstrip(".") + " before releasing, so nothing was sent."
-            return _denied(user, Action.UNASSIGN, number_id, why, current)
+            return refuse(user, Action.UNASSIGN, why, number=current, outcome=Outcome.DENIED)
         unassigned = _write(
             client,
             user,
@@ -224,13 +225,8 @@ def reclaim(
     reclaim stands whatever happens to the second write; `given_back` says why it was not made."""
     wants_agent = bool(give_back_to)
     if wants_agent and not user.has_perm("numbers.assign_agent"):
-        audit.record(
-            user,
-            Action.ASSIGN,
-            outcome=Outcome.DENIED,
-            number_id=number_id,
-            message="Role may not give the number back to its agent.",
-        )
+        why = "Role may not give the number back to its agent."
+        refuse(user, Action.ASSIGN, why, number_id=number_id, outcome=Outcome.DENIED)
         wants_agent = False
     reclaimed = _one(
         client,
@@ -263,14 +259,7 @@ def _give_back(
             "(deleted in Staffify?). Choose another one in its row."
         )
     if previous is None or why:
-        audit.record(
-            user,
-            Action.ASSIGN,
-            outcome=Outcome.INVALID,
-            number_id=number.id,
-            phone_number=number.phone_number,
-            message="Not tried after the reclaim: " + why,
-        )
+        refuse(user, Action.ASSIGN, "Not tried after the reclaim: " + why, number=number)
         return replace(reclaimed, given_back=why)
     given = _write(
         client,
@@ -314,7 +303,7 @@ def _one(
 ) -> Change:
     """One write: the role, the number before, then `_write`."""
     if not user.has_perm(perm):
-        return _denied(user, action, number_id, denial(user, perm), before)
+        return refuse(user, action, denial(user, perm), number_id=number_id, number=before, outcome=Outcome.DENIED)
     current = before or _read(client, user, action, number_id, audit_after)
     if isinstance(current, Change):
         return current
@@ -341,18 +330,6 @@ def _read(
             message=f"{NOT_READ} {problem.message}",
         )
         return Change(Outcome.ERROR, None, problem, err=err)
-
-
-def _denied(user: Any, action: str, number_id: int, why: str, number: staffify.PhoneNumber | None) -> Change:
-    audit.record(
-        user,
-        action,
-        outcome=Outcome.DENIED,
-        number_id=number_id,
-        phone_number=number.phone_number if number else "",
-        message=why,
-    )
-    return Change(Outcome.DENIED, number, Problem(why), before=number)
 
 
 def _send(

@@ -207,7 +207,7 @@ def _true_row(client: staffify.StaffifyClient, number_id: int, problem: Problem)
     return row
 
 
-def _changed_row(client: staffify.StaffifyClient, number_id: int, change: changes.Change) -> NumberRow:
+def _row_after(client: staffify.StaffifyClient, number_id: int, change: changes.Change) -> NumberRow:
     """The row after a change: the state the change left (confirmed, or read back while settling it),
     else read now, carrying what is known about the change."""
     if change.number is None:
@@ -218,7 +218,7 @@ def _changed_row(client: staffify.StaffifyClient, number_id: int, change: change
     return row
 
 
-def _row_changed(
+def _row_after_trouble(
     request: HttpRequest,
     client: staffify.StaffifyClient,
     number_id: int,
@@ -226,7 +226,7 @@ def _row_changed(
     agents: list[staffify.Agent],
 ) -> HttpResponse:
     """A row action that did not simply succeed: the row as it truly is, saying what happened."""
-    row = _changed_row(client, number_id, change)
+    row = _row_after(client, number_id, change)
     response = _row_response(request, row, agents)
     if change.done:
         return toast(response, f"{row.display}: {change.note}", "info")
@@ -296,7 +296,7 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
         name = next((a.name for a in agents if a.id == agent_id), None)
         change = changes.assign(client, request.user, number_id, agent_id, agent_name=name)
     if not change.done or change.note or change.number is None:
-        return _row_changed(request, client, number_id, change, agents)
+        return _row_after_trouble(request, client, number_id, change, agents)
     row = build_row(change.number, lookup=True)
     response = _row_response(request, row, agents)
     what = f"assigned to {change.number.agent_name or agent_id}" if agent_id else "unassigned"
@@ -413,7 +413,7 @@ def _release_dialog(request: HttpRequest, row: NumberRow, problem: Problem | Non
 def _release_failed(
     request: HttpRequest, client: staffify.StaffifyClient, number_id: int, change: changes.Change
 ) -> HttpResponse:
-    row = _changed_row(client, number_id, change)
+    row = _row_after(client, number_id, change)
     if row.extra.get("unknown"):
         return toast(reswap(HttpResponse(status=200), "none"), str(row.problem), "error")
     response = _release_dialog(request, row, row.problem)
@@ -448,7 +448,7 @@ def reclaim_number(request: HttpRequest, number_id: int) -> HttpResponse:
     restore = request.POST.get("restore_agent", "").strip()
     change = changes.reclaim(client, request.user, number_id, give_back_to=restore, agents=agents)
     if not change.done or change.number is None or change.before is None:
-        return _row_changed(request, client, number_id, change, agents)
+        return _row_after_trouble(request, client, number_id, change, agents)
     response = _row_response(request, build_row(change.number, lookup=True), agents)
     reclaimed = f"{format_phone(change.before.phone_number)} reclaimed: it is active again"
     if change.note:
