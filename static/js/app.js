@@ -183,6 +183,14 @@
     if (closer) { event.preventDefault(); closer.closest("dialog").close(); }
   });
 
+  // ---- The app's own refusals (a 403 for a role or a stale page) swap nothing and say why in a toast
+  // (HX-Reswap: none). In DEBUG, django-htmx's script on `document` replaces the page with any 403;
+  // it is for Django's error pages, so these answers stop on <body> before they reach it.
+  document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("HX-Reswap") === "none") event.stopPropagation();
+  });
+
   // ---- Server errors: a 5xx is never swapped into the page; say so in a toast instead.
   document.body.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;

@@ -304,3 +304,14 @@ def test_the_keyboard_reaches_the_agent_select_and_the_tag_editor(live_sandbox, 
     page.keyboard.press("Enter")
     expect(page.locator("#tags-1001 .tag").last).to_have_text("keyboard")
     assert number(live_sandbox, 1001)["tags"][-1] == "keyboard"
+
+
+def test_a_refusal_says_why_in_place_even_with_djangos_debug_script(live_sandbox, login, ops_user, settings):
+    settings.DEBUG = True  # `make run`: django-htmx's debug script then puts any 403 in place of the page
+    page = login(ops_user)
+    before = number(live_sandbox, 1001)["agent_id"]
+    page.context.clear_cookies(name="csrftoken")  # a stale page: the form's token no longer matches
+    row(page, 1001).get_by_label(re.compile("Agent for")).select_option(label="Survey Caller")
+    expect(page.locator("#toasts")).to_contain_text("nothing was changed. Reload the page and try again.")
+    expect(row(page, 1001)).to_be_visible()  # the page is still there, around the toast
+    assert number(live_sandbox, 1001)["agent_id"] == before

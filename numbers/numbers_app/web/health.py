@@ -52,5 +52,5 @@ def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
     if not request.user.is_authenticated:
         return login_redirect(request)
     if request.htmx:
-        return toast(reswap(HttpResponse(status=403), "none"), STALE_PAGE, "error")
+        return toast(reswap(HttpResponse(STALE_PAGE, status=403), "none"), STALE_PAGE, "error")
     return render(request, "403.html", {"exception": STALE_PAGE}, status=403)
