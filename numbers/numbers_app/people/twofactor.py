@@ -9,6 +9,7 @@ People who sign in with the identity provider are left to its own second factor.
 from __future__ import annotations
 
 import base64
+import math
 
 import segno
 from django.conf import settings
@@ -132,17 +133,19 @@ class Throttled(Exception):
 
 
 def verify(user, code: str):
-    """The device CODE is right for (the authenticator, else a recovery code, used up), or None.
-    Raises Throttled while django-otp holds the devices back after wrong codes."""
+    """The device CODE is right for (the authenticator for 6 digits, else a recovery code, which is
+    used up), or None. Raises Throttled while django-otp holds that device back after wrong codes
+    (1, 2, 4, ... seconds after each)."""
     code = _digits(code)
-    devices = list(devices_for_user(user, confirmed=True))
-    waits = [d.verify_is_allowed() for d in devices]
-    if devices and all(not allowed for allowed, _ in waits):
-        raise Throttled("Too many wrong codes: wait a minute, then try again.")
     app_code = code.isdigit() and len(code) == 6  # a recovery code is 8 letters and digits
-    for device in devices:
+    for device in devices_for_user(user, confirmed=True):
         if isinstance(device, TOTPDevice) != app_code:
             continue
-        if device.verify_is_allowed()[0] and device.verify_token(code):
+        allowed, facts = device.verify_is_allowed()
+        if not allowed:
+            until = (facts or {}).get("locked_until")
+            seconds = max(1, math.ceil((until - timezone.now()).total_seconds())) if until else 60
+            raise Throttled(f"Too many wrong codes: wait {seconds} second{'s' if seconds != 1 else ''}, then try again.")
+        if device.verify_token(code):
             return device
     return None
