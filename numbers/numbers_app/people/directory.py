@@ -16,7 +16,8 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core import checks
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -217,6 +218,31 @@ def remember_session(sender, request, user, **kwargs) -> None:
     if not session.session_key:
         session.save()
     SignedInSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
+    # Sessions that have expired on their own since.
+    SignedInSession.objects.filter(
+        user=user, created_at__lt=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    ).delete()
+
+
+@receiver(user_logged_out, dispatch_uid="numbers_app.people.directory.forget_session")
+def forget_session(sender, request, user, **kwargs) -> None:
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        SignedInSession.objects.filter(session_key=session_key).delete()
+
+
+@checks.register(checks.Tags.security)
+def check_role_map(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """OIDC_ROLE_MAP may only name roles that exist: a misspelt one would silently give no role."""
+    unknown = sorted(set(settings.OIDC_ROLE_MAP.values()) - set(ROLES))
+    if not unknown:
+        return []
+    return [
+        checks.Error(
+            f"OIDC_ROLE_MAP names roles that do not exist: {', '.join(unknown)}. The roles are {', '.join(ROLES)}.",
+            id="numbers.E024",
+        )
+    ]
 
 
 @dataclass
