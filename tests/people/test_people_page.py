@@ -17,7 +17,7 @@ Action = AuditEntry.Action
 def test_operations_sees_the_people_and_how_they_sign_in(ops, support_user):
     Person.objects.create(user=support_user, last_sign_in_at=timezone.now(), last_sign_in_method="local_2fa")
     page = ops.get("/people/").content.decode()
-    assert 'id="person-%d"' % support_user.pk in page
+    assert f'id="person-{support_user.pk}"' in page
     assert "Password and second factor" in page
     assert ">People</a>" in page  # in the menu
 

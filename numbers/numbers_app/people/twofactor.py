@@ -145,7 +145,9 @@ def verify(user, code: str):
         if not allowed:
             until = (facts or {}).get("locked_until")
             seconds = max(1, math.ceil((until - timezone.now()).total_seconds())) if until else 60
-            raise Throttled(f"Too many wrong codes: wait {seconds} second{'s' if seconds != 1 else ''}, then try again.")
+            raise Throttled(
+                f"Too many wrong codes: wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
+            )
         if device.verify_token(code):
             return device
     return None
