@@ -128,3 +128,11 @@ def test_requiring_a_second_factor_sends_password_only_sessions_to_set_one_up(op
     answer = other.get("/")
     assert answer.status_code == 302 and answer["Location"] == "/account/two-factor"
     assert "<svg" in other.get("/account/two-factor").content.decode()
+
+
+def test_people_changes_read_plainly_in_the_audit_log(ops, support_user):
+    ops.post(f"/people/{support_user.pk}/deactivate")
+    page = ops.get("/audit/").content.decode()
+    assert "person: support; active: yes → no" in page and "Deactivate a person" in page
+    csv_text = b"".join(ops.get("/audit/?format=csv").streaming_content).decode()
+    assert "person: support; active: yes → no" in csv_text

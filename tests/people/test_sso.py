@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from numbers_app.models import AuditEntry, Person
+from numbers_app.people import directory
 from tests.people import provider as idp
 
 START = "/accounts/sso/start"
@@ -196,3 +197,17 @@ def test_a_bad_client_secret_is_a_sentence_in_the_log_never_a_500(client, sso, s
     assert "refused the dashboard's client credentials" in caplog.text
     assert "OIDC_CLIENT_SECRET_FILE" in caplog.text
     assert signed_in_user(client) is None
+
+
+def test_an_invited_address_may_sign_in_with_the_provider_and_gets_the_invited_role(client, sso, settings, ops_user):
+    settings.OIDC_CREATE_USERS = False
+    settings.OIDC_ROLE_MAP = {}  # roles are the dashboard's to give
+    settings.INVITATIONS_BY_MAIL = False
+    inviter = client.__class__()
+    inviter.force_login(ops_user)
+    inviter.post("/people/invite", {"email": "kim@example.com", "role": "Support"})
+    sso.put_user("kim", ["dash-ops"])
+    assert sign_in(client, "kim").status_code == 302
+    user = signed_in_user(client)
+    assert [g.name for g in user.groups.all()] == ["Support"]
+    assert not directory.open_invitations().exists()

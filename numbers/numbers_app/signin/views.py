@@ -226,6 +226,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = directory.invitation_for(token)
     if invitation is None:
         return render(request, "registration/invitation.html", {"gone": True}, status=404)
+    if settings.OIDC_REQUIRED:  # a password would not sign them in: the provider makes the account
+        context = {"invitation": invitation, "sso_only": True, "sso_name": sso.name()}
+        return render(request, "registration/invitation.html", context)
     user = get_user_model()(email=invitation.email)
     form = JoinForm(user, request.POST or None)
     error = ""
