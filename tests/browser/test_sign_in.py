@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
+from tests.browser.conftest import screenshot
 from tests.people import provider as idp
 
 pytestmark = pytest.mark.browser
@@ -28,6 +29,7 @@ def test_signing_in_with_the_identity_provider(live_sandbox, live_server, page, 
     provider.put_user("olivia", ["dash-ops"])
     idp.dashboard_settings(settings, provider)
     page.goto(f"{live_server.url}/billing/")  # signed out: the login page, then back here
+    screenshot(page, "login-sso")
     page.get_by_role("link", name="Sign in with Test IdP").click()
     page.get_by_label("Provider username").fill("olivia")
     page.get_by_label("Provider password").fill("pw-olivia")
@@ -36,6 +38,9 @@ def test_signing_in_with_the_identity_provider(live_sandbox, live_server, page, 
     expect(page.locator("header .who")).to_have_text("olivia · Operations")
     expect(page.get_by_role("link", name="People")).to_be_visible()
     assert get_user_model().objects.get(username="olivia").person.sso_subject == "sub-olivia"
+    page.get_by_role("link", name="People").click()
+    expect(page.locator("#people")).to_contain_text("Single sign-on")
+    screenshot(page, "people", full_page=True)
     assert not page.errors, page.errors
 
 
@@ -52,6 +57,7 @@ def test_setting_up_and_using_a_second_factor(live_sandbox, live_server, page, l
     page.get_by_role("link", name=re.compile(r"^support")).click()
     page.get_by_role("link", name="Set up a second factor").click()
     expect(page.locator(".qr svg")).to_be_visible()
+    screenshot(page, "two-factor-setup", full_page=True)
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Code from your app").fill(code_from(secret))
     page.get_by_role("button", name="Turn on").click()
