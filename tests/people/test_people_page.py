@@ -31,6 +31,7 @@ def test_other_roles_may_not_manage_people(support, lead_user):
     assert ">People</a>" not in support.get("/").content.decode()
 
 
+@pytest.mark.postgres  # the invitation is claimed by a conditional UPDATE inside a transaction
 def test_an_invitation_link_is_shown_without_mail_and_makes_the_account_with_its_role(ops, settings):
     settings.INVITATIONS_BY_MAIL = False
     page = ops.post("/people/invite", {"email": "new@example.com", "role": "Support"}).content.decode()
