@@ -211,3 +211,11 @@ def test_an_invited_address_may_sign_in_with_the_provider_and_gets_the_invited_r
     user = signed_in_user(client)
     assert [g.name for g in user.groups.all()] == ["Support"]
     assert not directory.open_invitations().exists()
+
+
+def test_an_administrators_account_is_never_linked_by_address(client, sso, settings, django_user_model):
+    settings.OIDC_CREATE_USERS = False
+    django_user_model.objects.create_superuser("root", email="mallory@example.com", password="pw-root")
+    sso.put_user("mallory", ["dash-ops"])
+    answer = sign_in(client, "mallory")
+    assert answer.status_code == 403 and "has no account on this dashboard" in answer.content.decode()
