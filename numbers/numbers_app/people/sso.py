@@ -264,12 +264,18 @@ class SSOBackend(OIDCAuthenticationBackend):
         return user
 
     def _by_verified_email(self, claims: dict):
-        """A person who already has a local account, matched once by the provider's verified e-mail
-        (the subject is kept from then on)."""
+        """A person who already has a local account, matched once by the provider's e-mail address
+        (unless it says the address is unverified); the subject is kept from then on. Never an
+        administrator or a break-glass account: a provider's word on an address is not enough for those."""
         email = claims.get("email")
         if not email or claims.get("email_verified") is False:
             return None
-        matches = list(self.UserModel.objects.filter(email__iexact=email).exclude(person__sso_subject__gt="")[:2])
+        candidates = (
+            self.UserModel.objects.filter(email__iexact=email, is_superuser=False)
+            .exclude(person__sso_subject__gt="")
+            .exclude(username__in=settings.OIDC_BREAK_GLASS_USERS)
+        )
+        matches = list(candidates[:2])
         return matches[0] if len(matches) == 1 else None
 
     def _open_invitation(self, claims: dict) -> Invitation | None:
