@@ -264,6 +264,9 @@ OIDC_NAME = (os.environ.get("OIDC_NAME") or "single sign-on").strip()
 OIDC_SCOPES = (os.environ.get("OIDC_SCOPES") or "openid email profile").strip()
 OIDC_SIGN_ALGO = (os.environ.get("OIDC_SIGN_ALGO") or "RS256").strip()
 OIDC_TIMEOUT = _float("OIDC_TIMEOUT", 5.0, minimum=0.5, maximum=60)
+# A session made by single sign-on lasts this long, so the provider (and the role claim) is asked again
+# at least this often: someone removed there loses access within it, not only at their next sign-in.
+OIDC_SESSION_HOURS = _float("OIDC_SESSION_HOURS", 12.0, minimum=0.1, maximum=24 * 30, what="a number of hours")
 # The claim whose values name roles, and which value gives which role: "ops-group=Operations,help=Support".
 OIDC_ROLE_CLAIM = (os.environ.get("OIDC_ROLE_CLAIM") or "groups").strip()
 OIDC_ROLE_MAP: dict[str, str] = {}

@@ -105,6 +105,7 @@ def dashboard_settings(settings, provider: Provider, **overrides) -> None:
     settings.OIDC_CREATE_USERS = True
     settings.OIDC_REQUIRED = False
     settings.OIDC_BREAK_GLASS_USERS = []
+    settings.OIDC_SESSION_HOURS = 12.0
     for name, value in overrides.items():
         setattr(settings, name, value)
 

@@ -75,6 +75,7 @@ def test_signing_in_gives_the_role_of_the_group_claim_and_audits_the_subject(cli
     entry = AuditEntry.objects.get(action=AuditEntry.Action.SSO_SIGN_IN)
     assert entry.user == user and entry.after["subject"] == subject and entry.after["issuer"] == sso.issuer
     assert client.get("/").status_code == 200
+    assert client.session.get_expiry_age() == 12 * 3600  # the provider is asked again within OIDC_SESSION_HOURS
 
 
 def test_leaving_the_group_removes_the_role_at_the_next_sign_in(client, sso, django_user_model):

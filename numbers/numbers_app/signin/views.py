@@ -194,6 +194,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         sso.refused("", message)
         return _login_page(request, form, next_url=next_url, error=message, status=403)
     auth_login(request, user, backend=SSO_BACKEND)
+    request.session.set_expiry(int(settings.OIDC_SESSION_HOURS * 3600))
     directory.record_sign_in(user, Person.Method.SSO)
     audit.person(user, AuditEntry.Action.SSO_SIGN_IN, after=backend.sign_in_facts)
     return HttpResponseRedirect(_next(request, next_url))
