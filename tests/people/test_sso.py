@@ -220,3 +220,10 @@ def test_an_administrators_account_is_never_linked_by_address(client, sso, setti
     sso.put_user("mallory", ["dash-ops"])
     answer = sign_in(client, "mallory")
     assert answer.status_code == 403 and "has no account on this dashboard" in answer.content.decode()
+
+
+def test_a_required_second_factor_is_left_to_the_provider(client, sso, settings):
+    settings.TWO_FACTOR_REQUIRED = True
+    sso.put_user("liam", ["dash-support"])
+    assert sign_in(client, "liam").status_code == 302
+    assert client.get("/").status_code == 200  # not sent to set up a second factor here
