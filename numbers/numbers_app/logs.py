@@ -70,8 +70,14 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(_context.get())
+        request = record.__dict__.get("request")
+        if request is not None:  # Django's own lines about a request (django.request), logged after its middleware
+            entry.setdefault("request_id", getattr(request, "request_id", None))
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                entry.setdefault("user", user.get_username())
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and key not in entry and value is not None:
+            if key not in _STANDARD and key not in entry and key != "request" and value is not None:
                 entry[key] = value
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)

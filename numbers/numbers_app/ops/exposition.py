@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from numbers_app.ops.gauges import StateCollector
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The classic text format (0.0.4), which every Prometheus reads; our names need none of 1.0.0's escaping.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/sandbox/"):
+            return self.get_response(request)  # Staffify's side: its X-Request-Id is Staffify's own
         request_id = logs.new_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
         with logs.bound(request_id=request_id):
