@@ -1,6 +1,6 @@
-"""Every URL pattern of ours but /healthz, /readyz and /metrics refuses an anonymous user. Django's own patterns (admin/ and
-the auth views under accounts/) are Django's to guard and to test; the sandbox has its own API-key
-auth and is tested in tests/sandbox."""
+"""Every URL pattern of ours but /healthz, /readyz and /metrics refuses an anonymous user. Django's own
+patterns (admin/ and the auth views under accounts/) are Django's to guard and to test; the sandbox has
+its own API-key auth and is tested in tests/sandbox."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import httpx
@@ -135,7 +134,10 @@ def session(tmp_path_factory, migrated_sqlite):
         PYTHON=sys.executable,
     )
     seeded = python(
-        env, "from django.core.management import call_command\ncall_command('seed_demo_users')\ncall_command('seed_sandbox')"
+        env,
+        "from django.core.management import call_command\n"
+        "call_command('seed_demo_users')\n"
+        "call_command('seed_sandbox')",
     )
     assert seeded.returncode == 0, seeded.stdout + seeded.stderr
     processes = Processes(tmp)

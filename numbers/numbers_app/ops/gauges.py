@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Count, Min, QuerySet
-from django.tasks import TaskResultStatus
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -83,7 +82,9 @@ def budget_gauges(now: float) -> Iterator[Metric]:
     current = budget.state()
     window_open = current.reset is not None and current.reset > now
     if current.limit is not None:
-        yield _gauge("staffify_rate_limit_limit", "Staffify requests allowed per window (X-RateLimit-Limit).", current.limit)
+        yield _gauge(
+            "staffify_rate_limit_limit", "Staffify requests allowed per window (X-RateLimit-Limit).", current.limit
+        )
         yield _gauge(
             "staffify_rate_limit_reserve",
             "Requests of each window that background work leaves to people (STAFFIFY_BACKGROUND_RESERVE).",
@@ -103,7 +104,8 @@ def budget_gauges(now: float) -> Iterator[Metric]:
         "Seconds before work of this kind may call Staffify (after a 429, or background work at the reserve).",
         labels=["kind"],
     )
-    for kind in budget.KINDS:
+    kinds: tuple[budget.Kind, ...] = ("page", "background")
+    for kind in kinds:
         waits.add_metric([kind], budget.wait_time(kind, now=now))
     yield waits
 
@@ -124,9 +126,9 @@ def mirror_gauges(now: datetime) -> Iterator[Metric]:
         )
         yield _gauge("dashboard_mirror_last_sync_calls", "Staffify calls the last finished sync made.", last.calls)
         yield _gauge(
-            "dashboard_mirror_last_sync_ok", "1 when the last finished sync succeeded, 0 when it failed.", int(
-                last.state == SyncRun.State.OK
-            )
+            "dashboard_mirror_last_sync_ok",
+            "1 when the last finished sync succeeded, 0 when it failed.",
+            int(last.state == SyncRun.State.OK),
         )
     yield _gauge(
         "dashboard_mirror_sync_running",
@@ -143,10 +145,18 @@ def mirror_gauges(now: datetime) -> Iterator[Metric]:
 
 def queue_gauges(now: datetime) -> Iterator[Metric]:
     """django-tasks-db's queue: tasks ready to run, and how long the oldest has waited."""
-    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY, run_after__lte=now)
-    found = waiting.order_by().aggregate(depth=Count("pk"), oldest=Min("enqueued_at"), due=Min("run_after"))
+    never_delayed = Q(run_after=get_date_max())  # django-tasks-db's "no run_after"
+    found = (
+        DBTaskResult.objects.ready()
+        .order_by()
+        .aggregate(
+            depth=Count("pk"),
+            enqueued=Min("enqueued_at", filter=never_delayed),
+            due=Min("run_after", filter=~never_delayed),  # a delayed task waits from the moment it was due
+        )
+    )
     yield _gauge("dashboard_task_queue_depth", "Tasks waiting for a worker (ready and due).", found["depth"])
-    oldest = max(found["oldest"], found["due"]) if found["oldest"] and found["due"] else found["oldest"]
+    oldest = min((moment for moment in (found["enqueued"], found["due"]) if moment is not None), default=None)
     yield _gauge(
         "dashboard_task_queue_oldest_age_seconds",
         "Seconds the oldest waiting task has been due (0: none waits).",
@@ -178,7 +188,9 @@ def write_gauges(now: datetime) -> Iterator[Metric]:
         state__in=(PurchaseAttempt.State.PENDING, PurchaseAttempt.State.UNKNOWN)
     ).aggregate(oldest=Min("created_at"))["oldest"]
     family = GaugeMetricFamily(
-        "dashboard_unsettled_writes", "Writes sent to Staffify whose outcome is not settled yet, by age.", labels=["age"]
+        "dashboard_unsettled_writes",
+        "Writes sent to Staffify whose outcome is not settled yet, by age.",
+        labels=["age"],
     )
     ages = [(now - at).total_seconds() for at in times]
     for name, low, high in UNSETTLED_AGES:

@@ -39,6 +39,7 @@ from typing import Any, Self
 
 import httpx
 
+from numbers_app.staffify import metrics
 from numbers_app.staffify.errors import (
     AuthenticationError,
     ConflictError,
@@ -54,7 +55,6 @@ from numbers_app.staffify.errors import (
     StaffifyTimeoutError,
     ValidationError,
 )
-from numbers_app.staffify import metrics
 from numbers_app.staffify.models import parse_datetime
 from numbers_app.staffify.tracking import _record_backoff, _record_call
 
