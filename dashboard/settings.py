@@ -9,6 +9,7 @@ DATABASE_URL_FILE, EMAIL_URL_FILE.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import tempfile
@@ -398,6 +399,8 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "staffify-demo"
 LOG_FORMAT = (os.environ.get("LOG_FORMAT") or "plain").strip().lower()
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not plain or json.")
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python's warnings, too, as JSON lines (logger py.warnings), not bare text
 
 # /metrics (Prometheus): off with METRICS_ENABLED=false (no page, no counting). It answers a scraper
 # that sends `Authorization: Bearer $METRICS_TOKEN`, or one whose address is in METRICS_ALLOWED_IPS

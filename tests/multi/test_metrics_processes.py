@@ -115,6 +115,7 @@ def session(tmp_path_factory, migrated_sqlite):
     tmp = tmp_path_factory.mktemp("metrics")
     metrics_dir = tmp / "prometheus"
     metrics_dir.mkdir()
+    (tmp / "static").mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = base_env(
@@ -246,11 +247,14 @@ def test_the_counters_move_by_exactly_what_the_session_did_across_the_processes(
 
     # The failed page's lines, as JSON: its request id, its user, and Staffify's request id it showed.
     request_id = failed.headers["x-request-id"]
-    lines = [json.loads(line) for line in processes.log("web").splitlines() if line.startswith("{")]
+    # Every line is one JSON object, gunicorn's own included; its access line ends with the request id.
+    lines = [json.loads(line) for line in processes.log("web").splitlines() if line.strip()]
+    access = [line for line in lines if line["logger"] == "gunicorn.access" and "/numbers/" in line["message"]]
+    assert any(line["message"].endswith(request_id) for line in access), access
     mine = [line for line in lines if line.get("request_id") == request_id]
     assert mine, processes.log("web")[-3000:]
     assert all(line["user"] == "ops" for line in mine)
     assert any(line.get("staffify_request_id") == shown.group(1) for line in mine), mine
     # The worker names the task on its lines.
-    worker_lines = [json.loads(line) for line in processes.log("worker").splitlines() if line.startswith("{")]
+    worker_lines = [json.loads(line) for line in processes.log("worker").splitlines() if line.strip()]
     assert any(line.get("task") == "sync_mirror" for line in worker_lines), processes.log("worker")[-3000:]
