@@ -16,6 +16,12 @@ case "${1:-web}" in
         if [ "${MIGRATE:-true}" != false ]; then
             "$python" manage.py migrate --noinput
         fi
+        # gunicorn's workers add their counters up in /metrics through files in one directory: a new
+        # one at each start unless one is given (compose gives each container a tmpfs).
+        if [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+            PROMETHEUS_MULTIPROC_DIR=$(mktemp -d)
+            export PROMETHEUS_MULTIPROC_DIR
+        fi
         # LOG_FORMAT=json: gunicorn's own lines (start, access) are JSON objects too. The access line
         # ends with the request id the dashboard gave the request (its X-Request-Id).
         if [ "${LOG_FORMAT:-plain}" = json ]; then
