@@ -84,6 +84,7 @@ def test_the_compose_profile_runs_prometheus_over_the_web_and_the_worker():
         assert (ROOT / volume.split(":")[0]).is_file(), volume
     assert compose["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
     assert compose["services"]["worker"]["environment"]["METRICS_PORT"] == "9100"
+    assert "/readyz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
     config = yaml.safe_load((OPS / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["web"]["dns_sd_configs"][0]["names"] == ["web"]
