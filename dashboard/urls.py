@@ -15,6 +15,8 @@ account_urls = [
 
 urlpatterns = [
     path("healthz", views_health.healthz, name="healthz"),
+    path("readyz", views_health.readyz, name="readyz"),
+    path("metrics", views_health.metrics, name="metrics"),
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("accounts/", include(signin_urlpatterns)),
