@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.db import models
@@ -161,6 +162,9 @@ class AuditEntry(models.Model):
         INVITE_REVOKE = "invite_revoke", "Withdraw an invitation"
         JOIN = "join", "Accept an invitation"
         SET_ROLE = "set_role", "Set a person's role"
+        ALERT_THRESHOLDS = "alert_thresholds", "Alert thresholds"
+        ALERT_SUBSCRIBE = "alert_subscribe", "Alert subscriptions"
+        ALERT_WEBHOOK = "alert_webhook", "Alert webhook"
         DEACTIVATE = "deactivate", "Deactivate a person"
         REACTIVATE = "reactivate", "Reactivate a person"
         TWO_FACTOR = "two_factor", "Second factor"
@@ -206,6 +210,9 @@ class AuditEntry(models.Model):
 class Preference(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboard_preference")
     time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the site's time zone.")
+    # The daily alert digest (numbers_app.alerts.digest): its local time, and the local day last sent for.
+    digest_time = models.TimeField(default=time(8, 0))
+    digest_last_on = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user}: {self.time_zone or 'site default'}"
@@ -533,3 +540,204 @@ class AccessPolicy(models.Model):
 
     def __str__(self) -> str:
         return "second factor required" if self.require_two_factor else "second factor optional"
+
+
+class AlertSettings(models.Model):
+    """The one row (pk 1) of alert thresholds that Operations set (numbers_app.alerts). `since` is when
+    alerts began: events older than it (an address verified last month) are not news. Its Meta carries
+    the permission to manage thresholds and webhooks."""
+
+    runway_days = models.PositiveSmallIntegerField(default=7)
+    sync_failing_minutes = models.PositiveIntegerField(default=30)
+    heartbeat_stale_minutes = models.PositiveIntegerField(default=10)
+    since = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    last_evaluated_at = models.DateTimeField(null=True, blank=True)
+    last_evaluation_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("manage_alerts", "Can set alert thresholds and manage webhooks")]
+
+    def __str__(self) -> str:
+        return f"runway {self.runway_days} days, sync {self.sync_failing_minutes} min"
+
+
+class BalanceSeen(models.Model):
+    """The last balance the dashboard read from Staffify (any process, any page), kept so the worker's
+    runway alert reads it without a call of its own (numbers_app.alerts). One row per project later."""
+
+    balance = models.DecimalField(max_digits=12, decimal_places=2)
+    read_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"EUR {self.balance} at {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """Something that will cost money or numbers unless someone acts, raised by the worker's rules
+    (numbers_app.alerts.conditions). One open alert per condition `key` until the condition clears, then
+    `resolved` (one message); an `info` alert is an event with nothing to clear."""
+
+    class Kind(models.TextChoices):
+        RUNWAY = "runway", "Balance runs out soon"
+        CREDIT = "credit", "Purchase refused for lack of credit"
+        BULK = "bulk", "Bulk job finished with failed rows"
+        RELEASE = "release", "Scheduled release failed or missed"
+        RELEASE_DUE = "release_due", "Scheduled release due within 24 hours"
+        RECLAIM = "reclaim", "Reclaim window closing"
+        ADDRESS = "address", "Address verified or rejected"
+        SYNC = "sync", "Sync with Staffify failing"
+        WORKER = "worker", "Worker heartbeat stale"
+        TEST = "test", "Test"
+
+    class Severity(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        CRITICAL = "critical", "Critical"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        INFO = "info", "Event"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=200)  # the condition: one open alert per key
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.WARNING)
+    title = models.CharField(max_length=200)
+    sentence = models.TextField()  # what happened, what it costs, what to do
+    link = models.CharField(max_length=500, blank=True)  # the page that fixes it (a path on this site)
+    link_label = models.CharField(max_length=100, blank=True)
+    resolution = models.TextField(blank=True)  # the "resolved" message
+    data = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(  # whose it is (the person who started a bulk job), when anyone's
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "kind"], name="alert_state_kind"),
+            models.Index(fields=["key"], name="alert_key"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=Q(state="open"), name="one_open_alert_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.state})"
+
+
+class InboxItem(models.Model):
+    """An alert in one person's in-app inbox, and whether they read it. A resolved alert makes its item
+    unread again (its one "resolved" message)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="inbox_items")
+    updated_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "alert"], name="inbox_item_once")]
+        indexes = [models.Index(fields=["user", "read_at"], name="inbox_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.alert_id} {'read' if self.read_at else 'unread'}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where alerts are POSTed: a generic JSON body signed with the endpoint's secret, or a Slack
+    incoming webhook's body (numbers_app.alerts.channels). Managed by Operations."""
+
+    class Format(models.TextChoices):
+        GENERIC = "generic", "Generic JSON (signed)"
+        SLACK = "slack", "Slack incoming webhook"
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    format = models.CharField(max_length=16, choices=Format.choices, default=Format.GENERIC)
+    secret = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    kinds = models.JSONField(default=list, blank=True)  # alert kinds sent; empty: every kind
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.format})"
+
+
+class Subscription(models.Model):
+    """What one person receives of one kind of alert, where they chose (without a row: their role's
+    default, numbers_app.alerts.subscriptions). `mine_only`: only alerts they own (jobs they started)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)  # an Alert.Kind, or "digest"
+    inbox = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+    mine_only = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="subscription_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind}"
+
+
+class Delivery(models.Model):
+    """One message of an alert to one e-mail address or webhook, sent by the worker with retries and
+    backoff (numbers_app.alerts.delivery): the alert's delivery log."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Event(models.TextChoices):
+        RAISED = "raised", "Raised"
+        RESOLVED = "resolved", "Resolved"
+        TEST = "test", "Test"
+        DIGEST = "digest", "Daily digest"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up"
+        SKIPPED = "skipped", "Not sent"
+
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    event = models.CharField(max_length=16, choices=Event.choices)
+    key = models.CharField(max_length=200, blank=True)  # the alert's condition (the daily e-mail limit)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    recipient = models.CharField(max_length=500)  # the address or the URL, as sent
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)  # an e-mail's text (the webhook's body is made when sent)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_try_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_try_at"], name="delivery_due"),
+            models.Index(fields=["user", "key", "created_at"], name="delivery_mail_limit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} to {self.recipient}: {self.status}"

@@ -13,6 +13,7 @@ ROLES = {
         "edit_tags",
         "manage_addresses",
         "manage_people",
+        "manage_alerts",
     ],
     "Support": ["view_dashboard", "assign_agent", "edit_tags"],
     "Team lead": ["view_dashboard"],
@@ -34,6 +35,7 @@ VERBS = {
     "numbers.edit_tags": "edit tags",
     "numbers.manage_addresses": "manage addresses",
     "numbers.manage_people": "manage people",
+    "numbers.manage_alerts": "manage alert thresholds and webhooks",
 }
 
 
