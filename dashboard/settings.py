@@ -229,6 +229,20 @@ BULK_SWEEP_SECONDS = _float("BULK_SWEEP_SECONDS", 30.0, minimum=0.5, maximum=360
 BULK_STALE_SECONDS = _float("BULK_STALE_SECONDS", 60.0, minimum=1, maximum=3600)
 # A bulk job runs in slices of this many seconds, so the worker's other tasks (heartbeat, sync) run between.
 BULK_SLICE_SECONDS = _float("BULK_SLICE_SECONDS", 20.0, minimum=1, maximum=3600)
+# Alerts (numbers_app.alerts): how often the worker evaluates every rule and sends what is due; a failed
+# e-mail or webhook is tried again after ALERT_RETRY_SECONDS, doubling (at most an hour apart), up to
+# ALERT_MAX_ATTEMPTS times (12: about seven hours). DASHBOARD_URL makes the links in e-mails and webhooks.
+ALERT_EVALUATE_SECONDS = _float("ALERT_EVALUATE_SECONDS", 60.0, minimum=5, maximum=3600)
+ALERT_DELIVERY_SECONDS = _float("ALERT_DELIVERY_SECONDS", 15.0, minimum=1, maximum=3600)
+ALERT_RETRY_SECONDS = _float("ALERT_RETRY_SECONDS", 30.0, minimum=1, maximum=3600)
+ALERT_MAX_ATTEMPTS = _int("ALERT_MAX_ATTEMPTS", 12)
+if not 1 <= ALERT_MAX_ATTEMPTS <= 100:
+    raise ImproperlyConfigured(f"ALERT_MAX_ATTEMPTS={ALERT_MAX_ATTEMPTS} is not between 1 and 100.")
+DASHBOARD_URL = (os.environ.get("DASHBOARD_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
+if urlsplit(DASHBOARD_URL).scheme not in {"http", "https"} or not urlsplit(DASHBOARD_URL).netloc:
+    raise ImproperlyConfigured(
+        f"DASHBOARD_URL={DASHBOARD_URL!r} is not an http(s) URL, e.g. https://numbers.example.com."
+    )
 # How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
 ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
 # "Release before the next charge" runs this long before the charge (numbers_app.scheduled.releases),
@@ -358,6 +372,9 @@ if _email_url:
         }
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
+# Alert e-mails (numbers_app.alerts) go through the same mail settings: never without EMAIL_URL (the
+# console in sandbox mode).
+ALERT_EMAIL_ENABLED = bool(_email_url)
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from numbers_app import rules, staffify
 from numbers_app.bulk import jobs as bulk
+from numbers_app.models import InboxItem
 from numbers_app.roles import role_of
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import lookups
@@ -39,6 +40,11 @@ def dashboard(request: HttpRequest) -> dict:
         return bulk.notice(request.user)
 
     @cache
+    def unread_alerts():
+        """The bell's count: one indexed count of the person's unread inbox items."""
+        return InboxItem.objects.filter(user=request.user, read_at__isnull=True).count()
+
+    @cache
     def role():
         return role_of(request.user)
 
@@ -55,6 +61,7 @@ def dashboard(request: HttpRequest) -> dict:
         "balance_reading": balance_reading,
         "server_now": server_now,
         "role": role,
+        "unread_alerts": unread_alerts,
         "job_notice": job_notice,
         "rules": RULES,
     }

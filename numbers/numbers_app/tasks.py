@@ -8,6 +8,7 @@ the tasks here; the one task a service enqueues itself (a bulk job's next slice)
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +19,10 @@ from django_tasks_db.models import DBTaskResult
 
 from numbers_app import staffify
 from numbers_app.addresses import book as address_book
+from numbers_app.alerts import balance as alert_balance
+from numbers_app.alerts import delivery as alert_delivery
+from numbers_app.alerts import digest as alert_digest
+from numbers_app.alerts import engine as alerts
 from numbers_app.billing import statement
 from numbers_app.bulk import jobs as bulk
 from numbers_app.bulk.jobs import run_bulk_job
@@ -80,9 +85,13 @@ def sync_mirror(run_id: int | None = None) -> str:
         if found is None:
             return "gone: that sync already ended"
         run = found
-    run = mirror.sync(staffify.get_client(), run)
+    client = staffify.get_client()
+    run = mirror.sync(client, run)
     if run.state == SyncRun.State.OK:
         obsolete.close_released()
+        if budget.allow("background"):
+            with contextlib.suppress(staffify.StaffifyError):  # the runway alert keeps the last reading
+                alert_balance.read(client)
     return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
 
 
@@ -120,6 +129,26 @@ def resume_bulk_jobs() -> int:
     return len(found)
 
 
+@task
+def evaluate_alerts() -> str:
+    """Run every alert rule once (numbers_app.alerts.engine: the mirror, the ledger and the worker's own
+    records; no Staffify call), queue today's digests, then have the deliveries sent."""
+    summary = alerts.evaluate(lookups.staffify_now())
+    digests = alert_digest.queue_due()
+    if alert_delivery.due(timezone.now()).exists():
+        deliver_alerts.enqueue()
+    return (
+        f"raised {len(summary.raised)}, resolved {len(summary.resolved)}, {digests} digests, {summary.milliseconds} ms"
+    )
+
+
+@task
+def deliver_alerts() -> str:
+    """Send the alert e-mails and webhooks that are due, retrying failures with backoff (alerts.delivery)."""
+    outcomes = alert_delivery.deliver_due()
+    return ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
+
+
 def heartbeat_age() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever has."""
     beat = WorkerHeartbeat.objects.filter(pk=1).values_list("beat_at", flat=True).first()
@@ -134,3 +163,5 @@ every(settings.BILLING_ROLL_SECONDS, roll_charges_forward)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
 every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)
 every(settings.BULK_SWEEP_SECONDS, resume_bulk_jobs)
+every(settings.ALERT_EVALUATE_SECONDS, evaluate_alerts)
+every(settings.ALERT_DELIVERY_SECONDS, deliver_alerts)

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from numbers_app.addresses import views as addresses
+from numbers_app.alerts import views as alerts
 from numbers_app.audit import views as audit
 from numbers_app.billing import views as billing
 from numbers_app.bulk import views as bulk
@@ -73,6 +74,16 @@ urlpatterns = [
     path("jobs/<staffify_id:job_id>/seen", bulk.bulk_notice_seen, name="bulk_notice_seen"),
     path("account/preferences", account.preferences, name="preferences"),
     path("account/two-factor", signin.two_factor, name="two_factor"),
+    path("alerts/", alerts.inbox, name="alert_inbox"),
+    path("alerts/read-all", alerts.mark_all_read, name="alert_read_all"),
+    path("alerts/settings", alerts.alert_settings, name="alert_settings"),
+    path("alerts/settings/thresholds", alerts.set_thresholds, name="alert_thresholds"),
+    path("alerts/settings/test", alerts.send_test, name="alert_test"),
+    path("alerts/webhooks/add", alerts.add_webhook, name="alert_webhook_add"),
+    path("alerts/webhooks/<staffify_id:endpoint_id>", alerts.change_webhook, name="alert_webhook_change"),
+    path("alerts/<staffify_id:alert_id>/", alerts.alert_detail, name="alert_detail"),
+    path("alerts/<staffify_id:alert_id>/open", alerts.open_alert, name="alert_open"),
+    path("alerts/<staffify_id:alert_id>/read", alerts.mark_read, name="alert_read"),
     path("people/", people.people, name="people"),
     path("people/invite", people.invite, name="people_invite"),
     path("people/policy", people.policy, name="people_policy"),

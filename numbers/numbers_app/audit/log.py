@@ -184,7 +184,7 @@ def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any
     if entry.action == Action.CANCEL_SCHEDULED:
         run_at = before.get("run_at")
         return f"no release at {when(run_at) if run_at else '?'}"
-    if entry.action in PEOPLE_ACTIONS:
+    if entry.action in PEOPLE_ACTIONS or entry.action in ALERT_ACTIONS:
         return _person_change(before, after, e)
     if entry.action == Action.BUY:
         facts = [after.get("country_code"), after.get("number_type")]
@@ -206,6 +206,8 @@ PEOPLE_ACTIONS = {
     Action.TWO_FACTOR,
     Action.ACCESS_POLICY,
 }
+# Changes to alert thresholds, webhooks and subscriptions read the same way: each fact, before → after.
+ALERT_ACTIONS = {Action.ALERT_THRESHOLDS, Action.ALERT_SUBSCRIBE, Action.ALERT_WEBHOOK}
 
 
 def _person_change(before: dict, after: dict, e: Callable[[Any], str]) -> str:

@@ -18,6 +18,12 @@ def instant(value: datetime | None, style: str = "datetime", empty: str = "—")
 
 
 @register.filter
+def get_item(mapping, key):
+    """MAPPING[KEY] in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
 def words(value: str) -> str:
     """A Staffify code read as words: "pending_release" → "pending release" (never "pendingrelease")."""
     return str(value or "").replace("_", " ")
