@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from numbers_app.mirror import store as mirror
 from numbers_app.models import (
     AddressBookEntry,
     Alert,
+    AlertSettings,
     AuditEntry,
     BulkJob,
     BulkJobRow,
@@ -32,8 +33,9 @@ from numbers_app.models import (
     SyncRun,
     WorkerHeartbeat,
 )
+from numbers_app.scheduled import releases
 from numbers_app.staffify import lookups
-from tests.helpers import advance_to, sandbox_now
+from tests.helpers import advance_to
 
 pytestmark = pytest.mark.django_db
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -187,11 +189,7 @@ def test_moving_the_sandbox_clock_raises_the_reclaim_window_alert(mirrored, team
 
 
 def test_moving_the_sandbox_clock_raises_a_scheduled_release_due_within_a_day(mirrored, team):
-    from numbers_app.scheduled import releases
-
-    record = NumberRecord.objects.filter(
-        last_status="active", next_charge_at__isnull=False, agent_id__isnull=True
-    ).first()
+    record = NumberRecord.objects.filter(last_status="active", next_charge_at__isnull=False, agent_id__isnull=True)[0]
     scheduled = releases.schedule(record, team[0], unassign_first=False)
     assert not [k for k in evaluate().raised if k.startswith("release_due")]
     advance_to(mirrored, scheduled.run_at - timedelta(hours=12))
@@ -205,8 +203,6 @@ def test_the_worker_s_records_raise_sync_worker_bulk_address_and_credit_alerts_o
     ops, lead, support = team
     now = timezone.now()
     engine.thresholds()
-    from numbers_app.models import AlertSettings
-
     AlertSettings.objects.update(since=now - timedelta(days=1))
     SyncRun.objects.create(state="ok", started_at=now - timedelta(hours=2), finished_at=now - timedelta(hours=2))
     SyncRun.objects.create(state="failed", started_at=now - timedelta(minutes=45), finished_at=now, error="401")
@@ -256,8 +252,6 @@ def test_evaluating_every_rule_makes_no_staffify_call(mirrored, team):
 
 def test_the_daily_digest_goes_once_a_day_at_the_chosen_local_time(team, smtp):
     ops, lead, support = team
-    from datetime import datetime, time
-
     Preference.objects.update_or_create(user=lead, defaults={"time_zone": "Asia/Tokyo", "digest_time": time(9, 0)})
     engine.send_test(lead, "inbox")
     Alert.objects.update(kind="runway")  # something happened that day

@@ -87,8 +87,6 @@ class ThresholdsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for name, (low, high) in self.LIMITS.items():
-            self.fields[name].min_value = low
-            self.fields[name].max_value = high
             self.fields[name].widget.attrs.update(min=low, max=high)
             self.fields[name].validators += [MinValueValidator(low), MaxValueValidator(high)]
 
