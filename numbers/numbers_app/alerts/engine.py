@@ -52,6 +52,8 @@ def evaluate(now: datetime, *, scope: Scope | None = None, wall: datetime | None
     for alert in open_alerts.values():
         open_keys.setdefault(alert.kind, set()).add(alert.key)
     ctx = Context(scope=scope, now=now, wall=wall, settings=settings_row, open_keys=open_keys)
+    everyone = subscriptions.audience()
+    hooks = list(WebhookEndpoint.objects.filter(active=True))
     summary = Summary()
     findings: dict[str, Finding] = {}
     judged: set[str] = set()  # kinds whose rule ran without error: only their open alerts may clear
@@ -70,15 +72,15 @@ def evaluate(now: datetime, *, scope: Scope | None = None, wall: datetime | None
     for key, finding in findings.items():
         if finding.kind in conditions.EVENTS:
             if key not in seen_events:
-                raise_alert(finding, wall, state=State.INFO)
+                raise_alert(finding, wall, state=State.INFO, everyone=everyone, hooks=hooks)
                 summary.raised.append(key)
         elif key in open_alerts:
             _refresh(open_alerts[key], finding)
-        elif raise_alert(finding, wall) is not None:
+        elif raise_alert(finding, wall, everyone=everyone, hooks=hooks) is not None:
             summary.raised.append(key)
     for key, alert in open_alerts.items():
         if key not in findings and alert.kind in judged:
-            resolve(alert, wall)
+            resolve(alert, wall, everyone=everyone, hooks=hooks)
             summary.resolved.append(key)
     summary.milliseconds = round((time.perf_counter() - started) * 1000)
     AlertSettings.objects.filter(pk=1).update(last_evaluated_at=wall, last_evaluation_ms=summary.milliseconds)
@@ -91,7 +93,14 @@ def _refresh(alert: Alert, finding: Finding) -> None:
         Alert.objects.filter(pk=alert.pk).update(sentence=finding.sentence, title=finding.title, data=finding.data)
 
 
-def raise_alert(finding: Finding, at: datetime, *, state: str = State.OPEN) -> Alert | None:
+def raise_alert(
+    finding: Finding,
+    at: datetime,
+    *,
+    state: str = State.OPEN,
+    everyone: subscriptions.Audience | None = None,
+    hooks: list[WebhookEndpoint] | None = None,
+) -> Alert | None:
     """Open an alert for FINDING and tell its recipients; None when another process opened it first."""
     try:
         with transaction.atomic():
@@ -109,31 +118,51 @@ def raise_alert(finding: Finding, at: datetime, *, state: str = State.OPEN) -> A
                 state=state,
                 raised_at=at,
             )
-            fan_out(alert, Event.RAISED, at)
+            fan_out(alert, Event.RAISED, at, everyone, hooks)
     except IntegrityError:
         return None  # the one-open-alert-per-key constraint: already raised
     metrics.RAISED.labels(finding.kind).inc()
     return alert
 
 
-def resolve(alert: Alert, at: datetime) -> None:
+def resolve(
+    alert: Alert,
+    at: datetime,
+    *,
+    everyone: subscriptions.Audience | None = None,
+    hooks: list[WebhookEndpoint] | None = None,
+) -> None:
     with transaction.atomic():
         if not Alert.objects.filter(pk=alert.pk, state=State.OPEN).update(state=State.RESOLVED, resolved_at=at):
             return
         alert.state, alert.resolved_at = State.RESOLVED, at
-        fan_out(alert, Event.RESOLVED, at)
+        fan_out(alert, Event.RESOLVED, at, everyone, hooks)
 
 
-def fan_out(alert: Alert, event: str, at: datetime) -> None:
+def fan_out(
+    alert: Alert,
+    event: str,
+    at: datetime,
+    everyone: subscriptions.Audience | None = None,
+    hooks: list[WebhookEndpoint] | None = None,
+) -> None:
     """The inboxes at once (unread again on "resolved"); e-mails and webhooks queued for the worker."""
     mail = subscriptions.mail_enabled()
-    for user, choice in subscriptions.recipients(alert):
-        if choice.inbox:
+    chosen = subscriptions.recipients(alert, everyone)
+    inbox = [user for user, choice in chosen if choice.inbox]
+    if event == Event.RAISED:  # a new alert: nobody has it yet
+        InboxItem.objects.bulk_create([InboxItem(user=user, alert=alert, updated_at=at) for user in inbox])
+    else:
+        for user in inbox:
             InboxItem.objects.update_or_create(user=user, alert=alert, defaults={"updated_at": at, "read_at": None})
-            metrics.delivered("inbox", "sent")
+    for _ in inbox:
+        metrics.delivered("inbox", "sent")
+    for user, choice in chosen:
         if choice.email and mail and user.email:
             queue_email(alert, event, user, at)
-    fan_out_webhooks(alert, event, at, list(WebhookEndpoint.objects.filter(active=True)))
+    if hooks is None:
+        hooks = list(WebhookEndpoint.objects.filter(active=True))
+    fan_out_webhooks(alert, event, at, hooks)
 
 
 def fan_out_webhooks(alert: Alert, event: str, at: datetime, endpoints: list[WebhookEndpoint]) -> None:

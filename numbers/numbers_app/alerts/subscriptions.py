@@ -82,13 +82,21 @@ def people() -> Any:
     return User.objects.filter(can_view, is_active=True).distinct().prefetch_related("groups")
 
 
-def recipients(alert: Alert) -> list[tuple[Any, Choice]]:
+Audience = list[tuple[Any, dict[str, Choice]]]
+
+
+def audience() -> Audience:
+    """Everyone who may receive alerts, with their subscriptions: read once per evaluation."""
+    return [(user, effective(user)) for user in people()]
+
+
+def recipients(alert: Alert, everyone: Audience | None = None) -> list[tuple[Any, Choice]]:
     """Who hears of ALERT, and how. A test alert reaches only its owner."""
     if alert.kind == Kind.TEST:
         return [(alert.owner, Choice(Kind.TEST, inbox=True, email=True))] if alert.owner else []
     found = []
-    for user in people():
-        choice = effective(user).get(alert.kind)
+    for user, choices in everyone if everyone is not None else audience():
+        choice = choices.get(alert.kind)
         if choice is None or not choice.any:
             continue
         if choice.mine_only and alert.owner_id != user.pk:
