@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -68,6 +69,11 @@ def team(ops_user, lead_user, support_user):
 @pytest.fixture
 def hook(team, receiver):
     return manage.add_webhook(team[0], name="ops-hook", url=receiver.url, format="generic", kinds=[])
+
+
+def counted(channel: str, outcome: str) -> float:
+    found = REGISTRY.get_sample_value("dashboard_alert_deliveries_total", {"channel": channel, "outcome": outcome})
+    return found or 0.0
 
 
 def readme_verifier():
@@ -147,7 +153,9 @@ def test_a_receiver_down_for_a_while_gets_the_alert_when_it_is_back(team, receiv
     sent.refresh_from_db()
     assert sent.attempts == 2 and sent.next_try_at == now + timedelta(seconds=31 + 60)
     receiver.up()  # back, on the same port
+    sent_before = counted("webhook", "sent")
     assert delivery.deliver_due(now + timedelta(seconds=100)) == {"sent": 1, "retry": 0, "failed": 0}
+    assert counted("webhook", "sent") == sent_before + 1  # /metrics: dashboard_alert_deliveries_total
     sent.refresh_from_db()
     assert sent.status == "sent" and sent.attempts == 3 and len(receiver.received) == 1
 

@@ -39,6 +39,8 @@ PAGES = {
     "job": None,  # filled in: the newest bulk job, when a test made one
     "changes from a file": "/bulk/upload",
     "people": "/people/",
+    "alerts": "/alerts/",
+    "alert settings": "/alerts/settings",
     "second factor set-up": "/account/two-factor",
     "404": "/numbers/no-such-page/",
 }

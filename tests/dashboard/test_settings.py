@@ -110,6 +110,9 @@ def test_the_sandbox_url_follows_port():
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN is too short"),
         ({"METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "METRICS_ALLOWED_IPS: 'intranet' is not an address"),
         ({"METRICS_PORT": "70000"}, "METRICS_PORT=70000 is not a port number"),
+        ({"ALERT_MAX_ATTEMPTS": "0"}, "ALERT_MAX_ATTEMPTS=0 is not between 1 and 100"),
+        ({"ALERT_RETRY_SECONDS": "soon"}, "ALERT_RETRY_SECONDS='soon' is not a number"),
+        ({"DASHBOARD_URL": "numbers.example.com"}, "DASHBOARD_URL='numbers.example.com' is not an http(s) URL"),
         (
             {"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"},
             "PROMETHEUS_MULTIPROC_DIR='/nonexistent/metrics' is not",

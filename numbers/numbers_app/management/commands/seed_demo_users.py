@@ -26,6 +26,9 @@ class Command(BaseCommand):
             if created:
                 user.set_password(settings.DEMO_PASSWORD)
                 user.save()
+            if not user.email:  # alert e-mails (the console in sandbox mode) need an address
+                user.email = f"{username}@example.com"
+                user.save(update_fields=["email"])
             user.groups.set([Group.objects.get(name=group_name)])
         password = "the one in DEMO_PASSWORD" if os.environ.get("DEMO_PASSWORD") else f"'{settings.DEMO_PASSWORD}'"
         self.stdout.write(
