@@ -31,6 +31,14 @@ _FALSE = {"0", "false", "no", "off", ""}
 # The fixed key that the embedded sandbox accepts; written in the README. Not a secret: it only
 # opens the sandbox's demo data.
 SANDBOX_DEMO_API_KEY = "sfy_live_" + "0123456789abcdef" * 3
+# Every key the sandbox seeds (sandbox/seed.py reads them here): public, so never a production key.
+SANDBOX_SEEDED_API_KEYS = (
+    SANDBOX_DEMO_API_KEY,
+    "sfy_live_" + "feedface" * 6,  # read-only
+    "sfy_org_" + "0123456789abcdef" * 3,  # organisation
+    "sfy_live_" + "abcdef0123456789" * 3,  # another organisation's
+    "sfy_live_" + "deadbeef" * 6,  # revoked
+)
 API_KEY_RE = re.compile(r"^sfy_(live|org)_[0-9a-f]{48}$")
 
 
@@ -82,15 +90,18 @@ def _int(name: str, default: int) -> int:
 
 
 DEBUG = _bool("DEBUG", False)
-STAFFIFY_SANDBOX = _bool("STAFFIFY_SANDBOX", True)
+# Production unless told otherwise: the embedded sandbox (a fake Staffify that anyone may reset, with a
+# public demo key) runs only when asked for (`make run`, the tests, the demos set STAFFIFY_SANDBOX=true).
+STAFFIFY_SANDBOX = _bool("STAFFIFY_SANDBOX", False)
 # Production: neither DEBUG nor the sandbox. Its security defaults need no variable to be on.
 _PRODUCTION = not DEBUG and not STAFFIFY_SANDBOX
 
 SECRET_KEY = _raw("SECRET_KEY")
 if not SECRET_KEY:
-    if not (DEBUG or STAFFIFY_SANDBOX):
+    if not STAFFIFY_SANDBOX:
         raise ImproperlyConfigured(
-            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG and STAFFIFY_SANDBOX are off."
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set: without it signed cookies could be forged "
+            "(only the sandbox, STAFFIFY_SANDBOX=true, runs on a built-in development key)."
         )
     SECRET_KEY = "dev-only-insecure-key-for-the-sandbox-" + "x" * 20
 
@@ -117,6 +128,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body (the CSRF check reads the form).
+    "numbers_app.web.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages and fragments (Django pads each with random bytes against BREACH). Below
     # whitenoise, which answers static files with its own precompressed copies.
@@ -263,6 +276,11 @@ AXES_VERBOSE = False
 # smtp+tls://user:password@mail.example.com:587. The sandbox prints mail on the console. Without mail
 # there is no reset page at all, and the login page says to ask an administrator.
 _email_url = _raw("EMAIL_URL") or ("consolemail://" if STAFFIFY_SANDBOX else None)
+if _email_url and _PRODUCTION and urlsplit(_email_url).scheme == "consolemail":
+    raise ImproperlyConfigured(
+        "EMAIL_URL=consolemail:// would print password reset links in the log: set an SMTP URL, "
+        "or leave EMAIL_URL unset (the login page then says to ask an administrator)."
+    )
 PASSWORD_RESET_ENABLED = bool(_email_url)
 if _email_url:
     try:
@@ -292,6 +310,20 @@ if _email_url:
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 LOGIN_REDIRECT_URL = "/"
+# A session ends after SESSION_IDLE_HOURS without a request (each request starts the wait again); the
+# login page says so.
+SESSION_IDLE_HOURS = _float("SESSION_IDLE_HOURS", 12.0, minimum=0.1, maximum=24 * 30, what="a number of hours")
+SESSION_COOKIE_AGE = int(SESSION_IDLE_HOURS * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Uploads: a request whose body is larger than UPLOAD_MAX_BYTES is refused from its Content-Length before
+# any of it is read (numbers_app.web.middleware.RequestSizeLimitMiddleware); the largest file the
+# dashboard takes is 1 MB. Behind a reverse proxy set the same limit there (nginx: client_max_body_size 4m).
+UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 4 * 1024 * 1024)
+if UPLOAD_MAX_BYTES < 1024 * 1024:
+    raise ImproperlyConfigured(f"UPLOAD_MAX_BYTES={UPLOAD_MAX_BYTES} must be at least 1048576 (the 1 MB file limit).")
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"
@@ -367,7 +399,15 @@ if _url.scheme not in {"http", "https"} or not _url.netloc:
 
 STAFFIFY_API_KEY = _raw("STAFFIFY_API_KEY") or (SANDBOX_DEMO_API_KEY if STAFFIFY_SANDBOX else None)
 if not STAFFIFY_API_KEY:
-    raise ImproperlyConfigured("STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set when STAFFIFY_SANDBOX is off.")
+    raise ImproperlyConfigured(
+        "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set to your Staffify API key "
+        "(or STAFFIFY_SANDBOX=true to run against the embedded sandbox)."
+    )
+if STAFFIFY_API_KEY in SANDBOX_SEEDED_API_KEYS and not STAFFIFY_SANDBOX:
+    raise ImproperlyConfigured(
+        "STAFFIFY_API_KEY is the sandbox's public demo key: set it to your own Staffify API key "
+        "(or STAFFIFY_SANDBOX=true to run against the embedded sandbox)."
+    )
 if not API_KEY_RE.match(STAFFIFY_API_KEY):
     # Say what is wrong without echoing the key itself.
     raise ImproperlyConfigured(

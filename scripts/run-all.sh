@@ -9,6 +9,9 @@ set -m
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 port=${PORT:-8000}
+# `make run`'s demo: DEBUG and the embedded sandbox unless the environment says otherwise (the app
+# itself starts as production when nothing is set).
+export DEBUG=${DEBUG:-true} STAFFIFY_SANDBOX=${STAFFIFY_SANDBOX:-true}
 
 web=""
 worker=""

@@ -161,7 +161,9 @@ def migrated_sqlite(tmp_path_factory) -> Callable[[Path], str]:
         if not template:
             made = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
             env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL"))}
-            env.update(DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings")
+            env.update(
+                DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings", STAFFIFY_SANDBOX="true"
+            )
             result = subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                 cwd=Path(__file__).resolve().parents[1],

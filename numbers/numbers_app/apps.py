@@ -9,4 +9,5 @@ class NumbersConfig(AppConfig):
     verbose_name = "Phone numbers"
 
     def ready(self) -> None:
+        from numbers_app import checks  # noqa: F401  (registers the deployment checks)
         from numbers_app.audit import lockout  # noqa: F401  (connects the axes lockout signal to the audit log)

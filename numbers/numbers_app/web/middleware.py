@@ -11,11 +11,14 @@ import time
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django_htmx.http import reswap
 
 from numbers_app.models import Preference
 from numbers_app.staffify import track_calls
+from numbers_app.web.htmx import toast
 
 
 class StaffifyTimingMiddleware:
@@ -77,3 +80,27 @@ class ErrorReferenceMiddleware:
         logger.error(
             "Unexpected error, reference %s, on %s %s", reference, request.method, request.path, exc_info=exception
         )
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose body is larger than UPLOAD_MAX_BYTES from its Content-Length, before any
+    of it is read (Django's own limits count form fields, not files, and only once they are read): a
+    60 MB upload is turned away at its first line. A body without a Content-Length (chunked) is limited
+    by Django's DATA_UPLOAD_MAX_MEMORY_SIZE and the upload handlers, and by the reverse proxy's limit."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.UPLOAD_MAX_BYTES:
+            limit_mb = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
+            sentence = f"That upload is larger than {limit_mb:g} MB: nothing was read. Split it into smaller files."
+            response = HttpResponse(sentence, status=413, content_type="text/plain; charset=utf-8")
+            if request.headers.get("HX-Request") == "true":
+                return toast(reswap(response, "none"), sentence, "error")
+            return response
+        return self.get_response(request)
