@@ -220,11 +220,15 @@ MIRROR_SYNC_SECONDS = _float("MIRROR_SYNC_SECONDS", 300.0, minimum=5, maximum=24
 # renewal (numbers_app.billing.statement.roll_forward), so the billing page reads them from the index.
 BILLING_ROLL_SECONDS = _float("BILLING_ROLL_SECONDS", 60.0, minimum=5, maximum=3600)
 # How often the worker settles writes whose outcome is unknown (all six: buy, assign, unassign, tags,
-# release, reclaim), by reading each number back.
-SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 60.0, minimum=1, maximum=3600)
-# A write still "sent" this long after it left belongs to a process that died mid-request (no answer
-# takes that long): the sweeper then reads the number back and settles it (numbers_app.changes.settle).
-SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 120.0, minimum=0, maximum=3600)
+# release, reclaim), by reading each number back; it also does once when it starts. With the client's
+# default timeouts a write lives at most 46 s, so a write cut off by a crash is settled within a minute.
+SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 10.0, minimum=1, maximum=3600)
+# A write still "sent" after the longest a write can live in the client (computed from STAFFIFY_TIMEOUT
+# and STAFFIFY_CONNECT_TIMEOUT: numbers_app.staffify.write_lifetime) belongs to a process that died
+# mid-request: the sweeper then reads the number back and settles it (numbers_app.changes.settle).
+# SETTLE_ABANDONED_SECONDS overrides that (unset: computed); lower, it would settle a live write early.
+_abandoned = os.environ.get("SETTLE_ABANDONED_SECONDS")
+SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 0.0, minimum=0, maximum=3600) if _abandoned else None
 # Bulk jobs (numbers_app.bulk.jobs): how often the worker looks for jobs to pick up again, and how long a
 # running job may go without a sign of life before another worker takes it over (its worker died).
 BULK_SWEEP_SECONDS = _float("BULK_SWEEP_SECONDS", 30.0, minimum=0.5, maximum=3600)
@@ -317,13 +321,13 @@ SESSION_COOKIE_AGE = int(SESSION_IDLE_HOURS * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 
 # Uploads: a request whose body is larger than UPLOAD_MAX_BYTES is refused from its Content-Length before
-# any of it is read (numbers_app.web.middleware.RequestSizeLimitMiddleware); the largest file the
-# dashboard takes is 1 MB. Behind a reverse proxy set the same limit there (nginx: client_max_body_size 4m).
-UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 4 * 1024 * 1024)
+# any of it is read (numbers_app.web.middleware.RequestSizeLimitMiddleware). The largest file the dashboard
+# takes is an address document of 10 MB (the CSV files: 1 and 2 MB); form fields stay within Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Behind a reverse proxy set the same limit there, so that it turns
+# the body away before passing it on (nginx: `client_max_body_size 11m;`).
+UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 11 * 1024 * 1024)
 if UPLOAD_MAX_BYTES < 1024 * 1024:
-    raise ImproperlyConfigured(f"UPLOAD_MAX_BYTES={UPLOAD_MAX_BYTES} must be at least 1048576 (the 1 MB file limit).")
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
-FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+    raise ImproperlyConfigured(f"UPLOAD_MAX_BYTES={UPLOAD_MAX_BYTES} must be at least 1048576 (1 MB).")
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"

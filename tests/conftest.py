@@ -80,8 +80,8 @@ DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 # Whole modules, so that a module-scoped fixture is set up next to its tests. Rough seconds on an
 # idle 2-core machine in the comments; a new test that takes more than ~5 s belongs here.
 SLOW_FIRST = (
+    "tests/numbers/test_killed_server.py",  # ~55 wall, mostly asleep: a cut-off write lives up to 46 s
     "tests/worker/test_bulk_resume.py",  # ~17: a worker killed mid-job and restarted
-    "tests/numbers/test_killed_server.py",  # ~17
     "tests/multi/test_two_instances.py",  # ~17: two gunicorns, two workers, PostgreSQL, Redis
     "tests/dashboard/test_docker_recipe.py",  # ~15 with uv's cache (minutes with pip)
     "tests/worker/test_run_worker.py",  # ~25 for its four

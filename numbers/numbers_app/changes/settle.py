@@ -10,10 +10,11 @@ Before a write (assign, unassign, tags, release, reclaim) is sent, `begin` commi
   is now Claims Intake"). After a 500/503 Staffify had finished, so the old state means nothing was
   changed. After a timeout the write may still be under way: the entry stays `unknown`.
 
-The worker's sweeper (`sweep`, from `numbers_app.tasks.settle_writes` every minute) reads back every
-`unknown` entry, and every `sent` one older than SETTLE_ABANDONED_SECONDS (its process died before the
-answer): the state asked for means done; still not after that time means it was not done. Purchases
-are settled by numbers_app.buying.purchases (is the number in the account now?). Nothing is ever resent.
+The worker's sweeper (`sweep`, from `numbers_app.tasks.settle_writes` every SETTLE_WRITES_SECONDS, and
+once when a worker starts) reads back every `unknown` entry, and every `sent` one older than the longest
+a write can live in the client (`abandoned_after`: its process died before the answer): the state asked
+for means done; still not after that time means it was not done. Purchases are settled
+by numbers_app.buying.purchases (is the number in the account now?). Nothing is ever resent.
 """
 
 from __future__ import annotations
@@ -38,9 +39,18 @@ Outcome = AuditEntry.Outcome
 NUMBER_WRITES = (Action.ASSIGN, Action.UNASSIGN, Action.TAGS, Action.RELEASE, Action.RECLAIM)
 
 
+# Between `begin`'s commit and the send, and between the answer and its settling: a few queries.
+_COMMIT_MARGIN_SECONDS = 2.0
+
+
 def abandoned_after() -> timedelta:
-    """How long a `sent` write may wait for its answer before its process is taken for dead."""
-    return timedelta(seconds=settings.SETTLE_ABANDONED_SECONDS)
+    """How long a `sent` write may wait for its answer before its process is taken for dead: the
+    longest a write can live in the client (its timeouts and attempts, staffify.write_lifetime) and a
+    margin, unless SETTLE_ABANDONED_SECONDS says otherwise."""
+    if settings.SETTLE_ABANDONED_SECONDS is not None:
+        return timedelta(seconds=settings.SETTLE_ABANDONED_SECONDS)
+    lifetime = staffify.write_lifetime(settings.STAFFIFY_TIMEOUT, settings.STAFFIFY_CONNECT_TIMEOUT)
+    return timedelta(seconds=lifetime + _COMMIT_MARGIN_SECONDS)
 
 
 @dataclass
