@@ -4,10 +4,10 @@ Before a write (assign, unassign, tags, release, reclaim) is sent, `begin` commi
 `sent` holding the number before and the state asked for. The answer settles it:
 
 - confirmed: `confirmed` (done);
-- refused (4xx, or the request never left): `answered` marks it failed; nothing changed at Staffify;
-- unclear (a timeout, a dropped connection, a 5xx): `answered` reads the number back once, at once,
+- refused (4xx but 429, or the request never left): `answered` marks it failed; nothing changed at Staffify;
+- unclear (a timeout, a dropped connection, a 5xx, a 429): `answered` reads the number back once, at once,
   with no sleep. Showing the state asked for, it is done ("Staffify answered late; checked: the agent
-  is now Claims Intake"). After a 500/503 Staffify had finished, so the old state means nothing was
+  is now Claims Intake"). After a 500/503/429 Staffify had finished, so the old state means nothing was
   changed. After a timeout the write may still be under way: the entry stays `unknown`.
 
 The worker's sweeper (`sweep`, from `numbers_app.tasks.settle_writes` every SETTLE_WRITES_SECONDS, and
@@ -124,7 +124,9 @@ def _late(err: staffify.StaffifyError) -> str:
 def answered(client: staffify.StaffifyClient, entry: AuditEntry, err: staffify.StaffifyError) -> Settled:
     """The write's answer was an error: settle its entry as far as one read-back allows."""
     rid = err.request_id
-    if not (err.outcome_unknown or isinstance(err, staffify.ServerError)):
+    # A 429 is documented as a refusal, but a proxy or gateway may answer it after Staffify acted: it is
+    # read back like a 5xx before anything says "nothing was changed".
+    if not (err.outcome_unknown or isinstance(err, (staffify.ServerError, staffify.RateLimitError))):
         problem = explain(err)  # refused, or never sent: Staffify did not act
         audit.settle(entry, Outcome.ERROR, err=err, message=problem.message)
         return Settled(Outcome.ERROR, None, problem)
