@@ -301,10 +301,13 @@ def _unconfirmed(
             "background and the audit log will say. Look at the owned list in a minute before trying again."
         )
         return _still_unknown(attempt, unknown, message, rid)
-    message = (
-        f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
-        "was bought. Try again in a moment."
-    )
+    if isinstance(err, staffify.RateLimitError):
+        message = f"{explain(err).message} The dashboard checked the owned list: {display} was not bought."
+    else:
+        message = (
+            f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
+            "was bought. Try again in a moment."
+        )
     _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
     audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
     return Outcome(Result.REFUSED, attempt, phone_number=attempt.phone_number, problem=Problem(message, rid))

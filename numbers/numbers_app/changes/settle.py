@@ -148,7 +148,10 @@ def answered(client: staffify.StaffifyClient, entry: AuditEntry, err: staffify.S
         return Settled(Outcome.OK, number, None, note)
     if not err.outcome_unknown:
         # Staffify answered (500, 503): it had finished with the request, and the number shows no change.
-        message = f"{trouble(err)} Nothing was changed: the dashboard checked. Try again in a moment."
+        if isinstance(err, staffify.RateLimitError):  # when to try again, as for any refusal of the limit
+            message = f"{explain(err).message} Nothing was changed: the dashboard checked."
+        else:
+            message = f"{trouble(err)} Nothing was changed: the dashboard checked. Try again in a moment."
         audit.settle(entry, Outcome.ERROR, err=err, message=message, checked=True)
         return Settled(Outcome.ERROR, number, Problem(message, rid))
     message = (
