@@ -261,17 +261,20 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 
-# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one address lock that
-# pair out for LOGIN_LOCKOUT_MINUTES after the last failure (a failure while locked starts the wait again).
-# The same user from another address is not locked out. An administrator unlocks in the admin ("Access
-# attempts": delete the entry) or with `manage.py axes_reset_username NAME`.
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures lock out, for LOGIN_LOCKOUT_MINUTES after
+# the last failure (a failure while locked starts the wait again), whichever is reached first: one
+# username from any addresses (guesses spread over many addresses), one address trying any usernames
+# (one machine trying many names), or the pair. A locked-out user is locked out from every address
+# until the wait ends or an administrator unlocks them in the admin ("Access attempts": delete the
+# entries) or with `manage.py axes_reset_username NAME` (`axes_reset_ip ADDRESS` for an address).
+# Every failed sign-in is in the audit log ("Failed sign-in"), the lockout too ("Login locked out").
 LOGIN_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
 if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1.")
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "numbers_app.audit.lockout.lockout_response"
 AXES_VERBOSE = False

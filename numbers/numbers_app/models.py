@@ -146,6 +146,7 @@ class AuditEntry(models.Model):
         RECLAIM = "reclaim", "Reclaim"
         OUTSIDE = "outside", "Changed outside the dashboard"
         LOGIN_LOCKOUT = "login_lockout", "Login locked out"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
         ADDRESS_CREATE = "address_create", "Create address"
         ADDRESS_ADD = "address_add", "Add address by id"
         ADDRESS_DOCUMENT = "address_document", "Upload address document"
@@ -163,6 +164,8 @@ class AuditEntry(models.Model):
         DENIED = "denied", "Not allowed for the role"
         UNKNOWN = "unknown", "Outcome unknown"
         SENT = "sent", "Sent, no answer yet"
+        LOCKED_OUT = "locked_out", "Locked out"
+        WRONG_LOGIN = "wrong_login", "Wrong name or password"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
