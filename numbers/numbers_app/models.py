@@ -155,6 +155,7 @@ class AuditEntry(models.Model):
         PURCHASE_TIME = "purchase_time", "Set purchase time"
         SCHEDULE_RELEASE = "sched_release", "Schedule release before the next charge"
         CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
+        DISMISS_SCHEDULED = "sched_dismiss", "Dismiss scheduled release alert"
         BULK = "bulk", "Bulk job"
 
     class Outcome(models.TextChoices):
