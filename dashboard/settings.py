@@ -275,6 +275,15 @@ if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address", ["username", "ip_address"]]
+# Behind reverse proxies every client has the last proxy's address, and the address lock would lock everyone
+# out at once: LOGIN_PROXY_COUNT (the number of proxies in front, which set X-Forwarded-For) makes axes
+# read the client's address from that header instead.
+LOGIN_PROXY_COUNT = _int("LOGIN_PROXY_COUNT", 0)
+if LOGIN_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("LOGIN_PROXY_COUNT must be 0 or more.")
+if LOGIN_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = LOGIN_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "numbers_app.audit.lockout.lockout_response"
 AXES_VERBOSE = False

@@ -5,6 +5,7 @@ The balance and clock are callables, so a fragment that does not show them costs
 
 from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from numbers_app import rules, staffify
@@ -16,9 +17,18 @@ from numbers_app.staffify import lookups
 RULES = rules.for_templates()
 
 
+def session_idle() -> str:
+    """How long a session lasts without a request (SESSION_IDLE_HOURS), as the login page says it."""
+    minutes = round(settings.SESSION_COOKIE_AGE / 60)
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def dashboard(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"rules": RULES}
+        return {"rules": RULES, "session_idle": session_idle()}
 
     @cache
     def balance():

@@ -182,3 +182,16 @@ def test_the_admin_login_is_throttled_too(client, admin_user):
         client.post("/admin/login/", {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
     response = client.post("/admin/login/", {"username": "admin", "password": "password"}, REMOTE_ADDR="10.0.0.9")
     assert response.status_code == 429 and not is_logged_in(client)
+
+
+def test_behind_proxies_the_address_comes_from_x_forwarded_for():
+    from tests.dashboard.test_settings import SANDBOX, run_settings
+
+    assert (
+        run_settings(SANDBOX, "AXES_LOCKOUT_PARAMETERS").stdout.strip()
+        == "['username', 'ip_address', ['username', 'ip_address']]"
+    )
+    result = run_settings(
+        {**SANDBOX, "LOGIN_PROXY_COUNT": "1"}, "AXES_IPWARE_PROXY_COUNT, settings.AXES_IPWARE_META_PRECEDENCE_ORDER"
+    )
+    assert result.stdout.strip() == "1 ('HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR')", result.stderr
