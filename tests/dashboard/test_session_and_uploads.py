@@ -8,6 +8,7 @@ import time
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from numbers_app.web.middleware import RequestSizeLimitMiddleware
@@ -61,13 +62,18 @@ def big_request(headers: dict | None = None) -> WSGIRequest:
     )
     request.META["CONTENT_LENGTH"] = str(60 * 1024 * 1024)  # the probe's 60 MB
     request.META["wsgi.input"] = Unreadable()
-    request._stream = Unreadable()  # type: ignore[attr-defined]
+    request._stream = Unreadable()  # type: ignore[assignment]
     return request
 
 
 def test_an_upload_over_the_limit_is_refused_before_it_is_read():
-    reached = []
-    middleware = RequestSizeLimitMiddleware(lambda request: reached.append(request))  # type: ignore[arg-type,return-value]
+    reached: list[HttpRequest] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        reached.append(request)
+        return HttpResponse()
+
+    middleware = RequestSizeLimitMiddleware(view)
     response = middleware(big_request())
     assert response.status_code == 413 and not reached
     limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
@@ -75,9 +81,8 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read():
 
 
 def test_an_htmx_upload_over_the_limit_is_said_in_a_toast():
-    response = RequestSizeLimitMiddleware(lambda request: None)(
-        big_request({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in HX.items()})
-    )  # type: ignore[arg-type,return-value]
+    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in HX.items()}
+    response = RequestSizeLimitMiddleware(lambda request: HttpResponse())(big_request(headers))
     assert response.status_code == 413 and response["HX-Reswap"] == "none"
     assert "nothing was read" in response["HX-Trigger"]
 

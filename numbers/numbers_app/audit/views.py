@@ -118,7 +118,7 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("format") == "csv":
         if not form.is_valid():
             # Never an export with only its header for a filter that could not be read: "nothing happened".
-            problems = " ".join(" ".join(errors) for errors in form.errors.values())
+            problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
             return HttpResponse(
                 f"The export was not made: {problems}\n", status=400, content_type="text/plain; charset=utf-8"
             )
