@@ -28,7 +28,11 @@ def session_idle() -> str:
 
 def dashboard(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"rules": RULES, "session_idle": session_idle()}
+        return {
+            "rules": RULES,
+            "session_idle": session_idle(),
+            "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
+        }
 
     @cache
     def balance():
