@@ -126,7 +126,7 @@ def fill(n: int) -> None:
         for sid, due in ids
         if due
     )
-    for j in range(50):
+    for _ in range(50):
         job = BulkJob.objects.create(action="assign", created_by=ops, state="done", finished_at=now, total=100)
         BulkJobRow.objects.bulk_create(
             BulkJobRow(

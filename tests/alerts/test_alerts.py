@@ -10,10 +10,10 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from prometheus_client import REGISTRY
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from numbers_app import staffify
 from numbers_app.alerts import balance as alert_balance

@@ -112,7 +112,7 @@ def test_the_sandbox_url_follows_port():
         ({**SANDBOX, "METRICS_TOKEN": "short"}, "METRICS_TOKEN is too short"),
         ({**SANDBOX, "ALERT_MAX_ATTEMPTS": "0"}, "ALERT_MAX_ATTEMPTS=0 is not between 1 and 100"),
         ({**SANDBOX, "ALERT_RETRY_SECONDS": "soon"}, "ALERT_RETRY_SECONDS='soon' is not a number"),
-        ({**SANDBOX, "DASHBOARD_URL": "numbers.example.com"}, "DASHBOARD_URL='numbers.example.com' is not an http(s) URL"),
+        ({**SANDBOX, "DASHBOARD_URL": "numbers.example.com"}, "DASHBOARD_URL='numbers.example.com' is not an http"),
         (
             {**SANDBOX, "METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"},
             "METRICS_ALLOWED_IPS: 'intranet' is not an address",
