@@ -94,6 +94,8 @@ def test_only_operations_set_thresholds_and_webhooks(support, client, ops_user):
     assert support.post("/alerts/settings/thresholds", {"runway_days": 3}).status_code == 403
     assert support.post("/alerts/webhooks/add", {"name": "x", "url": "https://x.example"}).status_code == 403
     assert AuditEntry.objects.filter(action="alert_thresholds", outcome="denied").exists()
+    assert support.post("/alerts/settings/test", {"channel": "webhook", "endpoint": "1"}).status_code == 403
+    assert AuditEntry.objects.filter(action="alert_webhook", outcome="denied").count() == 2
     client.force_login(ops_user)
     ok = client.post(
         "/alerts/settings/thresholds", {"runway_days": 3, "sync_failing_minutes": 15, "heartbeat_stale_minutes": 5}

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from numbers_app.alerts import engine, manage, subscriptions
 from numbers_app.alerts.forms import InboxFilterForm, SubscriptionsForm, ThresholdsForm, WebhookForm
 from numbers_app.alerts.text import render as render_text
+from numbers_app.audit import log as audit
 from numbers_app.audit.log import Action
 from numbers_app.models import Alert, InboxItem, Preference, WebhookEndpoint
+from numbers_app.roles import denial
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
 
 PAGE_SIZE = 50
@@ -219,8 +222,9 @@ def send_test(request: HtmxHttpRequest) -> HttpResponse:
     endpoint = None
     if channel == "webhook":
         if not request.user.has_perm(MANAGE):
-            messages.error(request, "Only Operations test webhooks.")
-            return redirect("alert_settings")
+            message = denial(request.user, MANAGE)
+            audit.record(request.user, Action.ALERT_WEBHOOK, outcome=audit.Outcome.DENIED, message=message)
+            raise PermissionDenied(message)
         endpoint = WebhookEndpoint.objects.filter(pk=request.POST.get("endpoint") or 0).first()
         if endpoint is None:
             messages.error(request, "That webhook no longer exists.")
