@@ -54,6 +54,7 @@ def fresh_database(db: str, n: int) -> None:
 def setup(db: str, n: int) -> None:
     os.environ.update(
         DATABASE_URL=database_url(db, n),
+        STAFFIFY_SANDBOX="true",
         STAFFIFY_API_URL="http://127.0.0.1:9/v1",  # nothing answers: a Staffify call would fail loudly
         STAFFIFY_MAX_RETRIES="0",
         TASKS_BACKEND="dummy",
