@@ -104,7 +104,7 @@ def test_the_runway_alert_is_raised_by_a_low_balance_delivered_once_per_channel_
     assert alert.state == "open" and "runs out on" in alert.sentence and "top up at least EUR" in alert.sentence
     # Team leads get the runway in the inbox and by e-mail; Operations and Support do not by default.
     assert list(InboxItem.objects.filter(alert=alert).values_list("user__username", flat=True)) == ["lead"]
-    assert delivery.deliver_due() == {"sent": 2, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 2, "retry": 0, "failed": 0, "skipped": 0}
     assert [m["To"] for m in smtp.messages] == ["lead@example.com"]
     assert "runs out on" in smtp.messages[0].get_payload() and "/billing/" in smtp.messages[0].get_payload()
     [(headers, body)] = receiver.received
@@ -113,7 +113,7 @@ def test_the_runway_alert_is_raised_by_a_low_balance_delivered_once_per_channel_
 
     # The same condition again: no second alert, no second message anywhere.
     assert not evaluate().raised
-    assert delivery.deliver_due() == {"sent": 0, "retry": 0, "failed": 0}
+    assert delivery.deliver_due() == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     assert Alert.objects.filter(key="runway").count() == 1
 
     # Topped up: one "resolved", by webhook and in the inbox (unread again); the e-mail waits a day.
@@ -145,7 +145,7 @@ def test_a_receiver_down_for_a_while_gets_the_alert_when_it_is_back(team, receiv
     receiver.down()
     engine.send_test(team[0], "webhook", hook)
     now = timezone.now()
-    assert delivery.deliver_due(now) == {"sent": 0, "retry": 1, "failed": 0}
+    assert delivery.deliver_due(now) == {"sent": 0, "retry": 1, "failed": 0, "skipped": 0}
     sent = Delivery.objects.get()
     assert sent.attempts == 1 and sent.last_error and sent.next_try_at == now + timedelta(seconds=30)
     assert delivery.deliver_due(now + timedelta(seconds=10))["retry"] == 0  # not due yet
@@ -154,7 +154,7 @@ def test_a_receiver_down_for_a_while_gets_the_alert_when_it_is_back(team, receiv
     assert sent.attempts == 2 and sent.next_try_at == now + timedelta(seconds=31 + 60)
     receiver.up()  # back, on the same port
     sent_before = counted("webhook", "sent")
-    assert delivery.deliver_due(now + timedelta(seconds=100)) == {"sent": 1, "retry": 0, "failed": 0}
+    assert delivery.deliver_due(now + timedelta(seconds=100)) == {"sent": 1, "retry": 0, "failed": 0, "skipped": 0}
     assert counted("webhook", "sent") == sent_before + 1  # /metrics: dashboard_alert_deliveries_total
     sent.refresh_from_db()
     assert sent.status == "sent" and sent.attempts == 3 and len(receiver.received) == 1
@@ -166,8 +166,15 @@ def test_a_receiver_that_answers_an_error_is_retried_then_given_up(team, receive
     engine.send_test(team[0], "webhook", hook)
     now = timezone.now()
     delivery.deliver_due(now)
-    assert delivery.deliver_due(now + timedelta(hours=1)) == {"sent": 0, "retry": 0, "failed": 1}
+    assert delivery.deliver_due(now + timedelta(hours=1)) == {"sent": 0, "retry": 0, "failed": 1, "skipped": 0}
     assert Delivery.objects.get().status == "failed" and "HTTP 503" in Delivery.objects.get().last_error
+
+
+def test_a_paused_webhook_is_not_sent_and_says_so(team, receiver, hook):
+    engine.send_test(team[0], "webhook", hook)
+    manage.set_webhook_active(team[0], hook, False)
+    assert delivery.deliver_due()["skipped"] == 1
+    assert not receiver.received and Delivery.objects.get().last_error == "the webhook is paused"
 
 
 def test_moving_the_sandbox_clock_raises_the_reclaim_window_alert(mirrored, team, ops, smtp):

@@ -37,7 +37,7 @@ def due(now: datetime):
 def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
     """Send every delivery due at NOW (at most LIMIT); counts by outcome."""
     now = now or timezone.now()
-    outcomes = {"sent": 0, "retry": 0, "failed": 0}
+    outcomes = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     for delivery_id in list(due(now).order_by("next_try_at", "id").values_list("pk", flat=True)[:limit]):
         claimed = due(now).filter(pk=delivery_id).update(status=Status.SENDING, claimed_at=timezone.now())
         if not claimed:
@@ -55,6 +55,10 @@ def channel_label(delivery: Delivery) -> str:
 
 def send(delivery: Delivery, now: datetime) -> str:
     label = channel_label(delivery)
+    if delivery.endpoint is not None and not delivery.endpoint.active:
+        Delivery.objects.filter(pk=delivery.pk).update(status=Status.SKIPPED, last_error="the webhook is paused")
+        metrics.delivered(label, "skipped")
+        return "skipped"
     try:
         if delivery.channel == Delivery.Channel.EMAIL:
             channels.send_email(delivery)
@@ -66,7 +70,7 @@ def send(delivery: Delivery, now: datetime) -> str:
     except channels.SendFailed as err:
         attempts = delivery.attempts + 1
         gave_up = attempts >= settings.ALERT_MAX_ATTEMPTS or (
-            delivery.channel == Delivery.Channel.WEBHOOK and (delivery.endpoint is None or not delivery.endpoint.active)
+            delivery.channel == Delivery.Channel.WEBHOOK and delivery.endpoint is None
         )
         Delivery.objects.filter(pk=delivery.pk).update(
             status=Status.FAILED if gave_up else Status.PENDING,
