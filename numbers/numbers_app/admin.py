@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from numbers_app.models import AuditEntry, NumberRecord, PurchaseAttempt
+from numbers_app.models import Alert, AuditEntry, Delivery, NumberRecord, PurchaseAttempt
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,3 +34,17 @@ class NumberRecordAdmin(ReadOnlyAdmin):
 class PurchaseAttemptAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "user", "phone_number", "state", "staffify_id"]
     list_filter = ["state"]
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["raised_at", "kind", "key", "severity", "state", "resolved_at", "title"]
+    list_filter = ["kind", "state", "severity"]
+    search_fields = ["key", "title"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    # The alert's delivery log; a webhook's secret is on its endpoint, never here.
+    list_display = ["created_at", "alert", "channel", "event", "recipient", "status", "attempts", "last_error"]
+    list_filter = ["channel", "status", "event"]
