@@ -38,7 +38,8 @@ from numbers_app.scheduled import releases
 from numbers_app.staffify import lookups
 from tests.helpers import advance_to
 
-pytestmark = pytest.mark.django_db
+# The rules' queries (aggregates, date ranges, the one-open-alert constraint, the delivery claims) run on both engines.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
