@@ -38,10 +38,14 @@ POSTGRES = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/po
 PREFIX = os.environ.get("BENCH_PREFIX", "staffify_bench")
 
 
+AGENTS = int(os.environ.get("BENCH_AGENTS", "0"))  # --agents, passed on to each phase's process
+
+
 def database_url(db: str, n: int) -> str:
+    suffix = f"_a{AGENTS}" if AGENTS else ""
     if db == "sqlite":
-        return f"sqlite:////tmp/{PREFIX}-{n}.sqlite3"
-    return POSTGRES.rsplit("/", 1)[0] + f"/{PREFIX}_{n}"
+        return f"sqlite:////tmp/{PREFIX}-{n}{suffix}.sqlite3"
+    return POSTGRES.rsplit("/", 1)[0] + f"/{PREFIX}_{n}{suffix}"
 
 
 def setup(db: str, n: int) -> None:
@@ -67,6 +71,11 @@ def setup(db: str, n: int) -> None:
     settings.STAFFIFY_TRANSPORT = httpx.WSGITransport(app=WSGIHandler())
 
 
+def sync_figures(db: str, n: int) -> Path:
+    """Where the sync phase keeps its figures, for a later --reuse of the same database."""
+    return Path("/tmp") / (database_url(db, n).rsplit("/", 1)[1].removesuffix(".sqlite3") + "-sync.json")
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -88,6 +97,8 @@ def phase_seed(db: str, n: int) -> dict:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("seed_sandbox", verbosity=0)
+    if AGENTS:  # before the numbers, so that the grown numbers are spread over every agent
+        call_command("seed_sandbox", agents=AGENTS, verbosity=0)
     if n > 60:
         call_command("seed_sandbox", numbers=n, verbosity=0)
     from django.contrib.auth import get_user_model
@@ -107,7 +118,7 @@ def phase_sync(db: str, n: int) -> dict:
         seconds = time.perf_counter() - started
     assert run.state == "ok", run.error
     agents = run.calls - math.ceil(run.numbers_seen / 100)
-    return {
+    figures = {
         "numbers": run.numbers_seen,
         "calls": stats.calls,
         "number_pages": math.ceil(run.numbers_seen / 100),
@@ -116,6 +127,8 @@ def phase_sync(db: str, n: int) -> dict:
         "minutes_at_300": round(stats.calls / (300 * 0.7), 1),  # the worker leaves 30% to people
         "rss_mb": round(peak_mb()),
     }
+    sync_figures(db, n).write_text(json.dumps(figures))
+    return figures
 
 
 def _client():
@@ -244,7 +257,32 @@ def phase_during(db: str, n: int) -> dict:
     }
 
 
-PHASES = {"seed": phase_seed, "sync": phase_sync, "pages": phase_pages, "during": phase_during}
+def phase_kept(db: str, n: int) -> dict | None:
+    """An earlier run's seeded and synced database, migrated to this commit; None when there is none."""
+    if db == "postgres":
+        import psycopg
+
+        name = database_url(db, n).rsplit("/", 1)[1]
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                return None
+    elif not Path(database_url(db, n).removeprefix("sqlite:///")).exists():
+        return None
+    setup(db, n)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from numbers_app.models import SyncRun
+
+    if not SyncRun.objects.filter(state="ok").exists():
+        return None
+    figures = sync_figures(db, n)
+    if not figures.exists():
+        return None
+    return {"seed": {"seconds": 0, "kept": True}, "sync": json.loads(figures.read_text())}
+
+
+PHASES = {"kept": phase_kept, "seed": phase_seed, "sync": phase_sync, "pages": phase_pages, "during": phase_during}
 
 
 def run_phase(phase: str, db: str, n: int) -> dict:
@@ -265,8 +303,13 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 20000, 100000])
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])
     parser.add_argument("--live-max", type=int, default=20000, help="largest size for the live 300/min run")
+    parser.add_argument("--agents", type=int, default=AGENTS, help="grow the account to this many agents too")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a scratch database seeded and synced by an earlier run (migrated)"
+    )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["BENCH_AGENTS"] = str(args.agents or 0)
     if args.phase:
         print(json.dumps(PHASES[args.phase](args.db[0], args.sizes[0])))
         return
@@ -274,7 +317,11 @@ def main() -> None:
         report: dict[int, dict] = {}
         for n in args.sizes:
             print(f"-- {db}, {n:,} numbers", file=sys.stderr, flush=True)
-            report[n] = {"seed": run_phase("seed", db, n), "sync": run_phase("sync", db, n)}
+            kept = run_phase("kept", db, n) if args.reuse else None
+            if kept:
+                report[n] = kept
+            else:
+                report[n] = {"seed": run_phase("seed", db, n), "sync": run_phase("sync", db, n)}
             report[n]["pages"] = run_phase("pages", db, n)
             if n <= args.live_max:
                 report[n]["during"] = run_phase("during", db, n)

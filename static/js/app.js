@@ -121,6 +121,38 @@
 
   // ---- Agent dropdown: a pointer choice commits at once; the keyboard only chooses (arrows, letters)
   // and Enter commits, Escape puts back the saved agent. Nothing is sent by arrowing through options.
+  // The page renders every agent's option once, in <template id="agent-options">; a row's dropdown
+  // arrives with "— no agent —" and its saved agent only (and the selection bar's "Assign to" with its
+  // prompt). Each gets the page's options when it is focused or pressed (before it opens), and the rest
+  // while the browser is idle, a few at a time, so the page's HTML does not grow with rows × agents.
+  var AGENT_SELECTS = "select[data-agent-select], select[data-agents]";
+  function fillAgents(select) {
+    var source = document.getElementById("agent-options");
+    if (!source || select._agentsFilled) return;
+    select._agentsFilled = true;
+    var value = select.value, fragment = source.content.cloneNode(true);
+    Array.prototype.forEach.call(fragment.querySelectorAll("option"), function (option) {
+      var rendered = select.querySelector("option[value='" + CSS.escape(option.value) + "']");
+      if (rendered) rendered.remove();  // the saved agent takes its place in the page's order
+    });
+    select.appendChild(fragment);
+    select.value = value;
+  }
+  var idleFill = null;
+  function fillWhenIdle() {
+    if (idleFill) return;
+    var later = window.requestIdleCallback || function (fn) { return setTimeout(fn, 50); };
+    idleFill = later(function step() {
+      var pending = Array.prototype.filter.call(document.querySelectorAll(AGENT_SELECTS), function (s) { return !s._agentsFilled; });
+      pending.slice(0, 10).forEach(fillAgents);
+      idleFill = pending.length > 10 ? later(step) : null;
+    });
+  }
+  htmx.onLoad(fillWhenIdle);
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches(AGENT_SELECTS)) fillAgents(event.target);
+  }, true);
+
   var lastKey = 0, lastPointer = 0;
   function agentHint(select) { return document.getElementById(select.getAttribute("data-hint")); }
   function setDirty(select, dirty) {
@@ -133,7 +165,9 @@
     htmx.trigger(select.form, "commit-agent");
   }
   document.body.addEventListener("pointerdown", function (event) {
-    if (event.target.closest && event.target.closest("select[data-agent-select]")) lastPointer = Date.now();
+    var select = event.target.closest && event.target.closest(AGENT_SELECTS);
+    if (select) fillAgents(select);
+    if (select && select.matches("[data-agent-select]")) lastPointer = Date.now();
   }, true);
   document.body.addEventListener("keydown", function (event) {
     var select = event.target;

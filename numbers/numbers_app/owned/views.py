@@ -252,7 +252,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         number = client.get_number(number_id)
         record = mirror.refresh_if_changed(number)  # a read: the row is written only if Staffify differs
-        row = with_agent_options([build_row(number, record)], agents)[0]
+        row = with_agent_options([build_row(number, record)], agents, full=True)[0]  # usable without JS
         previous_agent.annotate([row], agents)
         context["row"] = row
         context["record"] = record

@@ -5,7 +5,7 @@ from datetime import datetime
 from django import template
 from django.utils.html import format_html
 
-from numbers_app.text.presenters import format_phone, instant_html
+from numbers_app.text.presenters import AgentOptions, format_phone, instant_html
 
 register = template.Library()
 
@@ -15,6 +15,13 @@ def instant(value: datetime | None, style: str = "datetime", empty: str = "—")
     """A moment in the viewer's time zone, with its UTC instant on hover and in the markup. STYLE is
     one of presenters.DATE_STYLES ("datetime", "date", "time", "seconds")."""
     return instant_html(value, style, empty)
+
+
+@register.simple_tag
+def agent_options(agents):
+    """Every agent's <option>, once per page, in the <template id="agent-options"> that the rows'
+    dropdowns and the selection bar's "Assign to" copy from (static/js/app.js)."""
+    return format_html('<template id="agent-options">{}</template>', AgentOptions(agents).every())
 
 
 @register.filter

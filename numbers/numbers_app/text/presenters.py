@@ -116,33 +116,43 @@ NO_AGENT_OPTION = mark_safe('<option value="">— no agent —</option>')  # noq
 
 
 class AgentOptions:
-    """The <option>s of the agent dropdown, rendered once per page and per selected agent rather
-    than once per row (50 rows × every agent was most of a page's rendering time)."""
+    """The <option>s of the agent dropdown. Every agent's option is rendered once per page
+    (`every`, the page's <template id="agent-options">); a row's dropdown carries only "— no agent —"
+    and its saved agent, and static/js/app.js copies the page's options into it when it is focused,
+    pressed, or the browser is idle. A page's HTML and its rendering so grow with its rows, not with
+    rows × agents (50 rows × 1,000 agents was most of a page). `full=True` renders every option in the
+    row itself: the number's own page, one row, usable without JavaScript."""
 
-    def __init__(self, agents) -> None:
+    def __init__(self, agents, *, full: bool = False) -> None:
         self.agents = agents
+        self.full = full
+        self._names = {a.id: a.name for a in agents}
         self._cache: dict[int | None, SafeString] = {}
+
+    def every(self) -> SafeString:
+        return format_html_join("", '<option value="{}">{}</option>', ((a.id, a.name) for a in self.agents))
 
     def for_row(self, row: NumberRow) -> SafeString:
         key = row.agent_id
         if key not in self._cache:
-            known = any(a.id == key for a in self.agents)
             options = [NO_AGENT_OPTION]
-            options.append(
-                format_html_join(
-                    "",
-                    '<option value="{}"{}>{}</option>',
-                    ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
+            if self.full:
+                options.append(
+                    format_html_join(
+                        "",
+                        '<option value="{}"{}>{}</option>',
+                        ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
+                    )
                 )
-            )
-            if key is not None and not known:
-                options.append(format_html('<option value="{}" selected>{}</option>', key, row.agent_name or key))
+            if key is not None and (not self.full or key not in self._names):
+                name = self._names.get(key) or row.agent_name or key
+                options.append(format_html('<option value="{}" selected>{}</option>', key, name))
             self._cache[key] = SafeString("".join(options))
         return self._cache[key]
 
 
-def with_agent_options(rows: list[NumberRow], agents) -> list[NumberRow]:
-    options = AgentOptions(agents)
+def with_agent_options(rows: list[NumberRow], agents, *, full: bool = False) -> list[NumberRow]:
+    options = AgentOptions(agents, full=full)
     for row in rows:
         row.agent_options = options.for_row(row)
     return rows
