@@ -86,17 +86,31 @@
   });
 
   // ---- Focus after a swap: the control that was used (same id), or the same kind of control
-  // (data-focus-role: agent, tags, action) in the swapped part, else its first control. A dialog
-  // stands for the control that opened it.
+  // (data-focus-role: agent, tags, action; in a row of the owned list, which carries no roles to keep
+  // it short, the same column) in the swapped part, else its first control. A dialog stands for the
+  // control that opened it.
   var FOCUSABLE = "a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]):not([type=hidden])";
+  function roleOf(elt) {
+    if (!elt || !elt.closest) return "";
+    var holder = elt.closest("[data-focus-role]") || (elt.querySelector && elt.querySelector("[data-focus-role]"));
+    if (holder) return holder.dataset.focusRole;
+    var cell = elt.closest("tr[id] > td");
+    return cell ? "cell:" + cell.cellIndex : "";
+  }
+  function withRole(scope, role) {
+    if (role.indexOf("cell:") === 0) {
+      var row = scope.matches("tr") ? scope : scope.querySelector("tr[id]");
+      var cell = row && row.cells[+role.slice(5)];
+      return cell ? cell.querySelector(FOCUSABLE) : null;
+    }
+    return scope.querySelector("[data-focus-role='" + role + "']");
+  }
   function focusMemo(elt) {
     var active = document.activeElement;
     if (!active || active === document.body) active = elt;
     var dialog = active && active.closest ? active.closest("dialog[data-modal]") : null;
     if (dialog && dialog.dataset.openerRole) return { role: dialog.dataset.openerRole, id: dialog.dataset.openerId || "" };
-    var holder = active && active.closest ? active.closest("[data-focus-role]") : null;
-    if (!holder && active && active.querySelector) holder = active.querySelector("[data-focus-role]");
-    return { role: holder ? holder.dataset.focusRole : "", id: (active && active.id) || "" };
+    return { role: roleOf(active), id: (active && active.id) || "" };
   }
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     event.detail.xhr._focusMemo = focusMemo(event.detail.elt);
@@ -113,7 +127,7 @@
     var scope = document.getElementById(xhr._focusTarget);
     if (!scope) return;
     var next = (memo.id && document.getElementById(memo.id)) ||
-      (memo.role && scope.querySelector("[data-focus-role='" + memo.role + "']")) ||
+      (memo.role && withRole(scope, memo.role)) ||
       scope.querySelector(FOCUSABLE);
     if (next && !next.matches(FOCUSABLE)) next = next.querySelector(FOCUSABLE);
     if (next && !next.disabled) next.focus();
@@ -153,16 +167,36 @@
     if (event.target.matches && event.target.matches(AGENT_SELECTS)) fillAgents(event.target);
   }, true);
 
+  // The owned list's dates carry their UTC instant in datetime only (presenters.instant_html, compact);
+  // the title that shows it on hover is written when the pointer first reaches one.
+  document.addEventListener("pointerover", function (event) {
+    var time = event.target.closest && event.target.closest("time[datetime]:not([title])");
+    if (time) time.title = time.getAttribute("datetime").replace("T", " ").replace("Z", " UTC");
+  });
+
   var lastKey = 0, lastPointer = 0;
-  function agentHint(select) { return document.getElementById(select.getAttribute("data-hint")); }
+  // "Not saved" beside a dropdown with an unsaved choice: made the first time it is needed (a row does
+  // not carry it), and named as the dropdown's description.
+  function agentHint(select, make) {
+    var id = select.id.replace(/^agent-/, "agent-hint-"), hint = document.getElementById(id);
+    if (hint || !make) return hint;
+    hint = document.createElement("span");
+    hint.id = id;
+    hint.className = "agent-hint";
+    hint.innerHTML = 'Not saved: <button type="submit" class="small primary">Save</button> or Enter; Escape undoes.';
+    select.insertAdjacentElement("afterend", hint);
+    var described = (select.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (described.indexOf(id) < 0) select.setAttribute("aria-describedby", [id].concat(described).join(" "));
+    return hint;
+  }
   function setDirty(select, dirty) {
     select.classList.toggle("dirty", dirty);
-    var hint = agentHint(select);
+    var hint = agentHint(select, dirty);
     if (hint) hint.hidden = !dirty;
   }
   function commitAgent(select) {
     setDirty(select, false);
-    htmx.trigger(select.form, "commit-agent");
+    select.form.requestSubmit();  // htmx sends the form (its submit event), never the browser
   }
   document.body.addEventListener("pointerdown", function (event) {
     var select = event.target.closest && event.target.closest(AGENT_SELECTS);
@@ -201,8 +235,8 @@
     dialogs.forEach(function (dialog) {
       if (dialog.open) return;
       dialog.addEventListener("close", function () { dialog.remove(); });
-      var opener = document.activeElement, holder = opener && opener.closest ? opener.closest("[data-focus-role]") : null;
-      if (holder) { dialog.dataset.openerRole = holder.dataset.focusRole; dialog.dataset.openerId = opener.id || ""; }
+      var opener = document.activeElement, role = roleOf(opener);
+      if (role) { dialog.dataset.openerRole = role; dialog.dataset.openerId = opener.id || ""; }
       dialog.showModal();
       var focus = dialog.querySelector("[autofocus]") || dialog.querySelector("select, input:not([type=hidden]), button.primary, button");
       if (focus) focus.focus();

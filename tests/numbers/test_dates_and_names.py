@@ -11,7 +11,7 @@ import pytest
 from numbers_app.models import AuditEntry, NumberRecord, Preference
 from numbers_app.text.presenters import format_phone
 
-PURCHASED = re.compile(r'<td data-label="Purchased" class="purchased">(?:<time datetime="([^"]+)")?')
+PURCHASED = re.compile(r'<td class="purchased">(?:<time datetime="([^"]+)")?')
 
 
 def purchased_column(html: str) -> list[str | None]:

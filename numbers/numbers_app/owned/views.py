@@ -386,7 +386,8 @@ def release_dialog(request: HttpRequest, number_id: int) -> HttpResponse:
         number = client.get_number(number_id)
     except staffify.StaffifyError as err:
         return _row_in_place(request, client, number_id, err)
-    return _release_dialog(request, build_row(number, lookup=True))
+    response = _release_dialog(request, build_row(number, lookup=True))
+    return retarget(reswap(response, "beforeend"), "body")  # the row's Release button leaves it to the answer
 
 
 def _row_in_place(

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from numbers_app.text.presenters import AgentOptions, format_phone, instant_html
 
@@ -11,10 +12,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def instant(value: datetime | None, style: str = "datetime", empty: str = "—"):
+def instant(value: datetime | None, style: str = "datetime", empty: str = "—", compact: bool = False):
     """A moment in the viewer's time zone, with its UTC instant on hover and in the markup. STYLE is
-    one of presenters.DATE_STYLES ("datetime", "date", "time", "seconds")."""
-    return instant_html(value, style, empty)
+    one of presenters.DATE_STYLES ("datetime", "date", "time", "seconds"); compact=True for a list's rows."""
+    return instant_html(value, style, empty, compact=compact)
 
 
 @register.simple_tag
@@ -22,6 +23,17 @@ def agent_options(agents):
     """Every agent's <option>, once per page, in the <template id="agent-options"> that the rows'
     dropdowns and the selection bar's "Assign to" copy from (static/js/app.js)."""
     return format_html('<template id="agent-options">{}</template>', AgentOptions(agents).every())
+
+
+# What every row's controls do with their answer, said once on the rows' <tbody> (htmx inherits it)
+# instead of on each control: replace the row. A control that does otherwise says so itself (the tags;
+# Release's dialog, by its answer's headers).
+ROW_REQUESTS = mark_safe('hx-target="closest tr" hx-swap="outerHTML"')  # noqa: S308
+
+
+@register.simple_tag
+def row_requests():
+    return ROW_REQUESTS
 
 
 @register.filter
