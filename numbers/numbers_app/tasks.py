@@ -95,6 +95,22 @@ def roll_charges_forward() -> int:
 
 
 @task
+def refresh_balance() -> str:
+    """Read the balance for every page's header and billing (numbers_app.staffify.lookups): when it was
+    never read, when a write marked it stale (within BALANCE_CHECK_SECONDS of a purchase), or every
+    BALANCE_REFRESH_SECONDS. Pages read only what this keeps: no page load costs a call for it."""
+    if not lookups.balance_due(settings.BALANCE_REFRESH_SECONDS):
+        return "fresh"
+    if not budget.allow("background"):
+        return "later: people need this minute's calls"
+    try:
+        reading = lookups.refresh_balance(staffify.get_client())
+    except staffify.StaffifyError as err:
+        return f"failed: {err}"
+    return f"EUR {reading.balance}"
+
+
+@task
 def follow_addresses() -> int:
     """Check the status of the address book's addresses still under review (not final)."""
     if not address_book.to_follow().exists() or not budget.allow("background"):
@@ -131,6 +147,7 @@ every(24 * 3600, prune_task_results)
 every(settings.SETTLE_WRITES_SECONDS, settle_writes)
 every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
 every(settings.BILLING_ROLL_SECONDS, roll_charges_forward)
+every(settings.BALANCE_CHECK_SECONDS, refresh_balance)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
 every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)
 every(settings.BULK_SWEEP_SECONDS, resume_bulk_jobs)
