@@ -25,6 +25,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -73,7 +74,7 @@ def setup(db: str, n: int) -> None:
 
 def sync_figures(db: str, n: int) -> Path:
     """Where the sync phase keeps its figures, for a later --reuse of the same database."""
-    return Path("/tmp") / (database_url(db, n).rsplit("/", 1)[1].removesuffix(".sqlite3") + "-sync.json")
+    return Path(tempfile.gettempdir()) / (database_url(db, n).rsplit("/", 1)[1].removesuffix(".sqlite3") + "-sync.json")
 
 
 def peak_mb() -> float:

@@ -23,6 +23,7 @@ from numbers_app.bulk import jobs as bulk
 from numbers_app.bulk.jobs import run_bulk_job
 from numbers_app.buying import purchases
 from numbers_app.changes import obsolete, settle
+from numbers_app.mirror import freshness
 from numbers_app.mirror import store as mirror
 from numbers_app.models import SyncRun, WorkerHeartbeat
 from numbers_app.schedule import every
@@ -87,6 +88,17 @@ def sync_mirror(run_id: int | None = None) -> str:
 
 
 @task
+def sync_mirror_when_due() -> str:
+    """The periodic sync: asked every 30 s at most, it walks the account only once
+    mirror.freshness.next_sync_at() has come (MIRROR_SYNC_SECONDS after the last sync started, or that
+    sync's duration times MIRROR_SYNC_FACTOR: a large account is not walked without pause)."""
+    due = freshness.next_sync_at()
+    if due > timezone.now():
+        return f"not yet: the next sync starts about {due:%H:%M:%S} UTC"
+    return sync_mirror.call()
+
+
+@task
 def roll_charges_forward() -> int:
     """Move the mirror's next charges that Staffify's clock has passed onto their next renewal
     (numbers_app.billing.statement.roll_forward), so the billing page reads the column and its index; the page
@@ -145,7 +157,7 @@ def heartbeat_age() -> float | None:
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_WRITES_SECONDS, settle_writes)
-every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
+every(min(settings.MIRROR_SYNC_SECONDS, 30.0), sync_mirror_when_due)  # a sync when next_sync_at() has come
 every(settings.BILLING_ROLL_SECONDS, roll_charges_forward)
 every(settings.BALANCE_CHECK_SECONDS, refresh_balance)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)

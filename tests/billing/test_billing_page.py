@@ -13,7 +13,6 @@ import pytest
 from django.core.cache import cache
 
 from numbers_app import staffify
-from numbers_app.staffify import lookups
 from numbers_app.staffify.glue import BALANCE_CACHE_KEY
 from tests.conftest import worker_reads_balance
 from tests.helpers import advance_to, fault

@@ -13,7 +13,6 @@ import pytest
 from numbers_app import staffify
 from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, NumberRecord
-from tests.conftest import worker_reads_balance
 from tests.billing.test_billing_page import (
     amount,
     as_of,
@@ -27,6 +26,7 @@ from tests.billing.test_billing_page import (
     runway,
     strip_purchase_time,
 )
+from tests.conftest import worker_reads_balance
 
 pytestmark = pytest.mark.django_db
 
