@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import phonenumbers
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -44,6 +44,13 @@ def instant_html(
     from it when the pointer reaches it."""
     if moment is None:
         return SafeString(conditional_escape(empty))
+    return _instant_html(moment, style, compact, timezone.get_current_timezone_name(), translation.get_language())
+
+
+@lru_cache(maxsize=2048)
+def _instant_html(moment: datetime, style: str, compact: bool, zone: str, language: str | None) -> SafeString:
+    """Each value formatted once (a billing page shows a next charge as the cycle's end too, and in
+    the lists beside the table); ZONE, the viewer's, and LANGUAGE are part of the key."""
     if compact:
         utc = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
         return format_html(
