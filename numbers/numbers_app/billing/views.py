@@ -25,7 +25,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_POST
 
 from numbers_app import cycles, staffify
@@ -380,7 +379,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "selected": selected,
         "balance": balance,
         "balance_read_at": balance_read_at,
-        "balance_age": timesince(balance_read_at, timezone.now()).split(",")[0],
+        "balance_age": freshness.age(balance_read_at),  # "just now", "4 minutes ago"
         "balance_problem": balance_problem,
         "alert": _alert(balance, runway, now),
         "runway": runway,

@@ -3,9 +3,11 @@
 from datetime import datetime
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
+from numbers_app.text import row_html
 from numbers_app.text.presenters import AgentOptions, format_phone, instant_html
 
 register = template.Library()
@@ -34,6 +36,35 @@ ROW_REQUESTS = mark_safe('hx-target="closest tr" hx-swap="outerHTML"')  # noqa: 
 @register.simple_tag
 def row_requests():
     return ROW_REQUESTS
+
+
+def _may(context) -> row_html.Permissions:
+    return row_html.Permissions(
+        can_assign=bool(context.get("can_assign")),
+        can_release=bool(context.get("can_release")),
+        can_reclaim=bool(context.get("can_reclaim")),
+        can_tag=bool(context.get("can_tag")),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def number_row(context, row):
+    """A row of the owned list (numbers_app.text.row_html), with the viewer's permissions."""
+    return row_html.row_html(row, _may(context))
+
+
+@register.simple_tag(takes_context=True)
+def number_rows(context, rows):
+    """Every row of a page, the permissions read once."""
+    may = _may(context)
+    return SafeString("".join(row_html.row_html(row, may) for row in rows))
+
+
+@register.simple_tag(takes_context=True)
+def tags_cell(context, number_id, tags, tags_url="", display=""):
+    """A number's tags and the button that edits them (numbers_app.text.row_html.tags_cell)."""
+    url = tags_url or reverse("tags_editor", args=[number_id])
+    return row_html.tags_cell(number_id, tags or (), url, display or "", bool(context.get("can_tag")))
 
 
 @register.filter
