@@ -11,13 +11,14 @@ the row (templatetags.dashboard.ROW_REQUESTS).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from numbers_app.text.presenters import NumberRow, instant_html
@@ -38,25 +39,20 @@ class Permissions:
 def tags_cell(number_id: int, tags: Iterable[str], url: str, display: str, can_tag: bool) -> SafeString:
     """The tags, a button that opens their editor (or, for a role that cannot tag, just the tags)."""
     tags = list(tags)
-    shown = format_html_join("", '<span class="tag">{}</span> ', ((t,) for t in tags))
+    shown = "".join(f'<span class="tag">{_e(t)}</span> ' for t in tags)
     if not can_tag:
-        inner = shown or mark_safe('<span class="placeholder">—</span>')  # noqa: S308  a constant
-        return format_html(
-            '<div id="tags-{}" class="tags-cell"><span class="tags-display" title="Your role cannot edit tags.">'
-            "{}</span></div>\n",
-            number_id,
-            inner,
+        inner = shown or '<span class="placeholder">—</span>'
+        return SafeString(
+            f'<div id="tags-{int(number_id):d}" class="tags-cell"><span class="tags-display" '
+            f'title="Your role cannot edit tags.">{inner}</span></div>\n'
         )
     named = ""
     if display:
-        named = format_html('<span class="vh">{} {}</span>', ": edit the tags of" if tags else " to", display)
-    return format_html(
-        '<div id="tags-{}" class="tags-cell"><button type="button" class="tags-display" data-focus-role="tags" '
-        'hx-get="{}" hx-target="closest div">{}{}</button>\n</div>\n',
-        number_id,
-        url,
-        shown or mark_safe('<span class="placeholder">add tags</span>'),  # noqa: S308  a constant
-        named,
+        named = f'<span class="vh">{": edit the tags of" if tags else " to"} {_e(display)}</span>'
+    return SafeString(
+        f'<div id="tags-{int(number_id):d}" class="tags-cell"><button type="button" class="tags-display" '
+        f'data-focus-role="tags" hx-get="{_e(url)}" hx-target="closest div">'
+        f"{shown or '<span class="placeholder">add tags</span>'}{named}</button>\n</div>\n"
     )
 
 
@@ -88,17 +84,13 @@ def _status(row: NumberRow) -> SafeString:
 
 def _agent(row: NumberRow, may: Permissions) -> SafeString:
     if not row.is_active:
-        return format_html('<span class="muted">{}</span>', row.agent_name or "—")
-    refused = mark_safe(' aria-describedby="role-note" disabled title="Your role cannot assign agents."')  # noqa: S308
-    return format_html(
-        '<form class="agent-form" hx-post="{}" hx-disabled-elt="find select"><select id="agent-{}" '
-        'name="agent_id" aria-label="Agent for {}" data-agent-select data-saved="{}"{}>{}</select></form>',
-        row.urls["assign_agent"],
-        row.id,
-        row.display,
-        "" if row.agent_id is None else row.agent_id,
-        "" if may.can_assign else refused,
-        row.agent_options,
+        return SafeString(f'<span class="muted">{_e(row.agent_name or "—")}</span>')
+    refused = "" if may.can_assign else ' aria-describedby="role-note" disabled title="Your role cannot assign agents."'
+    saved = "" if row.agent_id is None else f"{row.agent_id:d}"
+    return SafeString(
+        f'<form class="agent-form" hx-post="{_e(row.urls["assign_agent"])}" hx-disabled-elt="find select">'
+        f'<select id="agent-{row.id:d}" name="agent_id" aria-label="Agent for {_e(row.display)}" data-agent-select '
+        f'data-saved="{saved}"{refused}>{conditional_escape(row.agent_options)}</select></form>'
     )
 
 
@@ -190,38 +182,33 @@ def _actions(row: NumberRow, may: Permissions) -> SafeString:
 
 
 def row_html(row: NumberRow, may: Permissions) -> SafeString:
-    """The row's <tr>: the same markup whatever page it is on."""
+    """The row's <tr>: the same markup whatever page it is on. One f-string, every value escaped (`_e`)
+    or already safe HTML (the cells' own helpers): format_html's per-argument checks were half its time."""
     classes = " ".join(c for c, on in (("row-error", row.problem), ("row-new", row.extra.get("new"))) if on)
-    number = (
-        format_html("{}", row.display)
-        if row.extra.get("unknown")
-        else format_html('<a class="num" href="{}">{}</a>', row.urls["number_detail"], row.display)
-    )
+    display = _e(row.display)
+    if row.extra.get("unknown"):
+        number = display
+    else:
+        number = f'<a class="num" href="{_e(row.urls["number_detail"])}">{display}</a>'
     if row.extra.get("new"):
-        number = format_html('{} <span class="pill active">just bought</span>', number)
-    return format_html(
-        '<tr id="number-{}"{}{}>\n'
-        '<td class="select"><input type="checkbox" data-bulk-row value="{}" aria-label="Select {}"></td>\n'
-        "<td>{}</td>\n"
-        '<td><span class="country">{}</span></td>\n'
-        "<td>{}</td>\n"
-        "<td>{}</td>\n"
-        '<td class="purchased">{}</td>\n'
-        '<td class="next-charge">{}</td>\n'
-        "<td>{}</td>\n"
-        '<td class="actions">{}</td>\n'
-        "</tr>\n",
-        row.id,
-        format_html(' class="{}"', classes) if classes else "",
-        mark_safe(" data-countdown-scope") if row.is_pending else "",  # noqa: S308  a constant
-        row.id,
-        row.display,
-        number,
-        row.country or "—",
-        _status(row),
-        _agent(row, may),
-        _purchased(row),
-        _next_charge(row),
-        tags_cell(row.id, row.tags, row.urls["tags_editor"], row.display, may.can_tag),
-        _actions(row, may),
+        number += ' <span class="pill active">just bought</span>'
+    return SafeString(
+        f'<tr id="number-{row.id:d}"{f' class="{classes}"' if classes else ""}'
+        f"{' data-countdown-scope' if row.is_pending else ''}>\n"
+        f'<td class="select"><input type="checkbox" data-bulk-row value="{row.id:d}" aria-label="Select {display}">'
+        "</td>\n"
+        f"<td>{number}</td>\n"
+        f'<td><span class="country">{_e(row.country or "—")}</span></td>\n'
+        f"<td>{_status(row)}</td>\n"
+        f"<td>{_agent(row, may)}</td>\n"
+        f'<td class="purchased">{_purchased(row)}</td>\n'
+        f'<td class="next-charge">{_next_charge(row)}</td>\n'
+        f"<td>{tags_cell(row.id, row.tags, row.urls['tags_editor'], row.display, may.can_tag)}</td>\n"
+        f'<td class="actions">{_actions(row, may)}</td>\n'
+        "</tr>\n"
     )
+
+
+def _e(text: str) -> str:
+    """Text escaped for HTML (as Django's escape: &, <, >, " and ')."""
+    return html.escape(str(text), quote=True)
