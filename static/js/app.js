@@ -140,11 +140,32 @@
   // prompt). Each gets the page's options when it is focused or pressed (before it opens), and the rest
   // while the browser is idle, a few at a time, so the page's HTML does not grow with rows × agents.
   var AGENT_SELECTS = "select[data-agent-select], select[data-agents]";
+  // The owned list has no <template>: its agent filter (select[data-agent-source]) holds the same
+  // options (every agent, after "Any agent" and "No agent"), so they are not sent twice.
+  function agentOptions() {
+    var template = document.getElementById("agent-options");
+    if (template) return template.content;
+    var filter = document.querySelector("select[data-agent-source]");
+    if (!filter) return null;
+    if (!filter._agentOptions) {
+      var fragment = document.createDocumentFragment();
+      Array.prototype.forEach.call(filter.options, function (option) {
+        if (option.value && option.value !== "none") {
+          var copy = option.cloneNode(true);
+          copy.selected = false;
+          copy.removeAttribute("selected");
+          fragment.appendChild(copy);
+        }
+      });
+      filter._agentOptions = fragment;
+    }
+    return filter._agentOptions;
+  }
   function fillAgents(select) {
-    var source = document.getElementById("agent-options");
+    var source = agentOptions();
     if (!source || select._agentsFilled) return;
     select._agentsFilled = true;
-    var value = select.value, fragment = source.content.cloneNode(true);
+    var value = select.value, fragment = source.cloneNode(true);
     Array.prototype.forEach.call(fragment.querySelectorAll("option"), function (option) {
       var rendered = select.querySelector("option[value='" + CSS.escape(option.value) + "']");
       if (rendered) rendered.remove();  // the saved agent takes its place in the page's order

@@ -44,8 +44,9 @@ def test_the_agents_are_listed_once_per_page_and_a_row_carries_its_own(support, 
 
     html = support.get("/").content.decode()
     agents = MirrorAgent.objects.count()
-    template = re.search(r'<template id="agent-options">(.*?)</template>', html, re.S).group(1)
-    assert template.count("<option") == agents
+    source = re.search(r'<select id="f-agent" name="agent" data-agent-source>(.*?)</select>', html, re.S).group(1)
+    assert source.count("<option") == agents + 2  # "Any agent", "No agent": the rows copy the agents from it
+    assert "<template" not in html  # the agents are not sent twice
     for select in re.findall(r'<select id="agent-\d+".*?</select>', html, re.S):
         assert select.count("<option") <= 2  # "— no agent —" and its saved agent
     rows = re.findall(r'<tr id="number-\d+".*?</tr>', html, re.S)

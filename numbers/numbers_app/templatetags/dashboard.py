@@ -23,8 +23,15 @@ def instant(value: datetime | None, style: str = "datetime", empty: str = "—",
 @register.simple_tag
 def agent_options(agents):
     """Every agent's <option>, once per page, in the <template id="agent-options"> that the rows'
-    dropdowns and the selection bar's "Assign to" copy from (static/js/app.js)."""
+    dropdowns copy from (static/js/app.js). The owned list has none: its agent filter
+    (select[data-agent-source]) holds the same options, and they are copied from there."""
     return format_html('<template id="agent-options">{}</template>', AgentOptions(agents).every())
+
+
+@register.simple_tag
+def agent_filter_options(agents, chosen):
+    """The agent filter's options, the chosen one selected: one join, not a template loop per agent."""
+    return AgentOptions(agents).every(selected=str(chosen or ""))
 
 
 # What every row's controls do with their answer, said once on the rows' <tbody> (htmx inherits it)

@@ -147,8 +147,13 @@ class AgentOptions:
         self._names = {a.id: a.name for a in agents}
         self._cache: dict[int | None, SafeString] = {}
 
-    def every(self) -> SafeString:
-        return format_html_join("", '<option value="{}">{}</option>', ((a.id, a.name) for a in self.agents))
+    def every(self, selected: str = "") -> SafeString:
+        """Every agent's option (SELECTED, an id as text, marked selected)."""
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((a.id, " selected" if str(a.id) == selected else "", a.name) for a in self.agents),
+        )
 
     def for_row(self, row: NumberRow) -> SafeString:
         key = row.agent_id
