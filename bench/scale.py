@@ -147,9 +147,8 @@ ADMIN = "/admin/numbers/numberrecord/?gone_at__isnull=True"  # the owned numbers
 def pages(n: int) -> dict[str, str]:
     """Every page measured; each list page's twin in the Django admin's changelist of the mirror (50 rows
     a page, the same filter) is measured in the same run under "admin: <label>"."""
-    from numbers_app.models import MirrorAgent
-
     from numbers_app.mirror import listing
+    from numbers_app.models import MirrorAgent
 
     agent = MirrorAgent.objects.order_by("staffify_id").first()
     agent_id = agent.staffify_id if agent else "none"
