@@ -8,6 +8,8 @@ DATABASE_URL_FILE, EMAIL_URL_FILE.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
 import tempfile
@@ -111,11 +113,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "numbers_app",
     "sandbox",
 ]
 
 MIDDLEWARE = [
+    # First: every request's id, on its log lines and its answer (X-Request-Id), whatever answers it.
+    "numbers_app.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages and fragments (Django pads each with random bytes against BREACH). Below
@@ -126,9 +133,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "numbers_app.web.middleware.RequestMetricsMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "numbers_app.web.middleware.SecondFactorMiddleware",
     "numbers_app.web.middleware.ViewerTimeZoneMiddleware",
     "numbers_app.web.middleware.StaffifyTimingMiddleware",
     "numbers_app.web.middleware.ErrorReferenceMiddleware",
@@ -248,9 +259,63 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# django-axes first: it refuses a locked-out login before the password is even checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# django-axes first: it refuses a locked-out login before the password is even checked. The SSO
+# backend only answers the sign-in callback (numbers_app.people.sso); a password never reaches it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "numbers_app.people.sso.SSOBackend",
+]
 LOGIN_URL = "/accounts/login/"
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc; README "Single sign-on") -------------------
+# OIDC_ISSUER turns it on: the provider's endpoints and keys come from ISSUER/.well-known/openid-configuration.
+OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/")
+OIDC_CLIENT_ID = (os.environ.get("OIDC_CLIENT_ID") or "").strip()
+OIDC_CLIENT_SECRET = _raw("OIDC_CLIENT_SECRET") or ""
+OIDC_NAME = (os.environ.get("OIDC_NAME") or "single sign-on").strip()
+OIDC_SCOPES = (os.environ.get("OIDC_SCOPES") or "openid email profile").strip()
+OIDC_SIGN_ALGO = (os.environ.get("OIDC_SIGN_ALGO") or "RS256").strip()
+OIDC_TIMEOUT = _float("OIDC_TIMEOUT", 5.0, minimum=0.5, maximum=60)
+# A session made by single sign-on lasts this long, so the provider (and the role claim) is asked again
+# at least this often: someone removed there loses access within it, not only at their next sign-in.
+OIDC_SESSION_HOURS = _float("OIDC_SESSION_HOURS", 12.0, minimum=0.1, maximum=24 * 30, what="a number of hours")
+# The claim whose values name roles, and which value gives which role: "ops-group=Operations,help=Support".
+OIDC_ROLE_CLAIM = (os.environ.get("OIDC_ROLE_CLAIM") or "groups").strip()
+OIDC_ROLE_MAP: dict[str, str] = {}
+for _pair in env.list("OIDC_ROLE_MAP", default=[]):
+    _value, _sep, _role = _pair.rpartition("=")
+    if not _sep or not _value.strip() or not _role.strip():
+        raise ImproperlyConfigured(
+            f"OIDC_ROLE_MAP has {_pair!r}: use claim-value=Role pairs separated by commas, "
+            "e.g. dashboard-ops=Operations,dashboard-support=Support."
+        )
+    OIDC_ROLE_MAP[_value.strip()] = _role.strip()
+# Unknown people who sign in with the provider get an account (with the role their claim gives) only when on.
+OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
+# Everyone signs in with the provider, except these local accounts (kept for when it is down).
+OIDC_REQUIRED = _bool("OIDC_REQUIRED", False)
+OIDC_BREAK_GLASS_USERS = [name.strip() for name in env.list("OIDC_BREAK_GLASS_USERS", default=[]) if name.strip()]
+if OIDC_ISSUER:
+    if urlsplit(OIDC_ISSUER).scheme not in {"http", "https"} or not urlsplit(OIDC_ISSUER).netloc:
+        raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r} is not an http(s) URL.")
+    if _PRODUCTION and urlsplit(OIDC_ISSUER).scheme != "https":
+        raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r} must be https:// in production.")
+    if not OIDC_CLIENT_ID or not OIDC_CLIENT_SECRET:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET_FILE (or OIDC_CLIENT_SECRET)."
+        )
+elif OIDC_REQUIRED:
+    raise ImproperlyConfigured(
+        "OIDC_REQUIRED=true needs OIDC_ISSUER: nobody but the break-glass accounts could sign in."
+    )
+
+# Second factor (TOTP, django-otp) for local accounts: required for everyone who signs in with a password
+# when TWO_FACTOR_REQUIRED is on, or when a people manager requires it on the people page.
+TWO_FACTOR_REQUIRED = _bool("TWO_FACTOR_REQUIRED", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER") or "Staffify numbers"
+# An invitation link works this many days.
+INVITATION_DAYS = _int("INVITATION_DAYS", 7)
 
 # Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one address lock that
 # pair out for LOGIN_LOCKOUT_MINUTES after the last failure (a failure while locked starts the wait again).
@@ -272,6 +337,8 @@ AXES_VERBOSE = False
 # there is no reset page at all, and the login page says to ask an administrator.
 _email_url = _raw("EMAIL_URL") or ("consolemail://" if STAFFIFY_SANDBOX else None)
 PASSWORD_RESET_ENABLED = bool(_email_url)
+# Invitations are mailed only when real mail is configured; otherwise (and in the sandbox) the page shows the link.
+INVITATIONS_BY_MAIL = bool(_raw("EMAIL_URL"))
 if _email_url:
     try:
         _email = env.email_url_config(_email_url)
@@ -351,8 +418,9 @@ SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# The health check answers plain HTTP even when everything else redirects to HTTPS.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks and the metrics answer plain HTTP even when everything else redirects to HTTPS:
+# load balancers and Prometheus reach the containers directly, inside their network.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 # Behind a TLS proxy: SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https" (the header your proxy sets, and
 # its value for HTTPS) makes Django trust it; SECURE_PROXY_SSL_HEADER_ENABLED=true is short for exactly that.
 # Set it only when the proxy always sets (or strips) that header.
@@ -395,11 +463,51 @@ STAFFIFY_BACKGROUND_RESERVE = _float(
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "staffify-demo"
 
+# --- Logs, metrics, health -------------------------------------------------------------------
+# LOG_FORMAT=json writes one JSON object per line (numbers_app.logs: the request id users are shown,
+# the user, Staffify's request id, the worker's task); plain text stays the default.
+LOG_FORMAT = (os.environ.get("LOG_FORMAT") or "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not plain or json.")
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python's warnings, too, as JSON lines (logger py.warnings), not bare text
+
+# /metrics (Prometheus): off with METRICS_ENABLED=false (no page, no counting). It answers a scraper
+# that sends `Authorization: Bearer $METRICS_TOKEN`, or one whose address is in METRICS_ALLOWED_IPS
+# (addresses or networks, e.g. 10.0.0.0/8); with neither set it answers no one.
+METRICS_ENABLED = _bool("METRICS_ENABLED", True)
+METRICS_TOKEN = _raw("METRICS_TOKEN") or None
+if METRICS_TOKEN is not None and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN is too short: use at least 16 characters (e.g. openssl rand -hex 24).")
+METRICS_ALLOWED_IPS: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+for _address in env.list("METRICS_ALLOWED_IPS", default=[]):
+    try:
+        METRICS_ALLOWED_IPS.append(ipaddress.ip_network(_address.strip(), strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_address!r} is not an address or a network (e.g. 10.0.0.5 or 10.0.0.0/8)."
+        ) from None
+# The worker serves its own /metrics on this port when set (compose: its counters are in its container).
+METRICS_PORT = _int("METRICS_PORT", 0) or None
+if METRICS_PORT is not None and not 0 < METRICS_PORT < 65536:
+    raise ImproperlyConfigured(f"METRICS_PORT={METRICS_PORT} is not a port number.")
+# Several processes (gunicorn's workers, the worker) add their counters up through files in this
+# directory (prometheus_client's multiprocess mode); it is read from the environment by the library
+# itself, before anything here, so it is only checked.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+if PROMETHEUS_MULTIPROC_DIR and not os.path.isdir(PROMETHEUS_MULTIPROC_DIR):
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r} is not a directory.")
+# /readyz says "not ready" when the worker's last heartbeat is older than this (seconds).
+READY_WORKER_MAX_AGE = _float("READY_WORKER_MAX_AGE", 120.0, minimum=1, maximum=86400)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "numbers_app.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -83,6 +83,7 @@ SLOW_FIRST = (
     "tests/worker/test_bulk_resume.py",  # ~17: a worker killed mid-job and restarted
     "tests/numbers/test_killed_server.py",  # ~17
     "tests/multi/test_two_instances.py",  # ~17: two gunicorns, two workers, PostgreSQL, Redis
+    "tests/multi/test_metrics_processes.py",  # ~10 wall (5 CPU): gunicorn with two workers, the worker
     "tests/dashboard/test_docker_recipe.py",  # ~15 with uv's cache (minutes with pip)
     "tests/worker/test_run_worker.py",  # ~25 for its four
     "tests/worker/test_run_all.py",  # ~12
@@ -95,6 +96,7 @@ SLOW_FIRST = (
     "tests/numbers/test_fault_matrix.py",  # ~19 wall for 7 of CPU
     "tests/numbers/test_buy.py",  # ~8 wall for 3 of CPU
     "tests/browser/",  # Playwright: a browser per worker
+    "tests/people/test_sso.py",  # ~4: a real OpenID Connect provider process, migrated at start
     "tests/dashboard/test_production_defaults.py",
     "tests/dashboard/test_settings.py",
 )

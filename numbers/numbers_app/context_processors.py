@@ -5,6 +5,7 @@ The balance and clock are callables, so a fragment that does not show them costs
 
 from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from numbers_app import rules
@@ -18,7 +19,7 @@ RULES = rules.for_templates()
 
 def dashboard(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"rules": RULES}
+        return {"rules": RULES, "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else ""}
 
     @cache
     def balance():

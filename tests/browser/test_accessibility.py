@@ -38,6 +38,8 @@ PAGES = {
     "jobs": "/jobs/",
     "job": None,  # filled in: the newest bulk job, when a test made one
     "changes from a file": "/bulk/upload",
+    "people": "/people/",
+    "second factor set-up": "/account/two-factor",
     "404": "/numbers/no-such-page/",
 }
 
