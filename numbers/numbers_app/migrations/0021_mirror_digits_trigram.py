@@ -36,6 +36,6 @@ def drop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("numbers", "0019_drop_number_record_tags_key")]
+    dependencies = [("numbers", "0020_people_and_sign_in")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
