@@ -308,6 +308,11 @@ def phase_kept(db: str, n: int) -> dict | None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if db == "postgres":  # the planner's statistics, as autovacuum would keep them (it may be off)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     from numbers_app.models import SyncRun
 
     if not SyncRun.objects.filter(state="ok").exists():
