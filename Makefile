@@ -41,14 +41,17 @@ install-dev: venv
 browser:
 	@scripts/ensure-chromium.sh
 
+# The app is production unless told otherwise: `make run` asks for DEBUG and the embedded sandbox.
+run: export DEBUG ?= true
+run: export STAFFIFY_SANDBOX ?= true
 run: install
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_sandbox
-	@DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo_users
+	@$(PY) manage.py migrate --noinput
+	@$(PY) manage.py seed_sandbox
+	@$(PY) manage.py seed_demo_users
 	@echo "Dashboard:   http://127.0.0.1:$(PORT)/"
 	@echo "Sandbox API: http://127.0.0.1:$(PORT)/sandbox/v1 (key in README.md)"
 	@echo "Worker:      background tasks and the periodic schedule (manage.py run_worker); Ctrl-C stops both"
-	@DEBUG=$${DEBUG:-true} PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
+	@PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
 
 # The lint (ruff and mypy), the SQLite pass and the PostgreSQL pass run at the same time: the tests
 # wait on processes, sockets and the browser much of the time, so the three together fill the two
@@ -102,8 +105,9 @@ lint: install-dev
 	@$(MAKE) --no-print-directory typecheck
 	@PYTHONPATH=numbers $(VENV)/bin/lint-imports --no-logo
 
+# django-stubs loads the settings: the sandbox's, which need no secrets (production refuses to start without).
 typecheck: install-dev
-	@$(PY) -m mypy $(MYPY_PATHS)
+	@STAFFIFY_SANDBOX=true $(PY) -m mypy $(MYPY_PATHS)
 
 bench: install-dev
 	@$(PY) bench/pages.py

@@ -34,11 +34,8 @@ from .models import (
 DEMO_PROJECT, OTHER_PROJECT = "proj_demo", "proj_other"
 DEMO_ORG, OTHER_ORG = "org_demo", "org_other"
 
-DEMO_KEY = settings.SANDBOX_DEMO_API_KEY
-READ_KEY = "sfy_live_" + "feedface" * 6
-ORG_KEY = "sfy_org_" + "0123456789abcdef" * 3
-OTHER_KEY = "sfy_live_" + "abcdef0123456789" * 3
-REVOKED_KEY = "sfy_live_" + "deadbeef" * 6
+# The keys are named in the settings, which refuse every one of them outside the sandbox.
+DEMO_KEY, READ_KEY, ORG_KEY, OTHER_KEY, REVOKED_KEY = settings.SANDBOX_SEEDED_API_KEYS
 
 DEMO_BALANCE = Decimal("42.50")
 AGENT_IDS = range(101, 111)

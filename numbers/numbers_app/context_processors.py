@@ -17,9 +17,22 @@ from numbers_app.staffify import lookups
 RULES = rules.for_templates()
 
 
+def session_idle() -> str:
+    """How long a session lasts without a request (SESSION_IDLE_HOURS), as the login page says it."""
+    minutes = round(settings.SESSION_COOKIE_AGE / 60)
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def dashboard(request: HttpRequest) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"rules": RULES, "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else ""}
+        return {
+            "rules": RULES,
+            "session_idle": session_idle(),
+            "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
+        }
 
     @cache
     def balance():
