@@ -146,6 +146,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "numbers_app.web.middleware.SlidingSessionMiddleware",
     "numbers_app.web.middleware.RequestMetricsMiddleware",
     # request.user.is_verified(): whether this session passed a second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
@@ -401,11 +402,10 @@ if _email_url:
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 LOGIN_REDIRECT_URL = "/"
-# A session ends after SESSION_IDLE_HOURS without a request (each request starts the wait again); the
-# login page says so.
+# A session ends after SESSION_IDLE_HOURS without a request (each request starts the wait again, to
+# within a quarter hour: numbers_app.web.middleware.SlidingSessionMiddleware); the login page says so.
 SESSION_IDLE_HOURS = _float("SESSION_IDLE_HOURS", 12.0, minimum=0.1, maximum=24 * 30, what="a number of hours")
 SESSION_COOKIE_AGE = int(SESSION_IDLE_HOURS * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
 
 # Uploads: a request whose body is larger than UPLOAD_MAX_BYTES is refused from its Content-Length before
 # any of it is read (numbers_app.web.middleware.RequestSizeLimitMiddleware). The largest file the dashboard

@@ -24,7 +24,7 @@ from prometheus_client import Counter, Histogram
 
 from numbers_app import logs
 from numbers_app.models import Preference
-from numbers_app.people import twofactor
+from numbers_app.people import directory, twofactor
 from numbers_app.staffify import track_calls
 from numbers_app.web.htmx import toast
 
@@ -107,6 +107,30 @@ class StaffifyTimingMiddleware:
             f'staffify;dur={staffify_ms:.1f};desc="{stats.calls} calls", '
             f"app;dur={max(total_ms - staffify_ms, 0):.1f}, total;dur={total_ms:.1f}"
         )
+        return response
+
+
+class SlidingSessionMiddleware:
+    """A session ends SESSION_IDLE_HOURS after its last request, without a write on every request:
+    the session (and its cookie's expiry) is saved again only when its last save is older than a
+    tenth of that time, at most 15 minutes. A page load is then a read, as it should be (see
+    tests/numbers/test_get_never_writes.py); the idle limit holds to within that margin."""
+
+    MARK = directory.IDLE_MARK
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.margin = min(15 * 60, settings.SESSION_COOKIE_AGE // 10)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(time.time())
+        mark = session.get(self.MARK)
+        if session.modified or not isinstance(mark, int) or now - mark >= self.margin:
+            session[self.MARK] = now  # saved (with a new expiry) by SessionMiddleware on the way out
         return response
 
 
