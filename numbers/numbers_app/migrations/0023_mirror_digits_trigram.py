@@ -36,6 +36,6 @@ def drop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("numbers", "0021_audit_login_failed_and_dismiss")]
+    dependencies = [("numbers", "0022_alerts")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

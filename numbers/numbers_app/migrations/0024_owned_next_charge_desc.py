@@ -24,6 +24,6 @@ def drop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("numbers", "0022_mirror_digits_trigram")]
+    dependencies = [("numbers", "0023_mirror_digits_trigram")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
