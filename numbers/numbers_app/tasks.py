@@ -8,7 +8,6 @@ the tasks here; the one task a service enqueues itself (a bulk job's next slice)
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -90,9 +89,6 @@ def sync_mirror(run_id: int | None = None) -> str:
     run = mirror.sync(client, run)
     if run.state == SyncRun.State.OK:
         obsolete.close_released()
-        if budget.allow("background"):
-            with contextlib.suppress(staffify.StaffifyError):  # the runway alert keeps the last reading
-                alert_balance.read(client)
     return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
 
 
@@ -125,7 +121,7 @@ def refresh_balance() -> str:
     if not budget.allow("background"):
         return "later: people need this minute's calls"
     try:
-        reading = lookups.refresh_balance(staffify.get_client())
+        reading = alert_balance.read(staffify.get_client())  # the header's and the runway alert's
     except staffify.StaffifyError as err:
         return f"failed: {err}"
     return f"EUR {reading.balance}"

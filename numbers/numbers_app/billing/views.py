@@ -28,6 +28,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from numbers_app import cycles, staffify
+from numbers_app.alerts import balance as alert_balance
 from numbers_app.billing import statement
 from numbers_app.mirror import freshness, listing
 from numbers_app.mirror import store as mirror
@@ -285,7 +286,7 @@ def refresh_balance(request: HtmxHttpRequest) -> HttpResponse:
     Billing, whose runway hangs on it, is reloaded; any other page gets its header's badge back."""
     problem = None
     try:
-        lookups.refresh_balance(staffify.get_client())
+        alert_balance.read(staffify.get_client())
     except staffify.StaffifyError as err:
         why = explain(err)
         problem = Problem(f"The balance could not be read: {why.message}", why.request_id)
