@@ -5,6 +5,10 @@
 - PurchaseAttempt: one row per confirmed purchase form, keyed by the form's one-time token, so a
   double click or a resubmitted form buys once.
 - AddressBookEntry: the addresses the dashboard knows of, since Staffify documents no way to list them.
+- Project and ProjectMembership: the Staffify projects served (from STAFFIFY_PROJECTS), and who holds
+  which role in which one. What a project owns (the mirror, the audit log, purchases, syncs, bulk jobs,
+  scheduled releases) carries its project and is read through `ProjectScoped` managers; what the
+  organisation owns (the address book, the balance, the rate budget) is shared.
 """
 
 from __future__ import annotations
@@ -13,10 +17,102 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Expression, Q
 from django.utils import timezone
 
+from numbers_app import scope
 from numbers_app.rules import ADDRESS_DOCUMENT_TYPES
+
+
+class Project(models.Model):
+    """A Staffify project the dashboard serves. The rows follow settings.STAFFIFY_PROJECTS (`configured`):
+    a project dropped from the configuration keeps its rows (and its history) but is no longer served."""
+
+    slug = models.SlugField(max_length=40, unique=True)  # its name in URLs: /p/<slug>/
+    name = models.CharField(max_length=100)
+    staffify_id = models.CharField(max_length=40, blank=True)  # proj_…; empty: the one key's own project
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ref(self) -> scope.ProjectRef:
+        return scope.ProjectRef(pk=self.pk, slug=self.slug, staffify_id=self.staffify_id or None, name=self.name)
+
+    @classmethod
+    def configured(cls) -> list[Project]:
+        """The served projects in the configured order (the first is the default), their rows made or
+        renamed to match the configuration. One query when nothing changed."""
+        wanted = settings.STAFFIFY_PROJECTS
+        rows = {p.slug: p for p in cls.objects.filter(slug__in=[w["slug"] for w in wanted])}
+        found = []
+        for entry in wanted:
+            row = rows.get(entry["slug"])
+            name, staffify_id = entry["name"], entry["id"] or ""
+            if row is None:
+                row, _ = cls.objects.get_or_create(
+                    slug=entry["slug"], defaults={"name": name, "staffify_id": staffify_id}
+                )
+            if (row.name, row.staffify_id) != (name, staffify_id):
+                row.name, row.staffify_id = name, staffify_id
+                row.save(update_fields=["name", "staffify_id"])
+            found.append(row)
+        return found
+
+
+def current_project_pk() -> int:
+    """The pk of the project the code works for now (numbers_app.scope), else the default project's."""
+    ref = scope.current()
+    return ref.pk if ref is not None else Project.configured()[0].pk
+
+
+class CurrentProject(Expression):
+    """The current project's pk, read when the SQL is compiled, not when the queryset is built: a
+    queryset made at import (a form's choices) still follows the project of the request that runs it."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [current_project_pk()]
+
+
+class ProjectScoped(models.Manager):
+    """The default manager of what a project owns: the current project's rows only. A row made without
+    a project gets the current one (the field's default). `everywhere` reads every project's (the admin,
+    the worker finding a job's project, the organisation's views)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(project_id=CurrentProject())
+
+
+def _project_field() -> models.ForeignKey:
+    return models.ForeignKey(Project, on_delete=models.PROTECT, default=current_project_pk, related_name="+")
+
+
+class ProjectMembership(models.Model):
+    """A person's role in one project, overriding their groups there: a global group (Operations,
+    Support, Team lead) means that role in every project; a membership says otherwise for one, down
+    to no access at all (its pages answer 404). Granted in the Django admin; each grant is audited."""
+
+    class Role(models.TextChoices):
+        OPERATIONS = "Operations", "Operations"
+        SUPPORT = "Support", "Support"
+        TEAM_LEAD = "Team lead", "Team lead"
+        NONE = "none", "No access"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_roles")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_role_per_project")]
+        ordering = ["project", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project}: {self.get_role_display()}"
 
 
 class NumberRecord(models.Model):
@@ -24,6 +120,9 @@ class NumberRecord(models.Model):
     at `last_seen_at`, plus what the dashboard learned itself (purchase time, reclaim deadline, when it
     first saw the number). Staffify stays the truth; pages read this and say how old it is."""
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     staffify_id = models.BigIntegerField(unique=True)
     phone_number = models.CharField(max_length=32, db_index=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
@@ -50,23 +149,28 @@ class NumberRecord(models.Model):
     class Meta:
         ordering = ["staffify_id"]
         indexes = [
-            models.Index(fields=["gone_at", "staffify_id"], name="mirror_order"),  # the list in Staffify's order
-            models.Index(fields=["gone_at", "last_status"], name="mirror_status"),
-            models.Index(fields=["gone_at", "agent_id"], name="mirror_agent"),
-            models.Index(fields=["gone_at", "country_code"], name="mirror_country"),
-            models.Index(fields=["gone_at", "next_charge_at"], name="mirror_next_charge"),
+            models.Index(
+                fields=["project", "gone_at", "staffify_id"], name="mirror_order"
+            ),  # the list in Staffify's order
+            models.Index(fields=["project", "gone_at", "last_status"], name="mirror_status"),
+            models.Index(fields=["project", "gone_at", "agent_id"], name="mirror_agent"),
+            models.Index(fields=["project", "gone_at", "country_code"], name="mirror_country"),
+            models.Index(fields=["project", "gone_at", "next_charge_at"], name="mirror_next_charge"),
             # Billing: the active numbers by next charge, read from the index alone (SQLite fetching
             # 90,000 wide rows one by one to count them took seconds).
             models.Index(
-                fields=["gone_at", "last_status", "next_charge_at", "agent_id", "staffify_id"], name="mirror_billing"
+                fields=["project", "gone_at", "last_status", "next_charge_at", "agent_id", "staffify_id"],
+                name="mirror_billing",
             ),
             # The owned numbers by next charge, then id (billing's table, the list sorted by next charge):
             # partial, because PostgreSQL takes no order from (gone_at, ...) under "gone_at IS NULL".
             models.Index(
-                fields=["next_charge_at", "staffify_id"], name="owned_next_charge", condition=Q(gone_at__isnull=True)
+                fields=["project", "next_charge_at", "staffify_id"],
+                name="owned_next_charge",
+                condition=Q(gone_at__isnull=True),
             ),
-            models.Index(fields=["gone_at", "purchased_at"], name="mirror_purchased"),
-            models.Index(fields=["sync_run"], name="mirror_sync_run"),
+            models.Index(fields=["project", "gone_at", "purchased_at"], name="mirror_purchased"),
+            models.Index(fields=["project", "sync_run"], name="mirror_sync_run"),
         ]
         permissions = [
             ("view_dashboard", "Can see the numbers, billing and audit pages"),
@@ -98,6 +202,9 @@ class NumberTag(models.Model):
     indexed match at any size (not a substring scan of the tags). numbers_app.mirror.store keeps these
     rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     staffify_id = models.BigIntegerField()
     tag = models.TextField()
 
@@ -116,6 +223,9 @@ class PurchaseAttempt(models.Model):
         FAILED = "failed", "Refused"
         UNKNOWN = "unknown", "Outcome unknown"
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     token = models.UUIDField(unique=True, default=uuid.uuid4)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     phone_number = models.CharField(max_length=32)
@@ -164,6 +274,9 @@ class AuditEntry(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
         SENT = "sent", "Sent, no answer yet"
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the user is deleted
@@ -225,6 +338,9 @@ class WorkerHeartbeat(models.Model):
 class MirrorAgent(models.Model):
     """An agent of the account as the last sync saw it (the dropdowns and the agent filter read these)."""
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     staffify_id = models.BigIntegerField(unique=True)
     name = models.CharField(max_length=200, blank=True)
     public_id = models.CharField(max_length=64, blank=True)
@@ -245,12 +361,15 @@ class SyncRun(models.Model):
         OK = "ok", "Done"
         FAILED = "failed", "Failed"
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)  # a running sync touches it every page
     finished_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
-    # True while running, else null: the unique constraint lets one sync run at a time across processes.
-    running = models.BooleanField(null=True, blank=True, unique=True)
+    # True while running, else null: the unique constraint lets one sync of a project run at a time.
+    running = models.BooleanField(null=True, blank=True)
     pages = models.PositiveIntegerField(default=0)
     calls = models.PositiveIntegerField(default=0)
     numbers_seen = models.PositiveIntegerField(default=0)
@@ -265,6 +384,7 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["project", "running"], name="one_running_sync_per_project")]
 
     def __str__(self) -> str:
         return f"sync {self.pk} {self.state} ({self.numbers_seen} numbers)"
@@ -339,6 +459,9 @@ class ScheduledRelease(models.Model):
     WAITING = (State.SCHEDULED, State.RUNNING)
     ALERTS = (State.FAILED, State.MISSED, State.UNKNOWN)
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     staffify_id = models.BigIntegerField(db_index=True)
     phone_number = models.CharField(max_length=32)
     charge_at = models.DateTimeField()  # the charge to beat: purchase + k × 28 days
@@ -387,6 +510,9 @@ class BulkJob(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         DONE = "done", "Finished"
 
+    project = _project_field()
+    objects = ProjectScoped()
+    everywhere = models.Manager()
     action = models.CharField(max_length=32)  # a key of numbers_app.bulk.jobs.ACTIONS, or "file"
     params = models.JSONField(default=dict, blank=True)
     description = models.CharField(max_length=300, blank=True)
