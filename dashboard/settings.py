@@ -241,7 +241,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out login before the password is even checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "numbers_app.web.backends.ProjectRoleBackend"]
 LOGIN_URL = "/accounts/login/"
 
 # Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one address lock that
@@ -428,7 +428,8 @@ def _projects() -> list[dict[str, str | None]]:
     if without_key and not shared_org_key and len(listed) > 1:
         raise ImproperlyConfigured(
             f"STAFFIFY_PROJECTS lists {', '.join(without_key)} with no key of its own: give STAFFIFY_API_KEY an "
-            "sfy_org_ key (it reaches every project of the organisation) or each project a key in STAFFIFY_PROJECT_KEYS."
+            "sfy_org_ key (it reaches every project of the organisation) or each project a key "
+            "in STAFFIFY_PROJECT_KEYS."
         )
     projects: list[dict[str, str | None]] = []
     slugs: set[str] = set()

@@ -1,4 +1,5 @@
-"""Values every dashboard page shows in its frame: the role, the balance, Staffify's clock.
+"""Values every dashboard page shows in its frame: the project and the switcher, the role, the balance,
+Staffify's clock.
 
 The balance and clock are callables, so a fragment that does not show them costs no Staffify call.
 """
@@ -7,18 +8,39 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from numbers_app import rules, staffify
+from numbers_app import rules, scope, staffify
 from numbers_app.bulk import jobs as bulk
 from numbers_app.roles import role_of
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import lookups
+from numbers_app.web.projects import visible_projects
 
 RULES = rules.for_templates()
 
 
+SECTIONS = ("billing", "audit", "jobs", "addresses", "buy")
+
+
 def dashboard(request: HttpRequest) -> dict:
+    project_slug = scope.slug()
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"rules": RULES}
+        return {"rules": RULES, "project_slug": project_slug}
+
+    @cache
+    def projects():
+        """The switcher: each project the person may see, linked to the same section of its pages."""
+        prefix = f"/p/{project_slug}/"
+        section = request.path.removeprefix(prefix).split("/", 1)[0] if request.path.startswith(prefix) else ""
+        tail = f"{section}/" if section in SECTIONS else ""
+        return [
+            {"name": p.name, "slug": p.slug, "url": f"/p/{p.slug}/{tail}", "current": p.slug == project_slug}
+            for p in visible_projects(request.user)
+        ]
+
+    @cache
+    def project_name():
+        current = scope.current()
+        return current.name if current is not None else ""
 
     @cache
     def balance():
@@ -49,6 +71,9 @@ def dashboard(request: HttpRequest) -> dict:
         return list(scheduled_releases.alerts()[:20])
 
     return {
+        "project_slug": project_slug,
+        "project_name": project_name,
+        "projects": projects,
         "release_alerts": release_alerts,
         "balance": balance,
         "balance_reading": balance_reading,

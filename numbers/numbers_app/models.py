@@ -48,10 +48,10 @@ class Project(models.Model):
         renamed to match the configuration. One query when nothing changed."""
         wanted = settings.STAFFIFY_PROJECTS
         rows = {p.slug: p for p in cls.objects.filter(slug__in=[w["slug"] for w in wanted])}
-        found = []
+        found: list[Project] = []
         for entry in wanted:
-            row = rows.get(entry["slug"])
-            name, staffify_id = entry["name"], entry["id"] or ""
+            row = rows.get(str(entry["slug"]))
+            name, staffify_id = str(entry["name"]), entry["id"] or ""
             if row is None:
                 row, _ = cls.objects.get_or_create(
                     slug=entry["slug"], defaults={"name": name, "staffify_id": staffify_id}
@@ -88,6 +88,10 @@ class ProjectScoped(models.Manager):
         return super().get_queryset().filter(project_id=CurrentProject())
 
 
+class AllProjects(models.Manager):
+    """Every project's rows (the admin, the worker finding a job's project, the organisation's views)."""
+
+
 def _project_field() -> models.ForeignKey:
     return models.ForeignKey(Project, on_delete=models.PROTECT, default=current_project_pk, related_name="+")
 
@@ -121,8 +125,6 @@ class NumberRecord(models.Model):
     first saw the number). Staffify stays the truth; pages read this and say how old it is."""
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     staffify_id = models.BigIntegerField(unique=True)
     phone_number = models.CharField(max_length=32, db_index=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
@@ -145,6 +147,9 @@ class NumberRecord(models.Model):
     next_charge_at = models.DateTimeField(null=True, blank=True)  # from purchased_at; refreshed by each sync
     gone_at = models.DateTimeField(null=True, blank=True)  # a sync no longer found it in the account
     sync_run = models.BigIntegerField(null=True, blank=True)  # the last sync that saw it
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         ordering = ["staffify_id"]
@@ -203,10 +208,11 @@ class NumberTag(models.Model):
     rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     staffify_id = models.BigIntegerField()
     tag = models.TextField()
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tag", "staffify_id"], name="number_tag_unique")]
@@ -224,8 +230,6 @@ class PurchaseAttempt(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     token = models.UUIDField(unique=True, default=uuid.uuid4)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     phone_number = models.CharField(max_length=32)
@@ -235,6 +239,9 @@ class PurchaseAttempt(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     def __str__(self) -> str:
         return f"{self.phone_number}: {self.state}"
@@ -275,8 +282,6 @@ class AuditEntry(models.Model):
         SENT = "sent", "Sent, no answer yet"
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the user is deleted
@@ -295,6 +300,9 @@ class AuditEntry(models.Model):
     bulk_job = models.ForeignKey(
         "BulkJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     change: str  # not a column: the views set it for display (audit.change_summary)
 
@@ -339,12 +347,13 @@ class MirrorAgent(models.Model):
     """An agent of the account as the last sync saw it (the dropdowns and the agent filter read these)."""
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     staffify_id = models.BigIntegerField(unique=True)
     name = models.CharField(max_length=200, blank=True)
     public_id = models.CharField(max_length=64, blank=True)
     last_seen_at = models.DateTimeField()
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         ordering = ["name", "staffify_id"]
@@ -362,8 +371,6 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)  # a running sync touches it every page
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -381,6 +388,9 @@ class SyncRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -460,8 +470,6 @@ class ScheduledRelease(models.Model):
     ALERTS = (State.FAILED, State.MISSED, State.UNKNOWN)
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     staffify_id = models.BigIntegerField(db_index=True)
     phone_number = models.CharField(max_length=32)
     charge_at = models.DateTimeField()  # the charge to beat: purchase + k × 28 days
@@ -484,6 +492,9 @@ class ScheduledRelease(models.Model):
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         ordering = ["run_at", "id"]
@@ -511,8 +522,6 @@ class BulkJob(models.Model):
         DONE = "done", "Finished"
 
     project = _project_field()
-    objects = ProjectScoped()
-    everywhere = models.Manager()
     action = models.CharField(max_length=32)  # a key of numbers_app.bulk.jobs.ACTIONS, or "file"
     params = models.JSONField(default=dict, blank=True)
     description = models.CharField(max_length=300, blank=True)
@@ -528,6 +537,9 @@ class BulkJob(models.Model):
     calls = models.PositiveIntegerField(default=0)  # Staffify calls the rows made
     notice_seen = models.BooleanField(default=False)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         ordering = ["-created_at", "-id"]

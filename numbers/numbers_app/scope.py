@@ -6,8 +6,9 @@ and write that project's rows only (numbers_app.models.ProjectScoped), the Staff
 it (X-Project-Id, its key), the cached reads keep one copy per project. Outside any `using()` (a shell,
 a unit test) the default project (the first configured) is the one.
 
-This module knows nothing of the app: it holds a context variable, so two requests in two threads (two
-tabs on two projects) never see each other's project.
+This module knows nothing of the app (it reads the configured projects' order from settings): it holds
+a context variable, so two requests in two threads (two tabs on two projects) never see each other's
+project.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse as django_reverse
 
 
 @dataclass(frozen=True)
@@ -54,3 +58,14 @@ def activate(project: ProjectRef | None) -> object:
 
 def deactivate(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+def slug() -> str:
+    """The current project's URL name, else the default (first configured) project's."""
+    found = _current.get()
+    return found.slug if found is not None else str(settings.STAFFIFY_PROJECTS[0]["slug"])
+
+
+def reverse(name: str, *args: object) -> str:
+    """The URL of the page NAME in the current project (/p/<slug>/…)."""
+    return django_reverse(name, args=[slug(), *args])

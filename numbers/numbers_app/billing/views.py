@@ -21,11 +21,10 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from numbers_app import cycles, staffify
+from numbers_app import cycles, scope, staffify
 from numbers_app.billing import statement
 from numbers_app.mirror import freshness, listing
 from numbers_app.mirror import store as mirror
@@ -284,7 +283,7 @@ def _alert(balance: Decimal | None, runway: datetime | None, now: datetime) -> s
 
 
 def _owned_list(filters: dict[str, str], **more: str) -> str:
-    return reverse("number_list") + "?" + urlencode({**filters, **more})
+    return scope.reverse("number_list") + "?" + urlencode({**filters, **more})
 
 
 @dashboard_view()

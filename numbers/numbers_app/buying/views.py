@@ -10,11 +10,10 @@ import uuid
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.audit import log as audit
 from numbers_app.buying import purchase_times
 from numbers_app.buying import service as buying
@@ -190,7 +189,7 @@ def buy_number(request: HttpRequest) -> HttpResponse:
             if bought is not None:
                 return toast(_bought_in_place(request, bought, "", []), message, "info")
             response: HttpResponse = HttpResponseClientRedirect(
-                reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}"
+                scope.reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}"
             )
             return toast(response, message, "info")
         return toast(reswap(HttpResponse(status=409), "none"), message, "warning")

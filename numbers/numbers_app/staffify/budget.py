@@ -46,7 +46,7 @@ def organisation() -> str:
     """The budget's name: Staffify counts per organisation. Every project the dashboard serves belongs to
     one organisation (an org key reaches them all; project keys are taken to be the same organisation's),
     so there is one budget for all of them. The keys themselves are never stored, only a digest."""
-    keys = sorted({p["key"] or settings.STAFFIFY_API_KEY for p in settings.STAFFIFY_PROJECTS})
+    keys = sorted({str(p["key"] or settings.STAFFIFY_API_KEY) for p in settings.STAFFIFY_PROJECTS})
     return hashlib.sha256(":".join(keys).encode()).hexdigest()[:16]
 
 
