@@ -84,10 +84,10 @@ def sync_mirror(run_id: int | None = None, project: str | None = None) -> str:
     """Walk the account into the mirror (numbers_app.mirror.store): periodically every project, one
     after the other (they share the rate budget), or the run "Refresh now" claimed in PROJECT. Then
     close what numbers it saw released or gone made obsolete (changes.obsolete)."""
-    said = []
-    for served in each_project(project):
-        said.append(f"{served.slug}: {_sync_one(run_id)}")
-    return "; ".join(said) or f"gone: no project {project!r} is served"
+    said = [(served.slug, _sync_one(run_id)) for served in each_project(project)]
+    if len(said) == 1:
+        return said[0][1]
+    return "; ".join(f"{slug}: {what}" for slug, what in said) or f"gone: no project {project!r} is served"
 
 
 def _sync_one(run_id: int | None) -> str:

@@ -25,7 +25,7 @@ WEEK = timedelta(days=7)
 
 
 def page(client, query: str = "") -> str:
-    response = client.get("/billing/" + (f"?{query}" if query else ""))
+    response = client.get("/p/main/billing/" + (f"?{query}" if query else ""))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -80,7 +80,7 @@ def table_rows(html: str) -> list[list[str]]:
 
 
 def read_csv(client, query: str = "") -> tuple[list[str], list[list[str]], Any]:
-    response = client.get("/billing/?" + "&".join(p for p in (query, "format=csv") if p))
+    response = client.get("/p/main/billing/?" + "&".join(p for p in (query, "format=csv") if p))
     assert response.status_code == 200
     lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     return lines[0], lines[1:], response
@@ -189,7 +189,7 @@ def test_idle_numbers_are_paying_for_nothing_with_a_link_to_act(lead, mirrored):
     listed = sorted(int(i) for i in re.findall(r'<tr id="idle-(\d+)"', section))
     assert listed == sorted(n["id"] for n in idle)
     assert f"cost EUR {5 * len(idle)}.00 every 28 days" in section
-    assert f'href="/numbers/{idle[0]["id"]}/">Assign or release' in section
+    assert f'href="/p/main/numbers/{idle[0]["id"]}/">Assign or release' in section
 
 
 def test_pending_numbers_are_listed_apart_with_their_deadline(lead, mirrored):
@@ -329,7 +329,7 @@ def test_bad_filter_input_is_explained_in_place(lead, mirrored, query, message):
     assert 'aria-invalid="true"' in html
     assert "Showing every number instead." in html
     assert len(row_ids(html)) == 50 and "60 numbers." in html
-    response = lead.get(f"/billing/?{query}&format=csv")
+    response = lead.get(f"/p/main/billing/?{query}&format=csv")
     assert response.status_code == 400
     assert message in response.content.decode()
 
@@ -337,11 +337,11 @@ def test_bad_filter_input_is_explained_in_place(lead, mirrored, query, message):
 def test_every_role_may_read_billing(client, ops_user, support_user, lead_user, outsider, mirrored):
     for user in (ops_user, support_user, lead_user):
         client.force_login(user)
-        assert client.get("/billing/").status_code == 200
+        assert client.get("/p/main/billing/").status_code == 200
     client.force_login(outsider)
-    assert client.get("/billing/").status_code == 403
+    assert client.get("/p/main/billing/").status_code == 403
     client.logout()
-    assert client.get("/billing/").status_code == 302
+    assert client.get("/p/main/billing/").status_code == 302
 
 
 # --- when Staffify cannot answer, or does not say -----------------------------------------------

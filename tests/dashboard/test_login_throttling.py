@@ -109,7 +109,7 @@ def test_a_lockout_for_an_unknown_name_is_audited_with_that_name(client):
 @pytest.mark.django_db
 def test_the_audit_page_shows_the_lockout(client, ops_user, lead):
     fail(client, 5, username="ops")
-    html = lead.get("/audit/", {"action": "login_lockout"}).content.decode()
+    html = lead.get("/p/main/audit/", {"action": "login_lockout"}).content.decode()
     assert "Login locked out" in html
 
 

@@ -51,7 +51,7 @@ def set_purchase_time(request: HttpRequest, number_id: int) -> HttpResponse:
         if why is None:
             purchase_times.set_one(request.user, record, at, now)
             messages.success(request, f"Purchase time of {format_phone(record.phone_number)} saved.")
-            return redirect("number_detail", number_id=number_id)
+            return redirect(scope.reverse("number_detail", number_id))
         form.add_error("purchased_at", why)
     context = {"form": form, "record": record, "display": format_phone(record.phone_number)}
     return render(request, "numbers/purchase_time.html", context, status=400)
@@ -69,7 +69,7 @@ def purchase_import(request: HttpRequest) -> HttpResponse:
         if request.POST.get("apply") and preview.changes:  # bad and unknown lines are left out, as shown
             count = purchase_times.apply(request.user, preview.changes, now)
             messages.success(request, f"{count} purchase time{'s' if count != 1 else ''} saved.")
-            return redirect("billing")
+            return redirect(scope.reverse("billing"))
         context["preview"] = preview
         context["csv_text"] = form.cleaned_data["csv_text"]
     status = 400 if request.method == "POST" and not form.is_valid() else 200
