@@ -13,7 +13,16 @@ import pytest
 
 from numbers_app import staffify
 from numbers_app.staffify import lookups
+from sandbox.models import PhoneNumber
 from tests.helpers import advance_to, fault
+
+
+def only_this_project_draws_on_the_balance() -> None:
+    """The dashboard here serves proj_demo alone; the sandbox's organisation also has proj_eu, whose
+    renewals draw on the same balance. These tests compare the page with the sandbox's ledger for a
+    one-project organisation (tests/numbers/test_projects.py covers several)."""
+    PhoneNumber.objects.filter(project_id="proj_eu").delete()
+
 
 pytestmark = pytest.mark.django_db
 
@@ -441,6 +450,7 @@ def test_a_balance_that_covers_the_week_but_not_the_cycle_gets_the_softer_warnin
 
 @pytest.mark.postgres
 def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirrored):
+    only_this_project_draws_on_the_balance()
     set_balance(mirrored, 1000)
     html = every_page(lead)
     now, due_7, due_28 = as_of(html), amount(html, "due-7"), amount(html, "due-28")
@@ -470,6 +480,7 @@ def test_the_7_and_28_day_figures_are_what_the_sandbox_then_charges(lead, mirror
 
 @pytest.mark.postgres
 def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored):
+    only_this_project_draws_on_the_balance()
     set_balance(mirrored, 5000)
     first = every_page(lead)
     start = as_of(first)
@@ -489,6 +500,7 @@ def test_the_page_follows_the_sandbox_clock_across_several_cycles(lead, mirrored
 
 @pytest.mark.postgres
 def test_the_runway_is_when_the_sandbox_balance_first_goes_below_zero(lead, mirrored):
+    only_this_project_draws_on_the_balance()
     set_balance(mirrored, 1000)  # 200 renewals: into the 4th cycle
     html = page(lead)
     now, end = as_of(html), runway(html)

@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from numbers_app import scope
-from numbers_app.models import Project
+from numbers_app.models import NumberRecord, Project
 from numbers_app.web.access import HtmxHttpRequest
 
 
@@ -60,10 +60,22 @@ def _refuse_hidden(request: HtmxHttpRequest, project: Project) -> None:
         raise Http404("No such project.")
 
 
+def _refuse_elsewhere(project: Project, number_id: int | None) -> None:
+    """A number the mirror knows in another project is not this one's: 404 before anything is sent (a
+    URL or form naming the wrong project). One the mirror does not know is left to Staffify, which
+    answers 404 for another project's resources."""
+    if (
+        number_id is not None
+        and NumberRecord.everywhere.filter(staffify_id=number_id).exclude(project=project).exists()
+    ):
+        raise Http404("No such number in this project.")
+
+
 def run_in(project: Project, view: Callable[..., HttpResponse], request: HtmxHttpRequest, *args, **kwargs):
     request.project = project  # type: ignore[attr-defined]
     with scope.using(project.ref):
         _refuse_hidden(request, project)
+        _refuse_elsewhere(project, kwargs.get("number_id"))
         return view(request, *args, **kwargs)
 
 
