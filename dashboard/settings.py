@@ -8,6 +8,8 @@ DATABASE_URL_FILE, EMAIL_URL_FILE.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 import re
 import tempfile
@@ -116,6 +118,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request's id, on its log lines and its answer (X-Request-Id), whatever answers it.
+    "numbers_app.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages and fragments (Django pads each with random bytes against BREACH). Below
@@ -126,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "numbers_app.web.middleware.RequestMetricsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -343,8 +348,9 @@ SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# The health check answers plain HTTP even when everything else redirects to HTTPS.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks and the metrics answer plain HTTP even when everything else redirects to HTTPS:
+# load balancers and Prometheus reach the containers directly, inside their network.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 # Behind a TLS proxy: SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https" (the header your proxy sets, and
 # its value for HTTPS) makes Django trust it; SECURE_PROXY_SSL_HEADER_ENABLED=true is short for exactly that.
 # Set it only when the proxy always sets (or strips) that header.
@@ -458,11 +464,51 @@ STAFFIFY_BACKGROUND_RESERVE = _float(
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or "staffify-demo"
 
+# --- Logs, metrics, health -------------------------------------------------------------------
+# LOG_FORMAT=json writes one JSON object per line (numbers_app.logs: the request id users are shown,
+# the user, Staffify's request id, the worker's task); plain text stays the default.
+LOG_FORMAT = (os.environ.get("LOG_FORMAT") or "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not plain or json.")
+if LOG_FORMAT == "json":
+    logging.captureWarnings(True)  # Python's warnings, too, as JSON lines (logger py.warnings), not bare text
+
+# /metrics (Prometheus): off with METRICS_ENABLED=false (no page, no counting). It answers a scraper
+# that sends `Authorization: Bearer $METRICS_TOKEN`, or one whose address is in METRICS_ALLOWED_IPS
+# (addresses or networks, e.g. 10.0.0.0/8); with neither set it answers no one.
+METRICS_ENABLED = _bool("METRICS_ENABLED", True)
+METRICS_TOKEN = _raw("METRICS_TOKEN") or None
+if METRICS_TOKEN is not None and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN is too short: use at least 16 characters (e.g. openssl rand -hex 24).")
+METRICS_ALLOWED_IPS: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+for _address in env.list("METRICS_ALLOWED_IPS", default=[]):
+    try:
+        METRICS_ALLOWED_IPS.append(ipaddress.ip_network(_address.strip(), strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_address!r} is not an address or a network (e.g. 10.0.0.5 or 10.0.0.0/8)."
+        ) from None
+# The worker serves its own /metrics on this port when set (compose: its counters are in its container).
+METRICS_PORT = _int("METRICS_PORT", 0) or None
+if METRICS_PORT is not None and not 0 < METRICS_PORT < 65536:
+    raise ImproperlyConfigured(f"METRICS_PORT={METRICS_PORT} is not a port number.")
+# Several processes (gunicorn's workers, the worker) add their counters up through files in this
+# directory (prometheus_client's multiprocess mode); it is read from the environment by the library
+# itself, before anything here, so it is only checked.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+if PROMETHEUS_MULTIPROC_DIR and not os.path.isdir(PROMETHEUS_MULTIPROC_DIR):
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r} is not a directory.")
+# /readyz says "not ready" when the worker's last heartbeat is older than this (seconds).
+READY_WORKER_MAX_AGE = _float("READY_WORKER_MAX_AGE", 120.0, minimum=1, maximum=86400)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "numbers_app.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

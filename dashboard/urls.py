@@ -14,6 +14,8 @@ account_urls = [
 
 urlpatterns = [
     path("healthz", views_health.healthz, name="healthz"),
+    path("readyz", views_health.readyz, name="readyz"),
+    path("metrics", views_health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include(account_urls)),
     path("", include("numbers_app.urls")),

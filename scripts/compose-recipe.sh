@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # docker-compose.yml's services, run where Docker is not: against the local PostgreSQL (a scratch
 # database, dropped at the end) and Redis, `migrate` once, two gunicorn web instances and one worker
-# through the same entrypoint, then checks that both instances answer /healthz, that a hashed static
-# file is cached for a year, and that the worker ran its heartbeat task; stops everything.
+# through the same entrypoint, then checks that both instances answer /healthz and /readyz, that a
+# hashed static file is cached for a year, that the worker ran its heartbeat task, and that /metrics
+# answers Prometheus's token (and no one without it) on a web instance and on the worker; stops everything.
 # PYTHON names the interpreter (default .venv/bin/python); POSTGRES_URL and REDIS_URL the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,8 @@ export DEBUG=false STAFFIFY_SANDBOX=false SECURE_SSL_REDIRECT=true SECURE_PROXY_
     ALLOWED_HOSTS=127.0.0.1,localhost STAFFIFY_API_URL=https://api.staffifyai.com/v1
 export SECRET_KEY="$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export STAFFIFY_API_KEY="sfy_live_$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"
-export STATIC_ROOT="$work/static" WORKER_HEARTBEAT_SECONDS=2
+export STATIC_ROOT="$work/static" WORKER_HEARTBEAT_SECONDS=2 LOG_FORMAT=json
+export METRICS_TOKEN="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"
 unset DJANGO_ALLOW_ASYNC_UNSAFE TASKS_BACKEND
 
 # The two are independent (the image's build step and the migrate service): side by side.
@@ -48,11 +50,17 @@ for replica in 1 2; do
     port=$(free_port)
     ports+=("$port")
     echo "== web replica $replica on $port"
-    MIGRATE=false PORT=$port WEB_CONCURRENCY=1 scripts/docker-entrypoint.sh web > "$work/web$replica.log" 2>&1 &
+    # Each container has a tmpfs of its own for its processes' counters (PROMETHEUS_MULTIPROC_DIR).
+    mkdir "$work/metrics-web$replica"
+    MIGRATE=false PORT=$port WEB_CONCURRENCY=1 PROMETHEUS_MULTIPROC_DIR="$work/metrics-web$replica" \
+        scripts/docker-entrypoint.sh web > "$work/web$replica.log" 2>&1 &
     pids+=($!)
 done
 echo "== worker"
-scripts/docker-entrypoint.sh worker > "$work/worker.log" 2>&1 &
+mkdir "$work/metrics-worker"
+worker_metrics=$(free_port)
+PROMETHEUS_MULTIPROC_DIR="$work/metrics-worker" METRICS_PORT=$worker_metrics \
+    scripts/docker-entrypoint.sh worker > "$work/worker.log" 2>&1 &
 pids+=($!)
 
 for port in "${ports[@]}"; do
@@ -63,6 +71,9 @@ for port in "${ports[@]}"; do
     done
     [[ "$body" == *'"ok"'* ]] || fail "unexpected health answer on $port: $body"
     echo "== GET /healthz on $port: $body"
+    ready=$(curl -sS "http://127.0.0.1:$port/readyz")
+    [[ "$ready" == *'"status": "ready"'* ]] || fail "not ready on $port: $ready"
+    echo "== GET /readyz on $port: $ready"
 done
 
 css_url=$(DJANGO_SETTINGS_MODULE=dashboard.settings "$PYTHON" -c "import django; django.setup(); from django.templatetags.static import static; print(static('css/app.css'))")
@@ -78,6 +89,25 @@ for attempt in $(seq 1 60); do
     sleep 1
 done
 echo "== worker: $status"
+
+# /metrics, as the compose file's Prometheus scrapes it: the web's (its counters and the state), the
+# worker's (its own counters); no answer without the token.
+metrics() { curl -sS -o "$work/metrics.txt" -w '%{http_code}' "$@"; }
+code=$(metrics "http://127.0.0.1:${ports[0]}/metrics")
+[ "$code" = 401 ] || fail "/metrics without the token answered $code"
+code=$(metrics -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:${ports[0]}/metrics")
+[ "$code" = 200 ] && grep -q '^dashboard_requests_total{' "$work/metrics.txt" \
+    && grep -q '^dashboard_worker_heartbeat_age_seconds ' "$work/metrics.txt" || fail "the web's /metrics: $code"
+echo "== web /metrics: $(grep -c '^[a-z]' "$work/metrics.txt") samples"
+for attempt in $(seq 1 30); do
+    code=$(metrics -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$worker_metrics/metrics" || true)
+    if [ "$code" = 200 ] && grep -q '^dashboard_tasks_total{.*task="heartbeat"' "$work/metrics.txt"; then break; fi
+    [ "$attempt" = 30 ] && fail "the worker's /metrics: $code"
+    sleep 0.5
+done
+echo "== worker /metrics: $(grep '^dashboard_tasks_total{.*task="heartbeat"' "$work/metrics.txt")"
+code=$(metrics "http://127.0.0.1:$worker_metrics/metrics")
+[ "$code" = 401 ] || fail "the worker's /metrics without the token answered $code"
 
 echo "== stopping"
 for pid in "${pids[@]}"; do kill -TERM "$pid"; done

@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 port=${PORT:-8000}
 
+# The web server's and the worker's counters add up in /metrics through files in one directory
+# (prometheus_client's multiprocess mode), new at each start.
+metrics_dir=""
+if [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    metrics_dir=$(mktemp -d "${TMPDIR:-/tmp}/staffify-metrics.XXXXXX")
+    export PROMETHEUS_MULTIPROC_DIR="$metrics_dir"
+fi
+
 web=""
 worker=""
 stop() {
@@ -23,6 +31,7 @@ stop() {
     done
     kill -KILL -- ${web:+"-$web"} ${worker:+"-$worker"} 2>/dev/null
     wait
+    [ -z "$metrics_dir" ] || rm -rf "$metrics_dir"
     exit "$1"
 }
 trap 'stop 130' INT

@@ -83,6 +83,7 @@ SLOW_FIRST = (
     "tests/worker/test_bulk_resume.py",  # ~17: a worker killed mid-job and restarted
     "tests/numbers/test_killed_server.py",  # ~17
     "tests/multi/test_two_instances.py",  # ~17: two gunicorns, two workers, PostgreSQL, Redis
+    "tests/multi/test_metrics_processes.py",  # ~10 wall (5 CPU): gunicorn with two workers, the worker
     "tests/dashboard/test_docker_recipe.py",  # ~15 with uv's cache (minutes with pip)
     "tests/worker/test_run_worker.py",  # ~25 for its four
     "tests/worker/test_run_all.py",  # ~12

@@ -1,5 +1,6 @@
 """docker-compose.yml's services, run as a script (Docker cannot run here): migrate once, two web
-instances and a worker against PostgreSQL and Redis, /healthz on both, the worker's heartbeat."""
+instances and a worker against PostgreSQL and Redis, /healthz and /readyz on both, the worker's
+heartbeat, and /metrics on a web instance and the worker with the token (and not without)."""
 
 import os
 import subprocess
@@ -23,6 +24,9 @@ def test_the_compose_recipe_migrates_serves_twice_and_runs_the_worker():
     assert result.stdout.count('"status": "ok"') == 2
     assert "max-age=315360000, public, immutable" in result.stdout
     assert "The worker's last heartbeat was" in result.stdout
+    assert result.stdout.count('"status": "ready"') == 2
+    assert "== web /metrics:" in result.stdout
+    assert '== worker /metrics: dashboard_tasks_total{outcome="successful",task="heartbeat"}' in result.stdout
 
 
 def test_the_compose_file_keeps_its_promises():
@@ -36,6 +40,8 @@ def test_the_compose_file_keeps_its_promises():
     assert "CACHE_URL: redis://redis:6379/1" in text
     assert "condition: service_completed_successfully" in text
     assert "worker_status" in text
+    assert "PROMETHEUS_MULTIPROC_DIR: /run/metrics" in text
+    assert 'METRICS_PORT: "9100"' in text
 
 
 def test_the_entrypoint_refuses_an_unknown_role():

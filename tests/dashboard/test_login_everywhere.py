@@ -1,13 +1,13 @@
-"""Every URL pattern of ours but /healthz refuses an anonymous user. Django's own patterns (admin/ and
-the auth views under accounts/) are Django's to guard and to test; the sandbox has its own API-key
-auth and is tested in tests/sandbox."""
+"""Every URL pattern of ours but /healthz, /readyz and /metrics refuses an anonymous user. Django's own
+patterns (admin/ and the auth views under accounts/) are Django's to guard and to test; the sandbox has
+its own API-key auth and is tested in tests/sandbox."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.helpers import HX
 
-PUBLIC = {"healthz"}
+PUBLIC = {"healthz", "readyz", "metrics"}  # metrics: a token or an address instead (test_metrics.py)
 NOT_OURS = ("admin/", "accounts/", "sandbox/")
 
 

@@ -113,11 +113,13 @@ def test_a_malformed_proxy_header_stops_the_start(value):
 
 
 @pytest.mark.django_db
-def test_production_redirects_to_https_but_not_the_health_check(client, settings):
+def test_production_redirects_to_https_but_not_the_health_checks_nor_the_metrics(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31536000
     response = client.get("/accounts/login/")
     assert response.status_code == 301 and response["Location"] == "https://testserver/accounts/login/"
     assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200  # load balancers and Prometheus reach the container
+    assert client.get("/metrics").status_code in (401, 403)  # refused as such, not redirected
     secure = client.get("/accounts/login/", secure=True)
     assert secure.status_code == 200 and secure["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -76,6 +76,11 @@ def test_a_malformed_value_stops_a_real_start():
     assert "ImproperlyConfigured: DEBUG='maybe' is not a boolean" in result.stderr, result.stderr
 
 
+def test_metrics_addresses_are_networks():
+    allowed = load_settings({"METRICS_ALLOWED_IPS": "10.0.0.0/8, 192.168.1.7"})["METRICS_ALLOWED_IPS"]
+    assert [str(network) for network in allowed] == ["10.0.0.0/8", "192.168.1.7/32"]
+
+
 def test_the_sandbox_url_follows_port():
     assert load_settings({"PORT": "8123"})["STAFFIFY_API_URL"] == "http://127.0.0.1:8123/sandbox/v1"
 
@@ -101,6 +106,14 @@ def test_the_sandbox_url_follows_port():
         ),
         ({"STAFFIFY_API_KEY": "sfy_org_" + "a" * 48}, "needs STAFFIFY_PROJECT_ID"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE=/nonexistent/secret cannot be read"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' is not plain or json"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN is too short"),
+        ({"METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "METRICS_ALLOWED_IPS: 'intranet' is not an address"),
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT=70000 is not a port number"),
+        (
+            {"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"},
+            "PROMETHEUS_MULTIPROC_DIR='/nonexistent/metrics' is not",
+        ),
     ],
 )
 def test_it_refuses_a_malformed_value_with_a_clear_message(env, message):

@@ -9,7 +9,6 @@ view holds a database transaction open while it waits on Staffify.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -19,7 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from numbers_app import cycles, staffify
+from numbers_app import cycles, logs, staffify
 from numbers_app.audit import log as audit
 from numbers_app.buying.forms import PurchaseTimeForm
 from numbers_app.changes import previous_agent
@@ -118,7 +117,7 @@ def _mirror_unreadable(
 ) -> HttpResponse:
     """The mirror's database did not answer: say so where the rows would have been, with a reference
     for the logs and a way to try again; never an empty list that looks like the end."""
-    reference = secrets.token_hex(6)
+    reference = logs.request_id() or logs.new_request_id()  # the request's id: its log lines carry it
     logger.exception("The mirror could not be read, reference %s", reference)
     problem = Problem(
         "The dashboard's own database did not answer, so these numbers cannot be shown right now "

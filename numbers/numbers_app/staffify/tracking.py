@@ -1,5 +1,6 @@
 """Call accounting: `track_calls()` counts what the client sends inside a block (every attempt, retries
-included), so a page or a benchmark can say how many Staffify calls it cost."""
+included), so a page or a benchmark can say how many Staffify calls it cost; every call also moves the
+process's Prometheus counters (`metrics`), which /metrics exposes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from numbers_app.staffify import metrics
 
 
 @dataclass
@@ -35,6 +38,7 @@ def track_calls() -> Iterator[CallStats]:
 
 
 def _record_call(method: str, path: str, status: int | None, seconds: float) -> None:
+    metrics.record_call(method, path, status, seconds)
     for stats in _active_stats.get():
         stats.calls += 1
         stats.seconds += seconds

@@ -39,6 +39,7 @@ from typing import Any, Self
 
 import httpx
 
+from numbers_app.staffify import metrics
 from numbers_app.staffify.errors import (
     AuthenticationError,
     ConflictError,
@@ -306,7 +307,7 @@ class BaseClient:
                     self._before_retry(method, path, error, delay)
                     retry += 1
                     continue
-                logger.warning("Staffify %s %s failed: %s", method, path, error)
+                logger.warning("Staffify %s %s failed: %s", method, path, error, extra=_log_extra(error))
                 raise error from err
             except httpx.DecodingError as err:
                 raise StaffifyResponseError(f"Staffify's answer to {method} {path} could not be decoded.") from err
@@ -321,7 +322,7 @@ class BaseClient:
                     self._before_retry(method, path, refusal, wait)
                     retry += 1
                     continue
-            logger.warning("Staffify %s %s failed: %s", method, path, refusal)
+            logger.warning("Staffify %s %s failed: %s", method, path, refusal, extra=_log_extra(refusal))
             raise refusal
 
     def _send(
@@ -358,6 +359,7 @@ class BaseClient:
                 status if status is not None else "no answer",
                 seconds * 1000,
                 request_id or "-",
+                extra={"staffify_request_id": request_id, "staffify_status": status},
             )
 
     def _remember_clock(self, sandbox_now: str | None, date_header: str | None) -> None:
@@ -380,7 +382,16 @@ class BaseClient:
             self.clock_skew = skew
 
     def _before_retry(self, method: str, path: str, error: StaffifyError, delay: float) -> None:
-        logger.warning("Staffify %s %s failed (%s); retrying in %.2f s.", method, path, error, delay)
+        logger.warning(
+            "Staffify %s %s failed (%s); retrying in %.2f s.", method, path, error, delay, extra=_log_extra(error)
+        )
+        if isinstance(error, RateLimitError):
+            reason = "rate_limited"
+        elif isinstance(error, StaffifyConnectionError):
+            reason = "connection"
+        else:
+            reason = "server_error"
+        metrics.record_retry(method, path, reason, delay)
         _record_backoff(delay)
         self._sleep(delay)
 
@@ -458,6 +469,15 @@ class BaseClient:
             return RateLimitError(message, retry_after=_retry_after_seconds(response, body, time.time()), **kwargs)
         cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else StaffifyStatusError)
         return cls(message, **kwargs)
+
+
+def _log_extra(error: StaffifyError) -> dict[str, Any]:
+    """What a structured log line carries beside the sentence (LOG_FORMAT=json): Staffify's request id
+    and status, which support asks for."""
+    return {
+        "staffify_request_id": getattr(error, "request_id", None),
+        "staffify_status": getattr(error, "status", None),
+    }
 
 
 def _is_retryable_status(status: int) -> bool:

@@ -10,7 +10,7 @@ from django.utils.cache import patch_cache_control
 
 # Not personal: static files (whitenoise answers them before this runs, except when a finder serves them)
 # and the health check; the sandbox is an API of its own.
-EXEMPT_PREFIXES = ("/static/", "/healthz", "/sandbox/")
+EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/metrics", "/sandbox/")
 
 
 class PrivateNoStoreMiddleware:

@@ -4,7 +4,9 @@
 
 The queue loop is the backend's own `db_worker` (it claims each task with a row lock, so several
 workers may run); a thread enqueues the periodic tasks of numbers_app.schedule as they fall due.
-SIGINT or SIGTERM stops it after the task under way.
+SIGINT or SIGTERM stops it after the task under way. With METRICS_PORT set it also serves its own
+/metrics there (numbers_app.ops.worker), for a Prometheus that cannot read its counters through the
+web's /metrics (separate containers).
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import os
 import socket
 import threading
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connection
 from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db import DatabaseBackend
+
+from numbers_app.ops import worker as observe
 
 logger = logging.getLogger("numbers_app.worker")
 
@@ -58,6 +63,10 @@ class Command(BaseCommand):
                 "(TASKS_BACKEND=database queues tasks for one)."
             )
         worker_id = (worker_id or f"{socket.gethostname()}-{os.getpid()}")[:64]
+        observe.connect()  # each task's name on its log lines, and its count and duration in the metrics
+        metrics_server = None
+        if settings.METRICS_ENABLED and settings.METRICS_PORT:
+            metrics_server = observe.serve_metrics(settings.METRICS_PORT)
         stop = threading.Event()
         scheduler = None
         if not no_schedule:
@@ -77,5 +86,7 @@ class Command(BaseCommand):
             )
         finally:
             stop.set()
+            if metrics_server is not None:
+                metrics_server.shutdown()
             if scheduler is not None:
                 scheduler.join(timeout=10)
