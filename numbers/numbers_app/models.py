@@ -272,6 +272,7 @@ class AuditEntry(models.Model):
         SCHEDULE_RELEASE = "sched_release", "Schedule release before the next charge"
         CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
         BULK = "bulk", "Bulk job"
+        ROLE = "role", "Change a project role"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"

@@ -237,3 +237,22 @@ def test_global_groups_still_mean_every_project(client, django_user_model, two_p
             ).status_code
             == 403
         )
+
+
+@pytest.mark.django_db
+def test_a_role_granted_in_the_admin_is_audited_in_its_project(admin_client, django_user_model, two_projects):
+    person = django_user_model.objects.create_user(username="newcomer", password="pw")
+    response = admin_client.post(
+        "/admin/numbers/projectmembership/add/",
+        {"user": person.pk, "project": two_projects["eu"].pk, "role": "Support"},
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    membership = ProjectMembership.objects.get(user=person)
+    assert membership.role == "Support"
+    entry = AuditEntry.everywhere.get(action="role")
+    assert (entry.project.slug, entry.username, entry.after) == ("eu", "admin", {"user": "newcomer", "role": "Support"})
+    assert "role of newcomer: their groups&#x27; → Support" in admin_client.get("/p/eu/audit/").content.decode()
+    admin_client.post(f"/admin/numbers/projectmembership/{membership.pk}/delete/", {"post": "yes"})
+    assert not ProjectMembership.objects.exists()
+    assert AuditEntry.everywhere.filter(action="role").count() == 2
+    assert admin_client.get("/admin/numbers/auditentry/").status_code == 200
