@@ -53,14 +53,28 @@ class Project(models.Model):
             row = rows.get(str(entry["slug"]))
             name, staffify_id = str(entry["name"]), entry["id"] or ""
             if row is None:
+                row = cls._adopted(entry, first=not found, served=[str(w["slug"]) for w in wanted])
+            if row is None:
                 row, _ = cls.objects.get_or_create(
                     slug=entry["slug"], defaults={"name": name, "staffify_id": staffify_id}
                 )
-            if (row.name, row.staffify_id) != (name, staffify_id):
-                row.name, row.staffify_id = name, staffify_id
-                row.save(update_fields=["name", "staffify_id"])
+            if (row.slug, row.name, row.staffify_id) != (entry["slug"], name, staffify_id):
+                row.slug, row.name, row.staffify_id = str(entry["slug"]), name, staffify_id
+                row.save(update_fields=["slug", "name", "staffify_id"])
             found.append(row)
         return found
+
+    @classmethod
+    def _adopted(cls, entry: dict, *, first: bool, served: list[str]) -> Project | None:
+        """The row a newly configured project continues, so that its mirror and history carry on: the
+        row of the same Staffify id under another slug, or, for the first project, the row of the
+        one-key setup (no id, e.g. /p/main/) that is no longer served."""
+        unserved = cls.objects.exclude(slug__in=served)
+        if entry["id"]:
+            found = unserved.filter(staffify_id=entry["id"]).first()
+            if found is not None:
+                return found
+        return unserved.filter(staffify_id="").first() if first else None
 
 
 def current_project_pk() -> int:
@@ -125,7 +139,7 @@ class NumberRecord(models.Model):
     first saw the number). Staffify stays the truth; pages read this and say how old it is."""
 
     project = _project_field()
-    staffify_id = models.BigIntegerField(unique=True)
+    staffify_id = models.BigIntegerField()  # unique in its project (Meta)
     phone_number = models.CharField(max_length=32, db_index=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
     bought_by = models.ForeignKey(
@@ -153,6 +167,9 @@ class NumberRecord(models.Model):
 
     class Meta:
         ordering = ["staffify_id"]
+        # Staffify's ids are unique across its API; per project here, so that a project's mirror never
+        # depends on another's (a number kept in a project no longer served, say).
+        constraints = [models.UniqueConstraint(fields=["project", "staffify_id"], name="mirror_number_per_project")]
         indexes = [
             models.Index(
                 fields=["project", "gone_at", "staffify_id"], name="mirror_order"
@@ -215,8 +232,8 @@ class NumberTag(models.Model):
     everywhere = AllProjects()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tag", "staffify_id"], name="number_tag_unique")]
-        indexes = [models.Index(fields=["staffify_id"], name="number_tag_number")]
+        constraints = [models.UniqueConstraint(fields=["project", "tag", "staffify_id"], name="number_tag_unique")]
+        indexes = [models.Index(fields=["project", "staffify_id"], name="number_tag_number")]
 
     def __str__(self) -> str:
         return f"#{self.staffify_id}: {self.tag}"
@@ -348,7 +365,7 @@ class MirrorAgent(models.Model):
     """An agent of the account as the last sync saw it (the dropdowns and the agent filter read these)."""
 
     project = _project_field()
-    staffify_id = models.BigIntegerField(unique=True)
+    staffify_id = models.BigIntegerField()  # unique in its project (Meta)
     name = models.CharField(max_length=200, blank=True)
     public_id = models.CharField(max_length=64, blank=True)
     last_seen_at = models.DateTimeField()
@@ -358,6 +375,7 @@ class MirrorAgent(models.Model):
 
     class Meta:
         ordering = ["name", "staffify_id"]
+        constraints = [models.UniqueConstraint(fields=["project", "staffify_id"], name="mirror_agent_per_project")]
 
     def __str__(self) -> str:
         return self.name or f"Agent #{self.staffify_id}"
@@ -501,7 +519,7 @@ class ScheduledRelease(models.Model):
         ordering = ["run_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["staffify_id"],
+                fields=["project", "staffify_id"],
                 condition=models.Q(state__in=["scheduled", "running"]),
                 name="one_waiting_release_per_number",
             )

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from numbers_app import scope, tasks
+from numbers_app.roles import ensure_roles
 from numbers_app.models import AuditEntry, BulkJob, NumberRecord, Project, ProjectMembership, SyncRun
 from numbers_app.staffify import budget
 from sandbox.seed import ORG_KEY
@@ -226,6 +227,7 @@ def test_a_single_key_without_projects_serves_one_project_as_before(ops, mirrore
 
 @pytest.mark.django_db
 def test_global_groups_still_mean_every_project(client, django_user_model, two_projects):
+    ensure_roles()
     user = django_user_model.objects.create_user(username="lead-everywhere", password="pw")
     user.groups.add(Group.objects.get(name="Team lead"))
     client.force_login(user)

@@ -13,7 +13,8 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 
@@ -139,6 +140,8 @@ class ErrorReferenceMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, Http404 | PermissionDenied):
+            return  # an answer (404, 403) a view chose, not an error
         reference = getattr(request, "request_id", None) or logs.new_request_id()
         request.error_reference = reference  # type: ignore[attr-defined]
         logger.error(
