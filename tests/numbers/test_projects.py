@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from numbers_app import scope, tasks
-from numbers_app.roles import ensure_roles
 from numbers_app.models import AuditEntry, BulkJob, NumberRecord, Project, ProjectMembership, SyncRun
+from numbers_app.roles import ensure_roles
 from numbers_app.staffify import budget
 from sandbox.seed import ORG_KEY
 from tests.helpers import HX
