@@ -50,7 +50,7 @@ class Project(models.Model):
         rows = {p.slug: p for p in cls.objects.filter(slug__in=[w["slug"] for w in wanted])}
         found: list[Project] = []
         for entry in wanted:
-            row = rows.get(str(entry["slug"]))
+            row: Project | None = rows.get(str(entry["slug"]))
             name, staffify_id = str(entry["name"]), entry["id"] or ""
             if row is None:
                 row = cls._adopted(entry, first=not found, served=[str(w["slug"]) for w in wanted])
