@@ -42,6 +42,7 @@ READ_KEY = "sfy_live_" + "feedface" * 6
 ORG_KEY = "sfy_org_" + "0123456789abcdef" * 3
 OTHER_KEY = "sfy_live_" + "abcdef0123456789" * 3
 EU_KEY = "sfy_live_" + "e0" * 24
+GROWABLE = ("proj_demo", "proj_eu")  # the projects `seed_sandbox --numbers N --project …` grows
 EU_AGENT_IDS = (201, 202, 203)
 EU_NUMBER_IDS = range(951, 957)
 REVOKED_KEY = "sfy_live_" + "deadbeef" * 6
