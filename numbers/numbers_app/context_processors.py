@@ -13,7 +13,7 @@ from numbers_app.bulk import jobs as bulk
 from numbers_app.roles import role_of
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import lookups
-from numbers_app.web.projects import visible_projects
+from numbers_app.web.projects import default_project, visible_projects
 
 RULES = rules.for_templates()
 
@@ -25,6 +25,8 @@ def dashboard(request: HttpRequest) -> dict:
     project_slug = scope.slug()
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"rules": RULES, "project_slug": project_slug}
+    if scope.current() is None:  # a page outside the projects (preferences, the organisation's): theirs
+        project_slug = default_project(request.user).slug
 
     @cache
     def projects():

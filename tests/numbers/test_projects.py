@@ -258,3 +258,10 @@ def test_a_role_granted_in_the_admin_is_audited_in_its_project(admin_client, dja
     assert not ProjectMembership.objects.exists()
     assert AuditEntry.everywhere.filter(action="role").count() == 2
     assert admin_client.get("/admin/numbers/auditentry/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_outside_the_projects_link_to_the_persons_own_project(eu_ops):
+    html = eu_ops.get("/account/preferences").content.decode()
+    assert 'href="/p/eu/billing/"' in html and "/p/demo/" not in html
+    assert 'href="/p/eu/"' in eu_ops.get("/org/billing/").content.decode()
