@@ -113,6 +113,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "numbers_app",
     "sandbox",
 ]
@@ -131,9 +134,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "numbers_app.web.middleware.RequestMetricsMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "numbers_app.web.middleware.SecondFactorMiddleware",
     "numbers_app.web.middleware.ViewerTimeZoneMiddleware",
     "numbers_app.web.middleware.StaffifyTimingMiddleware",
     "numbers_app.web.middleware.ErrorReferenceMiddleware",
@@ -245,9 +251,63 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# django-axes first: it refuses a locked-out login before the password is even checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "numbers_app.web.backends.ProjectRoleBackend"]
+# django-axes first: it refuses a locked-out login before the password is even checked. The SSO
+# backend only answers the sign-in callback (numbers_app.people.sso); a password never reaches it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "numbers_app.web.backends.ProjectRoleBackend",  # ModelBackend with roles per project
+    "numbers_app.people.sso.SSOBackend",
+]
 LOGIN_URL = "/accounts/login/"
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc; README "Single sign-on") -------------------
+# OIDC_ISSUER turns it on: the provider's endpoints and keys come from ISSUER/.well-known/openid-configuration.
+OIDC_ISSUER = (os.environ.get("OIDC_ISSUER") or "").strip().rstrip("/")
+OIDC_CLIENT_ID = (os.environ.get("OIDC_CLIENT_ID") or "").strip()
+OIDC_CLIENT_SECRET = _raw("OIDC_CLIENT_SECRET") or ""
+OIDC_NAME = (os.environ.get("OIDC_NAME") or "single sign-on").strip()
+OIDC_SCOPES = (os.environ.get("OIDC_SCOPES") or "openid email profile").strip()
+OIDC_SIGN_ALGO = (os.environ.get("OIDC_SIGN_ALGO") or "RS256").strip()
+OIDC_TIMEOUT = _float("OIDC_TIMEOUT", 5.0, minimum=0.5, maximum=60)
+# A session made by single sign-on lasts this long, so the provider (and the role claim) is asked again
+# at least this often: someone removed there loses access within it, not only at their next sign-in.
+OIDC_SESSION_HOURS = _float("OIDC_SESSION_HOURS", 12.0, minimum=0.1, maximum=24 * 30, what="a number of hours")
+# The claim whose values name roles, and which value gives which role: "ops-group=Operations,help=Support".
+OIDC_ROLE_CLAIM = (os.environ.get("OIDC_ROLE_CLAIM") or "groups").strip()
+OIDC_ROLE_MAP: dict[str, str] = {}
+for _pair in env.list("OIDC_ROLE_MAP", default=[]):
+    _value, _sep, _role = _pair.rpartition("=")
+    if not _sep or not _value.strip() or not _role.strip():
+        raise ImproperlyConfigured(
+            f"OIDC_ROLE_MAP has {_pair!r}: use claim-value=Role pairs separated by commas, "
+            "e.g. dashboard-ops=Operations,dashboard-support=Support."
+        )
+    OIDC_ROLE_MAP[_value.strip()] = _role.strip()
+# Unknown people who sign in with the provider get an account (with the role their claim gives) only when on.
+OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
+# Everyone signs in with the provider, except these local accounts (kept for when it is down).
+OIDC_REQUIRED = _bool("OIDC_REQUIRED", False)
+OIDC_BREAK_GLASS_USERS = [name.strip() for name in env.list("OIDC_BREAK_GLASS_USERS", default=[]) if name.strip()]
+if OIDC_ISSUER:
+    if urlsplit(OIDC_ISSUER).scheme not in {"http", "https"} or not urlsplit(OIDC_ISSUER).netloc:
+        raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r} is not an http(s) URL.")
+    if _PRODUCTION and urlsplit(OIDC_ISSUER).scheme != "https":
+        raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r} must be https:// in production.")
+    if not OIDC_CLIENT_ID or not OIDC_CLIENT_SECRET:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET_FILE (or OIDC_CLIENT_SECRET)."
+        )
+elif OIDC_REQUIRED:
+    raise ImproperlyConfigured(
+        "OIDC_REQUIRED=true needs OIDC_ISSUER: nobody but the break-glass accounts could sign in."
+    )
+
+# Second factor (TOTP, django-otp) for local accounts: required for everyone who signs in with a password
+# when TWO_FACTOR_REQUIRED is on, or when a people manager requires it on the people page.
+TWO_FACTOR_REQUIRED = _bool("TWO_FACTOR_REQUIRED", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER") or "Staffify numbers"
+# An invitation link works this many days.
+INVITATION_DAYS = _int("INVITATION_DAYS", 7)
 
 # Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one address lock that
 # pair out for LOGIN_LOCKOUT_MINUTES after the last failure (a failure while locked starts the wait again).
@@ -269,6 +329,8 @@ AXES_VERBOSE = False
 # there is no reset page at all, and the login page says to ask an administrator.
 _email_url = _raw("EMAIL_URL") or ("consolemail://" if STAFFIFY_SANDBOX else None)
 PASSWORD_RESET_ENABLED = bool(_email_url)
+# Invitations are mailed only when real mail is configured; otherwise (and in the sandbox) the page shows the link.
+INVITATIONS_BY_MAIL = bool(_raw("EMAIL_URL"))
 if _email_url:
     try:
         _email = env.email_url_config(_email_url)

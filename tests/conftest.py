@@ -96,6 +96,7 @@ SLOW_FIRST = (
     "tests/numbers/test_fault_matrix.py",  # ~19 wall for 7 of CPU
     "tests/numbers/test_buy.py",  # ~8 wall for 3 of CPU
     "tests/browser/",  # Playwright: a browser per worker
+    "tests/people/test_sso.py",  # ~4: a real OpenID Connect provider process, migrated at start
     "tests/dashboard/test_production_defaults.py",
     "tests/dashboard/test_settings.py",
 )

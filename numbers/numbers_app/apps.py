@@ -10,3 +10,4 @@ class NumbersConfig(AppConfig):
 
     def ready(self) -> None:
         from numbers_app.audit import lockout  # noqa: F401  (connects the axes lockout signal to the audit log)
+        from numbers_app.people import directory  # noqa: F401  (keeps each sign-in's session key)

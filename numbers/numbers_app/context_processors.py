@@ -6,6 +6,7 @@ The balance and clock are callables, so a fragment that does not show them costs
 
 from functools import cache
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from numbers_app import rules, scope, staffify
@@ -24,7 +25,11 @@ SECTIONS = ("billing", "audit", "jobs", "addresses", "buy")
 def dashboard(request: HttpRequest) -> dict:
     project_slug = scope.slug()
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {"rules": RULES, "project_slug": project_slug}
+        return {
+            "rules": RULES,
+            "project_slug": project_slug,
+            "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
+        }
     if scope.current() is None:  # a page outside the projects (preferences, the organisation's): theirs
         project_slug = default_project(request.user).slug
 

@@ -290,6 +290,16 @@ class AuditEntry(models.Model):
         CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
         BULK = "bulk", "Bulk job"
         ROLE = "role", "Change a project role"
+        SSO_SIGN_IN = "sso_sign_in", "Signed in with single sign-on"
+        SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        INVITE = "invite", "Invite a person"
+        INVITE_REVOKE = "invite_revoke", "Withdraw an invitation"
+        JOIN = "join", "Accept an invitation"
+        SET_ROLE = "set_role", "Set a person's role"
+        DEACTIVATE = "deactivate", "Deactivate a person"
+        REACTIVATE = "reactivate", "Reactivate a person"
+        TWO_FACTOR = "two_factor", "Second factor"
+        ACCESS_POLICY = "access_policy", "Sign-in rules"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"
@@ -606,3 +616,77 @@ class BulkJobRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display} {self.action} {self.state}"
+
+
+class Person(models.Model):
+    """What the dashboard knows of how a user signs in: the identity provider's subject once they
+    have signed in with it (numbers_app.people.sso), and their last sign-in and how. Its Meta carries
+    the permission to manage people (the people page)."""
+
+    class Method(models.TextChoices):
+        SSO = "sso", "Single sign-on"
+        LOCAL = "local", "Password"
+        LOCAL_2FA = "local_2fa", "Password and second factor"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person")
+    sso_subject = models.CharField(max_length=255, blank=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    last_sign_in_method = models.CharField(max_length=16, choices=Method.choices, blank=True)
+
+    class Meta:
+        permissions = [("manage_people", "Can invite people, set their role and deactivate them")]
+        constraints = [
+            models.UniqueConstraint(fields=["sso_subject"], condition=~Q(sso_subject=""), name="person_sso_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.last_sign_in_method or 'never signed in'}"
+
+
+class SignedInSession(models.Model):
+    """One session a user signed in with, so that deactivating them ends every one at once, whatever
+    the session engine (numbers_app.people.directory.end_sessions)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A link that lets one person make their account with a role, until it expires. Only a hash of
+    its token is kept: the link itself is shown (or mailed) once."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    role = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} as {self.role}"
+
+    @property
+    def open(self) -> bool:
+        return not self.accepted_at and not self.revoked_at and self.expires_at > timezone.now()
+
+
+class AccessPolicy(models.Model):
+    """The one row of sign-in rules that people managers set on the people page (pk 1)."""
+
+    require_two_factor = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "second factor required" if self.require_two_factor else "second factor optional"

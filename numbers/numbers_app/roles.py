@@ -14,6 +14,7 @@ ROLES = {
         "assign_agent",
         "edit_tags",
         "manage_addresses",
+        "manage_people",
     ],
     "Support": ["view_dashboard", "assign_agent", "edit_tags"],
     "Team lead": ["view_dashboard"],
@@ -34,6 +35,7 @@ VERBS = {
     "numbers.assign_agent": "assign agents",
     "numbers.edit_tags": "edit tags",
     "numbers.manage_addresses": "manage addresses",
+    "numbers.manage_people": "manage people",
 }
 
 

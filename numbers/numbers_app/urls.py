@@ -8,7 +8,9 @@ from numbers_app.buying import views as buying
 from numbers_app.mirror import views as mirror
 from numbers_app.organisation import views as organisation
 from numbers_app.owned import views as owned
+from numbers_app.people import views as people
 from numbers_app.scheduled import views as scheduled
+from numbers_app.signin import views as signin
 from numbers_app.web import account
 from numbers_app.web.converters import StaffifyIdConverter
 from numbers_app.web.projects import in_project, legacy
@@ -82,9 +84,28 @@ def _wrapped(patterns, wrap):
 
 urlpatterns = [
     path("account/preferences", account.preferences, name="preferences"),
+    path("account/two-factor", signin.two_factor, name="two_factor"),
+    path("people/", people.people, name="people"),
+    path("people/invite", people.invite, name="people_invite"),
+    path("people/policy", people.policy, name="people_policy"),
+    path("people/<int:user_id>/role", people.set_role, name="people_role"),
+    path("people/<int:user_id>/deactivate", people.deactivate, name="people_deactivate"),
+    path("people/<int:user_id>/reactivate", people.reactivate, name="people_reactivate"),
+    path("people/<int:user_id>/second-factor/remove", people.remove_second_factor, name="people_remove_2fa"),
+    path("people/invitations/<int:invitation_id>/withdraw", people.withdraw, name="people_withdraw"),
     path("org/billing/", organisation.org_billing, name="org_billing"),
     path("org/search", organisation.org_search, name="org_search"),
     path("p/<slug:project>/", include(_wrapped(project_pages, in_project))),
     # The URLs from before projects keep working: a page redirects to the default project's.
     *_wrapped(project_pages, legacy),
 ]
+
+# Under /accounts/, ahead of Django's own auth views (dashboard/urls.py): the login page replaces Django's.
+signin_urlpatterns = [
+    path("login/", signin.login, name="login"),
+    path("login/code", signin.second_factor, name="login_second_factor"),
+    path("sso/start", signin.sso_start, name="sso_start"),
+    path("sso/callback", signin.sso_callback, name="sso_callback"),
+    path("invitation/<str:token>", signin.accept_invitation, name="accept_invitation"),
+]
+admin_login = signin.admin_login

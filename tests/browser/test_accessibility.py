@@ -38,6 +38,8 @@ PAGES = {
     "jobs": "/p/main/jobs/",
     "job": None,  # filled in: the newest bulk job, when a test made one
     "changes from a file": "/p/main/bulk/upload",
+    "people": "/people/",
+    "second factor set-up": "/account/two-factor",
     "404": "/p/main/numbers/no-such-page/",
 }
 

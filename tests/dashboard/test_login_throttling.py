@@ -134,8 +134,11 @@ def test_an_administrator_unlocks_the_user_in_the_admin(client, ops_user, admin_
 
 
 @pytest.mark.django_db
-def test_the_admin_login_is_throttled_too(client, admin_user):
-    for _ in range(5):
-        client.post("/admin/login/", {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
-    response = client.post("/admin/login/", {"username": "admin", "password": "password"}, REMOTE_ADDR="10.0.0.9")
+def test_the_admin_login_is_the_dashboards_and_throttled_too(client, admin_user):
+    """The admin has no login of its own (it would skip the second factor and mandatory SSO): its
+    login page sends to the dashboard's, which checks no password itself and is throttled."""
+    response = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "password"})
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F" and not is_logged_in(client)
+    fail(client, 5, username="admin", ip="10.0.0.9")
+    response = log_in(client, "password", username="admin", ip="10.0.0.9")
     assert response.status_code == 429 and not is_logged_in(client)

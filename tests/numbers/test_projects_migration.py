@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("numbers", "0019_drop_number_record_tags_key")]
-AFTER = [("numbers", "0020_projects")]
+BEFORE = [("numbers", "0020_people_and_sign_in")]
+AFTER = [("numbers", "0021_projects")]
 
 
 @pytest.mark.django_db(transaction=True)

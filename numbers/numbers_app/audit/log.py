@@ -184,6 +184,8 @@ def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any
     if entry.action == Action.CANCEL_SCHEDULED:
         run_at = before.get("run_at")
         return f"no release at {when(run_at) if run_at else '?'}"
+    if entry.action in PEOPLE_ACTIONS:
+        return _person_change(before, after, e)
     if entry.action == Action.BUY:
         facts = [after.get("country_code"), after.get("number_type")]
         if after.get("address_id"):
@@ -197,6 +199,68 @@ def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any
 def _role(side: dict) -> str:
     role = side.get("role")
     return "their groups'" if role is None else "no access" if role == "none" else str(role)
+
+
+PEOPLE_ACTIONS = {
+    Action.SSO_SIGN_IN,
+    Action.SSO_REFUSED,
+    Action.INVITE,
+    Action.INVITE_REVOKE,
+    Action.JOIN,
+    Action.SET_ROLE,
+    Action.DEACTIVATE,
+    Action.REACTIVATE,
+    Action.TWO_FACTOR,
+    Action.ACCESS_POLICY,
+}
+
+
+def _person_change(before: dict, after: dict, e: Callable[[Any], str]) -> str:
+    """Who the change was about, then each fact that changed (role, active, second factor, ...)."""
+    who = after.get("person") or before.get("person") or ""
+    facts = []
+    for key in dict.fromkeys([*before, *after]):
+        if key == "person":
+            continue
+        old, new = before.get(key), after.get(key)
+        label = key.replace("_", " ")
+        facts.append(f"{label}: {e(_fact(old))} → {e(_fact(new))}" if key in before else f"{label}: {e(_fact(new))}")
+    return "; ".join(([f"person: {e(who)}"] if who else []) + facts)
+
+
+def _fact(value: Any) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return "none" if value in (None, "") else str(value)
+
+
+def person(
+    actor,
+    action: str,
+    *,
+    outcome: str = Outcome.OK,
+    before: dict | None = None,
+    after: dict | None = None,
+    message: str = "",
+    username: str = "",
+) -> AuditEntry:
+    """A change to who may use the dashboard, or a sign-in worth keeping (single sign-on, with the
+    provider's subject in AFTER). ACTOR may be None (someone not signed in yet): USERNAME names them."""
+    signed_in = actor is not None and actor.is_authenticated
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        user=actor if signed_in else None,
+        username=(actor.get_username() if signed_in else username)[:150],
+        action=action,
+        before=before,
+        after=after,
+        outcome=outcome,
+        message=message,
+    )
 
 
 def _words(status: str) -> str:

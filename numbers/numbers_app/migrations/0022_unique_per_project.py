@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('numbers', '0021_audit_action_role'),
+        ('numbers', '0021_projects'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from numbers_app.models import Preference
+from numbers_app.people import twofactor
 from numbers_app.web.access import dashboard_view
 
 
@@ -40,4 +41,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         preference.save(update_fields=["time_zone"])
         messages.success(request, f"Dates now show in {preference.time_zone or settings.TIME_ZONE}.")
         return redirect("preferences")
-    return render(request, "numbers/preferences.html", {"form": form, "now_utc": timezone.now()})
+    context = {
+        "form": form,
+        "now_utc": timezone.now(),
+        "second_factor": twofactor.enrolled(request.user),
+        "second_factor_required": twofactor.required(),
+    }
+    return render(request, "numbers/preferences.html", context)

@@ -13,13 +13,19 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 from prometheus_client import Counter, Histogram
 
 from numbers_app import logs
 from numbers_app.models import Preference
+from numbers_app.people import twofactor
 from numbers_app.staffify import track_calls
 
 # Not the dashboard's own pages: static files, and the embedded sandbox (Staffify's side, whose calls
@@ -125,6 +131,7 @@ class ViewerTimeZoneMiddleware:
 
 
 logger = logging.getLogger("numbers_app.errors")
+SSO_BACKEND = "numbers_app.people.sso.SSOBackend"
 
 
 class ErrorReferenceMiddleware:
@@ -147,3 +154,34 @@ class ErrorReferenceMiddleware:
         logger.error(
             "Unexpected error, reference %s, on %s %s", reference, request.method, request.path, exc_info=exception
         )
+
+
+class SecondFactorMiddleware:
+    """When a second factor is required (numbers_app.people.twofactor.required), a person signed in
+    with a password alone is sent to set one up (or, when they have one, to sign in again with it)
+    before any other page. Single sign-on leaves the second factor to the identity provider."""
+
+    OPEN = ("/account/two-factor", "/accounts/", "/static/", "/sandbox/", "/healthz", "/readyz", "/metrics")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            not user.is_authenticated
+            or request.path.startswith(self.OPEN)
+            or request.session.get("_auth_user_backend") == SSO_BACKEND
+            or user.is_verified()  # type: ignore[attr-defined]  # django-otp's middleware adds it
+            or not twofactor.required()
+        ):
+            return self.get_response(request)
+        if twofactor.enrolled(user):
+            logout(request)
+            target = redirect_to_login(request.get_full_path() if request.method == "GET" else "/").url
+        else:
+            messages.warning(request, "A second factor is required here: set up your authenticator app to go on.")
+            target = reverse("two_factor")
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)

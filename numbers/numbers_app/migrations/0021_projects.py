@@ -32,7 +32,7 @@ def into_the_configured_project(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("numbers", "0019_drop_number_record_tags_key"),
+        ("numbers", "0020_people_and_sign_in"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
