@@ -25,7 +25,7 @@ def sync_now(request: HtmxHttpRequest) -> HttpResponse:
         ok = url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
-        return redirect(back if ok else "number_list")
+        return redirect(back if ok else scope.reverse("number_list"))
     return _status(request, run.pk)
 
 
