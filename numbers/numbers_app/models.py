@@ -168,8 +168,9 @@ class NumberRecord(models.Model):
     class Meta:
         ordering = ["staffify_id"]
         # Staffify's ids are unique across its API; per project here, so that a project's mirror never
-        # depends on another's (a number kept in a project no longer served, say).
-        constraints = [models.UniqueConstraint(fields=["project", "staffify_id"], name="mirror_number_per_project")]
+        # depends on another's (a number kept in a project no longer served, say). Id first: the index
+        # also finds a number's project whatever it is (numbers_app.web.projects).
+        constraints = [models.UniqueConstraint(fields=["staffify_id", "project"], name="mirror_number_per_project")]
         indexes = [
             models.Index(
                 fields=["project", "gone_at", "staffify_id"], name="mirror_order"

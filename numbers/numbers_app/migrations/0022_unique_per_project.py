@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='numberrecord',
-            constraint=models.UniqueConstraint(fields=('project', 'staffify_id'), name='mirror_number_per_project'),
+            constraint=models.UniqueConstraint(fields=('staffify_id', 'project'), name='mirror_number_per_project'),
         ),
         migrations.AddConstraint(
             model_name='numbertag',
