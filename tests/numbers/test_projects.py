@@ -265,3 +265,18 @@ def test_pages_outside_the_projects_link_to_the_persons_own_project(eu_ops):
     html = eu_ops.get("/account/preferences").content.decode()
     assert 'href="/p/eu/billing/"' in html and "/p/demo/" not in html
     assert 'href="/p/eu/"' in eu_ops.get("/org/billing/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_projects_csvs_stream_its_own_rows(ops, two_projects):
+    """The CSVs are streamed after the view returns: they are still read in the URL's project."""
+    assert ops.post(f"/p/eu/numbers/{EU_NUMBER}/agent", {"agent_id": "202"}, headers=HX).status_code == 200
+    billing = b"".join(ops.get("/p/eu/billing/?format=csv").streaming_content).decode()
+    assert len(billing.strip().splitlines()) == 1 + 6
+    audit = b"".join(ops.get("/p/eu/audit/?format=csv").streaming_content).decode()
+    assert "Madrid Desk" in audit and len(audit.strip().splitlines()) == 1 + 1
+    ops.post("/p/eu/bulk/start", {"scope": "ids", "action": "unassign", "ids": str(EU_NUMBER)}, headers=HX)
+    job = BulkJob.everywhere.get(project=two_projects["eu"])
+    rows = b"".join(ops.get(f"/p/eu/jobs/{job.pk}/results.csv").streaming_content).decode()
+    assert str(NumberRecord.everywhere.get(staffify_id=EU_NUMBER).phone_number) in rows

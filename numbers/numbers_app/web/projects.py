@@ -12,7 +12,7 @@ projects never mix (each form and htmx request posts to its own project's URL).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -76,7 +76,20 @@ def run_in(project: Project, view: Callable[..., HttpResponse], request: HtmxHtt
     with scope.using(project.ref):
         _refuse_hidden(request, project)
         _refuse_elsewhere(project, kwargs.get("number_id"))
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+    if response.streaming:  # a CSV is read as it is sent, after the view returned: in the same project
+        response.streaming_content = _streamed_in(project.ref, response.streaming_content)  # type: ignore[attr-defined]
+    return response
+
+
+def _streamed_in(project: scope.ProjectRef, content: Iterable[bytes]) -> Iterator[bytes]:
+    chunks = iter(content)
+    while True:
+        with scope.using(project):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def in_project(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
