@@ -48,6 +48,7 @@ def setup(db: str, n: int) -> None:
     os.environ.update(
         DATABASE_URL=database_url(db, n),
         DEBUG="true",
+        STAFFIFY_SANDBOX="true",
         STAFFIFY_API_URL="http://testserver/sandbox/v1",
         STAFFIFY_API_KEY=DEMO_KEY,
         STAFFIFY_MAX_RETRIES="0",

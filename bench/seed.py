@@ -34,7 +34,9 @@ def main() -> None:
     else:
         url = POSTGRES.rsplit("/", 1)[0] + "/" + scratch
         subprocess.run(["psql", "-q", POSTGRES, "-c", f"CREATE DATABASE {scratch}"], check=True)
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="dashboard.settings", LOG_LEVEL="ERROR")
+    os.environ.update(
+        DATABASE_URL=url, DJANGO_SETTINGS_MODULE="dashboard.settings", LOG_LEVEL="ERROR", STAFFIFY_SANDBOX="true"
+    )
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
         print(measure(args.runs, args.db))

@@ -33,6 +33,15 @@ _FALSE = {"0", "false", "no", "off", ""}
 # The fixed key that the embedded sandbox accepts; written in the README. Not a secret: it only
 # opens the sandbox's demo data.
 SANDBOX_DEMO_API_KEY = "sfy_live_" + "0123456789abcdef" * 3
+# Every key the sandbox seeds (sandbox/seed.py reads them here): public, so never a production key.
+SANDBOX_SEEDED_API_KEYS = (
+    SANDBOX_DEMO_API_KEY,
+    "sfy_live_" + "feedface" * 6,  # read-only
+    "sfy_org_" + "0123456789abcdef" * 3,  # organisation
+    "sfy_live_" + "abcdef0123456789" * 3,  # another organisation's
+    "sfy_live_" + "deadbeef" * 6,  # revoked
+    "sfy_live_" + "e0" * 24,  # the organisation's second project (proj_eu)
+)
 API_KEY_RE = re.compile(r"^sfy_(live|org)_[0-9a-f]{48}$")
 
 
@@ -84,15 +93,18 @@ def _int(name: str, default: int) -> int:
 
 
 DEBUG = _bool("DEBUG", False)
-STAFFIFY_SANDBOX = _bool("STAFFIFY_SANDBOX", True)
+# Production unless told otherwise: the embedded sandbox (a fake Staffify that anyone may reset, with a
+# public demo key) runs only when asked for (`make run`, the tests, the demos set STAFFIFY_SANDBOX=true).
+STAFFIFY_SANDBOX = _bool("STAFFIFY_SANDBOX", False)
 # Production: neither DEBUG nor the sandbox. Its security defaults need no variable to be on.
 _PRODUCTION = not DEBUG and not STAFFIFY_SANDBOX
 
 SECRET_KEY = _raw("SECRET_KEY")
 if not SECRET_KEY:
-    if not (DEBUG or STAFFIFY_SANDBOX):
+    if not STAFFIFY_SANDBOX:
         raise ImproperlyConfigured(
-            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG and STAFFIFY_SANDBOX are off."
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set: without it signed cookies could be forged "
+            "(only the sandbox, STAFFIFY_SANDBOX=true, runs on a built-in development key)."
         )
     SECRET_KEY = "dev-only-insecure-key-for-the-sandbox-" + "x" * 20
 
@@ -124,6 +136,8 @@ MIDDLEWARE = [
     # First: every request's id, on its log lines and its answer (X-Request-Id), whatever answers it.
     "numbers_app.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body (the CSRF check reads the form).
+    "numbers_app.web.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses pages and fragments (Django pads each with random bytes against BREACH). Below
     # whitenoise, which answers static files with its own precompressed copies.
@@ -133,6 +147,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "numbers_app.web.middleware.SlidingSessionMiddleware",
     "numbers_app.web.middleware.RequestMetricsMiddleware",
     # request.user.is_verified(): whether this session passed a second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
@@ -218,11 +233,15 @@ MIRROR_SYNC_SECONDS = _float("MIRROR_SYNC_SECONDS", 300.0, minimum=5, maximum=24
 # renewal (numbers_app.billing.statement.roll_forward), so the billing page reads them from the index.
 BILLING_ROLL_SECONDS = _float("BILLING_ROLL_SECONDS", 60.0, minimum=5, maximum=3600)
 # How often the worker settles writes whose outcome is unknown (all six: buy, assign, unassign, tags,
-# release, reclaim), by reading each number back.
-SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 60.0, minimum=1, maximum=3600)
-# A write still "sent" this long after it left belongs to a process that died mid-request (no answer
-# takes that long): the sweeper then reads the number back and settles it (numbers_app.changes.settle).
-SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 120.0, minimum=0, maximum=3600)
+# release, reclaim), by reading each number back; it also does once when it starts. With the client's
+# default timeouts a write lives at most 46 s, so a write cut off by a crash is settled within a minute.
+SETTLE_WRITES_SECONDS = _float("SETTLE_WRITES_SECONDS", 10.0, minimum=1, maximum=3600)
+# A write still "sent" after the longest a write can live in the client (computed from STAFFIFY_TIMEOUT
+# and STAFFIFY_CONNECT_TIMEOUT: numbers_app.staffify.write_lifetime) belongs to a process that died
+# mid-request: the sweeper then reads the number back and settles it (numbers_app.changes.settle).
+# SETTLE_ABANDONED_SECONDS overrides that (unset: computed); lower, it would settle a live write early.
+_abandoned = os.environ.get("SETTLE_ABANDONED_SECONDS")
+SETTLE_ABANDONED_SECONDS = _float("SETTLE_ABANDONED_SECONDS", 0.0, minimum=0, maximum=3600) if _abandoned else None
 # Bulk jobs (numbers_app.bulk.jobs): how often the worker looks for jobs to pick up again, and how long a
 # running job may go without a sign of life before another worker takes it over (its worker died).
 BULK_SWEEP_SECONDS = _float("BULK_SWEEP_SECONDS", 30.0, minimum=0.5, maximum=3600)
@@ -309,17 +328,29 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER") or "Staffify numbers"
 # An invitation link works this many days.
 INVITATION_DAYS = _int("INVITATION_DAYS", 7)
 
-# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one address lock that
-# pair out for LOGIN_LOCKOUT_MINUTES after the last failure (a failure while locked starts the wait again).
-# The same user from another address is not locked out. An administrator unlocks in the admin ("Access
-# attempts": delete the entry) or with `manage.py axes_reset_username NAME`.
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT failures lock out, for LOGIN_LOCKOUT_MINUTES after
+# the last failure (a failure while locked starts the wait again), whichever is reached first: one
+# username from any addresses (guesses spread over many addresses), one address trying any usernames
+# (one machine trying many names), or the pair. A locked-out user is locked out from every address
+# until the wait ends or an administrator unlocks them in the admin ("Access attempts": delete the
+# entries) or with `manage.py axes_reset_username NAME` (`axes_reset_ip ADDRESS` for an address).
+# Every failed sign-in is in the audit log ("Failed sign-in"), the lockout too ("Login locked out").
 LOGIN_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
 if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1.")
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address", ["username", "ip_address"]]
+# Behind reverse proxies every client has the last proxy's address, and the address lock would lock everyone
+# out at once: LOGIN_PROXY_COUNT (the number of proxies in front, which set X-Forwarded-For) makes axes
+# read the client's address from that header instead.
+LOGIN_PROXY_COUNT = _int("LOGIN_PROXY_COUNT", 0)
+if LOGIN_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("LOGIN_PROXY_COUNT must be 0 or more.")
+if LOGIN_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = LOGIN_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "numbers_app.audit.lockout.lockout_response"
 AXES_VERBOSE = False
@@ -328,6 +359,11 @@ AXES_VERBOSE = False
 # smtp+tls://user:password@mail.example.com:587. The sandbox prints mail on the console. Without mail
 # there is no reset page at all, and the login page says to ask an administrator.
 _email_url = _raw("EMAIL_URL") or ("consolemail://" if STAFFIFY_SANDBOX else None)
+if _email_url and _PRODUCTION and urlsplit(_email_url).scheme == "consolemail":
+    raise ImproperlyConfigured(
+        "EMAIL_URL=consolemail:// would print password reset links in the log: set an SMTP URL, "
+        "or leave EMAIL_URL unset (the login page then says to ask an administrator)."
+    )
 PASSWORD_RESET_ENABLED = bool(_email_url)
 # Invitations are mailed only when real mail is configured; otherwise (and in the sandbox) the page shows the link.
 INVITATIONS_BY_MAIL = bool(_raw("EMAIL_URL"))
@@ -359,6 +395,19 @@ if _email_url:
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 LOGIN_REDIRECT_URL = "/"
+# A session ends after SESSION_IDLE_HOURS without a request (each request starts the wait again, to
+# within a quarter hour: numbers_app.web.middleware.SlidingSessionMiddleware); the login page says so.
+SESSION_IDLE_HOURS = _float("SESSION_IDLE_HOURS", 12.0, minimum=0.1, maximum=24 * 30, what="a number of hours")
+SESSION_COOKIE_AGE = int(SESSION_IDLE_HOURS * 3600)
+
+# Uploads: a request whose body is larger than UPLOAD_MAX_BYTES is refused from its Content-Length before
+# any of it is read (numbers_app.web.middleware.RequestSizeLimitMiddleware). The largest file the dashboard
+# takes is an address document of 10 MB (the CSV files: 1 and 2 MB); form fields stay within Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Behind a reverse proxy set the same limit there, so that it turns
+# the body away before passing it on (nginx: `client_max_body_size 11m;`).
+UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 11 * 1024 * 1024)
+if UPLOAD_MAX_BYTES < 1024 * 1024:
+    raise ImproperlyConfigured(f"UPLOAD_MAX_BYTES={UPLOAD_MAX_BYTES} must be at least 1048576 (1 MB).")
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"
@@ -435,7 +484,15 @@ if _url.scheme not in {"http", "https"} or not _url.netloc:
 
 STAFFIFY_API_KEY = _raw("STAFFIFY_API_KEY") or (SANDBOX_DEMO_API_KEY if STAFFIFY_SANDBOX else None)
 if not STAFFIFY_API_KEY:
-    raise ImproperlyConfigured("STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set when STAFFIFY_SANDBOX is off.")
+    raise ImproperlyConfigured(
+        "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set to your Staffify API key "
+        "(or STAFFIFY_SANDBOX=true to run against the embedded sandbox)."
+    )
+if STAFFIFY_API_KEY in SANDBOX_SEEDED_API_KEYS and not STAFFIFY_SANDBOX:
+    raise ImproperlyConfigured(
+        "STAFFIFY_API_KEY is the sandbox's public demo key: set it to your own Staffify API key "
+        "(or STAFFIFY_SANDBOX=true to run against the embedded sandbox)."
+    )
 if not API_KEY_RE.match(STAFFIFY_API_KEY):
     # Say what is wrong without echoing the key itself.
     raise ImproperlyConfigured(

@@ -37,15 +37,11 @@ from .models import (
 DEMO_PROJECT, EU_PROJECT, OTHER_PROJECT = "proj_demo", "proj_eu", "proj_other"
 DEMO_ORG, OTHER_ORG = "org_demo", "org_other"
 
-DEMO_KEY = settings.SANDBOX_DEMO_API_KEY
-READ_KEY = "sfy_live_" + "feedface" * 6
-ORG_KEY = "sfy_org_" + "0123456789abcdef" * 3
-OTHER_KEY = "sfy_live_" + "abcdef0123456789" * 3
-EU_KEY = "sfy_live_" + "e0" * 24
+# The keys are named in the settings, which refuse every one of them outside the sandbox.
+DEMO_KEY, READ_KEY, ORG_KEY, OTHER_KEY, REVOKED_KEY, EU_KEY = settings.SANDBOX_SEEDED_API_KEYS
 GROWABLE = ("proj_demo", "proj_eu")  # the projects `seed_sandbox --numbers N --project …` grows
 EU_AGENT_IDS = (201, 202, 203)
 EU_NUMBER_IDS = range(951, 957)
-REVOKED_KEY = "sfy_live_" + "deadbeef" * 6
 
 DEMO_BALANCE = Decimal("42.50")
 AGENT_IDS = range(101, 111)

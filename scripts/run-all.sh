@@ -9,6 +9,9 @@ set -m
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
 port=${PORT:-8000}
+# `make run`'s demo: DEBUG and the embedded sandbox unless the environment says otherwise (the app
+# itself starts as production when nothing is set).
+export DEBUG=${DEBUG:-true} STAFFIFY_SANDBOX=${STAFFIFY_SANDBOX:-true}
 
 # The web server's and the worker's counters add up in /metrics through files in one directory
 # (prometheus_client's multiprocess mode), new at each start.

@@ -80,8 +80,8 @@ DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 # Whole modules, so that a module-scoped fixture is set up next to its tests. Rough seconds on an
 # idle 2-core machine in the comments; a new test that takes more than ~5 s belongs here.
 SLOW_FIRST = (
+    "tests/numbers/test_killed_server.py",  # ~55 wall, mostly asleep: a cut-off write lives up to 46 s
     "tests/worker/test_bulk_resume.py",  # ~17: a worker killed mid-job and restarted
-    "tests/numbers/test_killed_server.py",  # ~17
     "tests/multi/test_two_instances.py",  # ~17: two gunicorns, two workers, PostgreSQL, Redis
     "tests/multi/test_metrics_processes.py",  # ~10 wall (5 CPU): gunicorn with two workers, the worker
     "tests/dashboard/test_docker_recipe.py",  # ~15 with uv's cache (minutes with pip)
@@ -163,7 +163,9 @@ def migrated_sqlite(tmp_path_factory) -> Callable[[Path], str]:
         if not template:
             made = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
             env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL"))}
-            env.update(DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings")
+            env.update(
+                DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings", STAFFIFY_SANDBOX="true"
+            )
             result = subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                 cwd=Path(__file__).resolve().parents[1],

@@ -9,5 +9,6 @@ class NumbersConfig(AppConfig):
     verbose_name = "Phone numbers"
 
     def ready(self) -> None:
+        from numbers_app import checks  # noqa: F401  (registers the deployment checks)
         from numbers_app.audit import lockout  # noqa: F401  (connects the axes lockout signal to the audit log)
         from numbers_app.people import directory  # noqa: F401  (keeps each sign-in's session key)

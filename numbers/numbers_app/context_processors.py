@@ -19,6 +19,15 @@ from numbers_app.web.projects import default_project, visible_projects
 RULES = rules.for_templates()
 
 
+def session_idle() -> str:
+    """How long a session lasts without a request (SESSION_IDLE_HOURS), as the login page says it."""
+    minutes = round(settings.SESSION_COOKIE_AGE / 60)
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 SECTIONS = ("billing", "audit", "jobs", "addresses", "buy")
 
 
@@ -28,6 +37,7 @@ def dashboard(request: HttpRequest) -> dict:
         return {
             "rules": RULES,
             "project_slug": project_slug,
+            "session_idle": session_idle(),
             "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
         }
     if scope.current() is None:  # a page outside the projects (preferences, the organisation's): theirs

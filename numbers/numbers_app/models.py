@@ -281,6 +281,7 @@ class AuditEntry(models.Model):
         RECLAIM = "reclaim", "Reclaim"
         OUTSIDE = "outside", "Changed outside the dashboard"
         LOGIN_LOCKOUT = "login_lockout", "Login locked out"
+        LOGIN_FAILED = "login_failed", "Failed sign-in"
         ADDRESS_CREATE = "address_create", "Create address"
         ADDRESS_ADD = "address_add", "Add address by id"
         ADDRESS_DOCUMENT = "address_document", "Upload address document"
@@ -289,6 +290,7 @@ class AuditEntry(models.Model):
         PURCHASE_TIME = "purchase_time", "Set purchase time"
         SCHEDULE_RELEASE = "sched_release", "Schedule release before the next charge"
         CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
+        DISMISS_SCHEDULED = "sched_dismiss", "Dismiss scheduled release alert"
         BULK = "bulk", "Bulk job"
         ROLE = "role", "Change a project role"
         SSO_SIGN_IN = "sso_sign_in", "Signed in with single sign-on"
@@ -309,6 +311,8 @@ class AuditEntry(models.Model):
         DENIED = "denied", "Not allowed for the role"
         UNKNOWN = "unknown", "Outcome unknown"
         SENT = "sent", "Sent, no answer yet"
+        LOCKED_OUT = "locked_out", "Locked out"
+        WRONG_LOGIN = "wrong_login", "Wrong name or password"
 
     project = _project_field()
     at = models.DateTimeField(default=timezone.now, db_index=True)

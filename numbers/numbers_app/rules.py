@@ -1,6 +1,7 @@
 """Staffify's published rules that the dashboard checks before sending anything."""
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 PRICE_PER_CYCLE = Decimal("5.00")  # EUR per number per 28-day cycle, charged at purchase too
@@ -16,6 +17,24 @@ ADDRESS_DOCUMENT_TYPES = {"government_id": "Government ID", "business_registrati
 # What Staffify's guide accepts for a document when a country's requirements do not say otherwise.
 DOCUMENT_FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+# The dates the dashboard takes from people (filters, purchase times, files): Staffify's numbers were
+# bought this century. Dates at the ends of Python's calendar (0001-01-01, 9999-12-31) would overflow
+# when moved between time zones; these are refused with this sentence before any arithmetic.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+DATE_BOUNDS = "Choose a date between 1 January 2000 and 31 December 2099."
+
+
+def date_in_bounds(day: date) -> bool:
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def instant_in_bounds(moment: datetime) -> bool:
+    """Whether MOMENT (aware, in any zone) lies within the bounds, on its own date and in UTC."""
+    if not date_in_bounds(moment.date()):
+        return False  # refused on its face: no conversion, which could overflow
+    return date_in_bounds(moment.astimezone(UTC).date())
 
 
 def tag_key(tag: str) -> str:

@@ -15,6 +15,8 @@ APP = ROOT / "numbers" / "numbers_app"
 ALLOWED = {
     # Django's place for connecting signal receivers: AppConfig.ready imports the module defining them.
     ("numbers_app.apps", "NumbersConfig.ready", "numbers_app.audit.lockout"),
+    # ... and the module registering system checks.
+    ("numbers_app.apps", "NumbersConfig.ready", "numbers_app.checks"),
     # The same idiom: connects user_logged_in to remembering each sign-in's session (deactivation ends them).
     ("numbers_app.apps", "NumbersConfig.ready", "numbers_app.people.directory"),
     # The worker's schedule thread imports the tasks (which register the schedule) when it starts.

@@ -75,9 +75,52 @@ def test_the_lockout_keeps_the_username_and_escapes_it(client, ops_user):
 
 
 @pytest.mark.django_db
-def test_the_same_user_from_another_address_is_not_locked_out(client, ops_user):
-    fail(client, 10, ip="10.0.0.7")
-    assert log_in(client, "pw-ops", ip="10.0.0.8").status_code == 302
+def test_a_locked_out_user_is_locked_out_from_every_address(client, ops_user):
+    fail(client, 5, ip="10.0.0.7")
+    response = log_in(client, "pw-ops", ip="10.0.0.8")
+    assert response.status_code == 429 and not is_logged_in(client)
+
+
+@pytest.mark.django_db
+def test_guesses_at_one_user_spread_over_addresses_lock_it_out(client, ops_user):
+    # The probe: 40 guesses at one user from 10 addresses, 4 from each, locked nothing.
+    for n in range(10):
+        fail(client, 4, ip=f"10.0.1.{n}")
+    assert log_in(client, "pw-ops", ip="10.0.2.1").status_code == 429 and not is_logged_in(client)
+    assert AuditEntry.objects.filter(action="login_lockout", username="ops").count() == 1
+
+
+@pytest.mark.django_db
+def test_many_usernames_from_one_address_lock_the_address_out(client, ops_user):
+    # The probe: 30 user names from one address locked nothing.
+    for n in range(30):
+        fail(client, 1, username=f"user{n}", ip="10.0.3.3")
+    assert log_in(client, "pw-ops", ip="10.0.3.3").status_code == 429 and not is_logged_in(client)
+    assert log_in(client, "pw-ops", ip="10.0.3.4").status_code == 302  # ops itself was never guessed at
+
+
+@pytest.mark.django_db
+def test_every_failed_sign_in_is_in_the_audit_log_with_its_own_label(client, ops_user, lead):
+    fail(client, 3, ip="10.0.0.7")
+    fail(client, 2, username="nobody", ip="10.0.0.8")
+    failed = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_FAILED).order_by("id")
+    assert failed.count() == 5
+    first = failed.first()
+    assert first.user == ops_user and first.username == "ops"
+    assert first.get_action_display() == "Failed sign-in"
+    assert first.get_outcome_display() == "Wrong name or password"
+    assert "10.0.0.7" in first.message
+    assert failed.last().user is None and failed.last().username == "nobody"
+    html = lead.get("/audit/", {"action": "login_failed"}).content.decode()
+    assert "Failed sign-in" in html
+
+
+@pytest.mark.django_db
+def test_attempts_while_locked_out_are_audited_as_locked_out(client, ops_user):
+    fail(client, 7)
+    failed = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_FAILED)
+    assert failed.count() == 7
+    assert failed.filter(outcome=AuditEntry.Outcome.LOCKED_OUT).count() >= 2
 
 
 @pytest.mark.django_db
@@ -94,7 +137,7 @@ def test_the_lockout_is_in_the_audit_log_once(client, ops_user):
     assert len(entries) == 1
     entry = entries[0]
     assert entry.user == ops_user and entry.username == "ops"
-    assert entry.outcome == AuditEntry.Outcome.DENIED
+    assert entry.outcome == AuditEntry.Outcome.LOCKED_OUT and entry.get_outcome_display() == "Locked out"
     assert entry.number_id is None
     assert "5 failed logins from 10.0.0.7" in entry.message
 
@@ -142,3 +185,16 @@ def test_the_admin_login_is_the_dashboards_and_throttled_too(client, admin_user)
     fail(client, 5, username="admin", ip="10.0.0.9")
     response = log_in(client, "password", username="admin", ip="10.0.0.9")
     assert response.status_code == 429 and not is_logged_in(client)
+
+
+def test_behind_proxies_the_address_comes_from_x_forwarded_for():
+    from tests.dashboard.test_settings import SANDBOX, run_settings
+
+    assert (
+        run_settings(SANDBOX, "AXES_LOCKOUT_PARAMETERS").stdout.strip()
+        == "['username', 'ip_address', ['username', 'ip_address']]"
+    )
+    result = run_settings(
+        {**SANDBOX, "LOGIN_PROXY_COUNT": "1"}, "AXES_IPWARE_PROXY_COUNT, settings.AXES_IPWARE_META_PRECEDENCE_ORDER"
+    )
+    assert result.stdout.strip() == "1 ('HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR')", result.stderr

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import clear_url_caches
 
-from tests.dashboard.test_settings import run_settings
+from tests.dashboard.test_settings import SANDBOX, run_settings
 
 ASK = "Ask an administrator to reset your password"
 PRODUCTION = {
@@ -92,7 +92,9 @@ def test_production_without_email_url_has_no_password_reset():
 
 
 def test_sandbox_mode_prints_mail_on_the_console():
-    result = run_settings({"EMAIL_URL": ""}, "MAILERS['default']['BACKEND'], settings.PASSWORD_RESET_ENABLED")
+    result = run_settings(
+        {**SANDBOX, "EMAIL_URL": ""}, "MAILERS['default']['BACKEND'], settings.PASSWORD_RESET_ENABLED"
+    )
     assert result.stdout.strip() == "django.core.mail.backends.console.EmailBackend True", result.stderr
 
 
@@ -102,6 +104,12 @@ def test_email_url_configures_smtp():
     assert result.returncode == 0, result.stderr
     assert "'host': 'mail.example.com', 'port': 587, 'username': 'mailer@example.com'" in result.stdout
     assert "'use_tls': True" in result.stdout and result.stdout.strip().endswith("True")
+
+
+def test_production_refuses_console_mail():
+    result = run_settings({**PRODUCTION, "EMAIL_URL": "consolemail://"})
+    assert result.returncode != 0
+    assert "EMAIL_URL=consolemail:// would print password reset links in the log" in result.stderr
 
 
 def test_a_malformed_email_url_stops_the_start_without_echoing_it():

@@ -3,10 +3,13 @@ only the README's production variables, and each setting can still be chosen exp
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.dashboard.test_settings import run_settings
@@ -75,7 +78,10 @@ def test_production_turns_https_on_without_variables():
     assert result.stdout.strip() == "True True True 31536000 True True"
 
 
-@pytest.mark.parametrize("env", [{}, {"DEBUG": "true"}, {**PRODUCTION, "DEBUG": "true"}])
+@pytest.mark.parametrize(
+    "env",
+    [{"STAFFIFY_SANDBOX": "true"}, {"DEBUG": "true", "STAFFIFY_SANDBOX": "true"}, {**PRODUCTION, "DEBUG": "true"}],
+)
 def test_sandbox_and_debug_modes_keep_plain_http(env):
     result = run_settings(env, HTTPS)
     assert result.returncode == 0, result.stderr
@@ -123,3 +129,113 @@ def test_production_redirects_to_https_but_not_the_health_checks_nor_the_metrics
     assert client.get("/metrics").status_code in (401, 403)  # refused as such, not redirected
     secure = client.get("/accounts/login/", secure=True)
     assert secure.status_code == 200 and secure["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+# --- Production unless told otherwise ---------------------------------------------------------------
+# Each refusal's sentence, as the settings say it: one sentence naming what to set.
+NO_SECRET = "SECRET_KEY (or SECRET_KEY_FILE) must be set"
+NO_API_KEY = "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set to your Staffify API key"
+DEMO_API_KEY = "STAFFIFY_API_KEY is the sandbox's public demo key: set it to your own Staffify API key"
+SEEDED = [
+    "sfy_live_" + "0123456789abcdef" * 3,
+    "sfy_live_" + "feedface" * 6,
+    "sfy_org_" + "0123456789abcdef" * 3,
+    "sfy_live_" + "abcdef0123456789" * 3,
+    "sfy_live_" + "deadbeef" * 6,
+]
+
+
+def start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("left_out", "sentence"), [("SECRET_KEY_FILE", NO_SECRET), ("STAFFIFY_API_KEY_FILE", NO_API_KEY)]
+)
+def test_without_a_secret_the_app_refuses_to_start(tmp_path, left_out, sentence):
+    env = readme_production_env(tmp_path)
+    del env[left_out]
+    result = start(env, "check", "--deploy")
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {sentence}" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("key", SEEDED)
+def test_a_key_the_sandbox_seeds_is_refused_outside_it(tmp_path, key):
+    # In this process (the sentence is the same as a start's, proved once above): every seeded key.
+    env = {**PRODUCTION, "STAFFIFY_API_KEY": key, "STAFFIFY_PROJECT_ID": "proj_demo"}
+    result = run_settings(env)
+    assert result.returncode == 1 and DEMO_API_KEY in result.stderr
+    assert key not in result.stderr  # said without echoing it
+
+
+def test_the_demo_key_stops_a_real_start(tmp_path):
+    env = readme_production_env(tmp_path)
+    (tmp_path / "api_key").write_text(SEEDED[0])
+    result = start(env, "check")
+    assert result.returncode != 0 and f"ImproperlyConfigured: {DEMO_API_KEY}" in result.stderr, result.stderr
+
+
+def test_nothing_set_is_production_not_the_sandbox():
+    result = run_settings({"SECRET_KEY": "k" * 50, "STAFFIFY_API_KEY": KEY}, "STAFFIFY_SANDBOX, settings.DEBUG")
+    assert result.stdout.strip() == "False False", result.stderr
+    assert NO_SECRET in run_settings({}).stderr
+
+
+def test_check_deploy_says_the_sandbox_is_on_in_a_non_debug_process(tmp_path):
+    env = {**readme_production_env(tmp_path), "STAFFIFY_SANDBOX": "true"}
+    del env["STAFFIFY_API_KEY_FILE"]
+    result = start(env, "check", "--deploy")
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    assert "numbers.E001" in said and "numbers.E002" in said, said
+    # Not under DEBUG (make run), and not without --deploy (the tests run the sandbox without DEBUG).
+    debug = start({**env, "DEBUG": "true"}, "check", "--deploy")
+    assert "numbers.E00" not in debug.stdout + debug.stderr
+    assert start(env, "check").returncode == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_left_out_sandbox_serves_no_sandbox(tmp_path):
+    """The README's production variables minus STAFFIFY_SANDBOX: a real server (gunicorn, as the image
+    runs it) starts as production, and nothing answers under /sandbox/: not the API, not its controls."""
+    env = readme_production_env(tmp_path)
+    del env["STAFFIFY_SANDBOX"]
+    env.update(ALLOWED_HOSTS="127.0.0.1", SECURE_PROXY_SSL_HEADER_ENABLED="true")  # behind a TLS proxy
+    env["STATIC_ROOT"] = str(tmp_path / "static")
+    assert start(env, "collectstatic", "--noinput", "-v", "0").returncode == 0  # no migration: no page here reads it
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "dashboard.wsgi:application", "--bind", f"127.0.0.1:{port}", "-w", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        https = {"X-Forwarded-Proto": "https"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=https, timeout=5) as http:
+            for _ in range(300):
+                try:
+                    http.get("/accounts/login/")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert http.get("/accounts/login/").status_code == 200
+            # Plain HTTP is sent to HTTPS: production's default, no variable set.
+            assert http.get("/accounts/login/", headers={"X-Forwarded-Proto": "http"}).status_code == 301
+            demo = {"Authorization": "Bearer " + SEEDED[0]}
+            for path in ("/sandbox/", "/sandbox/v1/credits", "/sandbox/v1/phone-numbers"):
+                assert http.get(path, headers=demo).status_code == 404, path
+            for path in ("/sandbox/control/reset", "/sandbox/control/clock", "/sandbox/control/balance"):
+                assert http.post(path, headers=demo).status_code == 404, path
+    finally:
+        server.terminate()
+        server.wait(10)

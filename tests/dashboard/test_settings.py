@@ -18,7 +18,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "dashboard" / "settings.py"
-OURS = ("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL")
+OURS = ("STAFFIFY_", "DEBUG", "SECRET_KEY", "DATABASE_URL", "CACHE_URL", "EMAIL_URL")
+# The sandbox is asked for; without it the app is production (tests/dashboard/test_production_defaults.py).
+SANDBOX = {"STAFFIFY_SANDBOX": "true"}
 
 
 def clean_environ(**env: str) -> dict[str, str]:
@@ -49,12 +51,12 @@ def refusal(env: dict[str, str]) -> str:
     return "".join(traceback.format_exception(refused.value))
 
 
-def test_it_starts_with_no_configuration_in_sandbox_mode():
+def test_it_starts_with_no_other_configuration_in_sandbox_mode():
     code = "import django; django.setup(); from django.conf import settings; print(settings.STAFFIFY_API_URL)"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=clean_environ(DJANGO_SETTINGS_MODULE="dashboard.settings"),
+        env=clean_environ(DJANGO_SETTINGS_MODULE="dashboard.settings", **SANDBOX),
         capture_output=True,
         text=True,
         timeout=60,
@@ -67,7 +69,7 @@ def test_a_malformed_value_stops_a_real_start():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
-        env=clean_environ(DEBUG="maybe"),
+        env=clean_environ(DEBUG="maybe", **SANDBOX),
         capture_output=True,
         text=True,
         timeout=60,
@@ -77,12 +79,12 @@ def test_a_malformed_value_stops_a_real_start():
 
 
 def test_metrics_addresses_are_networks():
-    allowed = load_settings({"METRICS_ALLOWED_IPS": "10.0.0.0/8, 192.168.1.7"})["METRICS_ALLOWED_IPS"]
+    allowed = load_settings({**SANDBOX, "METRICS_ALLOWED_IPS": "10.0.0.0/8, 192.168.1.7"})["METRICS_ALLOWED_IPS"]
     assert [str(network) for network in allowed] == ["10.0.0.0/8", "192.168.1.7/32"]
 
 
 def test_the_sandbox_url_follows_port():
-    assert load_settings({"PORT": "8123"})["STAFFIFY_API_URL"] == "http://127.0.0.1:8123/sandbox/v1"
+    assert load_settings({"PORT": "8123", **SANDBOX})["STAFFIFY_API_URL"] == "http://127.0.0.1:8123/sandbox/v1"
 
 
 @pytest.mark.parametrize(
@@ -90,28 +92,31 @@ def test_the_sandbox_url_follows_port():
     [
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({"STAFFIFY_SANDBOX": "2"}, "STAFFIFY_SANDBOX='2' is not a boolean"),
-        ({"STAFFIFY_TIMEOUT": "soon"}, "STAFFIFY_TIMEOUT='soon' is not a number"),
-        ({"STAFFIFY_TIMEOUT": "0"}, "must lie between"),
-        ({"STAFFIFY_API_URL": "ftp://x"}, "is not an http(s) URL"),
-        ({"STAFFIFY_API_KEY": "sk_nope"}, "STAFFIFY_API_KEY is malformed"),
-        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is malformed"),
-        ({"PORT": "eighty"}, "PORT='eighty' is not a whole number"),
+        ({**SANDBOX, "STAFFIFY_TIMEOUT": "soon"}, "STAFFIFY_TIMEOUT='soon' is not a number"),
+        ({**SANDBOX, "STAFFIFY_TIMEOUT": "0"}, "must lie between"),
+        ({**SANDBOX, "STAFFIFY_API_URL": "ftp://x"}, "is not an http(s) URL"),
+        ({**SANDBOX, "STAFFIFY_API_KEY": "sk_nope"}, "STAFFIFY_API_KEY is malformed"),
+        ({**SANDBOX, "DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is malformed"),
+        ({**SANDBOX, "PORT": "eighty"}, "PORT='eighty' is not a whole number"),
         (
             {"STAFFIFY_SANDBOX": "false", "SECRET_KEY": "k" * 50},
-            "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set",
+            "STAFFIFY_API_KEY (or STAFFIFY_API_KEY_FILE) must be set to your Staffify API key",
         ),
         (
             {"STAFFIFY_SANDBOX": "false", "STAFFIFY_API_KEY": "sfy_live_" + "a" * 48},
             "SECRET_KEY (or SECRET_KEY_FILE) must be set",
         ),
-        ({"STAFFIFY_API_KEY": "sfy_org_" + "a" * 48}, "needs STAFFIFY_PROJECT_ID"),
+        ({**SANDBOX, "STAFFIFY_API_KEY": "sfy_org_" + "a" * 48}, "needs STAFFIFY_PROJECT_ID"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE=/nonexistent/secret cannot be read"),
-        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' is not plain or json"),
-        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN is too short"),
-        ({"METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"}, "METRICS_ALLOWED_IPS: 'intranet' is not an address"),
-        ({"METRICS_PORT": "70000"}, "METRICS_PORT=70000 is not a port number"),
+        ({**SANDBOX, "LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' is not plain or json"),
+        ({**SANDBOX, "METRICS_TOKEN": "short"}, "METRICS_TOKEN is too short"),
         (
-            {"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"},
+            {**SANDBOX, "METRICS_ALLOWED_IPS": "10.0.0.0/8,intranet"},
+            "METRICS_ALLOWED_IPS: 'intranet' is not an address",
+        ),
+        ({**SANDBOX, "METRICS_PORT": "70000"}, "METRICS_PORT=70000 is not a port number"),
+        (
+            {**SANDBOX, "PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"},
             "PROMETHEUS_MULTIPROC_DIR='/nonexistent/metrics' is not",
         ),
     ],
@@ -121,7 +126,7 @@ def test_it_refuses_a_malformed_value_with_a_clear_message(env, message):
 
 
 def test_a_malformed_key_is_not_echoed():
-    said = refusal({"STAFFIFY_API_KEY": "sfy_live_SECRETSECRET"})
+    said = refusal({"STAFFIFY_API_KEY": "sfy_live_SECRETSECRET", **SANDBOX})
     assert "STAFFIFY_API_KEY is malformed" in said
     assert "SECRETSECRET" not in said
 
@@ -129,7 +134,7 @@ def test_a_malformed_key_is_not_echoed():
 def test_secrets_can_come_from_files(tmp_path):
     key = "sfy_live_" + "b" * 48
     (tmp_path / "key").write_text(key + "\n")
-    assert load_settings({"STAFFIFY_API_KEY_FILE": str(tmp_path / "key")})["STAFFIFY_API_KEY"] == key
+    assert load_settings({"STAFFIFY_API_KEY_FILE": str(tmp_path / "key"), **SANDBOX})["STAFFIFY_API_KEY"] == key
 
 
 def test_with_the_sandbox_off_nothing_is_routed_under_sandbox():

@@ -216,8 +216,10 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
         for url in (a_url, b_url):
             wait_until(lambda url=url: httpx.get(f"{url}/healthz", timeout=5).status_code == 200, url, processes)
 
-        # 2. The purchase guard across processes: one confirmation, sent to A and B at once.
-        a, b = log_in(a_url), log_in(b_url)
+        # 2. The purchase guard across processes: one confirmation, sent to A and B at once, by the session
+        # that opened it (a confirmation is bound to its session; the session is in the shared database).
+        a = log_in(a_url)
+        b = httpx.Client(base_url=b_url, timeout=30, cookies=a.cookies, headers=a.headers)
         before = balance(sandbox)
         query = {"phone_number": BOUGHT, "country_code": "US", "number_type": "local", "city_code": ""}
         dialog = a.get("/p/main/buy/confirm", params=query).text
@@ -243,6 +245,8 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
         audited = json.loads(python(env, AUDITED_BUYS).stdout)
         assert sorted(outcome for outcome, _ in audited) == ["invalid", "ok"], audited
         assert any("The same confirmation arrived again" in message for _, message in audited), audited
+        b_alone = log_in(b_url)  # another session of the same person: the confirmation is not its own
+        assert "not opened in this session" in b_alone.post("/buy/purchase", data=form).headers["HX-Trigger"]
 
         # 3. The shared mirror: bought through A, listed by B; assigned through B, shown by A.
         number_id = owned[0]["id"]

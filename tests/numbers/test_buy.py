@@ -153,7 +153,7 @@ def test_a_resubmitted_confirmation_buys_once(ops, staffify_sandbox):
 @pytest.mark.postgres
 def test_a_confirmation_still_in_flight_is_not_sent_again(ops, ops_user, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
-    token = uuid.uuid4()
+    token = uuid.UUID(token_of(confirm(ops, number)))  # opened in this session, then sent by another request
     PurchaseAttempt.objects.create(token=token, user=ops_user, phone_number=number["phone_number"], country_code="US")
     response = buy(ops, number, str(token))
     assert response.status_code == 409

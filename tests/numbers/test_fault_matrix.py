@@ -171,7 +171,7 @@ def sweep_everything() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("fault_name", [*map(str, STATUS_FAULTS), "refused"])
+@pytest.mark.parametrize("fault_name", [*map(str, STATUS_FAULTS), "429 after acting", "refused"])
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_refused_or_failed_write_is_said_and_audited_as_staffify_has_it(
     action, fault_name, ops, staffify_sandbox, settings
@@ -179,11 +179,22 @@ def test_a_refused_or_failed_write_is_said_and_audited_as_staffify_has_it(
     case = prepare(action, staffify_sandbox, ops)
     if fault_name == "refused":
         settings.STAFFIFY_TRANSPORT = RefusingWrites(httpx.WSGITransport(app=InTransactionWSGI()))
+    elif fault_name == "429 after acting":
+        # A proxy or gateway answering 429 once Staffify had acted: read back before "nothing was changed".
+        fault_on(staffify_sandbox, action, case, status=429, act_first=True)
     else:
         fault_on(staffify_sandbox, action, case, status=int(fault_name))
     response = send(action, case, ops)
+    if fault_name == "429 after acting":
+        # Settled in the request itself, not left for the sweeper: done, and said so.
+        entry = AuditEntry.objects.filter(action=action).order_by("-id").first()
+        assert entry is not None and entry.outcome == "ok", f"{action} × 429 after acting: {entry and entry.message}"
     sweep_everything()
-    check(action, fault_name, case, response, ops, staffify_sandbox, answered=fault_name != "refused")
+    answered = fault_name not in ("refused", "429 after acting")  # done: said plainly, the id is in the log
+    row = check(action, fault_name, case, response, ops, staffify_sandbox, answered=answered)
+    if fault_name == "429 after acting":
+        assert row["staffify_changed"] and row["audit"] == "ok"
+        assert AuditEntry.objects.filter(action=action).order_by("-id").first().request_id.startswith("req_")
 
 
 @pytest.mark.parametrize("fault_name", ["timeout before the write", "timeout after the write"])

@@ -89,10 +89,8 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
         "STAFFIFY_SANDBOX": "true",
         "STAFFIFY_API_URL": f"http://127.0.0.1:{sandbox_port}/sandbox/v1",
         "STAFFIFY_API_KEY": DEMO_KEY,
-        "STAFFIFY_TIMEOUT": "30",
         "TASKS_BACKEND": "database",
         "CACHE_URL": "locmemcache://",
-        "SETTLE_ABANDONED_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
     }
     seeded = [sys.executable, "manage.py", "seed_demo_users"]

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("numbers", "0020_people_and_sign_in")]
-AFTER = [("numbers", "0021_projects")]
+BEFORE = [("numbers", "0021_audit_login_failed_and_dismiss")]
+AFTER = [("numbers", "0022_projects")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -397,13 +397,14 @@ def test_an_unknown_outcome_is_settled_by_the_sweeper_and_then_shown(ops, mirror
 
 
 def test_the_lead_and_the_check_interval_are_settings_checked_at_start():
-    from tests.dashboard.test_settings import load_settings, refusal
+    from tests.dashboard.test_settings import SANDBOX, load_settings, refusal
 
-    assert load_settings({"SCHEDULED_RELEASE_LEAD_SECONDS": "7200"})["SCHEDULED_RELEASE_LEAD_SECONDS"] == 7200
-    assert load_settings({})["SCHEDULED_RELEASE_LEAD_SECONDS"] == 3600
-    malformed = {"SCHEDULED_RELEASE_LEAD_SECONDS": "soon"}
+    lead = load_settings({**SANDBOX, "SCHEDULED_RELEASE_LEAD_SECONDS": "7200"})["SCHEDULED_RELEASE_LEAD_SECONDS"]
+    assert lead == 7200
+    assert load_settings(SANDBOX)["SCHEDULED_RELEASE_LEAD_SECONDS"] == 3600
+    malformed = {**SANDBOX, "SCHEDULED_RELEASE_LEAD_SECONDS": "soon"}
     assert "SCHEDULED_RELEASE_LEAD_SECONDS='soon' is not a number" in refusal(malformed)
-    too_slow = {"SCHEDULED_RELEASE_LEAD_SECONDS": "600", "SCHEDULED_RELEASE_CHECK_SECONDS": "400"}
+    too_slow = {**SANDBOX, "SCHEDULED_RELEASE_LEAD_SECONDS": "600", "SCHEDULED_RELEASE_CHECK_SECONDS": "400"}
     assert "must be at most half of SCHEDULED_RELEASE_LEAD_SECONDS" in refusal(too_slow)
 
 

@@ -1,7 +1,7 @@
 """Single sign-on is configured from the environment; a malformed value stops the start with a sentence."""
 
 from numbers_app.people.directory import check_role_map
-from tests.dashboard.test_settings import load_settings, refusal
+from tests.dashboard.test_settings import SANDBOX, load_settings, refusal
 
 
 def test_the_provider_comes_from_the_environment_with_the_secret_from_a_file(tmp_path):
@@ -9,6 +9,7 @@ def test_the_provider_comes_from_the_environment_with_the_secret_from_a_file(tmp
     secret.write_text("s3cret\n")
     names = load_settings(
         {
+            **SANDBOX,
             "OIDC_ISSUER": "https://login.example.com/realms/acme/",
             "OIDC_CLIENT_ID": "dashboard",
             "OIDC_CLIENT_SECRET_FILE": str(secret),
@@ -25,10 +26,12 @@ def test_the_provider_comes_from_the_environment_with_the_secret_from_a_file(tmp
 
 
 def test_malformed_values_stop_the_start_with_a_sentence():
-    base = {"OIDC_ISSUER": "https://login.example.com", "OIDC_CLIENT_ID": "d", "OIDC_CLIENT_SECRET": "s"}
+    base = {**SANDBOX, "OIDC_ISSUER": "https://login.example.com", "OIDC_CLIENT_ID": "d", "OIDC_CLIENT_SECRET": "s"}
     assert "use claim-value=Role pairs" in refusal({**base, "OIDC_ROLE_MAP": "dashboard-ops"})
-    assert "needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET_FILE" in refusal({"OIDC_ISSUER": "https://login.example.com"})
-    assert "OIDC_REQUIRED=true needs OIDC_ISSUER" in refusal({"OIDC_REQUIRED": "true"})
+    assert "needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET_FILE" in refusal(
+        {**SANDBOX, "OIDC_ISSUER": "https://login.example.com"}
+    )
+    assert "OIDC_REQUIRED=true needs OIDC_ISSUER" in refusal({**SANDBOX, "OIDC_REQUIRED": "true"})
     assert "is not an http(s) URL" in refusal({**base, "OIDC_ISSUER": "login.example.com"})
 
 

@@ -25,7 +25,10 @@ def unavailable(what: str) -> None:
 
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL", "TASKS_BACKEND"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "dashboard.settings", "PYTHONUNBUFFERED": "1", **extra})
+    # The app is production unless told otherwise: these processes play against the sandbox.
+    env.update(
+        {"DJANGO_SETTINGS_MODULE": "dashboard.settings", "PYTHONUNBUFFERED": "1", "STAFFIFY_SANDBOX": "true", **extra}
+    )
     return env
 
 

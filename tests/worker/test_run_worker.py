@@ -85,6 +85,7 @@ def test_two_workers_enqueue_a_periodic_task_once_per_interval(scratch_env, tmp_
     times = [at for at, _ in beats]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
     # Two workers each enqueuing would leave pairs a few milliseconds apart; one claim per interval
-    # leaves about half a second between them (give or take the time from claim to insert).
+    # leaves about half a second between them, give or take the time from claim to insert: on a
+    # loaded machine a late beat is followed by one on time (gaps of 1.06 s then 0.16 s were seen).
     assert 4 <= len(beats) <= 2 * elapsed + 3, (beats, output)
-    assert min(gaps) > 0.3, (gaps, output)
+    assert min(gaps) > 0.1, (gaps, output)

@@ -2,21 +2,23 @@
 
 import pytest
 
-from tests.dashboard.test_settings import run_settings
+from tests.dashboard.test_settings import SANDBOX, run_settings
 
 
 def test_tasks_queue_in_the_database_by_default():
-    result = run_settings({}, "TASKS['default']['BACKEND']")
+    result = run_settings(SANDBOX, "TASKS['default']['BACKEND']")
     assert result.stdout.strip() == "django_tasks_db.DatabaseBackend", result.stderr
 
 
 def test_the_immediate_backend_is_there_for_unit_tests():
-    result = run_settings({"TASKS_BACKEND": "immediate"}, "TASKS['default']['BACKEND']")
+    result = run_settings({**SANDBOX, "TASKS_BACKEND": "immediate"}, "TASKS['default']['BACKEND']")
     assert result.stdout.strip() == "django.tasks.backends.immediate.ImmediateBackend", result.stderr
 
 
 def test_a_redis_cache_url_keeps_its_key_prefix():
-    result = run_settings({"CACHE_URL": "redis://127.0.0.1:6379/1?key_prefix=blue"}, "CACHES['default']['KEY_PREFIX']")
+    result = run_settings(
+        {**SANDBOX, "CACHE_URL": "redis://127.0.0.1:6379/1?key_prefix=blue"}, "CACHES['default']['KEY_PREFIX']"
+    )
     assert result.stdout.strip() == "blue", result.stderr
 
 
@@ -30,6 +32,6 @@ def test_a_redis_cache_url_keeps_its_key_prefix():
     ],
 )
 def test_it_refuses_a_malformed_value(env, message):
-    result = run_settings(env)
+    result = run_settings({**SANDBOX, **env})
     assert result.returncode != 0
     assert message in result.stderr

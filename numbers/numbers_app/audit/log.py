@@ -276,6 +276,25 @@ def login_locked_out(username: str, ip_address: str, *, failures: int) -> AuditE
         user=user,
         username=username[:150],
         action=Action.LOGIN_LOCKOUT,
-        outcome=Outcome.DENIED,
+        outcome=Outcome.LOCKED_OUT,
         message=f"{failures} failed logins from {ip_address or 'an unknown address'}: locked out.",
+    )
+
+
+def login_failed(username: str, ip_address: str, *, locked_out: bool) -> AuditEntry:
+    """One failed sign-in (a wrong name or password, or any attempt while locked out), with the name
+    tried (tied to the user when one has it) and the address it came from."""
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    where = ip_address or "an unknown address"
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        user=user,
+        username=username[:150],
+        action=Action.LOGIN_FAILED,
+        outcome=Outcome.LOCKED_OUT if locked_out else Outcome.WRONG_LOGIN,
+        message=(
+            f"Refused from {where}: locked out after too many failed logins."
+            if locked_out
+            else f"Wrong name or password from {where}."
+        ),
     )

@@ -19,6 +19,7 @@ from numbers_app.models import AuditEntry
 from numbers_app.text.csvsafe import safe_row
 from numbers_app.text.presenters import iso_utc
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
+from numbers_app.web.fields import BoundedDateField
 
 PAGE_SIZE = 50
 
@@ -28,8 +29,8 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEntry.Action.choices])
     number = forms.CharField(required=False, max_length=20, help_text="Staffify id or digits of the number")
     outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *AuditEntry.Outcome.choices])
-    since = forms.DateField(required=False, label="From")
-    until = forms.DateField(required=False, label="To")
+    since = BoundedDateField(required=False, label="From")
+    until = BoundedDateField(required=False, label="To")
     page = forms.IntegerField(required=False, min_value=1)
 
     def clean_number(self) -> str:
@@ -115,6 +116,12 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditFilterForm(request.GET)
     entries = form.apply(AuditEntry.objects.all()) if form.is_valid() else AuditEntry.objects.none()
     if request.GET.get("format") == "csv":
+        if not form.is_valid():
+            # Never an export with only its header for a filter that could not be read: "nothing happened".
+            problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+            return HttpResponse(
+                f"The export was not made: {problems}\n", status=400, content_type="text/plain; charset=utf-8"
+            )
         writer = csv.writer(_Echo())
         response = StreamingHttpResponse((writer.writerow(row) for row in _csv_rows(entries)), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="staffify-audit-{timezone.localdate():%Y-%m-%d}.csv"'

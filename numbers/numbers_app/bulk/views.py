@@ -218,12 +218,20 @@ def bulk_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     return render(request, "numbers/job.html", context)
 
 
+def _refused(request: HtmxHttpRequest, job: BulkJob, what: str) -> PermissionDenied:
+    """A cancel or retry refused for the role: in the audit log, as every refused action is."""
+    message = f"Only the job's starter, or a role that may make its changes, can {what} it."
+    said = f"Refused to {what} job {job.pk}: {message}"
+    audit.record(request.user, audit.Action.BULK, outcome=audit.Outcome.DENIED, message=said)
+    return PermissionDenied(message)
+
+
 @dashboard_view()
 @require_POST
 def bulk_cancel(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(job_id)
     if not _may_change(request.user, job):
-        raise PermissionDenied("Only the job's starter, or a role that may make its changes, can cancel it.")
+        raise _refused(request, job, "cancel")
     if not job.finished:
         bulk.cancel(job, request.user)
     return _to_job(request, job)
@@ -234,7 +242,7 @@ def bulk_cancel(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 def bulk_retry(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(job_id)
     if not _may_change(request.user, job):
-        raise PermissionDenied("Only the job's starter, or a role that may make its changes, can retry it.")
+        raise _refused(request, job, "retry")
     if not job.finished:
         return _problem(request, "The job is still running: retry its failed rows once it has finished.", status=409)
     retry = bulk.retry_failed(job, request.user)

@@ -9,6 +9,7 @@ from django import forms
 
 from numbers_app.owned.forms import E164, TYPE_CHOICES, clean_tag_list
 from numbers_app.rules import MAX_TAG_LENGTH, MAX_TAGS
+from numbers_app.web.fields import BoundedDateTimeField
 
 # The preview sends the text back to apply it: Django reads at most 2.5 MB of form data (about 50,000 lines).
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -17,7 +18,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 class PurchaseTimeForm(forms.Form):
     """One instant, typed in the viewer's zone (Django makes it aware there; it is stored in UTC)."""
 
-    purchased_at = forms.DateTimeField(
+    purchased_at = BoundedDateTimeField(
         label="Purchased at",
         help_text="As on Staffify's invoice, in your time zone.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from numbers_app import cycles
 from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, NumberRecord
+from numbers_app.rules import DATE_BOUNDS, date_in_bounds, instant_in_bounds
 from numbers_app.text.presenters import iso_utc, local_text
 
 LEEWAY = timedelta(minutes=5)  # Staffify's clock and ours, as measured, may differ by a little
@@ -99,11 +100,20 @@ class Preview:
         return len(self.changes) + self.unchanged + len(self.errors) + len(self.unknown)
 
 
+class OutOfBounds(ValueError):
+    """A date and time, but outside the years the dashboard takes (rules.DATE_BOUNDS)."""
+
+
 def parse_instant(text: str) -> datetime:
-    """ISO 8601; without an offset, in the viewer's zone (the page says so)."""
+    """ISO 8601; without an offset, in the viewer's zone (the page says so). Bounded before any
+    arithmetic: OutOfBounds says so."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if not date_in_bounds(value.date()):
+        raise OutOfBounds(DATE_BOUNDS)
     if value.tzinfo is None:
         value = timezone.make_aware(value, timezone.get_current_timezone())
+    if not instant_in_bounds(value):
+        raise OutOfBounds(DATE_BOUNDS)
     return value
 
 
@@ -137,6 +147,9 @@ def preview(text: str, now: datetime, skew: timedelta) -> Preview:
         seen[phone] = line
         try:
             at = parse_instant(cells[when_at])
+        except OutOfBounds as err:
+            found.errors.append((line, f"“{cells[when_at].strip()[:40]}”: {err}"))
+            continue
         except ValueError:
             found.errors.append(
                 (line, f"“{cells[when_at].strip()[:40]}” is no date and time, like 2025-03-14T09:30:00Z.")

@@ -229,7 +229,8 @@ def buy(client: staffify.StaffifyClient, user: Any, data: dict[str, Any]) -> Out
             city_code=city_code,
         )
     except staffify.StaffifyError as err:
-        if err.outcome_unknown or isinstance(err, staffify.ServerError):
+        # A 429 too: documented as a refusal, but a proxy may answer it after Staffify bought the number.
+        if err.outcome_unknown or isinstance(err, (staffify.ServerError, staffify.RateLimitError)):
             return _unconfirmed(client, user, attempt, entry, err)
         problem = explain(err)
         _finish(attempt, PurchaseAttempt.State.FAILED, message=str(problem))
@@ -280,8 +281,9 @@ def _unconfirmed(
         )
         return _still_unknown(attempt, unknown, message, rid)
     if owned is not None:
+        late = "did not confirm in time" if err.outcome_unknown else f"answered with an error (HTTP {err.status})"
         note = (
-            f"Staffify did not confirm in time, but the dashboard checked the owned list: "
+            f"Staffify {late}, but the dashboard checked the owned list: "
             f"{format_phone(owned.phone_number)} is yours (number #{owned.id})."
         )
         audit.resolve(
@@ -299,10 +301,13 @@ def _unconfirmed(
             "background and the audit log will say. Look at the owned list in a minute before trying again."
         )
         return _still_unknown(attempt, unknown, message, rid)
-    message = (
-        f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
-        "was bought. Try again in a moment."
-    )
+    if isinstance(err, staffify.RateLimitError):
+        message = f"{explain(err).message} The dashboard checked the owned list: {display} was not bought."
+    else:
+        message = (
+            f"{trouble(err)} The dashboard checked the owned list and {display} is not in it, so nothing "
+            "was bought. Try again in a moment."
+        )
     _finish(attempt, PurchaseAttempt.State.FAILED, message=message)
     audit.resolve(unknown, outcome=audit.Outcome.ERROR, message=message)
     return Outcome(Result.REFUSED, attempt, phone_number=attempt.phone_number, problem=Problem(message, rid))

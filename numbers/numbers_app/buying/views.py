@@ -132,8 +132,26 @@ def buy_confirm(request: HttpRequest) -> HttpResponse:
         )
     data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
     data.update(_dialog_fields(request.GET, "city_code"))
-    context = buying.confirmation(staffify.get_client(), data)
+    context = _issued(request, buying.confirmation(staffify.get_client(), data))
     return render(request, "numbers/_buy_dialog.html", {**context, **_set_up_choices(request)})
+
+
+# The confirmations this session opened (their tokens, newest last): a purchase is made only from one
+# of them, so a confirmation's token is bound to the user and the session that opened it. A second submit
+# of the same one still finds its token (and is told the first one's fate, not charged twice).
+ISSUED_TOKENS = "purchase_tokens"
+ISSUED_KEPT = 50
+NOT_ISSUED = "this confirmation was not opened in this session: open the number's confirmation again."
+
+
+def _issued(request: HttpRequest, context: dict) -> dict:
+    tokens = [*request.session.get(ISSUED_TOKENS, []), str(context["token"])]
+    request.session[ISSUED_TOKENS] = tokens[-ISSUED_KEPT:]
+    return context
+
+
+def _was_issued(request: HttpRequest, token: uuid.UUID) -> bool:
+    return str(token) in request.session.get(ISSUED_TOKENS, [])
 
 
 def _set_up_choices(request: HttpRequest, agent_id: int | None = None, tags: str = "") -> dict:
@@ -170,6 +188,8 @@ def buy_number(request: HttpRequest) -> HttpResponse:
         changes.refuse(request.user, audit.Action.BUY, message, phone_number=request.POST.get("phone_number", "")[:32])
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {message}", "error")
     refusal, agent = _set_up_refusal(request, form.cleaned_data)
+    if not _was_issued(request, form.cleaned_data["token"]):
+        refusal = NOT_ISSUED
     if refusal:
         changes.refuse(request.user, audit.Action.BUY, refusal, phone_number=form.cleaned_data["phone_number"])
         return toast(reswap(HttpResponse(status=422), "none"), f"Nothing was bought: {refusal}", "error")
@@ -196,7 +216,7 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     # Refused or unknown: the confirmation again, saying what happened (a 402 with the balance it read).
     data = {k: form.cleaned_data[k] for k in ("phone_number", "country_code", "number_type")}
     data.update(_dialog_fields(request.POST, "number_city_code"))
-    context = buying.confirmation(client, data, outcome.err)
+    context = _issued(request, buying.confirmation(client, data, outcome.err))
     if outcome.err is None:
         context["problem"] = outcome.problem
     choices = _set_up_choices(request, form.cleaned_data.get("agent_id"), request.POST.get("tags", ""))

@@ -61,7 +61,8 @@ class Change:
 
     @property
     def rate_limited(self) -> bool:
-        return isinstance(self.err, staffify.RateLimitError)
+        """Refused for the rate limit, and read back: not done (a bulk job waits it out and tries again)."""
+        return isinstance(self.err, staffify.RateLimitError) and self.outcome == Outcome.ERROR
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def _write(
             audit.settle(entry, Outcome.ERROR, err=err, message=not_found)
             return Change(Outcome.ERROR, None, Problem(not_found, err.request_id), err=err)
         return _answered(client, user, entry, err, bulk_job)
-    except staffify.StaffifyError as err:  # a 429 too: a refusal, which a bulk job waits out (`rate_limited`)
+    except staffify.StaffifyError as err:  # a 429 too: read back, then a refusal a bulk job waits out (`rate_limited`)
         return _answered(client, user, entry, err, bulk_job)
     after = replace(wanted, reclaim_before=reclaim_before) if action == Action.RELEASE else answered or wanted
     settle.confirmed(entry, after, message=message)

@@ -4,16 +4,17 @@ Before a write (assign, unassign, tags, release, reclaim) is sent, `begin` commi
 `sent` holding the number before and the state asked for. The answer settles it:
 
 - confirmed: `confirmed` (done);
-- refused (4xx, or the request never left): `answered` marks it failed; nothing changed at Staffify;
-- unclear (a timeout, a dropped connection, a 5xx): `answered` reads the number back once, at once,
+- refused (4xx but 429, or the request never left): `answered` marks it failed; nothing changed at Staffify;
+- unclear (a timeout, a dropped connection, a 5xx, a 429): `answered` reads the number back once, at once,
   with no sleep. Showing the state asked for, it is done ("Staffify answered late; checked: the agent
-  is now Claims Intake"). After a 500/503 Staffify had finished, so the old state means nothing was
+  is now Claims Intake"). After a 500/503/429 Staffify had finished, so the old state means nothing was
   changed. After a timeout the write may still be under way: the entry stays `unknown`.
 
-The worker's sweeper (`sweep`, from `numbers_app.tasks.settle_writes` every minute) reads back every
-`unknown` entry, and every `sent` one older than SETTLE_ABANDONED_SECONDS (its process died before the
-answer): the state asked for means done; still not after that time means it was not done. Purchases
-are settled by numbers_app.buying.purchases (is the number in the account now?). Nothing is ever resent.
+The worker's sweeper (`sweep`, from `numbers_app.tasks.settle_writes` every SETTLE_WRITES_SECONDS, and
+once when a worker starts) reads back every `unknown` entry, and every `sent` one older than the longest
+a write can live in the client (`abandoned_after`: its process died before the answer): the state asked
+for means done; still not after that time means it was not done. Purchases are settled
+by numbers_app.buying.purchases (is the number in the account now?). Nothing is ever resent.
 """
 
 from __future__ import annotations
@@ -38,9 +39,18 @@ Outcome = AuditEntry.Outcome
 NUMBER_WRITES = (Action.ASSIGN, Action.UNASSIGN, Action.TAGS, Action.RELEASE, Action.RECLAIM)
 
 
+# Between `begin`'s commit and the send, and between the answer and its settling: a few queries.
+_COMMIT_MARGIN_SECONDS = 2.0
+
+
 def abandoned_after() -> timedelta:
-    """How long a `sent` write may wait for its answer before its process is taken for dead."""
-    return timedelta(seconds=settings.SETTLE_ABANDONED_SECONDS)
+    """How long a `sent` write may wait for its answer before its process is taken for dead: the
+    longest a write can live in the client (its timeouts and attempts, staffify.write_lifetime) and a
+    margin, unless SETTLE_ABANDONED_SECONDS says otherwise."""
+    if settings.SETTLE_ABANDONED_SECONDS is not None:
+        return timedelta(seconds=settings.SETTLE_ABANDONED_SECONDS)
+    lifetime = staffify.write_lifetime(settings.STAFFIFY_TIMEOUT, settings.STAFFIFY_CONNECT_TIMEOUT)
+    return timedelta(seconds=lifetime + _COMMIT_MARGIN_SECONDS)
 
 
 @dataclass
@@ -114,7 +124,9 @@ def _late(err: staffify.StaffifyError) -> str:
 def answered(client: staffify.StaffifyClient, entry: AuditEntry, err: staffify.StaffifyError) -> Settled:
     """The write's answer was an error: settle its entry as far as one read-back allows."""
     rid = err.request_id
-    if not (err.outcome_unknown or isinstance(err, staffify.ServerError)):
+    # A 429 is documented as a refusal, but a proxy or gateway may answer it after Staffify acted: it is
+    # read back like a 5xx before anything says "nothing was changed".
+    if not (err.outcome_unknown or isinstance(err, (staffify.ServerError, staffify.RateLimitError))):
         problem = explain(err)  # refused, or never sent: Staffify did not act
         audit.settle(entry, Outcome.ERROR, err=err, message=problem.message)
         return Settled(Outcome.ERROR, None, problem)
@@ -136,7 +148,10 @@ def answered(client: staffify.StaffifyClient, entry: AuditEntry, err: staffify.S
         return Settled(Outcome.OK, number, None, note)
     if not err.outcome_unknown:
         # Staffify answered (500, 503): it had finished with the request, and the number shows no change.
-        message = f"{trouble(err)} Nothing was changed: the dashboard checked. Try again in a moment."
+        if isinstance(err, staffify.RateLimitError):  # when to try again, as for any refusal of the limit
+            message = f"{explain(err).message} Nothing was changed: the dashboard checked."
+        else:
+            message = f"{trouble(err)} Nothing was changed: the dashboard checked. Try again in a moment."
         audit.settle(entry, Outcome.ERROR, err=err, message=message, checked=True)
         return Settled(Outcome.ERROR, number, Problem(message, rid))
     message = (

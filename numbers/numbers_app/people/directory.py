@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
@@ -29,6 +30,9 @@ from numbers_app.roles import ROLES, ensure_roles
 
 Action = AuditEntry.Action
 NO_ROLE = ""
+# When the session was last saved for the idle limit (SESSION_IDLE_HOURS): set at sign-in, moved on by
+# web.middleware.SlidingSessionMiddleware.
+IDLE_MARK = "_idle_mark"
 
 
 class Refused(Exception):
@@ -215,6 +219,7 @@ def remember_session(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is None:
         return
+    session[IDLE_MARK] = int(time.time())  # the idle time counts from here (web.middleware)
     if not session.session_key:
         session.save()
     SignedInSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})

@@ -130,7 +130,7 @@ def release_scheduled_now(request: HtmxHttpRequest, scheduled_id: int) -> HttpRe
     return _back(request, scope.reverse("number_detail", scheduled.staffify_id))
 
 
-@dashboard_view("numbers.release_number")
+@dashboard_view("numbers.release_number", audit_action=audit.Action.DISMISS_SCHEDULED)
 @require_POST
 def dismiss_scheduled_release(request: HtmxHttpRequest, scheduled_id: int) -> HttpResponse:
     scheduled = get_object_or_404(ScheduledRelease, pk=scheduled_id)

@@ -51,9 +51,10 @@ from numbers_app.staffify.models import (
     parse_datetime,
 )
 from numbers_app.staffify.tracking import CallStats, track_calls
-from numbers_app.staffify.transport import RateLimit
+from numbers_app.staffify.transport import RateLimit, write_lifetime
 
 __all__ = [
+    "write_lifetime",
     "Address",
     "AddressDocument",
     "AddressRequirements",

@@ -105,6 +105,22 @@ _ONCE = "once"
 # (outcome_unknown is False), so the user may simply click again.
 _RETRY_POLICY = {"GET": _READ, "PUT": _IDEMPOTENT, "PATCH": _IDEMPOTENT, "POST": _ONCE, "DELETE": _ONCE}
 
+# A write lives at most WRITE_ATTEMPTS whole attempts: a retry (its wait and one more whole attempt)
+# is made only when it still ends within that time of the first send. So a process cannot still be
+# waiting on a write older than `write_lifetime`: the sweeper may take such a write's process for dead.
+WRITE_ATTEMPTS = 2
+
+
+def attempt_seconds(timeout: float, connect_timeout: float) -> float:
+    """The longest one attempt can take: connecting, sending the request and waiting for the answer
+    (httpx's write and read timeouts, each `timeout`)."""
+    return connect_timeout + 2 * timeout
+
+
+def write_lifetime(timeout: float, connect_timeout: float) -> float:
+    """The longest a write can live in a client with these timeouts, retries included."""
+    return WRITE_ATTEMPTS * attempt_seconds(timeout, connect_timeout)
+
 
 # --- Rate-limit headers -----------------------------------------------------------------------
 
@@ -225,6 +241,8 @@ class BaseClient:
         }
         if project_id:
             headers["X-Project-Id"] = project_id
+        self.attempt_seconds = attempt_seconds(timeout, connect_timeout)
+        self.write_lifetime = write_lifetime(timeout, connect_timeout)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=headers,
@@ -295,13 +313,23 @@ class BaseClient:
         if params is not None:
             params = {key: value for key, value in params.items() if value is not None}
         retry = 0
+        started = time.monotonic()
+
+        def in_lifetime(delay: float) -> bool:
+            """Whether a retry after DELAY still ends within a write's lifetime (reads are not bound)."""
+            if policy == _READ:
+                return True
+            return time.monotonic() - started + delay + self.attempt_seconds <= self.write_lifetime
+
         while True:
             try:
                 response = self._send(method, path, params=params, json=json, data=data, files=files)
             except httpx.TransportError as err:
                 error = self._transport_error(err, method, path, policy)
-                if retry < self.max_retries and (
-                    policy == _READ or (policy == _IDEMPOTENT and isinstance(err, _NOT_SENT))
+                if (
+                    retry < self.max_retries
+                    and (policy == _READ or (policy == _IDEMPOTENT and isinstance(err, _NOT_SENT)))
+                    and in_lifetime(min(self.backoff_cap, self.backoff_base * 2**retry))
                 ):
                     delay = self._backoff(retry)
                     self._before_retry(method, path, error, delay)
@@ -318,7 +346,7 @@ class BaseClient:
             refusal = self._status_error(response, method, path, policy)
             if retry < self.max_retries and policy != _ONCE and _is_retryable_status(response.status_code):
                 wait = self._retry_delay(response, refusal, retry)
-                if wait is not None:
+                if wait is not None and in_lifetime(wait):
                     self._before_retry(method, path, refusal, wait)
                     retry += 1
                     continue

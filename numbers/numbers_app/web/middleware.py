@@ -20,13 +20,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap
 from prometheus_client import Counter, Histogram
 
 from numbers_app import logs
 from numbers_app.models import Preference
-from numbers_app.people import twofactor
+from numbers_app.people import directory, twofactor
 from numbers_app.staffify import track_calls
+from numbers_app.web.htmx import toast
 
 # Not the dashboard's own pages: static files, and the embedded sandbox (Staffify's side, whose calls
 # the client counts as Staffify calls).
@@ -110,6 +111,30 @@ class StaffifyTimingMiddleware:
         return response
 
 
+class SlidingSessionMiddleware:
+    """A session ends SESSION_IDLE_HOURS after its last request, without a write on every request:
+    the session (and its cookie's expiry) is saved again only when its last save is older than a
+    tenth of that time, at most 15 minutes. A page load is then a read, as it should be (see
+    tests/numbers/test_get_never_writes.py); the idle limit holds to within that margin."""
+
+    MARK = directory.IDLE_MARK
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.margin = min(15 * 60, settings.SESSION_COOKIE_AGE // 10)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(time.time())
+        mark = session.get(self.MARK)
+        if session.modified or not isinstance(mark, int) or now - mark >= self.margin:
+            session[self.MARK] = now  # saved (with a new expiry) by SessionMiddleware on the way out
+        return response
+
+
 class ViewerTimeZoneMiddleware:
     """Shows every date in the viewer's own time zone (their preference, else the site's), for the
     length of their request only. Sandbox requests are left alone: when the sandbox answers in the
@@ -185,3 +210,27 @@ class SecondFactorMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(target)
         return HttpResponseRedirect(target)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose body is larger than UPLOAD_MAX_BYTES from its Content-Length, before any
+    of it is read (Django's own limits count form fields, not files, and only once they are read): a
+    60 MB upload is turned away at its first line. A body without a Content-Length (chunked) is limited
+    by Django's DATA_UPLOAD_MAX_MEMORY_SIZE and the upload handlers, and by the reverse proxy's limit."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.UPLOAD_MAX_BYTES:
+            limit_mb = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
+            sentence = f"That upload is larger than {limit_mb:g} MB: nothing was read. Split it into smaller files."
+            response = HttpResponse(sentence, status=413, content_type="text/plain; charset=utf-8")
+            if request.headers.get("HX-Request") == "true":
+                return toast(reswap(response, "none"), sentence, "error")
+            return response
+        return self.get_response(request)

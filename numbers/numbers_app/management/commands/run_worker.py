@@ -31,6 +31,11 @@ logger = logging.getLogger("numbers_app.worker")
 def run_schedule(stop: threading.Event, every_seconds: float) -> None:
     from numbers_app import schedule, tasks  # noqa: F401  (tasks registers the periodic schedule)
 
+    try:
+        # A worker starting may follow a crash: writes it cut off are settled now, not an interval later.
+        tasks.settle_writes.enqueue()
+    except Exception:
+        logger.exception("could not enqueue the first settling of writes; the schedule will")
     while not stop.is_set():
         try:
             schedule.tick()

@@ -32,7 +32,7 @@ def into_the_configured_project(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("numbers", "0020_people_and_sign_in"),
+        ("numbers", "0021_audit_login_failed_and_dismiss"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

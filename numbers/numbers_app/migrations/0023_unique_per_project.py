@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('numbers', '0021_projects'),
+        ('numbers', '0022_projects'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
