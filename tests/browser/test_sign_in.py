@@ -28,13 +28,13 @@ def test_signing_in_with_the_identity_provider(live_sandbox, live_server, page, 
     provider.put_client([f"{live_server.url}/accounts/sso/callback"])
     provider.put_user("olivia", ["dash-ops"])
     idp.dashboard_settings(settings, provider)
-    page.goto(f"{live_server.url}/billing/")  # signed out: the login page, then back here
+    page.goto(f"{live_server.url}/p/main/billing/")  # signed out: the login page, then back here
     screenshot(page, "login-sso")
     page.get_by_role("link", name="Sign in with Test IdP").click()
     page.get_by_label("Provider username").fill("olivia")
     page.get_by_label("Provider password").fill("pw-olivia")
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{live_server.url}/billing/")
+    page.wait_for_url(f"{live_server.url}/p/main/billing/")
     expect(page.locator("header .who")).to_have_text("olivia · Operations")
     expect(page.get_by_role("link", name="People")).to_be_visible()
     assert get_user_model().objects.get(username="olivia").person.sso_subject == "sub-olivia"

@@ -111,7 +111,7 @@ def test_every_failed_sign_in_is_in_the_audit_log_with_its_own_label(client, ops
     assert first.get_outcome_display() == "Wrong name or password"
     assert "10.0.0.7" in first.message
     assert failed.last().user is None and failed.last().username == "nobody"
-    html = lead.get("/audit/", {"action": "login_failed"}).content.decode()
+    html = lead.get("/p/main/audit/", {"action": "login_failed"}).content.decode()
     assert "Failed sign-in" in html
 
 

@@ -246,7 +246,7 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
         assert sorted(outcome for outcome, _ in audited) == ["invalid", "ok"], audited
         assert any("The same confirmation arrived again" in message for _, message in audited), audited
         b_alone = log_in(b_url)  # another session of the same person: the confirmation is not its own
-        assert "not opened in this session" in b_alone.post("/buy/purchase", data=form).headers["HX-Trigger"]
+        assert "not opened in this session" in b_alone.post("/p/main/buy/purchase", data=form).headers["HX-Trigger"]
 
         # 3. The shared mirror: bought through A, listed by B; assigned through B, shown by A.
         number_id = owned[0]["id"]
