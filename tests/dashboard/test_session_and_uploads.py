@@ -116,7 +116,10 @@ def test_an_htmx_upload_over_the_limit_is_said_in_a_toast():
 @pytest.mark.django_db
 def test_the_whole_stack_refuses_it_before_the_csrf_check_reads_the_form(support):
     response = support.post(
-        "/p/main/bulk/upload", data=b"x" * 10, content_type="text/csv", CONTENT_LENGTH=str(settings.UPLOAD_MAX_BYTES + 1)
+        "/p/main/bulk/upload",
+        data=b"x" * 10,
+        content_type="text/csv",
+        CONTENT_LENGTH=str(settings.UPLOAD_MAX_BYTES + 1),
     )
     assert response.status_code == 413
 
