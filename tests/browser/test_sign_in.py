@@ -70,6 +70,6 @@ def test_setting_up_and_using_a_second_factor(live_sandbox, live_server, page, l
     page.wait_for_url(f"{live_server.url}/accounts/login/code")
     page.get_by_label("Code from your authenticator app").fill(code_from(secret, steps_ahead=1))
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/p/main/")
     expect(page.locator("header .who")).to_contain_text("support")
     assert not page.errors, page.errors
