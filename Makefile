@@ -41,17 +41,23 @@ install-dev: venv
 browser:
 	@scripts/ensure-chromium.sh
 
-# The app is production unless told otherwise: `make run` asks for DEBUG and the embedded sandbox.
+# The app is production unless told otherwise: `make run` asks for DEBUG and the embedded sandbox. With no
+# key of yours, it serves the sandbox's organisation: its org key reaches both of its projects (README,
+# "Several projects").
+SANDBOX_ORG = if [ -z "$${STAFFIFY_API_KEY:-}$${STAFFIFY_API_KEY_FILE:-}" ]; then export \
+	STAFFIFY_API_KEY=sfy_org_0123456789abcdef0123456789abcdef0123456789abcdef \
+	STAFFIFY_PROJECTS="$${STAFFIFY_PROJECTS:-proj_demo=Demo,proj_eu=Europe}"; fi;
+
 run: export DEBUG ?= true
 run: export STAFFIFY_SANDBOX ?= true
 run: install
-	@$(PY) manage.py migrate --noinput
-	@$(PY) manage.py seed_sandbox
-	@$(PY) manage.py seed_demo_users
-	@echo "Dashboard:   http://127.0.0.1:$(PORT)/"
-	@echo "Sandbox API: http://127.0.0.1:$(PORT)/sandbox/v1 (key in README.md)"
+	@$(SANDBOX_ORG) $(PY) manage.py migrate --noinput
+	@$(SANDBOX_ORG) $(PY) manage.py seed_sandbox
+	@$(SANDBOX_ORG) $(PY) manage.py seed_demo_users
+	@echo "Dashboard:   http://127.0.0.1:$(PORT)/ (projects: /p/demo/, /p/eu/; the organisation: /org/billing/)"
+	@echo "Sandbox API: http://127.0.0.1:$(PORT)/sandbox/v1 (keys in README.md)"
 	@echo "Worker:      background tasks and the periodic schedule (manage.py run_worker); Ctrl-C stops both"
-	@PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
+	@$(SANDBOX_ORG) PORT=$(PORT) PYTHON=$(PY) exec scripts/run-all.sh
 
 # The lint (ruff and mypy), the SQLite pass and the PostgreSQL pass run at the same time: the tests
 # wait on processes, sockets and the browser much of the time, so the three together fill the two

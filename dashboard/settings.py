@@ -40,6 +40,7 @@ SANDBOX_SEEDED_API_KEYS = (
     "sfy_org_" + "0123456789abcdef" * 3,  # organisation
     "sfy_live_" + "abcdef0123456789" * 3,  # another organisation's
     "sfy_live_" + "deadbeef" * 6,  # revoked
+    "sfy_live_" + "e0" * 24,  # the organisation's second project (proj_eu)
 )
 API_KEY_RE = re.compile(r"^sfy_(live|org)_[0-9a-f]{48}$")
 
@@ -295,7 +296,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # backend only answers the sign-in callback (numbers_app.people.sso); a password never reaches it.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "numbers_app.web.backends.ProjectRoleBackend",  # ModelBackend with roles per project
     "numbers_app.people.sso.SSOBackend",
 ]
 LOGIN_URL = "/accounts/login/"
@@ -523,8 +524,79 @@ if not API_KEY_RE.match(STAFFIFY_API_KEY):
         "STAFFIFY_API_KEY is malformed: it must be sfy_live_ or sfy_org_ followed by 48 lowercase hex characters."
     )
 STAFFIFY_PROJECT_ID = os.environ.get("STAFFIFY_PROJECT_ID") or None
-if STAFFIFY_API_KEY.startswith("sfy_org_") and not STAFFIFY_PROJECT_ID:
-    raise ImproperlyConfigured("An sfy_org_ key needs STAFFIFY_PROJECT_ID (proj_…) to say which project.")
+PROJECT_ID_RE = re.compile(r"^proj_[A-Za-z0-9_]{1,34}$")
+if STAFFIFY_PROJECT_ID and not PROJECT_ID_RE.match(STAFFIFY_PROJECT_ID):
+    raise ImproperlyConfigured(f"STAFFIFY_PROJECT_ID={STAFFIFY_PROJECT_ID!r} is not a Staffify project id (proj_…).")
+
+
+def _project_slug(project_id: str) -> str:
+    """The project's name in URLs (/p/<slug>/): its Staffify id without "proj_", in lower case."""
+    return re.sub(r"[^a-z0-9-]+", "-", project_id.removeprefix("proj_").lower()).strip("-") or project_id.lower()
+
+
+def _projects() -> list[dict[str, str | None]]:
+    """The Staffify projects this dashboard serves, in order (the first is the default), each a dict of
+    slug (its URL name), name, id (proj_…) and key. A key of None means STAFFIFY_API_KEY; an id of None
+    (one project with a project key and no STAFFIFY_PROJECT_ID) means "the key's own project".
+
+    - STAFFIFY_PROJECTS="proj_demo=Demo,proj_eu=Europe": names for ids (a bare id is its own name).
+    - With an sfy_org_ STAFFIFY_API_KEY, every project is reached with it and X-Project-Id.
+    - STAFFIFY_PROJECT_KEYS="proj_demo=sfy_live_…,proj_eu=sfy_live_…" (or STAFFIFY_PROJECT_KEYS_FILE):
+      a project key each; a project listed there and not in STAFFIFY_PROJECTS is served too.
+    - Neither: one project, as before (STAFFIFY_API_KEY, STAFFIFY_PROJECT_ID when it is an org key)."""
+    listed: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in (os.environ.get("STAFFIFY_PROJECTS") or "").split(","))):
+        project_id, _sep, name = (piece.strip() for piece in entry.partition("="))
+        if not PROJECT_ID_RE.match(project_id):
+            raise ImproperlyConfigured(
+                f"STAFFIFY_PROJECTS: {project_id!r} is not a Staffify project id (proj_…); "
+                "write proj_id=Name entries separated by commas, e.g. proj_demo=Demo,proj_eu=Europe."
+            )
+        if project_id in listed:
+            raise ImproperlyConfigured(f"STAFFIFY_PROJECTS names {project_id} twice.")
+        listed[project_id] = name or project_id
+    keys: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in (_raw("STAFFIFY_PROJECT_KEYS") or "").split(","))):
+        project_id, sep, key = (piece.strip() for piece in entry.partition("="))
+        if not sep or not PROJECT_ID_RE.match(project_id):
+            raise ImproperlyConfigured(
+                "STAFFIFY_PROJECT_KEYS is malformed: write proj_id=sfy_live_… entries separated by commas."
+            )
+        if not API_KEY_RE.match(key):
+            raise ImproperlyConfigured(
+                f"STAFFIFY_PROJECT_KEYS: the key for {project_id} is malformed: it must be sfy_live_ or sfy_org_ "
+                "followed by 48 lowercase hex characters."
+            )
+        keys[project_id] = key
+    for project_id in keys:
+        listed.setdefault(project_id, project_id)
+    if not listed:
+        only = STAFFIFY_PROJECT_ID
+        return [{"slug": _project_slug(only) if only else "main", "name": only or "Main", "id": only, "key": None}]
+    shared_org_key = bool(STAFFIFY_API_KEY and STAFFIFY_API_KEY.startswith("sfy_org_"))
+    without_key = [project_id for project_id in listed if project_id not in keys]
+    if without_key and not shared_org_key and len(listed) > 1:
+        raise ImproperlyConfigured(
+            f"STAFFIFY_PROJECTS lists {', '.join(without_key)} with no key of its own: give STAFFIFY_API_KEY an "
+            "sfy_org_ key (it reaches every project of the organisation) or each project a key "
+            "in STAFFIFY_PROJECT_KEYS."
+        )
+    projects: list[dict[str, str | None]] = []
+    slugs: set[str] = set()
+    for project_id, name in listed.items():
+        slug = _project_slug(project_id)
+        if slug in slugs:
+            raise ImproperlyConfigured(f"STAFFIFY_PROJECTS: two projects would both be /p/{slug}/ in URLs.")
+        slugs.add(slug)
+        projects.append({"slug": slug, "name": name, "id": project_id, "key": keys.get(project_id)})
+    return projects
+
+
+STAFFIFY_PROJECTS = _projects()
+if STAFFIFY_API_KEY.startswith("sfy_org_") and not STAFFIFY_PROJECT_ID and STAFFIFY_PROJECTS[0]["id"] is None:
+    raise ImproperlyConfigured(
+        "An sfy_org_ key needs STAFFIFY_PROJECT_ID (proj_…) or STAFFIFY_PROJECTS (proj_…=Name,…) to say which projects."
+    )
 STAFFIFY_TIMEOUT = _float("STAFFIFY_TIMEOUT", 10.0, minimum=0.1, maximum=120)
 STAFFIFY_CONNECT_TIMEOUT = _float("STAFFIFY_CONNECT_TIMEOUT", 3.0, minimum=0.1, maximum=60)
 STAFFIFY_MAX_RETRIES = _int("STAFFIFY_MAX_RETRIES", 2)

@@ -99,7 +99,7 @@ def _country(raw: Any, field: str) -> inventory.Country:
 
 
 def owned_address(project: Project, raw_id: str, *, lock: bool = False) -> Address:
-    addresses = Address.objects.filter(project=project)
+    addresses = Address.objects.filter(project__org_id=project.org_id)  # addresses are the organisation's
     if lock:
         addresses = addresses.select_for_update()
     address = addresses.filter(pk=path_id(raw_id, "Address")).first()

@@ -132,8 +132,10 @@ def settle(moment: datetime) -> None:
     project_ids = {project_id for status, project_id in due_anywhere if status == PhoneNumber.ACTIVE}
     for project_id in sorted(project_ids):
         with transaction.atomic():
-            # Lock order everywhere: the project row first, then its numbers.
-            project = Project.objects.select_for_update().get(pk=project_id)
+            # Lock order everywhere: the organisation's account row (its first project) first, then the
+            # project's numbers.
+            project = Project.objects.get(pk=project_id)
+            account = project.account(lock=True)
             due = list(
                 PhoneNumber.objects.select_for_update().filter(
                     project=project, status=PhoneNumber.ACTIVE, paid_until__lte=moment
@@ -167,9 +169,9 @@ def settle(moment: datetime) -> None:
                 ).update(cycles_billed=F("cycles_billed") + cycles, paid_until=F("paid_until") + cycles * CYCLE)
             if charges:
                 Charge.objects.bulk_create(charges, batch_size=5000)
-                project.balance -= PRICE * len(charges)
-                project.balance_updated_at = moment
-                project.save(update_fields=["balance", "balance_updated_at"])
+                account.balance -= PRICE * len(charges)
+                account.balance_updated_at = moment
+                account.save(update_fields=["balance", "balance_updated_at"])
 
 
 def settle_addresses(moment: datetime) -> None:

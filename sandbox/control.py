@@ -54,7 +54,7 @@ def reset(ctx: Ctx) -> HttpResponse:
 
 
 def get_balance(ctx: Ctx) -> HttpResponse:
-    project = Project.objects.get(pk=ctx.project.pk)
+    project = ctx.project.account()
     return json_response({"balance": money(project.balance)})
 
 
@@ -68,7 +68,7 @@ def set_balance(ctx: Ctx) -> HttpResponse:
     if not amount.is_finite() or abs(amount) > MAX_BALANCE or amount != amount.quantize(Decimal("0.01")):
         raise validation_error({"balance": "Must be a number of euros with at most two decimals."})
     with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=ctx.project.pk)
+        project = ctx.project.account(lock=True)
         project.balance = amount.quantize(Decimal("0.01"))
         project.balance_updated_at = ctx.now
         project.save(update_fields=["balance", "balance_updated_at"])
@@ -147,7 +147,7 @@ def _rate_limit_json(project: Project) -> dict[str, Any]:
 
 
 def get_rate_limit(ctx: Ctx) -> HttpResponse:
-    return json_response(_rate_limit_json(Project.objects.get(pk=ctx.project.pk)))
+    return json_response(_rate_limit_json(ctx.project.account()))
 
 
 def set_rate_limit(ctx: Ctx) -> HttpResponse:
@@ -159,7 +159,7 @@ def set_rate_limit(ctx: Ctx) -> HttpResponse:
         raise validation_error({"per_minute": "Must be a whole number of requests, or null/0 for unlimited."})
     per_minute = value or None
     with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=ctx.project.pk)
+        project = ctx.project.account(lock=True)
         project.rate_limit_per_minute = per_minute
         project.tier = ratelimit.tier_for(per_minute)
         project.save(update_fields=["rate_limit_per_minute", "tier"])
@@ -169,7 +169,8 @@ def set_rate_limit(ctx: Ctx) -> HttpResponse:
 
 
 def list_charges(ctx: Ctx) -> HttpResponse:
-    charges = Charge.objects.filter(project=ctx.project).order_by("at", "id")
+    charges = Charge.objects.filter(project__org_id=ctx.project.org_id)  # what drew on the organisation's balance
+    charges = charges.order_by("at", "id")
     return json_response(
         {
             "charges": [

@@ -245,11 +245,12 @@ def grow_numbers(project: Project, total: int, now: datetime) -> int:
     return added
 
 
-def grow(numbers: int | None = None, agents: int | None = None) -> tuple[int, int]:
-    """Grow the demo project (seeding first if needed); returns (agents added, numbers added)."""
+def grow(numbers: int | None = None, agents: int | None = None, project_id: str = seed.DEMO_PROJECT) -> tuple[int, int]:
+    """Grow a project (the demo one by default; seeding first if needed); returns (agents added, numbers
+    added). A second project grows with other numbers (each number is owned once)."""
     seed.seed()
     with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=seed.DEMO_PROJECT)
+        project = Project.objects.select_for_update().get(pk=project_id)
         now = billing.now()
         billing.settle(now)  # charges due before growing belong to the old numbers, not the new
         added_agents = grow_agents(project, agents, now) if agents else 0

@@ -27,6 +27,14 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.id
 
+    def account(self, *, lock: bool = False) -> Project:
+        """The organisation's balance, tier and rate limit live on its first project (by id): Staffify
+        keeps them per organisation, and every project of it sees the same ones."""
+        rows = Project.objects.select_for_update() if lock else Project.objects
+        found = rows.filter(org_id=self.org_id).order_by("id").first()
+        assert found is not None  # this project is one of them
+        return found
+
 
 class ApiKey(models.Model):
     LIVE, ORG = "live", "org"

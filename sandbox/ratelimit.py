@@ -20,6 +20,7 @@ class Usage:
     count: int
     reset_epoch: int  # end of the current window, Unix seconds
     retry_after: int
+    tier: str = "payg"
 
     @property
     def exceeded(self) -> bool:
@@ -50,12 +51,14 @@ def _bump(project: Project, minute: int) -> int:
 
 
 def count_request(project: Project, moment: datetime) -> Usage:
+    """Count one request against the organisation's limit (held by its first project)."""
+    project = project.account()
     epoch = moment.timestamp()
     minute = int(epoch // 60)
     reset_epoch = (minute + 1) * 60
     retry_after = max(1, math.ceil(reset_epoch - epoch))
     count = _bump(project, minute)
-    return Usage(project.rate_limit_per_minute, count, reset_epoch, retry_after)
+    return Usage(project.rate_limit_per_minute, count, reset_epoch, retry_after, project.tier)
 
 
 def apply_headers(response, project: Project, usage: Usage) -> None:
@@ -63,5 +66,5 @@ def apply_headers(response, project: Project, usage: Usage) -> None:
         response["X-RateLimit-Limit"] = str(usage.limit)
         response["X-RateLimit-Remaining"] = str(usage.remaining)
     response["X-RateLimit-Reset"] = str(usage.reset_epoch)
-    response["X-RateLimit-Tier"] = project.tier
+    response["X-RateLimit-Tier"] = usage.tier
     response["X-Concurrent-Call-Limit"] = str(project.concurrent_limit)

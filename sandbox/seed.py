@@ -3,6 +3,9 @@
 proj_demo (org_demo): balance EUR 42.50, agents 101-110, addresses 4 (US, verified),
 7 (NL Amsterdam 020, verified), 8 (DE Berlin 030, partially verified), 9 (FR Paris 01, pending),
 10 (GB London 020, rejected), numbers 1001-1060 (US, NL, DE), three of them pending release.
+proj_eu (org_demo, "Europe"): agents 201-203, numbers 951-956 (US Chicago 312); it shares org_demo's
+balance, rate limit and addresses (held by proj_demo, the organisation's first project). The org key
+ORG_KEY reaches both with X-Project-Id; EU_KEY is proj_eu's own project key.
 proj_other (org_other): agent 900, address 12, number 900; the demo keys get 404 for them.
 """
 
@@ -31,11 +34,14 @@ from .models import (
     RateWindow,
 )
 
-DEMO_PROJECT, OTHER_PROJECT = "proj_demo", "proj_other"
+DEMO_PROJECT, EU_PROJECT, OTHER_PROJECT = "proj_demo", "proj_eu", "proj_other"
 DEMO_ORG, OTHER_ORG = "org_demo", "org_other"
 
 # The keys are named in the settings, which refuse every one of them outside the sandbox.
-DEMO_KEY, READ_KEY, ORG_KEY, OTHER_KEY, REVOKED_KEY = settings.SANDBOX_SEEDED_API_KEYS
+DEMO_KEY, READ_KEY, ORG_KEY, OTHER_KEY, REVOKED_KEY, EU_KEY = settings.SANDBOX_SEEDED_API_KEYS
+GROWABLE = ("proj_demo", "proj_eu")  # the projects `seed_sandbox --numbers N --project …` grows
+EU_AGENT_IDS = (201, 202, 203)
+EU_NUMBER_IDS = range(951, 957)
 
 DEMO_BALANCE = Decimal("42.50")
 AGENT_IDS = range(101, 111)
@@ -264,6 +270,48 @@ def _seed_demo(now: datetime) -> None:
     Charge.objects.bulk_create(charges)
 
 
+def _seed_eu(now: datetime) -> None:
+    """A second project of the demo organisation, with its own agents and numbers."""
+    project = Project.objects.create(
+        id=EU_PROJECT, org_id=DEMO_ORG, name="Europe", balance=Decimal("0.00"), balance_updated_at=now
+    )
+    ApiKey.objects.create(
+        key_hash=hash_key(EU_KEY),
+        prefix=EU_KEY[:13],
+        label="europe",
+        kind=ApiKey.LIVE,
+        org_id=DEMO_ORG,
+        project=project,
+    )
+    agents = [
+        Agent.objects.create(
+            id=agent_id,
+            project=project,
+            public_id=public_id(EU_PROJECT, agent_id),
+            name=name,
+            language=language,
+            voice="alloy",
+            created_at=now - timedelta(days=50),
+        )
+        for agent_id, (name, language) in zip(
+            EU_AGENT_IDS, [("Paris Desk", "fr-FR"), ("Madrid Desk", "es-ES"), ("Vienna Desk", "de-AT")], strict=True
+        )
+    ]
+    numbers, charges = [], []
+    chicago = block_numbers_after_pins(_block("US", "local", "312"))[1 : 1 + len(EU_NUMBER_IDS)]
+    for i, (number_id, e164) in enumerate(zip(EU_NUMBER_IDS, chicago, strict=True)):
+        candidate = inventory.find(e164)
+        assert candidate is not None
+        agent = None if i == 5 else agents[i % len(agents)]
+        number, number_charges = billed_number(
+            project, number_id, candidate, now - timedelta(days=3 + 9 * i), now, agent=agent, tags=["europe"]
+        )
+        numbers.append(number)
+        charges.extend(number_charges)
+    PhoneNumber.objects.bulk_create(numbers)
+    Charge.objects.bulk_create(charges)
+
+
 def _seed_other(now: datetime) -> None:
     project = Project.objects.create(
         id=OTHER_PROJECT,
@@ -342,6 +390,7 @@ def seed(reset: bool = False) -> bool:
                 return False
             now = billing.now()
             _seed_demo(now)
+            _seed_eu(now)
             _seed_other(now)
             reset_sequences()
             return True

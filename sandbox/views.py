@@ -136,7 +136,7 @@ def search(ctx: Ctx) -> HttpResponse:
     if (
         country.requires_address
         and not Address.objects.filter(
-            project=ctx.project, country_code=country.code, status__in=Address.USABLE
+            project__org_id=ctx.project.org_id, country_code=country.code, status__in=Address.USABLE
         ).exists()
     ):
         return json_response(
@@ -192,7 +192,7 @@ def _check_address(
     country = inventory.COUNTRIES[candidate.country_code]
     if not country.requires_address:
         # US/CA: no address_id, but the org must have at least one verified address on file.
-        if not Address.objects.filter(project=ctx.project, status=Address.VERIFIED).exists():
+        if not Address.objects.filter(project__org_id=ctx.project.org_id, status=Address.VERIFIED).exists():
             raise ApiError(
                 400, "VERIFIED_ADDRESS_REQUIRED", "Buying US or CA numbers needs a verified address on file."
             )
@@ -204,7 +204,7 @@ def _check_address(
             f"Numbers in {country.code} need an address_id of a verified address there.",
             {"address_id": "This field is required outside US and CA."},
         )
-    address = Address.objects.filter(project=ctx.project, pk=address_id).first()
+    address = Address.objects.filter(project__org_id=ctx.project.org_id, pk=address_id).first()
     if address is None:
         raise ApiError(404, "NOT_FOUND", "Address not found.", {"address_id": "No such address."})
     if address.status not in Address.USABLE:
@@ -270,13 +270,14 @@ def purchase(ctx: Ctx) -> HttpResponse:
 
     try:
         with transaction.atomic():
-            project = Project.objects.select_for_update().get(pk=ctx.project.pk)
-            if project.balance < billing.PRICE:
+            account = ctx.project.account(lock=True)  # the organisation's balance
+            project = Project.objects.get(pk=ctx.project.pk)
+            if account.balance < billing.PRICE:
                 raise ApiError(
                     402,
                     "INSUFFICIENT_CREDITS",
-                    f"Your balance is EUR {project.balance:.2f}; buying a number needs EUR {billing.PRICE:.2f}.",
-                    extra={"balance": money(project.balance), "required": money(billing.PRICE)},
+                    f"Your balance is EUR {account.balance:.2f}; buying a number needs EUR {billing.PRICE:.2f}.",
+                    extra={"balance": money(account.balance), "required": money(billing.PRICE)},
                 )
             number = PhoneNumber.objects.create(
                 project=project,
@@ -298,9 +299,9 @@ def purchase(ctx: Ctx) -> HttpResponse:
                 reason=Charge.PURCHASE,
                 at=ctx.now,
             )
-            project.balance -= billing.PRICE
-            project.balance_updated_at = ctx.now
-            project.save(update_fields=["balance", "balance_updated_at"])
+            account.balance -= billing.PRICE
+            account.balance_updated_at = ctx.now
+            account.save(update_fields=["balance", "balance_updated_at"])
     except IntegrityError:  # bought by a concurrent call between the check and the insert
         raise ApiError(409, "NUMBER_NOT_AVAILABLE", f"{phone_number} has already been bought.") from None
     return json_response({"success": True, "id": number.id, "phone_number": number.phone_number}, 201)
@@ -410,12 +411,12 @@ def list_addresses(ctx: Ctx) -> HttpResponse:
     # Undocumented upstream: the control endpoint addresses-listing switches it off, as Staffify may be.
     if not ctx.project.addresses_listing_enabled:
         raise ApiError(404, "NOT_FOUND", f"No endpoint at {ctx.request.path}.")
-    rows = Address.objects.filter(project=ctx.project).order_by("id")
+    rows = Address.objects.filter(project__org_id=ctx.project.org_id).order_by("id")  # the organisation's
     return json_response({"addresses": [address_json(a) for a in rows]})
 
 
 def credits(ctx: Ctx) -> HttpResponse:
-    project = Project.objects.get(pk=ctx.project.pk)
+    project = ctx.project.account()  # the organisation's
     return json_response(
         {
             "balance": money(project.balance),

@@ -1,11 +1,17 @@
-"""Read-only views of what the dashboard remembers: the audit log above all is never edited."""
+"""Read-only views of what the dashboard remembers (every project's): the audit log above all is never
+edited. And who holds which role in which project: granted here, each grant and removal audited."""
 
 from django.contrib import admin
 
-from numbers_app.models import Alert, AuditEntry, Delivery, NumberRecord, PurchaseAttempt
+from numbers_app import scope
+from numbers_app.audit import log as audit
+from numbers_app.models import Alert, AuditEntry, Delivery, NumberRecord, Project, ProjectMembership, PurchaseAttempt
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        return self.model.everywhere.all()  # every project's rows, not the default project's alone
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -18,8 +24,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "username", "action", "phone_number", "number_id", "outcome", "error_code", "request_id"]
-    list_filter = ["action", "outcome", "username"]
+    list_display = [
+        "at",
+        "project",
+        "username",
+        "action",
+        "phone_number",
+        "number_id",
+        "outcome",
+        "error_code",
+        "request_id",
+    ]
+    list_filter = ["project", "action", "outcome", "username"]
     search_fields = ["phone_number", "username", "request_id", "message"]
     date_hierarchy = "at"
 
@@ -28,6 +44,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class NumberRecordAdmin(ReadOnlyAdmin):
     list_display = [
         "staffify_id",
+        "project",
         "phone_number",
         "purchased_at",
         "bought_by",
@@ -35,6 +52,7 @@ class NumberRecordAdmin(ReadOnlyAdmin):
         "reclaim_before",
         "next_charge_at",
     ]
+    list_filter = ["project"]
     search_fields = ["phone_number"]
     list_per_page = 50  # as the owned list: bench/scale.py compares the two, filter by filter
     # The owned list's filters, usable in the changelist's query string (no sidebar: listing an agent
@@ -47,8 +65,8 @@ class NumberRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(PurchaseAttempt)
 class PurchaseAttemptAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "phone_number", "state", "staffify_id"]
-    list_filter = ["state"]
+    list_display = ["created_at", "project", "user", "phone_number", "state", "staffify_id"]
+    list_filter = ["project", "state"]
 
 
 @admin.register(Alert)
@@ -63,3 +81,55 @@ class DeliveryAdmin(ReadOnlyAdmin):
     # The alert's delivery log; a webhook's secret is on its endpoint, never here.
     list_display = ["created_at", "alert", "channel", "event", "recipient", "status", "attempts", "last_error"]
     list_filter = ["channel", "status", "event"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """The served projects follow STAFFIFY_PROJECTS: read here, not edited."""
+
+    list_display = ["name", "slug", "staffify_id"]
+    readonly_fields = ["name", "slug", "staffify_id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProjectMembership)
+class ProjectMembershipAdmin(admin.ModelAdmin):
+    """A person's role in one project, overriding their groups there (numbers_app.web.backends)."""
+
+    list_display = ["user", "project", "role"]
+    list_filter = ["project", "role"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        before = ProjectMembership.objects.filter(pk=obj.pk).values_list("role", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        _audit(request.user, obj, before, obj.role)
+
+    def delete_model(self, request, obj) -> None:
+        _audit(request.user, obj, obj.role, None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for membership in queryset.select_related("project", "user"):
+            _audit(request.user, membership, membership.role, None)
+        super().delete_queryset(request, queryset)
+
+
+def _audit(by, membership: ProjectMembership, before: str | None, after: str | None) -> None:
+    """A grant, change or removal of a role, in the project's own audit log."""
+    said = after if after and after != "none" else "no access" if after == "none" else "their groups' role"
+    with scope.using(membership.project.ref):
+        audit.record(
+            by,
+            AuditEntry.Action.ROLE,
+            outcome=AuditEntry.Outcome.OK,
+            before={"user": membership.user.get_username(), "role": before},
+            after={"user": membership.user.get_username(), "role": after},
+            message=f"{membership.user.get_username()} in {membership.project.name}: {said}.",
+        )

@@ -1,4 +1,5 @@
-"""Values every dashboard page shows in its frame: the role, the balance, Staffify's clock.
+"""Values every dashboard page shows in its frame: the project and the switcher, the role, the balance,
+Staffify's clock.
 
 The balance and clock are callables, so a fragment that does not show them costs no Staffify call.
 """
@@ -9,12 +10,13 @@ from typing import Any, cast
 from django.conf import settings
 from django.http import HttpRequest
 
-from numbers_app import rules
+from numbers_app import rules, scope
 from numbers_app.bulk import jobs as bulk
 from numbers_app.models import InboxItem
 from numbers_app.roles import role_of
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import lookups
+from numbers_app.web.projects import default_project, visible_projects
 
 RULES = rules.for_templates()
 
@@ -28,13 +30,36 @@ def session_idle() -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
+SECTIONS = ("billing", "audit", "jobs", "addresses", "buy")
+
+
 def dashboard(request: HttpRequest) -> dict:
+    project_slug = scope.slug()
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {
             "rules": RULES,
+            "project_slug": project_slug,
             "session_idle": session_idle(),
             "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
         }
+    if scope.current() is None:  # a page outside the projects (preferences, the organisation's): theirs
+        project_slug = default_project(request.user).slug
+
+    @cache
+    def projects():
+        """The switcher: each project the person may see, linked to the same section of its pages."""
+        prefix = f"/p/{project_slug}/"
+        section = request.path.removeprefix(prefix).split("/", 1)[0] if request.path.startswith(prefix) else ""
+        tail = f"{section}/" if section in SECTIONS else ""
+        return [
+            {"name": p.name, "slug": p.slug, "url": f"/p/{p.slug}/{tail}", "current": p.slug == project_slug}
+            for p in visible_projects(request.user)
+        ]
+
+    @cache
+    def project_name():
+        current = scope.current()
+        return current.name if current is not None else ""
 
     @cache
     def balance():
@@ -70,6 +95,9 @@ def dashboard(request: HttpRequest) -> dict:
         return list(scheduled_releases.alerts()[:20])
 
     return {
+        "project_slug": project_slug,
+        "project_name": project_name,
+        "projects": projects,
         "release_alerts": release_alerts,
         "balance": balance,
         "balance_reading": balance_reading,

@@ -5,6 +5,10 @@
 - PurchaseAttempt: one row per confirmed purchase form, keyed by the form's one-time token, so a
   double click or a resubmitted form buys once.
 - AddressBookEntry: the addresses the dashboard knows of, since Staffify documents no way to list them.
+- Project and ProjectMembership: the Staffify projects served (from STAFFIFY_PROJECTS), and who holds
+  which role in which one. What a project owns (the mirror, the audit log, purchases, syncs, bulk jobs,
+  scheduled releases) carries its project and is read through `ProjectScoped` managers; what the
+  organisation owns (the address book, the balance, the rate budget) is shared.
 """
 
 from __future__ import annotations
@@ -14,10 +18,120 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Expression, Q
 from django.utils import timezone
 
+from numbers_app import scope
 from numbers_app.rules import ADDRESS_DOCUMENT_TYPES
+
+
+class Project(models.Model):
+    """A Staffify project the dashboard serves. The rows follow settings.STAFFIFY_PROJECTS (`configured`):
+    a project dropped from the configuration keeps its rows (and its history) but is no longer served."""
+
+    slug = models.SlugField(max_length=40, unique=True)  # its name in URLs: /p/<slug>/
+    name = models.CharField(max_length=100)
+    staffify_id = models.CharField(max_length=40, blank=True)  # proj_…; empty: the one key's own project
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ref(self) -> scope.ProjectRef:
+        return scope.ProjectRef(pk=self.pk, slug=self.slug, staffify_id=self.staffify_id or None, name=self.name)
+
+    @classmethod
+    def configured(cls) -> list[Project]:
+        """The served projects in the configured order (the first is the default), their rows made or
+        renamed to match the configuration. One query when nothing changed."""
+        wanted = settings.STAFFIFY_PROJECTS
+        rows = {p.slug: p for p in cls.objects.filter(slug__in=[w["slug"] for w in wanted])}
+        found: list[Project] = []
+        for entry in wanted:
+            row: Project | None = rows.get(str(entry["slug"]))
+            name, staffify_id = str(entry["name"]), entry["id"] or ""
+            if row is None:
+                row = cls._adopted(entry, first=not found, served=[str(w["slug"]) for w in wanted])
+            if row is None:
+                row, _ = cls.objects.get_or_create(
+                    slug=entry["slug"], defaults={"name": name, "staffify_id": staffify_id}
+                )
+            if (row.slug, row.name, row.staffify_id) != (entry["slug"], name, staffify_id):
+                row.slug, row.name, row.staffify_id = str(entry["slug"]), name, staffify_id
+                row.save(update_fields=["slug", "name", "staffify_id"])
+            found.append(row)
+        return found
+
+    @classmethod
+    def _adopted(cls, entry: dict, *, first: bool, served: list[str]) -> Project | None:
+        """The row a newly configured project continues, so that its mirror and history carry on: the
+        row of the same Staffify id under another slug, or, for the first project, the row of the
+        one-key setup (no id, e.g. /p/main/) that is no longer served."""
+        unserved = cls.objects.exclude(slug__in=served)
+        if entry["id"]:
+            found = unserved.filter(staffify_id=entry["id"]).first()
+            if found is not None:
+                return found
+        return unserved.filter(staffify_id="").first() if first else None
+
+
+def current_project_pk() -> int:
+    """The pk of the project the code works for now (numbers_app.scope), else the default project's."""
+    ref = scope.current()
+    return ref.pk if ref is not None else Project.configured()[0].pk
+
+
+class CurrentProject(Expression):
+    """The current project's pk, read when the SQL is compiled, not when the queryset is built: a
+    queryset made at import (a form's choices) still follows the project of the request that runs it."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [current_project_pk()]
+
+
+class ProjectScoped(models.Manager):
+    """The default manager of what a project owns: the current project's rows only. A row made without
+    a project gets the current one (the field's default). `everywhere` reads every project's (the admin,
+    the worker finding a job's project, the organisation's views)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(project_id=CurrentProject())
+
+
+class AllProjects(models.Manager):
+    """Every project's rows (the admin, the worker finding a job's project, the organisation's views)."""
+
+
+def _project_field() -> models.ForeignKey:
+    return models.ForeignKey(Project, on_delete=models.PROTECT, default=current_project_pk, related_name="+")
+
+
+class ProjectMembership(models.Model):
+    """A person's role in one project, overriding their groups there: a global group (Operations,
+    Support, Team lead) means that role in every project; a membership says otherwise for one, down
+    to no access at all (its pages answer 404). Granted in the Django admin; each grant is audited."""
+
+    class Role(models.TextChoices):
+        OPERATIONS = "Operations", "Operations"
+        SUPPORT = "Support", "Support"
+        TEAM_LEAD = "Team lead", "Team lead"
+        NONE = "none", "No access"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_roles")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_role_per_project")]
+        ordering = ["project", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project}: {self.get_role_display()}"
 
 
 class NumberRecord(models.Model):
@@ -25,7 +139,8 @@ class NumberRecord(models.Model):
     at `last_seen_at`, plus what the dashboard learned itself (purchase time, reclaim deadline, when it
     first saw the number). Staffify stays the truth; pages read this and say how old it is."""
 
-    staffify_id = models.BigIntegerField(unique=True)
+    project = _project_field()
+    staffify_id = models.BigIntegerField()  # unique in its project (Meta)
     phone_number = models.CharField(max_length=32, db_index=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
     bought_by = models.ForeignKey(
@@ -48,26 +163,38 @@ class NumberRecord(models.Model):
     gone_at = models.DateTimeField(null=True, blank=True)  # a sync no longer found it in the account
     sync_run = models.BigIntegerField(null=True, blank=True)  # the last sync that saw it
 
+    objects = ProjectScoped()
+    everywhere = AllProjects()
+
     class Meta:
         ordering = ["staffify_id"]
+        # Staffify's ids are unique across its API; per project here, so that a project's mirror never
+        # depends on another's (a number kept in a project no longer served, say). Id first: the index
+        # also finds a number's project whatever it is (numbers_app.web.projects).
+        constraints = [models.UniqueConstraint(fields=["staffify_id", "project"], name="mirror_number_per_project")]
         indexes = [
-            models.Index(fields=["gone_at", "staffify_id"], name="mirror_order"),  # the list in Staffify's order
-            models.Index(fields=["gone_at", "last_status"], name="mirror_status"),
-            models.Index(fields=["gone_at", "agent_id"], name="mirror_agent"),
-            models.Index(fields=["gone_at", "country_code"], name="mirror_country"),
-            models.Index(fields=["gone_at", "next_charge_at"], name="mirror_next_charge"),
+            models.Index(
+                fields=["project", "gone_at", "staffify_id"], name="mirror_order"
+            ),  # the list in Staffify's order
+            models.Index(fields=["project", "gone_at", "last_status"], name="mirror_status"),
+            models.Index(fields=["project", "gone_at", "agent_id"], name="mirror_agent"),
+            models.Index(fields=["project", "gone_at", "country_code"], name="mirror_country"),
+            models.Index(fields=["project", "gone_at", "next_charge_at"], name="mirror_next_charge"),
             # Billing: the active numbers by next charge, read from the index alone (SQLite fetching
             # 90,000 wide rows one by one to count them took seconds).
             models.Index(
-                fields=["gone_at", "last_status", "next_charge_at", "agent_id", "staffify_id"], name="mirror_billing"
+                fields=["project", "gone_at", "last_status", "next_charge_at", "agent_id", "staffify_id"],
+                name="mirror_billing",
             ),
             # The owned numbers by next charge, then id (billing's table, the list sorted by next charge):
             # partial, because PostgreSQL takes no order from (gone_at, ...) under "gone_at IS NULL".
             models.Index(
-                fields=["next_charge_at", "staffify_id"], name="owned_next_charge", condition=Q(gone_at__isnull=True)
+                fields=["project", "next_charge_at", "staffify_id"],
+                name="owned_next_charge",
+                condition=Q(gone_at__isnull=True),
             ),
-            models.Index(fields=["gone_at", "purchased_at"], name="mirror_purchased"),
-            models.Index(fields=["sync_run"], name="mirror_sync_run"),
+            models.Index(fields=["project", "gone_at", "purchased_at"], name="mirror_purchased"),
+            models.Index(fields=["project", "sync_run"], name="mirror_sync_run"),
         ]
         permissions = [
             ("view_dashboard", "Can see the numbers, billing and audit pages"),
@@ -99,12 +226,16 @@ class NumberTag(models.Model):
     indexed match at any size (not a substring scan of the tags). numbers_app.mirror.store keeps these
     rows in step with `NumberRecord.tags` on every sync page and every write; a gone number has none."""
 
+    project = _project_field()
     staffify_id = models.BigIntegerField()
     tag = models.TextField()
 
+    objects = ProjectScoped()
+    everywhere = AllProjects()
+
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tag", "staffify_id"], name="number_tag_unique")]
-        indexes = [models.Index(fields=["staffify_id"], name="number_tag_number")]
+        constraints = [models.UniqueConstraint(fields=["project", "tag", "staffify_id"], name="number_tag_unique")]
+        indexes = [models.Index(fields=["project", "staffify_id"], name="number_tag_number")]
 
     def __str__(self) -> str:
         return f"#{self.staffify_id}: {self.tag}"
@@ -117,6 +248,7 @@ class PurchaseAttempt(models.Model):
         FAILED = "failed", "Refused"
         UNKNOWN = "unknown", "Outcome unknown"
 
+    project = _project_field()
     token = models.UUIDField(unique=True, default=uuid.uuid4)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     phone_number = models.CharField(max_length=32)
@@ -126,6 +258,9 @@ class PurchaseAttempt(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     def __str__(self) -> str:
         return f"{self.phone_number}: {self.state}"
@@ -158,6 +293,7 @@ class AuditEntry(models.Model):
         CANCEL_SCHEDULED = "sched_cancel", "Cancel scheduled release"
         DISMISS_SCHEDULED = "sched_dismiss", "Dismiss scheduled release alert"
         BULK = "bulk", "Bulk job"
+        ROLE = "role", "Change a project role"
         SSO_SIGN_IN = "sso_sign_in", "Signed in with single sign-on"
         SSO_REFUSED = "sso_refused", "Single sign-on refused"
         INVITE = "invite", "Invite a person"
@@ -182,6 +318,7 @@ class AuditEntry(models.Model):
         LOCKED_OUT = "locked_out", "Locked out"
         WRONG_LOGIN = "wrong_login", "Wrong name or password"
 
+    project = _project_field()
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the user is deleted
@@ -200,6 +337,9 @@ class AuditEntry(models.Model):
     bulk_job = models.ForeignKey(
         "BulkJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     change: str  # not a column: the views set it for display (audit.change_summary)
 
@@ -246,13 +386,18 @@ class WorkerHeartbeat(models.Model):
 class MirrorAgent(models.Model):
     """An agent of the account as the last sync saw it (the dropdowns and the agent filter read these)."""
 
-    staffify_id = models.BigIntegerField(unique=True)
+    project = _project_field()
+    staffify_id = models.BigIntegerField()  # unique in its project (Meta)
     name = models.CharField(max_length=200, blank=True)
     public_id = models.CharField(max_length=64, blank=True)
     last_seen_at = models.DateTimeField()
 
+    objects = ProjectScoped()
+    everywhere = AllProjects()
+
     class Meta:
         ordering = ["name", "staffify_id"]
+        constraints = [models.UniqueConstraint(fields=["project", "staffify_id"], name="mirror_agent_per_project")]
 
     def __str__(self) -> str:
         return self.name or f"Agent #{self.staffify_id}"
@@ -266,12 +411,13 @@ class SyncRun(models.Model):
         OK = "ok", "Done"
         FAILED = "failed", "Failed"
 
+    project = _project_field()
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)  # a running sync touches it every page
     finished_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
-    # True while running, else null: the unique constraint lets one sync run at a time across processes.
-    running = models.BooleanField(null=True, blank=True, unique=True)
+    # True while running, else null: the unique constraint lets one sync of a project run at a time.
+    running = models.BooleanField(null=True, blank=True)
     pages = models.PositiveIntegerField(default=0)
     calls = models.PositiveIntegerField(default=0)
     numbers_seen = models.PositiveIntegerField(default=0)
@@ -284,8 +430,12 @@ class SyncRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = ProjectScoped()
+    everywhere = AllProjects()
+
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["project", "running"], name="one_running_sync_per_project")]
 
     def __str__(self) -> str:
         return f"sync {self.pk} {self.state} ({self.numbers_seen} numbers)"
@@ -360,6 +510,7 @@ class ScheduledRelease(models.Model):
     WAITING = (State.SCHEDULED, State.RUNNING)
     ALERTS = (State.FAILED, State.MISSED, State.UNKNOWN)
 
+    project = _project_field()
     staffify_id = models.BigIntegerField(db_index=True)
     phone_number = models.CharField(max_length=32)
     charge_at = models.DateTimeField()  # the charge to beat: purchase + k × 28 days
@@ -383,11 +534,14 @@ class ScheduledRelease(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = ProjectScoped()
+    everywhere = AllProjects()
+
     class Meta:
         ordering = ["run_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["staffify_id"],
+                fields=["project", "staffify_id"],
                 condition=models.Q(state__in=["scheduled", "running"]),
                 name="one_waiting_release_per_number",
             )
@@ -408,6 +562,7 @@ class BulkJob(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         DONE = "done", "Finished"
 
+    project = _project_field()
     action = models.CharField(max_length=32)  # a key of numbers_app.bulk.jobs.ACTIONS, or "file"
     params = models.JSONField(default=dict, blank=True)
     description = models.CharField(max_length=300, blank=True)
@@ -423,6 +578,9 @@ class BulkJob(models.Model):
     calls = models.PositiveIntegerField(default=0)  # Staffify calls the rows made
     notice_seen = models.BooleanField(default=False)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
 
     class Meta:
         ordering = ["-created_at", "-id"]

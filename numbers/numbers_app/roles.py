@@ -3,6 +3,8 @@
 
 from django.contrib.auth.models import Group, Permission
 
+from numbers_app import scope
+
 ROLES = {
     "Operations": [
         "view_dashboard",
@@ -40,8 +42,14 @@ VERBS = {
 
 
 def role_of(user) -> str:
+    """The role's name in the current project (numbers_app.scope): a membership there, else the groups."""
     if user.is_superuser:
         return "Administrator"
+    current = scope.current()
+    if current is not None:
+        role = user.project_roles.filter(project_id=current.pk).values_list("role", flat=True).first()
+        if role is not None:
+            return "no role" if role == "none" else role
     names = sorted(g.name for g in user.groups.all())
     return ", ".join(names) if names else "no role"
 

@@ -8,6 +8,7 @@ the tasks here; the one task a service enqueues itself (a bulk job's next slice)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.tasks import TaskContext, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.addresses import book as address_book
 from numbers_app.alerts import balance as alert_balance
 from numbers_app.alerts import delivery as alert_delivery
@@ -29,7 +30,7 @@ from numbers_app.buying import purchases
 from numbers_app.changes import obsolete, settle
 from numbers_app.mirror import freshness
 from numbers_app.mirror import store as mirror
-from numbers_app.models import SyncRun, WorkerHeartbeat
+from numbers_app.models import Project, SyncRun, WorkerHeartbeat
 from numbers_app.schedule import every
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import budget, lookups
@@ -58,23 +59,43 @@ def prune_task_results() -> None:
     call_command("prune_db_task_results", queue_name="*", min_age_days=14, verbosity=0)
 
 
+def each_project(only: str | None = None) -> Iterator[Project]:
+    """The served projects one after the other (or only the one named ONLY), the code inside each
+    working for it (numbers_app.scope): its rows, its Staffify client. They share one rate budget."""
+    for project in Project.configured():
+        if only is None or project.slug == only:
+            with scope.using(project.ref):
+                yield project
+
+
 @task
 def settle_writes() -> int:
     """Settle the writes Staffify never confirmed, and those a dying process left `sent`: purchases
     by the owned list (numbers_app.buying.purchases), the other writes by reading the number back
-    (numbers_app.changes.settle). Returns how many were settled."""
-    buys, writes = purchases.unknown_purchases_exist(), settle.unsettled_exist()
-    if not (buys or writes) or not budget.allow("background"):
-        return 0  # nothing to do, or people need the rest of this minute's calls: next sweep
-    client = staffify.get_client()
-    settled = purchases.resolve_unknown_purchases(client) if buys else 0
-    return settled + (settle.sweep(client) if writes else 0)
+    (numbers_app.changes.settle), in every project. Returns how many were settled."""
+    settled = 0
+    for _project in each_project():
+        buys, writes = purchases.unknown_purchases_exist(), settle.unsettled_exist()
+        if not (buys or writes) or not budget.allow("background"):
+            continue  # nothing to do, or people need the rest of this minute's calls: next sweep
+        client = staffify.get_client()
+        settled += purchases.resolve_unknown_purchases(client) if buys else 0
+        settled += settle.sweep(client) if writes else 0
+    return settled
 
 
 @task
-def sync_mirror(run_id: int | None = None) -> str:
-    """Walk the account into the mirror (numbers_app.mirror.store): periodically, or the run "Refresh
-    now" claimed. Then close what numbers it saw released or gone made obsolete (changes.obsolete)."""
+def sync_mirror(run_id: int | None = None, project: str | None = None) -> str:
+    """Walk the account into the mirror (numbers_app.mirror.store): periodically every project, one
+    after the other (they share the rate budget), or the run "Refresh now" claimed in PROJECT. Then
+    close what numbers it saw released or gone made obsolete (changes.obsolete)."""
+    said = [(served.slug, _sync_one(run_id)) for served in each_project(project)]
+    if len(said) == 1:
+        return said[0][1]
+    return "; ".join(f"{slug}: {what}" for slug, what in said) or f"gone: no project {project!r} is served"
+
+
+def _sync_one(run_id: int | None) -> str:
     if run_id is None:
         try:
             run = mirror.begin()
@@ -108,7 +129,7 @@ def roll_charges_forward() -> int:
     """Move the mirror's next charges that Staffify's clock has passed onto their next renewal
     (numbers_app.billing.statement.roll_forward), so the billing page reads the column and its index; the page
     itself writes nothing (it rolls the few renewed since in its reads). How many rows moved."""
-    return statement.roll_forward(mirror.owned(), lookups.staffify_now())
+    return sum(statement.roll_forward(mirror.owned(), lookups.staffify_now()) for _project in each_project())
 
 
 @task
@@ -138,16 +159,20 @@ def follow_addresses() -> int:
 @task
 def run_scheduled_releases() -> int:
     """Make the "release before the next charge" releases that are due on Staffify's clock, and say
-    loudly when one failed or its charge came first (numbers_app.scheduled.releases)."""
-    if not scheduled_releases.work_exists():
-        return 0  # no Staffify call when nothing is scheduled
-    return scheduled_releases.run_due(staffify.get_client())
+    loudly when one failed or its charge came first (numbers_app.scheduled.releases), in every project."""
+    made = 0
+    for _project in each_project():
+        if scheduled_releases.work_exists():  # no Staffify call when nothing is scheduled
+            made += scheduled_releases.run_due(staffify.get_client())
+    return made
 
 
 @task
 def resume_bulk_jobs() -> int:
     """Enqueue again the bulk jobs whose worker died mid-way (or whose task was lost); how many."""
-    found = list(bulk.to_resume().values_list("pk", flat=True)[:50])
+    found = []
+    for _project in each_project():
+        found += list(bulk.to_resume().values_list("pk", flat=True)[:50])
     for job_id in found:
         run_bulk_job.enqueue(job_id)
     return len(found)

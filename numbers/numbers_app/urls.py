@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from numbers_app.addresses import views as addresses
 from numbers_app.alerts import views as alerts
@@ -7,16 +7,19 @@ from numbers_app.billing import views as billing
 from numbers_app.bulk import views as bulk
 from numbers_app.buying import views as buying
 from numbers_app.mirror import views as mirror
+from numbers_app.organisation import views as organisation
 from numbers_app.owned import views as owned
 from numbers_app.people import views as people
 from numbers_app.scheduled import views as scheduled
 from numbers_app.signin import views as signin
 from numbers_app.web import account
 from numbers_app.web.converters import StaffifyIdConverter
+from numbers_app.web.projects import in_project, legacy
 
 register_converter(StaffifyIdConverter, "staffify_id")
 
-urlpatterns = [
+# A project's pages, under /p/<project>/ (numbers_app.web.projects).
+project_pages = [
     path("", owned.number_list, name="number_list"),
     path("numbers/<staffify_id:number_id>/", owned.number_detail, name="number_detail"),
     path("numbers/<staffify_id:number_id>/agent", owned.assign_agent, name="assign_agent"),
@@ -73,6 +76,15 @@ urlpatterns = [
     path("jobs/<staffify_id:job_id>/retry", bulk.bulk_retry, name="bulk_retry"),
     path("jobs/<staffify_id:job_id>/results.csv", bulk.bulk_results_csv, name="bulk_results_csv"),
     path("jobs/<staffify_id:job_id>/seen", bulk.bulk_notice_seen, name="bulk_notice_seen"),
+]
+
+
+def _wrapped(patterns, wrap):
+    """The same pages with each view wrapped (the names only on the project's, which links use)."""
+    return [path(str(p.pattern), wrap(p.callback), name=p.name if wrap is in_project else None) for p in patterns]
+
+
+urlpatterns = [
     path("account/preferences", account.preferences, name="preferences"),
     path("account/two-factor", signin.two_factor, name="two_factor"),
     path("alerts/", alerts.inbox, name="alert_inbox"),
@@ -93,6 +105,11 @@ urlpatterns = [
     path("people/<int:user_id>/reactivate", people.reactivate, name="people_reactivate"),
     path("people/<int:user_id>/second-factor/remove", people.remove_second_factor, name="people_remove_2fa"),
     path("people/invitations/<int:invitation_id>/withdraw", people.withdraw, name="people_withdraw"),
+    path("org/billing/", organisation.org_billing, name="org_billing"),
+    path("org/search", organisation.org_search, name="org_search"),
+    path("p/<slug:project>/", include(_wrapped(project_pages, in_project))),
+    # The URLs from before projects keep working: a page redirects to the default project's.
+    *_wrapped(project_pages, legacy),
 ]
 
 # Under /accounts/, ahead of Django's own auth views (dashboard/urls.py): the login page replaces Django's.

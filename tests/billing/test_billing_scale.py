@@ -74,13 +74,16 @@ def test_the_idle_list_is_bounded_and_links_to_the_owned_list(lead, grown):
     section = re.search(r'id="paying-for-nothing".*?</section>', html, re.S).group(0)
     assert len(re.findall(r'<tr id="idle-\d+"', section)) == 50
     assert f'data-count="{len(idle)}"' in section
-    assert f'The first 50 of {len(idle)}, soonest charge first. <a href="/?status=active&amp;agent=none">' in section
-    assert len(lead.get("/?status=active&agent=none").content.decode().split('<tr id="number-')) > 1
+    assert (
+        f'The first 50 of {len(idle)}, soonest charge first. <a href="/p/main/?status=active&amp;agent=none">'
+        in section
+    )
+    assert len(lead.get("/p/main/?status=active&agent=none").content.decode().split('<tr id="number-')) > 1
 
 
 def test_the_csv_streams_every_number_with_no_staffify_call(lead, grown):
     with staffify.track_calls() as stats:
-        response = lead.get("/billing/?format=csv")
+        response = lead.get("/p/main/billing/?format=csv")
         assert response.streaming
         body = b"".join(response.streaming_content).decode()
     assert stats.calls == 0

@@ -36,7 +36,7 @@ def bound_of(number_id: int):
 
 
 def test_the_list_row_shows_the_latest_possible_deadline_as_a_bound(ops, undated_releases):
-    html = ops.get("/?status=pending_release").content.decode()
+    html = ops.get("/p/main/?status=pending_release").content.decode()
     for number_id in PENDING:
         row = re.search(rf'<tr id="number-{number_id}".*?</tr>', html, re.S).group(0)
         deadline = bound_of(number_id)
@@ -48,7 +48,7 @@ def test_the_list_row_shows_the_latest_possible_deadline_as_a_bound(ops, undated
 
 
 def test_the_number_page_says_reclaim_before_at_most(ops, undated_releases):
-    html = ops.get("/numbers/1006/").content.decode()
+    html = ops.get("/p/main/numbers/1006/").content.decode()
     said = re.search(r'<span id="reclaim-bound">(.*?)</span>', html).group(1)
     assert said.startswith("reclaim before at most ")
     assert "a bound: it was released outside this dashboard before" in html
@@ -56,7 +56,7 @@ def test_the_number_page_says_reclaim_before_at_most(ops, undated_releases):
 
 
 def test_billing_lists_the_bound_for_pending_numbers(lead, undated_releases):
-    html = lead.get("/billing/").content.decode()
+    html = lead.get("/p/main/billing/").content.decode()
     section = re.search(r'id="pending-release".*?</section>', html, re.S).group(0)
     for number_id in PENDING:
         row = re.search(rf'<tr id="pending-{number_id}".*?</tr>', section, re.S).group(0)
@@ -67,7 +67,7 @@ def test_billing_lists_the_bound_for_pending_numbers(lead, undated_releases):
 
 def test_a_known_deadline_is_shown_as_the_deadline(ops, staffify_sandbox):
     assert mirror.sync(staffify.get_client()).state == "ok"
-    html = ops.get("/?status=pending_release").content.decode()
+    html = ops.get("/p/main/?status=pending_release").content.decode()
     row = re.search(r'<tr id="number-1006".*?</tr>', html, re.S).group(0)
     assert "at most" not in row and "data-countdown" in row
 
@@ -80,7 +80,7 @@ def test_a_number_released_elsewhere_after_a_sync_is_bounded_by_the_sync_that_fo
     record = NumberRecord.objects.get(staffify_id=1001)
     assert record.last_status == "pending_release" and record.reclaim_before is None
     assert run.started_at < record.pending_seen_at and record.first_seen_at == first_seen
-    html = ops.get("/?status=pending_release").content.decode()
+    html = ops.get("/p/main/?status=pending_release").content.decode()
     row = re.search(r'<tr id="number-1001".*?</tr>', html, re.S).group(0)
     stamp = re.search(r'data-bound="latest" data-deadline="([^"]+)"', row).group(1)
     assert staffify.parse_datetime(stamp) == record.pending_seen_at + timedelta(days=7)

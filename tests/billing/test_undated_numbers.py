@@ -119,10 +119,10 @@ def test_an_undated_row_says_it_was_bought_before_the_dashboard_first_saw_it(lea
 @pytest.mark.postgres
 def test_operations_set_a_purchase_instant_on_the_number_page(ops, undated):
     truth = next(n for n in numbers(undated) if n["id"] == 1001)
-    html = ops.get("/numbers/1001/").content.decode()
+    html = ops.get("/p/main/numbers/1001/").content.decode()
     assert 'id="purchase-time-form"' in html and "it was bought before then" in html
     local = purchased(truth).astimezone(ZoneInfo("Europe/Amsterdam"))
-    response = ops.post("/numbers/1001/purchase-time", {"purchased_at": local.strftime("%Y-%m-%dT%H:%M:%S")})
+    response = ops.post("/p/main/numbers/1001/purchase-time", {"purchased_at": local.strftime("%Y-%m-%dT%H:%M:%S")})
     assert response.status_code == 302
     record = NumberRecord.objects.get(staffify_id=1001)
     assert record.purchased_at == purchased(truth).replace(microsecond=0)
@@ -138,7 +138,7 @@ def test_operations_set_a_purchase_instant_on_the_number_page(ops, undated):
 
 @pytest.mark.postgres
 def test_a_purchase_instant_after_the_first_sighting_is_refused(ops, undated):
-    response = ops.post("/numbers/1001/purchase-time", {"purchased_at": "2099-01-01T10:00:00"})
+    response = ops.post("/p/main/numbers/1001/purchase-time", {"purchased_at": "2099-01-01T10:00:00"})
     assert response.status_code == 400
     assert "That is in the future on Staffify&#x27;s clock." in response.content.decode()
     assert NumberRecord.objects.get(staffify_id=1001).purchased_at is None
@@ -148,11 +148,11 @@ def test_a_purchase_instant_after_the_first_sighting_is_refused(ops, undated):
 @pytest.mark.parametrize("who", ["support", "lead"])
 def test_only_operations_may_set_a_purchase_instant(request, who, undated):
     client = request.getfixturevalue(who)
-    response = client.post("/numbers/1001/purchase-time", {"purchased_at": "2025-01-01T10:00:00"})
+    response = client.post("/p/main/numbers/1001/purchase-time", {"purchased_at": "2025-01-01T10:00:00"})
     assert response.status_code == 403
     assert NumberRecord.objects.get(staffify_id=1001).purchased_at is None
     assert AuditEntry.objects.get(action="purchase_time").outcome == "denied"
-    assert client.get("/billing/purchase-times").status_code == 403
+    assert client.get("/p/main/billing/purchase-times").status_code == 403
 
 
 @pytest.mark.postgres
@@ -173,7 +173,7 @@ def test_a_csv_import_previews_then_applies(ops, undated):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("times.csv", text.encode(), content_type="text/csv")
-    html = ops.post("/billing/purchase-times", {"file": upload}).content.decode()
+    html = ops.post("/p/main/billing/purchase-times", {"file": upload}).content.decode()
     assert 'data-changes="2" data-unchanged="0" data-errors="4" data-unknown="1"' in html
     assert "Line 3: “not a date” is no date and time" in html
     assert "Line 4: +19999999999" in html
@@ -183,7 +183,7 @@ def test_a_csv_import_previews_then_applies(ops, undated):
     assert NumberRecord.objects.filter(purchased_at__isnull=False).count() == 0  # a preview writes nothing
     assert not AuditEntry.objects.filter(action="purchase_time").exists()
 
-    response = ops.post("/billing/purchase-times", {"csv_text": text, "apply": "1"})
+    response = ops.post("/p/main/billing/purchase-times", {"csv_text": text, "apply": "1"})
     assert response.status_code == 302
     for number_id in (1001, 1004):
         record = NumberRecord.objects.get(staffify_id=number_id)
@@ -199,6 +199,6 @@ def test_an_import_without_the_header_is_explained(ops, undated):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("times.csv", b"+31201234567,2025-01-01T00:00:00Z\n", content_type="text/csv")
-    html = ops.post("/billing/purchase-times", {"file": upload}).content.decode()
+    html = ops.post("/p/main/billing/purchase-times", {"file": upload}).content.decode()
     assert "Line 1: The first line must name the columns: phone_number,purchased_at." in html
     assert "Nothing to save." in html

@@ -10,6 +10,7 @@ only `make screenshots` sets it to docs/screenshots, so that a test run leaves t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -101,7 +102,7 @@ def sign_in(page, base_url: str, user, *, by_form: bool = False):
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill("pw-" + user.username)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{base_url}/")
+        page.wait_for_url(re.compile(rf"{re.escape(base_url)}/p/[\w-]+/$"))  # "/" leads to the default project
         return page
     from django.conf import settings
     from django.test import Client

@@ -24,25 +24,25 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "he
 
 # Every page a signed-in person reaches, with and without filters.
 PAGES = {
-    "list": "/",
-    "list filtered": "/?status=pending_release&sort=-next_charge",
-    "list by tag": "/?tag=support&country=US",
-    "number detail": "/numbers/1001/",
+    "list": "/p/main/",
+    "list filtered": "/p/main/?status=pending_release&sort=-next_charge",
+    "list by tag": "/p/main/?tag=support&country=US",
+    "number detail": "/p/main/numbers/1001/",
     "pending number detail": None,  # filled in from the mirror: a number pending release
-    "buy results": "/buy/?country_code=US&number_type=local&area_code=212",  # a team lead: the 403 page
-    "billing": "/billing/",
-    "audit": "/audit/",
-    "addresses": "/addresses/",
+    "buy results": "/p/main/buy/?country_code=US&number_type=local&area_code=212",  # a team lead: the 403 page
+    "billing": "/p/main/billing/",
+    "audit": "/p/main/audit/",
+    "addresses": "/p/main/addresses/",
     "preferences": "/account/preferences",
-    "list, releases scheduled": "/?scheduled=1",
-    "jobs": "/jobs/",
+    "list, releases scheduled": "/p/main/?scheduled=1",
+    "jobs": "/p/main/jobs/",
     "job": None,  # filled in: the newest bulk job, when a test made one
-    "changes from a file": "/bulk/upload",
+    "changes from a file": "/p/main/bulk/upload",
     "people": "/people/",
     "alerts": "/alerts/",
     "alert settings": "/alerts/settings",
     "second factor set-up": "/account/two-factor",
-    "404": "/numbers/no-such-page/",
+    "404": "/p/main/numbers/no-such-page/",
 }
 
 # A team lead's pages where the role changes the markup (disabled controls, the 403 page); the others
@@ -112,7 +112,7 @@ def newest_job_path() -> str | None:
     from numbers_app.models import BulkJob
 
     job = BulkJob.objects.order_by("-pk").first()
-    return f"/jobs/{job.pk}/" if job else None
+    return f"/p/main/jobs/{job.pk}/" if job else None
 
 
 def check_at_widths(page, name: str, found: dict[str, list[str]], widths, pictures=None, *, whole_page=True) -> None:
@@ -141,7 +141,7 @@ def visit_every_page(page, base_url: str, widths, pictures=None, only=None) -> d
             path = newest_job_path()
             if path is None:
                 continue
-        path = path or f"/numbers/{pending_number_id()}/"
+        path = path or f"/p/main/numbers/{pending_number_id()}/"
         response = page.goto(base_url + path)
         assert response is not None
         expect(page.locator("main h1")).to_be_visible()
@@ -172,7 +172,7 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[st
     expect(page.locator("dialog#buy-dialog")).to_be_visible()
     check_at_widths(page, "buy dialog", found, widths, whole_page=False)
 
-    page.goto(base_url + "/?status=active&agent=none")
+    page.goto(base_url + "/p/main/?status=active&agent=none")
     page.get_by_role("button", name=re.compile(r"^Release \+")).first.click()
     dialog = page.locator("dialog[id^=release-dialog-]")
     expect(dialog).to_be_visible()
@@ -203,7 +203,7 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[st
         },
     )
     assert created.ok and created.entry is not None, created
-    page.goto(base_url + "/")
+    page.goto(base_url + "/p/main/")
     page.locator("[data-bulk-row]").first.check()
     bar = page.locator("#bulk-bar")
     bar.locator("select[data-bulk-action]").select_option("add_tags")
@@ -213,7 +213,7 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[st
     expect(bulk_dialog).to_be_visible()
     check_at_widths(page, "bulk preview dialog", found, widths, whole_page=False)
     bulk_dialog.get_by_role("button", name=re.compile("^Run")).click()  # the job page is visited later
-    page.wait_for_url(re.compile(r"/jobs/\d+/"))
+    page.wait_for_url(re.compile(r"/p/main/jobs/\d+/"))
 
     page.goto(base_url + PAGES["addresses"])
     page.get_by_role("button", name=re.compile("Submit for review")).first.click()
@@ -244,7 +244,7 @@ def test_every_page_passes_axe_for_a_team_lead(live_sandbox, login, lead_user, l
     assert not found, "\n" + report(found)
 
     # What a team lead cannot use looks disabled (not merely faded) and says why.
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + "/p/main/")
     expect(page.locator("#role-note")).to_contain_text("your role changes nothing")
     disabled = page.locator("#number-rows :is(select, button):disabled")
     assert disabled.count() > 0
@@ -298,7 +298,12 @@ TARGETS = (
 def test_tap_targets_on_a_phone_are_44_px(live_sandbox, phone, ops_user, live_server):
     page = phone(ops_user)
     found = {}
-    for path in ("/addresses/", "/billing/", "/buy/?country_code=US&number_type=local&area_code=212", "/"):
+    for path in (
+        "/p/main/addresses/",
+        "/p/main/billing/",
+        "/p/main/buy/?country_code=US&number_type=local&area_code=212",
+        "/p/main/",
+    ):
         page.goto(live_server.url + path)
         expect(page.locator("main h1")).to_be_visible()
         if small := page.evaluate(SMALL_TARGETS, TARGETS):
@@ -315,11 +320,11 @@ def test_tap_targets_on_a_phone_are_44_px(live_sandbox, phone, ops_user, live_se
 def test_a_release_on_its_last_day_reads_and_looks_urgent(live_sandbox, login, ops_user, live_server):
     page = login(ops_user)
     # A release made now: 7 days left, not urgent. The seed has one with less than a day left.
-    page.goto(live_server.url + "/?status=active&agent=none")
+    page.goto(live_server.url + "/p/main/?status=active&agent=none")
     page.get_by_role("button", name=re.compile(r"^Release \+")).first.click()
     page.locator("dialog[id^=release-dialog-]").get_by_role("button", name="Release").click()
     expect(page.locator("#toasts")).to_contain_text("released: reclaimable until")
-    page.goto(live_server.url + "/?status=pending_release")
+    page.goto(live_server.url + "/p/main/?status=pending_release")
     expect(page.locator(".countdown").first).to_contain_text("left to reclaim")
     countdowns = page.evaluate(
         """() => {

@@ -56,7 +56,7 @@ def test_creating_verifying_and_buying_with_an_nl_address(live_sandbox, login, o
     screenshot(page, "addresses-verified", full_page=True)
 
     page.get_by_role("link", name="Buy", exact=True).click()
-    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
+    page.wait_for_url(re.compile(r"/p/main/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.get_by_label("Country", exact=True).select_option("NL")
     page.get_by_label("City code", exact=True).fill("020")
     first = page.locator("#results tbody tr").first

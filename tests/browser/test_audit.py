@@ -48,7 +48,7 @@ def test_ops_actions_appear_in_the_audit_log_and_the_history(live_sandbox, login
     table = list(csv.reader(content.splitlines()))
     assert len(table) == 3 and {r[3] for r in table[1:]} == {"Assign agent", "Edit tags"}
 
-    page.goto(live_server.url + "/numbers/1001/")
+    page.goto(live_server.url + "/p/main/numbers/1001/")
     history = page.locator(".history li")
     expect(history).to_have_count(2)
     expect(history.first).to_contain_text("Edit tags")

@@ -30,7 +30,7 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
     worker_reads_balance()
     page = login(lead_user)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Billing").click()
-    page.wait_for_url(f"{live_server.url}/billing/")
+    page.wait_for_url(f"{live_server.url}/p/main/billing/")
     expect(page.get_by_role("heading", name="Billing", exact=True)).to_be_visible()
     expect(page.locator("#billing-table tbody tr")).to_have_count(50)
     expect(page.locator("#table-note")).to_contain_text("60 numbers. Showing 1 to 50.")
@@ -38,7 +38,7 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
     expect(page.locator("#balance")).to_have_text("EUR 1,000.00")
     expect(page.locator("#balance-age")).to_contain_text("just now")
     page.get_by_role("link", name="Next 50").click()
-    page.wait_for_url(re.compile(r"/billing/\?page=2$"))
+    page.wait_for_url(re.compile(r"/p/main/billing/\?page=2$"))
     expect(page.locator("#billing-table tbody tr")).to_have_count(10)
     page.get_by_role("link", name="Previous 50").click()
     expect(page.locator("#billing-table tbody tr")).to_have_count(50)
@@ -47,7 +47,7 @@ def test_a_team_lead_filters_exports_and_sees_the_low_balance_warning(live_sandb
 
     page.get_by_label("Country").fill("nl")
     page.get_by_role("button", name="Filter").click()
-    page.wait_for_url(re.compile(r"/billing/\?country=nl"))
+    page.wait_for_url(re.compile(r"/p/main/billing/\?country=nl"))
     owned = live_sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]
     dutch = {n["phone_number"] for n in owned if n["country_code"] == "NL"}
     expect(page.locator("#billing-table tbody tr")).to_have_count(len(dutch))
@@ -93,7 +93,7 @@ def test_an_account_of_undated_numbers_shows_its_bounds(live_sandbox, login, lea
     live_sandbox.put("/control/balance", json={"balance": 42.5})
     worker_reads_balance()
     page = login(lead_user)
-    page.goto(f"{live_server.url}/billing/")
+    page.goto(f"{live_server.url}/p/main/billing/")
     expect(page.locator("#balance-alert")).to_be_visible()
     expect(page.locator("body")).to_contain_text("up to")
     screenshot(page, "billing-bounds", full_page=False)

@@ -62,7 +62,7 @@ def test_fifteen_sales_numbers_move_to_another_agent_in_a_few_clicks(
     clicks += 1
     assert clicks <= 4
 
-    page.wait_for_url(f"{live_server.url}/jobs/*/")
+    page.wait_for_url(f"{live_server.url}/p/main/jobs/*/")
     progress = page.get_by_role("progressbar")
     expect(progress).to_have_attribute("max", str(SALES))
     expect(progress).to_have_attribute("value", str(SALES), timeout=90_000)
@@ -79,11 +79,11 @@ def test_fifteen_sales_numbers_move_to_another_agent_in_a_few_clicks(
         assert live_sandbox.post("/control/faults", json=fault).status_code == 201
     page.get_by_role("button", name="Dismiss").click()
     expect(page.locator("#job-notice")).not_to_contain_text("finished")
-    page.goto(f"{live_server.url}/?tag=sales")
+    page.goto(f"{live_server.url}/p/main/?tag=sales")
     page.get_by_label("Select all numbers shown").check()
     page.locator("#bulk-bar").get_by_label("Assign to").select_option(str(SECOND))
     page.locator("dialog#bulk-dialog").get_by_role("button", name=f"Run: change {SALES} numbers").click()
-    page.wait_for_url(f"{live_server.url}/jobs/*/")
+    page.wait_for_url(f"{live_server.url}/p/main/jobs/*/")
     expect(page.get_by_role("progressbar")).to_have_attribute("value", str(SALES), timeout=90_000)
     expect(page.locator('[data-count="failed"]')).to_have_text("2 failed")
     expect(page.locator('[data-count="done"]')).to_have_text(f"{SALES - 2} done")
@@ -96,7 +96,7 @@ def test_fifteen_sales_numbers_move_to_another_agent_in_a_few_clicks(
 
     first_job = page.url
     page.get_by_role("button", name="Retry the 2 failed rows").click()
-    page.wait_for_url(lambda url: "/jobs/" in url and url != first_job)
+    page.wait_for_url(lambda url: "/p/main/jobs/" in url and url != first_job)
     expect(page.get_by_role("progressbar")).to_have_attribute("value", "2", timeout=60_000)
     expect(page.locator('[data-count="done"]')).to_have_text("2 done")
     for n in chosen:

@@ -153,7 +153,7 @@ def test_release_and_reclaim_with_the_agent_given_back_by_keyboard(live_sandbox,
 
 def test_buying_by_keyboard_with_agent_and_tags_stays_in_the_search(live_sandbox, login, ops_user, live_server):
     page = login(ops_user)
-    page.goto(f"{live_server.url}/buy/?country_code=US&number_type=local&area_code=212&limit=5")
+    page.goto(f"{live_server.url}/p/main/buy/?country_code=US&number_type=local&area_code=212&limit=5")
     tab_to(page, "a.matches('#results button') && a.innerText.trim() === 'Buy'", start="#s-limit")
     result_row = active(page)["row"]
     wanted = "+" + result_row.removeprefix("result-")
@@ -181,7 +181,7 @@ def test_buying_by_keyboard_with_agent_and_tags_stays_in_the_search(live_sandbox
     expect(bought_row).to_contain_text("Bought")
     expect(bought_row).to_contain_text("assigned to Survey Caller, tagged vip, night.")
     expect(dialog).to_have_count(0)
-    assert "/buy/?" in page.url and "area_code=212" in page.url  # the search stayed
+    assert "/p/main/buy/?" in page.url and "area_code=212" in page.url  # the search stayed
     expect(page.locator("#s-area")).to_have_value("212")
     expect(page.locator("#balance-badge")).to_contain_text("Balance EUR 37.50")  # the header follows
     link = bought_row.get_by_role("link")
@@ -189,10 +189,10 @@ def test_buying_by_keyboard_with_agent_and_tags_stays_in_the_search(live_sandbox
     owned = {n["phone_number"]: n for n in live_sandbox.get("/v1/phone-numbers?limit=100").json()["phone_numbers"]}
     assert owned[wanted]["agent_id"] == 110 and owned[wanted]["tags"] == ["vip", "night"]
     assert writes() == [("buy", "ok"), ("assign", "ok"), ("tags", "ok")]
-    assert link.get_attribute("href") == f"/numbers/{owned[wanted]['id']}/"
+    assert link.get_attribute("href") == f"/p/main/numbers/{owned[wanted]['id']}/"
     screenshot(page, "buy-bought-in-place")
     page.keyboard.press("Enter")  # the link leads to the number
-    page.wait_for_url(re.compile(rf"/numbers/{owned[wanted]['id']}/$"))
+    page.wait_for_url(re.compile(rf"/p/main/numbers/{owned[wanted]['id']}/$"))
     assert not page.errors, page.errors
 
 
@@ -294,6 +294,6 @@ def test_a_bulk_action_by_keyboard_changes_nothing_until_run(live_sandbox, worke
     tab_to(page, "a.matches('#bulk-dialog button[type=submit]')", start="#bulk-dialog", limit=10)
     assert active(page)["text"] == "Run: change 2 numbers"
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/jobs/\d+/"))
+    page.wait_for_url(re.compile(r"/p/main/jobs/\d+/"))
     expect(page.locator("main")).to_contain_text("2 done", timeout=60_000)
     assert all("keyboard-made" in number(live_sandbox, n)["tags"] for n in (1001, 1002))

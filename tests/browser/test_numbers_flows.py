@@ -38,7 +38,7 @@ def test_the_owned_list_scrolls_filters_and_looks_right(live_sandbox, login, ops
     expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(len(berlin))
     assert "tag=berlin" in page.url  # the filter is in the address bar, so back and reload keep it
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + "/p/main/")
     screenshot(page, "numbers-phone")
     assert not page.errors, page.errors
 
@@ -46,7 +46,7 @@ def test_the_owned_list_scrolls_filters_and_looks_right(live_sandbox, login, ops
 def test_buying_a_us_number(live_sandbox, login, ops_user, live_server):
     page = login(ops_user)
     page.get_by_role("link", name="Buy", exact=True).click()
-    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
+    page.wait_for_url(re.compile(r"/p/main/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.get_by_label("Area code (US/CA)").fill("212")
     first = page.locator("#results tbody tr").first
     expect(first).to_contain_text("+1 212")
@@ -60,14 +60,16 @@ def test_buying_a_us_number(live_sandbox, login, ops_user, live_server):
     screenshot(page, "buy-dialog")
     buy = dialog.get_by_role("button", name="Buy for EUR 5.00")
     posts = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/buy/purchase" in r.url else None)
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and "/p/main/buy/purchase" in r.url else None
+    )
     # A double click, and the same form submitted twice before any answer: one purchase is sent
     # (and the server would refuse a second confirmation anyway).
     buy.evaluate("b => { b.click(); b.form.requestSubmit(); }")
     # The search stays; the result row says it was bought and links to it.
     expect(page.locator("tr.row-new.bought")).to_contain_text(wanted)
     expect(page.locator("#toasts")).to_contain_text("Bought")
-    assert "/buy/" in page.url
+    assert "/p/main/buy/" in page.url
     assert sum(1 for p in owned(live_sandbox) if p.replace(" ", "") == wanted.replace(" ", "").replace("-", "")) == 1
     assert live_sandbox.get("/v1/credits").json()["balance"] == 37.5
     assert len(posts) == 1, posts
@@ -77,7 +79,7 @@ def test_buying_a_us_number(live_sandbox, login, ops_user, live_server):
 def test_buying_an_nl_number_with_its_address(live_sandbox, login, ops_user):
     page = login(ops_user)
     page.get_by_role("link", name="Buy", exact=True).click()
-    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
+    page.wait_for_url(re.compile(r"/p/main/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.get_by_label("Country", exact=True).select_option("NL")
     expect(page.get_by_label("City code", exact=True)).to_be_visible()
     expect(page.get_by_label("Area code (US/CA)")).to_be_hidden()
@@ -204,7 +206,7 @@ def test_the_countdown_reaching_zero_disables_reclaim(live_sandbox, login, ops_u
     staffify.get_client().credits()
     # The browser's clock runs as usual from here, and is moved on below instead of waited for.
     page.clock.install()
-    page.goto(live_server.url + "/?status=pending_release")
+    page.goto(live_server.url + "/p/main/?status=pending_release")
     # Up to 60 s are left when the page is made, and the browser counts from the server's "now" then.
     expect(row(page, 1006).locator(".countdown")).to_contain_text(re.compile(r"00:00:[0-5]\d left to reclaim"))
     expect(row(page, 1006).get_by_role("button", name=re.compile("^Reclaim"))).to_be_enabled()
@@ -216,7 +218,7 @@ def test_the_countdown_reaching_zero_disables_reclaim(live_sandbox, login, ops_u
 def test_a_402_is_explained_with_the_balance(live_sandbox, login, ops_user):
     page = login(ops_user)
     page.get_by_role("link", name="Buy", exact=True).click()
-    page.wait_for_url(re.compile(r"/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
+    page.wait_for_url(re.compile(r"/p/main/buy/"), wait_until="load")  # htmx listens from then: typing earlier is lost
     page.locator("#results tbody tr").first.get_by_role("button").click()
     dialog = page.locator("dialog#buy-dialog")
     expect(dialog).to_contain_text("EUR 42.50")
@@ -235,7 +237,9 @@ def test_a_503_and_a_timeout_are_explained(live_sandbox, login, ops_user, live_s
     live_sandbox.post(
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers", "method": "GET"}
     )
-    page.goto(f"{live_server.url}/numbers/1001/")  # the number page reads Staffify live; the list reads the mirror
+    page.goto(
+        f"{live_server.url}/p/main/numbers/1001/"
+    )  # the number page reads Staffify live; the list reads the mirror
     expect(page.locator(".banner.error")).to_contain_text("Staffify is having trouble (HTTP 503). Nothing was changed.")
     expect(page.locator(".banner.error")).to_contain_text("Staffify request id req_")
     screenshot(page, "error-503")
@@ -254,7 +258,7 @@ def test_support_cannot_buy_or_release(live_sandbox, login, support_user, live_s
     expect(page.locator(".role-note")).to_contain_text("buying, releasing and reclaiming numbers is for Operations")
     expect(page.get_by_role("link", name="Buy a number")).to_have_count(0)
     expect(row(page, 1001).get_by_role("button", name="Release")).to_be_disabled()
-    response = page.goto(live_server.url + "/buy/")
+    response = page.goto(live_server.url + "/p/main/buy/")
     assert response.status == 403
     expect(page.locator("main")).to_contain_text("Your role (Support) cannot buy numbers.")
 
@@ -271,7 +275,7 @@ def test_a_team_lead_can_change_nothing(live_sandbox, login, lead_user, live_ser
         const token = JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken'];
         const form = 'application/x-www-form-urlencoded';
         const headers = {'X-CSRFToken': token, 'HX-Request': 'true', 'Content-Type': form};
-        const r = await fetch('/numbers/1001/agent', {method: 'POST', headers: headers, body: 'agent_id=110'});
+        const r = await fetch('/p/main/numbers/1001/agent', {method: 'POST', headers: headers, body: 'agent_id=110'});
         return r.status; }""")
     assert status == 403
     assert number(live_sandbox, 1001)["agent_id"] != 110

@@ -35,7 +35,7 @@ def test_a_release_scheduled_before_the_charge_runs_and_saves_the_charge(live_sa
     number = free_numbers(live_sandbox)[0]
     number_id = number["id"]
     page = login(ops_user)
-    page.goto(f"{live_server.url}/numbers/{number_id}/")
+    page.goto(f"{live_server.url}/p/main/numbers/{number_id}/")
     panel = page.locator("#scheduled-release")
     expect(panel).to_contain_text("Release at the end of the paid cycle")
     panel.get_by_role("button", name="Release before the next charge").click()
@@ -61,7 +61,7 @@ def test_a_release_scheduled_before_the_charge_runs_and_saves_the_charge(live_sa
     assert tasks.run_scheduled_releases.call() == 1
     scheduled.refresh_from_db()
     assert scheduled.state == ScheduledRelease.State.DONE, scheduled.message
-    page.goto(f"{live_server.url}/numbers/{number_id}/")
+    page.goto(f"{live_server.url}/p/main/numbers/{number_id}/")
     expect(page.locator(f"#number-{number_id}")).to_contain_text("pending release")
     expect(page.locator("#scheduled-release")).to_contain_text("Only an active number can be released")
     expect(page.locator("#release-alerts")).to_have_count(0)
@@ -93,6 +93,6 @@ def test_a_failed_scheduled_release_shows_on_every_page_until_dismissed(live_san
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Billing").click()
     expect(page.locator("#release-alerts")).to_contain_text("scheduled release failed")
     page.locator("#release-alerts").get_by_role("button", name="Dismiss").click()
-    page.wait_for_url(f"{live_server.url}/billing/")
+    page.wait_for_url(f"{live_server.url}/p/main/billing/")
     expect(page.locator("#release-alerts")).to_have_count(0)
     assert not page.errors, page.errors

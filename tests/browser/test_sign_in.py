@@ -28,13 +28,13 @@ def test_signing_in_with_the_identity_provider(live_sandbox, live_server, page, 
     provider.put_client([f"{live_server.url}/accounts/sso/callback"])
     provider.put_user("olivia", ["dash-ops"])
     idp.dashboard_settings(settings, provider)
-    page.goto(f"{live_server.url}/billing/")  # signed out: the login page, then back here
+    page.goto(f"{live_server.url}/p/main/billing/")  # signed out: the login page, then back here
     screenshot(page, "login-sso")
     page.get_by_role("link", name="Sign in with Test IdP").click()
     page.get_by_label("Provider username").fill("olivia")
     page.get_by_label("Provider password").fill("pw-olivia")
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{live_server.url}/billing/")
+    page.wait_for_url(f"{live_server.url}/p/main/billing/")
     expect(page.locator("header .who")).to_have_text("olivia · Operations")
     expect(page.get_by_role("link", name="People")).to_be_visible()
     assert get_user_model().objects.get(username="olivia").person.sso_subject == "sub-olivia"
@@ -70,6 +70,6 @@ def test_setting_up_and_using_a_second_factor(live_sandbox, live_server, page, l
     page.wait_for_url(f"{live_server.url}/accounts/login/code")
     page.get_by_label("Code from your authenticator app").fill(code_from(secret, steps_ahead=1))
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/p/main/")
     expect(page.locator("header .who")).to_contain_text("support")
     assert not page.errors, page.errors

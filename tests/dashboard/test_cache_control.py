@@ -17,19 +17,19 @@ def directives(response) -> set[str]:
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
-        ("/", {}),
-        ("/?status=active", HX),
-        ("/numbers/1001/", {}),
-        ("/numbers/1001/tags/view", HX),
-        ("/numbers/1001/tags/edit", HX),
-        ("/numbers/1001/release", HX),
-        ("/buy/", {}),
-        ("/billing/", {}),
-        ("/billing/?format=csv", {}),
-        ("/audit/", {}),
-        ("/audit/?format=csv", {}),
+        ("/p/main/", {}),
+        ("/p/main/?status=active", HX),
+        ("/p/main/numbers/1001/", {}),
+        ("/p/main/numbers/1001/tags/view", HX),
+        ("/p/main/numbers/1001/tags/edit", HX),
+        ("/p/main/numbers/1001/release", HX),
+        ("/p/main/buy/", {}),
+        ("/p/main/billing/", {}),
+        ("/p/main/billing/?format=csv", {}),
+        ("/p/main/audit/", {}),
+        ("/p/main/audit/?format=csv", {}),
         ("/account/preferences", {}),
-        ("/numbers/999/nothing-here", {}),
+        ("/p/main/numbers/999/nothing-here", {}),
     ],
 )
 def test_a_logged_in_page_is_private_and_not_stored(ops, staffify_sandbox, path, headers):
@@ -40,7 +40,7 @@ def test_a_logged_in_page_is_private_and_not_stored(ops, staffify_sandbox, path,
 
 @pytest.mark.django_db
 def test_a_fragment_answering_a_post_is_not_stored(ops, staffify_sandbox):
-    response = ops.post("/numbers/1001/agent", {"agent_id": ""}, headers=HX)
+    response = ops.post("/p/main/numbers/1001/agent", {"agent_id": ""}, headers=HX)
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
 
@@ -62,7 +62,7 @@ def test_static_files_stay_cacheable(ops):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("path", "expected"),
-    [("/", "private, no-store"), ("/healthz", None), ("/static/js/app.js", None), ("/sandbox/v1/credits", None)],
+    [("/p/main/", "private, no-store"), ("/healthz", None), ("/static/js/app.js", None), ("/sandbox/v1/credits", None)],
 )
 def test_the_middleware_leaves_the_health_check_and_static_files_alone(ops_user, path, expected):
     request = RequestFactory().get(path)
@@ -73,7 +73,7 @@ def test_the_middleware_leaves_the_health_check_and_static_files_alone(ops_user,
 
 @pytest.mark.django_db
 def test_the_middleware_adds_to_a_view_s_own_cache_control(ops_user):
-    request = RequestFactory().get("/")
+    request = RequestFactory().get("/p/main/")
     request.user = ops_user
 
     def view(request):

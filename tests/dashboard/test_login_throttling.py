@@ -111,7 +111,7 @@ def test_every_failed_sign_in_is_in_the_audit_log_with_its_own_label(client, ops
     assert first.get_outcome_display() == "Wrong name or password"
     assert "10.0.0.7" in first.message
     assert failed.last().user is None and failed.last().username == "nobody"
-    html = lead.get("/audit/", {"action": "login_failed"}).content.decode()
+    html = lead.get("/p/main/audit/", {"action": "login_failed"}).content.decode()
     assert "Failed sign-in" in html
 
 
@@ -152,7 +152,7 @@ def test_a_lockout_for_an_unknown_name_is_audited_with_that_name(client):
 @pytest.mark.django_db
 def test_the_audit_page_shows_the_lockout(client, ops_user, lead):
     fail(client, 5, username="ops")
-    html = lead.get("/audit/", {"action": "login_lockout"}).content.decode()
+    html = lead.get("/p/main/audit/", {"action": "login_lockout"}).content.decode()
     assert "Login locked out" in html
 
 

@@ -55,7 +55,7 @@ def test_a_failed_page_shows_the_request_id_its_log_lines_carry(ops_user, lines)
 @pytest.mark.django_db
 def test_a_staffify_failure_carries_staffify_s_request_id(support, staffify_sandbox, lines):
     fault(staffify_sandbox, "/v1/phone-numbers/1001", status=503, method="GET")
-    response = support.get("/numbers/1001/")
+    response = support.get("/p/main/numbers/1001/")
     shown = re.search(r"Staffify request id ([\w-]+)", response.content.decode()).group(1)
     found = [line for line in lines() if line.get("staffify_request_id") == shown]
     assert found, lines()

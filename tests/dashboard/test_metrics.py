@@ -150,11 +150,17 @@ def test_what_never_happened_is_infinitely_old(client, token):
 
 @pytest.mark.django_db
 def test_requests_are_counted_by_route_template_never_by_id(client, token, support, mirrored):
-    support.get("/numbers/1001/")
-    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    support.get("/p/main/numbers/1001/")
+    support.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     found = samples(client.get("/metrics", headers=token))
     assert (
-        one(found, "dashboard_requests_total", route="/numbers/<staffify_id:number_id>/", method="GET", status="200")
+        one(
+            found,
+            "dashboard_requests_total",
+            route="/p/<slug:project>/numbers/<staffify_id:number_id>/",
+            method="GET",
+            status="200",
+        )
         >= 1
     )
     assign = {"endpoint": "/phone-numbers/{id}/assign", "method": "PUT", "status": "200"}

@@ -45,7 +45,7 @@ def test_the_login_page_says_how_long_a_session_lasts(client, settings):
 def test_a_request_after_an_idle_while_moves_the_session_expiry_on(ops):
     ops.get("/healthz")
     idle(hours=11)
-    ops.get("/audit/")
+    ops.get("/p/main/audit/")
     assert Session.objects.get().expire_date > timezone.now() + timedelta(hours=11, minutes=59)
 
 
@@ -54,10 +54,10 @@ def test_requests_close_together_do_not_write_the_session_each_time(ops):
     ops.get("/healthz")
     idle(minutes=5)  # under the quarter hour: the expiry is left as it is
     before = Session.objects.get().expire_date
-    ops.get("/audit/")
+    ops.get("/p/main/audit/")
     assert Session.objects.get().expire_date == before
     idle(minutes=16)
-    ops.get("/audit/")
+    ops.get("/p/main/audit/")
     assert Session.objects.get().expire_date > before
 
 
@@ -84,7 +84,7 @@ class Unreadable(io.RawIOBase):
 
 def big_request(headers: dict | None = None) -> WSGIRequest:
     request = RequestFactory().post(
-        "/bulk/upload", data=b"", content_type="multipart/form-data; boundary=x", **(headers or {})
+        "/p/main/bulk/upload", data=b"", content_type="multipart/form-data; boundary=x", **(headers or {})
     )
     request.META["CONTENT_LENGTH"] = str(60 * 1024 * 1024)  # the probe's 60 MB
     request.META["wsgi.input"] = Unreadable()
@@ -116,7 +116,10 @@ def test_an_htmx_upload_over_the_limit_is_said_in_a_toast():
 @pytest.mark.django_db
 def test_the_whole_stack_refuses_it_before_the_csrf_check_reads_the_form(support):
     response = support.post(
-        "/bulk/upload", data=b"x" * 10, content_type="text/csv", CONTENT_LENGTH=str(settings.UPLOAD_MAX_BYTES + 1)
+        "/p/main/bulk/upload",
+        data=b"x" * 10,
+        content_type="text/csv",
+        CONTENT_LENGTH=str(settings.UPLOAD_MAX_BYTES + 1),
     )
     assert response.status_code == 413
 

@@ -157,3 +157,75 @@ def test_with_the_sandbox_off_nothing_is_routed_under_sandbox():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "absent"
+
+
+ORG = "sfy_org_" + "a" * 48
+LIVE = "sfy_live_" + "b" * 48
+
+
+def test_one_key_and_no_projects_serve_one_project_as_before():
+    assert load_settings({"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": LIVE})["STAFFIFY_PROJECTS"] == [
+        {"slug": "main", "name": "Main", "id": None, "key": None}
+    ]
+    only = load_settings({"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECT_ID": "proj_acme"})[
+        "STAFFIFY_PROJECTS"
+    ]
+    assert only == [{"slug": "acme", "name": "proj_acme", "id": "proj_acme", "key": None}]
+
+
+def test_an_org_key_serves_the_listed_projects_in_order():
+    found = load_settings(
+        {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECTS": "proj_acme=Acme Inc, proj_Bolt_2"}
+    )
+    assert found["STAFFIFY_PROJECTS"] == [
+        {"slug": "acme", "name": "Acme Inc", "id": "proj_acme", "key": None},
+        {"slug": "bolt-2", "name": "proj_Bolt_2", "id": "proj_Bolt_2", "key": None},
+    ]
+
+
+def test_project_keys_serve_their_projects(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text(f"proj_acme={LIVE},proj_bolt={LIVE.replace('b', 'c')}\n")
+    found = load_settings(
+        {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": LIVE, "STAFFIFY_PROJECT_KEYS_FILE": str(keys)}
+    )["STAFFIFY_PROJECTS"]
+    assert [(p["slug"], p["key"]) for p in found] == [("acme", LIVE), ("bolt", LIVE.replace("b", "c"))]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECTS": "acme=Acme"},
+            "'acme' is not a Staffify project id",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECTS": "proj_a=A,proj_a=B"},
+            "names proj_a twice",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECTS": "proj_a-b=A,proj_a_b=B"},
+            "not a Staffify project id",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": LIVE, "STAFFIFY_PROJECTS": "proj_a=A,proj_b=B"},
+            "with no key of its own",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECT_KEYS": "proj_a"},
+            "STAFFIFY_PROJECT_KEYS is malformed",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECT_KEYS": "proj_a=sfy_live_x"},
+            "the key for proj_a is malformed",
+        ),
+        (
+            {"STAFFIFY_SANDBOX": "true", "STAFFIFY_API_KEY": ORG, "STAFFIFY_PROJECT_ID": "acme"},
+            "is not a Staffify project id",
+        ),
+    ],
+)
+def test_a_malformed_project_list_stops_the_start_with_a_sentence(env, message):
+    said = refusal(env)
+    assert message in said
+    assert "sfy_live_x" not in said  # a malformed key is named by its project, never echoed

@@ -177,7 +177,7 @@ def test_the_counters_move_by_exactly_what_the_session_did_across_the_processes(
     spent = 0  # Staffify calls the web processes made, by their Server-Timing headers
 
     # A sync, run by the worker process ("Refresh now").
-    refresh = client.post("/sync/")
+    refresh = client.post("/p/main/sync/")
     assert refresh.status_code == 200, refresh.text
     spent += calls(refresh)
     wait_until(
@@ -187,14 +187,14 @@ def test_the_counters_move_by_exactly_what_the_session_did_across_the_processes(
     )
     # Page loads: the owned list reads the mirror.
     for _ in range(3):
-        page = client.get("/")
+        page = client.get("/p/main/")
         assert page.status_code == 200
         spent += calls(page)
     # An assign.
     numbers = sandbox_numbers(sandbox)
     number = next(n for n in numbers if n["status"] == "active" and n["agent_id"] is None)
     agent = sandbox.get("/v1/agents").json()["agents"][0]["id"]
-    assigned = client.post(f"/numbers/{number['id']}/agent", data={"agent_id": str(agent)})
+    assigned = client.post(f"/p/main/numbers/{number['id']}/agent", data={"agent_id": str(agent)})
     assert assigned.status_code == 200, assigned.text
     assert sandbox.get(f"/v1/phone-numbers/{number['id']}").json()["agent_id"] == agent
     spent += calls(assigned)
@@ -203,14 +203,14 @@ def test_the_counters_move_by_exactly_what_the_session_did_across_the_processes(
     other = next(n for n in numbers if n["id"] != number["id"])
     fault = {"status": 503, "count": 3, "path_prefix": f"/v1/phone-numbers/{other['id']}", "method": "GET"}
     assert sandbox.post("/control/faults", json=fault).status_code == 201
-    failed = client.get(f"/numbers/{other['id']}/")
+    failed = client.get(f"/p/main/numbers/{other['id']}/")
     spent += calls(failed)
     shown = re.search(r"Staffify request id ([\w-]+)", failed.text)
     assert shown, failed.text
     # The same page when Staffify answers 429 once (retry after 1 s): one retry, then the number.
     fault = {"status": 429, "count": 1, "retry_after": 1, "path_prefix": f"/v1/phone-numbers/{number['id']}"}
     assert sandbox.post("/control/faults", json=fault).status_code == 201
-    limited = client.get(f"/numbers/{number['id']}/")
+    limited = client.get(f"/p/main/numbers/{number['id']}/")
     assert limited.status_code == 200
     spent += calls(limited)
 
@@ -230,7 +230,7 @@ def test_the_counters_move_by_exactly_what_the_session_did_across_the_processes(
     assert moved(before, after, "staffify_retries_total", reason="server_error") == 2
     assert moved(before, after, "staffify_retries_total") == 3
     assert moved(before, after, "staffify_retry_wait_seconds_total") >= 1  # the 429's Retry-After
-    assert moved(before, after, "dashboard_requests_total", route="/", method="GET", status="200") == 3
+    assert moved(before, after, "dashboard_requests_total", route="/p/<slug:project>/", method="GET", status="200") == 3
     assert moved(before, after, "dashboard_tasks_total", task="sync_mirror") == 1
     # No id in any label: the endpoints are route templates.
     assert not any(re.search(r"/\d", value) for _, labels in after for _, value in labels)

@@ -222,7 +222,7 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
         b = httpx.Client(base_url=b_url, timeout=30, cookies=a.cookies, headers=a.headers)
         before = balance(sandbox)
         query = {"phone_number": BOUGHT, "country_code": "US", "number_type": "local", "city_code": ""}
-        dialog = a.get("/buy/confirm", params=query).text
+        dialog = a.get("/p/main/buy/confirm", params=query).text
         token = re.search(r'name="token" value="([0-9a-f-]+)"', dialog).group(1)
         form = {"token": token, "phone_number": BOUGHT, "country_code": "US", "number_type": "local"}
         together = threading.Barrier(2)
@@ -230,7 +230,7 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
 
         def send(name: str, client: httpx.Client) -> None:
             together.wait()
-            answers[name] = client.post("/buy/purchase", data=form)
+            answers[name] = client.post("/p/main/buy/purchase", data=form)
 
         threads = [threading.Thread(target=send, args=item) for item in (("a", a), ("b", b))]
         for thread in threads:
@@ -246,15 +246,15 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
         assert sorted(outcome for outcome, _ in audited) == ["invalid", "ok"], audited
         assert any("The same confirmation arrived again" in message for _, message in audited), audited
         b_alone = log_in(b_url)  # another session of the same person: the confirmation is not its own
-        assert "not opened in this session" in b_alone.post("/buy/purchase", data=form).headers["HX-Trigger"]
+        assert "not opened in this session" in b_alone.post("/p/main/buy/purchase", data=form).headers["HX-Trigger"]
 
         # 3. The shared mirror: bought through A, listed by B; assigned through B, shown by A.
         number_id = owned[0]["id"]
         digits = BOUGHT.removeprefix("+")
-        assert BOUGHT.removeprefix("+1")[-4:] in row(b.get("/", params={"q": digits}).text, number_id)
-        assigned = b.post(f"/numbers/{number_id}/agent", data={"agent_id": str(AGENT)})
+        assert BOUGHT.removeprefix("+1")[-4:] in row(b.get("/p/main/", params={"q": digits}).text, number_id)
+        assigned = b.post(f"/p/main/numbers/{number_id}/agent", data={"agent_id": str(AGENT)})
         assert assigned.status_code == 200, assigned.text
-        assert re.search(rf'value="{AGENT}"\s+selected', row(a.get("/", params={"q": digits}).text, number_id))
+        assert re.search(rf'value="{AGENT}"\s+selected', row(a.get("/p/main/", params={"q": digits}).text, number_id))
 
         # 1. The lock: by now both workers have synced on the schedule; four more syncs at once.
         syncs = python(env, SYNCS)
@@ -268,13 +268,13 @@ def test_two_web_instances_and_two_workers_share_one_database_and_one_redis(scra
         assert {ids[-1] for _, ids, _ in tasks if ids} == {"worker-1", "worker-2"}, tasks
         assert all(status == "SUCCESSFUL" for status, _, _ in tasks), tasks
         # The four at once met a sync under way: the lock turned them away rather than run two.
-        assert any(str(said).startswith("busy:") for _, _, said in tasks), tasks
+        assert any("busy:" in str(said) for _, _, said in tasks), tasks
         processes.stop("worker-1", "worker-2")  # the rest needs only the web instances
 
         # 4. The shared budget: B meets a 429; another process reads background work paused in Redis.
         assert sandbox.put("/control/rate-limit", json={"per_minute": 1}).status_code == 200
         for _ in range(3):
-            assert b.get(f"/numbers/{number_id}/").status_code < 500
+            assert b.get(f"/p/main/numbers/{number_id}/").status_code < 500
         read = manage(env, "shell", "-c", BUDGET)
         assert read.returncode == 0, read.stderr
         state = json.loads(read.stdout.strip().splitlines()[-1])  # after the shell's own banner

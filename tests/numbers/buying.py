@@ -27,7 +27,7 @@ def confirm(client, number: dict, **extra) -> str:
         "city_code": number.get("city_code") or "",
         **extra,
     }
-    return client.get("/buy/confirm", params, headers=HX).content.decode()
+    return client.get("/p/main/buy/confirm", params, headers=HX).content.decode()
 
 
 def token_of(html: str) -> str:
@@ -43,4 +43,4 @@ def buy(client, number: dict, token: str, **form):
         "number_type": number["number_type"],
         **form,
     }
-    return client.post("/buy/purchase", data, headers=HX)
+    return client.post("/p/main/buy/purchase", data, headers=HX)

@@ -46,7 +46,7 @@ def listing_off(staffify_sandbox):
 
 
 def create(client, **changes):
-    return client.post("/addresses/create", {**NEW, **changes})
+    return client.post("/p/main/addresses/create", {**NEW, **changes})
 
 
 def new_entry(ops) -> AddressBookEntry:
@@ -57,7 +57,9 @@ def new_entry(ops) -> AddressBookEntry:
 
 def upload(client, entry, content=PDF, name="id.pdf", document_type="government_id"):
     file = SimpleUploadedFile(name, content, content_type="application/pdf")
-    return client.post(f"/addresses/{entry.staffify_id}/documents", {"document_type": document_type, "file": file})
+    return client.post(
+        f"/p/main/addresses/{entry.staffify_id}/documents", {"document_type": document_type, "file": file}
+    )
 
 
 def status_at_sandbox(sandbox, address_id) -> str:
@@ -69,12 +71,12 @@ def status_at_sandbox(sandbox, address_id) -> str:
 
 @pytest.mark.django_db
 def test_the_nav_links_to_the_addresses_page(lead, staffify_sandbox):
-    assert '<a href="/addresses/"' in lead.get("/").content.decode()
+    assert '<a href="/p/main/addresses/"' in lead.get("/p/main/").content.decode()
 
 
 @pytest.mark.django_db
 def test_the_page_shows_the_countrys_requirements(ops, listing):
-    html = ops.get("/addresses/", {"country": "DE"}).content.decode()
+    html = ops.get("/p/main/addresses/", {"country": "DE"}).content.decode()
     assert "<strong>Germany</strong> asks for:" in html
     assert "(required)" in html and "a city code" in html
     assert 'value="DE" selected' in html
@@ -85,7 +87,7 @@ def test_a_team_lead_sees_the_book_but_no_controls(lead, ops_user, listing_off):
     AddressBookEntry.objects.create(
         staffify_id=7, country_code="NL", city="Amsterdam", status="verified", added_how="by_id", added_by=ops_user
     )
-    html = lead.get("/addresses/").content.decode()
+    html = lead.get("/p/main/addresses/").content.decode()
     assert 'id="address-7"' in html and "Verified" in html
     assert "Check status" not in html and "Create address" not in html
     assert "only Operations creates" in html
@@ -96,7 +98,7 @@ def test_a_team_lead_sees_the_book_but_no_controls(lead, ops_user, listing_off):
 def test_only_operations_may_change_addresses(request, persona, listing_off):
     client = request.getfixturevalue(persona)
     assert create(client).status_code == 403
-    assert client.post("/addresses/add", {"address_id": 7, "country_code": "NL"}).status_code == 403
+    assert client.post("/p/main/addresses/add", {"address_id": 7, "country_code": "NL"}).status_code == 403
     assert not AddressBookEntry.objects.exists()
     assert AuditEntry.objects.filter(action="address_create", outcome="denied").count() == 1
 
@@ -108,7 +110,7 @@ def test_only_operations_may_change_addresses(request, persona, listing_off):
 def test_creating_an_address_puts_it_in_the_book(ops, listing):
     response = create(ops)
     entry = AddressBookEntry.objects.get()
-    assert response["Location"] == f"/addresses/#address-{entry.staffify_id}"
+    assert response["Location"] == f"/p/main/addresses/#address-{entry.staffify_id}"
     assert (entry.country_code, entry.city_code, entry.status, entry.added_how) == ("NL", "020", "pending", "created")
     assert entry.added_by.username == "ops"
     audit = AuditEntry.objects.get(action="address_create")
@@ -156,7 +158,7 @@ def test_uploading_a_document_is_sent_and_noted(ops, listing_off):
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.documents == ["government_id"]
-    assert "Government ID uploaded for address" in ops.get("/addresses/").content.decode()
+    assert "Government ID uploaded for address" in ops.get("/p/main/addresses/").content.decode()
     assert AuditEntry.objects.get(action="address_document").outcome == "ok"
 
 
@@ -171,7 +173,7 @@ def test_uploading_a_document_is_sent_and_noted(ops, listing_off):
 def test_a_wrong_or_large_file_is_refused_before_sending(ops, listing_off, staffify_sandbox, content, error):
     entry = new_entry(ops)
     upload(ops, entry, content=content)
-    assert error in ops.get("/addresses/").content.decode()
+    assert error in ops.get("/p/main/addresses/").content.decode()
     entry.refresh_from_db()
     assert entry.documents == []
     # Staffify never saw it: submitting still lacks the required document.
@@ -181,7 +183,7 @@ def test_a_wrong_or_large_file_is_refused_before_sending(ops, listing_off, staff
 @pytest.mark.django_db
 def test_the_submit_dialog_says_it_cannot_be_undone(ops, listing_off):
     entry = new_entry(ops)
-    html = ops.get(f"/addresses/{entry.staffify_id}/submit", headers=HX).content.decode()
+    html = ops.get(f"/p/main/addresses/{entry.staffify_id}/submit", headers=HX).content.decode()
     assert html.startswith(f'<dialog id="submit-dialog-{entry.staffify_id}" data-modal')
     assert "This cannot be undone." in html
 
@@ -189,8 +191,8 @@ def test_the_submit_dialog_says_it_cannot_be_undone(ops, listing_off):
 @pytest.mark.django_db
 def test_submitting_without_documents_says_what_is_missing(ops, listing_off):
     entry = new_entry(ops)
-    ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
-    assert "upload them first" in ops.get("/addresses/").content.decode()
+    ops.post(f"/p/main/addresses/{entry.staffify_id}/submit/confirm")
+    assert "upload them first" in ops.get("/p/main/addresses/").content.decode()
     entry.refresh_from_db()
     assert entry.submitted_at is None
 
@@ -199,13 +201,13 @@ def test_submitting_without_documents_says_what_is_missing(ops, listing_off):
 def test_submit_then_check_status_follows_the_review(ops, listing, staffify_sandbox):
     entry = new_entry(ops)
     upload(ops, entry)
-    ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
+    ops.post(f"/p/main/addresses/{entry.staffify_id}/submit/confirm")
     entry.refresh_from_db()
     assert (entry.status, entry.submitted) == ("pending", True)
-    assert "Pending review" in ops.get("/addresses/").content.decode()
+    assert "Pending review" in ops.get("/p/main/addresses/").content.decode()
 
     staffify_sandbox.post("/control/clock", json={"advance_seconds": 601})
-    ops.post(f"/addresses/{entry.staffify_id}/check")
+    ops.post(f"/p/main/addresses/{entry.staffify_id}/check")
     entry.refresh_from_db()
     assert entry.status == "verified" and entry.status_checked_at is not None
     checks = AuditEntry.objects.filter(action="address_check")
@@ -216,10 +218,10 @@ def test_submit_then_check_status_follows_the_review(ops, listing, staffify_sand
 def test_a_rejection_shows_its_reason(ops, listing_off, staffify_sandbox):
     entry = new_entry(ops)
     upload(ops, entry)
-    ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
+    ops.post(f"/p/main/addresses/{entry.staffify_id}/submit/confirm")
     staffify_sandbox.post(f"/control/addresses/{entry.staffify_id}/reject", json={"reason": "Blurry scan"})
-    ops.post(f"/addresses/{entry.staffify_id}/check")
-    assert "Rejected (Blurry scan)" in ops.get("/addresses/").content.decode()
+    ops.post(f"/p/main/addresses/{entry.staffify_id}/check")
+    assert "Rejected (Blurry scan)" in ops.get("/p/main/addresses/").content.decode()
 
 
 # --- adding an existing id ----------------------------------------------------------------------
@@ -227,7 +229,7 @@ def test_a_rejection_shows_its_reason(ops, listing_off, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_adding_an_existing_id_checks_it_with_staffify_first(ops, listing):
-    response = ops.post("/addresses/add", {"address_id": 7, "country_code": "NL", "city_code": "020"})
+    response = ops.post("/p/main/addresses/add", {"address_id": 7, "country_code": "NL", "city_code": "020"})
     assert response.status_code == 302
     entry = AddressBookEntry.objects.get()
     assert (entry.staffify_id, entry.status, entry.added_how, entry.city_code) == (7, "verified", "by_id", "020")
@@ -239,7 +241,7 @@ def test_adding_an_existing_id_checks_it_with_staffify_first(ops, listing):
 @pytest.mark.django_db
 @pytest.mark.parametrize("address_id", [12, 9999])  # another project's, and nobody's
 def test_adding_an_unknown_id_says_staffify_does_not_know_it(ops, listing_off, address_id):
-    response = ops.post("/addresses/add", {"address_id": address_id, "country_code": "NL"})
+    response = ops.post("/p/main/addresses/add", {"address_id": address_id, "country_code": "NL"})
     assert response.status_code == 422
     html = response.content.decode()
     assert f"Staffify does not know address {address_id} in this account (HTTP 404)" in html
@@ -250,8 +252,8 @@ def test_adding_an_unknown_id_says_staffify_does_not_know_it(ops, listing_off, a
 
 @pytest.mark.django_db
 def test_an_id_already_in_the_book_is_not_added_twice(ops, listing_off):
-    ops.post("/addresses/add", {"address_id": 7, "country_code": "NL"})
-    response = ops.post("/addresses/add", {"address_id": 7, "country_code": "NL"})
+    ops.post("/p/main/addresses/add", {"address_id": 7, "country_code": "NL"})
+    response = ops.post("/p/main/addresses/add", {"address_id": 7, "country_code": "NL"})
     assert "already in the address book" in response.content.decode()
     assert AddressBookEntry.objects.count() == 1
 
@@ -263,7 +265,7 @@ def test_an_id_already_in_the_book_is_not_added_twice(ops, listing_off):
 def test_the_worker_checks_addresses_under_review_only(ops, listing_off, staffify_sandbox):
     under_review = new_entry(ops)
     upload(ops, under_review)
-    ops.post(f"/addresses/{under_review.staffify_id}/submit/confirm")
+    ops.post(f"/p/main/addresses/{under_review.staffify_id}/submit/confirm")
     assert create(ops, street_address="Dam 1").status_code == 302  # not submitted: nothing to follow
     AddressBookEntry.objects.create(staffify_id=7, country_code="NL", status="verified", added_how="by_id")
     staffify_sandbox.post("/control/clock", json={"advance_seconds": 601})
@@ -281,7 +283,7 @@ def test_the_worker_checks_addresses_under_review_only(ops, listing_off, staffif
 def test_the_worker_leaves_the_budget_to_people(ops, listing_off, monkeypatch):
     entry = new_entry(ops)
     upload(ops, entry)
-    ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
+    ops.post(f"/p/main/addresses/{entry.staffify_id}/submit/confirm")
     monkeypatch.setattr("numbers_app.staffify.budget.allow", lambda kind: kind != "background")
     with staffify.track_calls() as calls:
         assert follow_addresses.call() == 0
@@ -313,17 +315,17 @@ def add_amsterdam(status="verified"):
 @pytest.mark.parametrize("country", ["FR", "GB"])  # the sandbox has a pending FR and a rejected GB address
 def test_a_search_without_a_usable_address_links_to_the_addresses_page(ops, listing, country):
     query = {"country_code": country, "number_type": "local"}
-    html = ops.get("/buy/", query, headers={**HX, "HX-Target": "results"}).content.decode()
+    html = ops.get("/p/main/buy/", query, headers={**HX, "HX-Target": "results"}).content.decode()
     assert "Add and verify one on the Addresses page" in html
-    assert f'<a href="/addresses/?country={country}#new-address">Add an address in {country}</a>' in html
+    assert f'<a href="/p/main/addresses/?country={country}#new-address">Add an address in {country}</a>' in html
     assert "failed" not in html and "404" not in html and "this number" not in html
 
 
 @pytest.mark.django_db
 def test_with_an_empty_book_and_no_listing_nl_says_where_to_go(ops, listing_off):
     query = {"country_code": "NL", "number_type": "local"}
-    html = ops.get("/buy/", query, headers={**HX, "HX-Target": "results"}).content.decode()
-    assert '<a href="/addresses/?country=NL#new-address">Add an address in NL</a>' in html
+    html = ops.get("/p/main/buy/", query, headers={**HX, "HX-Target": "results"}).content.decode()
+    assert '<a href="/p/main/addresses/?country=NL#new-address">Add an address in NL</a>' in html
     assert "404" not in html and "this number" not in html
 
 
@@ -343,7 +345,7 @@ def test_an_address_not_verified_is_not_offered(ops, listing_off, staffify_sandb
     add_amsterdam(status="pending")
     html = confirm(ops, {"phone_number": "+31201234567", "country_code": "NL", "number_type": "local"})
     assert "this account has none" in html and 'name="address_id"' not in html
-    assert '<a href="/addresses/?country=NL#new-address">' in html
+    assert '<a href="/p/main/addresses/?country=NL#new-address">' in html
 
 
 @pytest.mark.django_db
@@ -397,18 +399,18 @@ def test_a_404_names_what_was_asked_for(listing_off, staffify_sandbox, path, wha
 @pytest.mark.django_db
 def test_a_404_on_the_agent_list_is_not_this_number_on_the_page(ops, listing_off, staffify_sandbox):
     staffify_sandbox.post("/control/faults", json={"status": 404, "count": 1, "path_prefix": "/v1/agents"})
-    html = ops.get("/numbers/1001/").content.decode()  # before any sync, the agents are read from Staffify
+    html = ops.get("/p/main/numbers/1001/").content.decode()  # before any sync, the agents are read from Staffify
     assert "404 Not found for the agent list" in html and "does not know this number" not in html
 
 
 @pytest.mark.django_db
 def test_the_header_balance_is_the_workers_reading_with_its_age(ops, listing_off, staffify_sandbox):
     with staffify.track_calls() as stats:
-        html = ops.get("/addresses/").content.decode()
+        html = ops.get("/p/main/addresses/").content.decode()
     assert "Balance not read yet" in html
     assert "/credits" not in [path for _, path, *_ in stats.requests]  # a page never reads it itself
     worker_reads_balance()
-    html = ops.get("/addresses/").content.decode()
+    html = ops.get("/p/main/addresses/").content.decode()
     assert re.search(
         r"Balance EUR 42\.50 <span class=\"as-of\">as of "
         r"<time datetime=\"[^\"]+Z\" title=\"[^\"]+ UTC\">\d\d:\d\d \w+</time></span>",
@@ -416,12 +418,12 @@ def test_the_header_balance_is_the_workers_reading_with_its_age(ops, listing_off
     )
     staffify_sandbox.put("/control/balance", json={"balance": 30})
     with staffify.track_calls() as stats:
-        assert "Balance EUR 42.50" in ops.get("/addresses/").content.decode()  # kept, with its age
+        assert "Balance EUR 42.50" in ops.get("/p/main/addresses/").content.decode()  # kept, with its age
     assert "/credits" not in [path for _, path, *_ in stats.requests]
-    ops.post("/addresses/add", {"address_id": 7, "country_code": "NL"})  # a write to Staffify
+    ops.post("/p/main/addresses/add", {"address_id": 7, "country_code": "NL"})  # a write to Staffify
     assert lookups.balance_due(every_seconds=3600)  # marked for the worker, which reads it within seconds
     tasks.refresh_balance.call()
-    assert "Balance EUR 30.00" in ops.get("/addresses/").content.decode()
+    assert "Balance EUR 30.00" in ops.get("/p/main/addresses/").content.decode()
     assert tasks.refresh_balance.call() == "fresh"  # and not again until it is due
 
 
@@ -430,13 +432,13 @@ def test_the_refresh_button_reads_the_balance_once(ops, listing_off, staffify_sa
     worker_reads_balance()
     staffify_sandbox.put("/control/balance", json={"balance": 17})
     with staffify.track_calls() as stats:
-        badge = ops.post("/balance/refresh", headers=HX).content.decode()
+        badge = ops.post("/p/main/balance/refresh", headers=HX).content.decode()
     assert stats.calls == 1 and stats.requests[0][1] == "/credits"
     assert badge.startswith('<span id="balance-badge"') and "Balance EUR 17.00" in badge
     fault(staffify_sandbox, "/v1/credits", status=503)
-    badge = ops.post("/balance/refresh", headers=HX).content.decode()
+    badge = ops.post("/p/main/balance/refresh", headers=HX).content.decode()
     assert "Balance EUR 17.00" in badge and "The balance could not be read" in badge  # the kept one stays
-    assert ops.get("/balance/refresh").status_code == 405
+    assert ops.get("/p/main/balance/refresh").status_code == 405
 
 
 @pytest.mark.django_db
@@ -444,7 +446,7 @@ def test_a_release_marks_the_balance_for_the_worker(ops, listing_off, staffify_s
     worker_reads_balance()
     staffify_sandbox.put("/control/balance", json={"balance": 12})
     number = next(n for n in owned(staffify_sandbox).values() if n["status"] == "active" and not n["agent_id"])
-    ops.post(f"/numbers/{number['id']}/release/confirm", headers=HX)
+    ops.post(f"/p/main/numbers/{number['id']}/release/confirm", headers=HX)
     assert lookups.balance_due(every_seconds=3600)
     tasks.refresh_balance.call()
     assert lookups.balance_reading().balance == 12
@@ -482,7 +484,7 @@ def test_a_submit_whose_answer_was_lost_is_read_back_and_said_done(ops, listing_
     entry = new_entry(ops)
     upload(ops, entry)
     settings.STAFFIFY_TRANSPORT = LosingSubmitAnswers(httpx.WSGITransport(app=InTransactionWSGI()))
-    response = ops.post(f"/addresses/{entry.staffify_id}/submit/confirm", follow=True)
+    response = ops.post(f"/p/main/addresses/{entry.staffify_id}/submit/confirm", follow=True)
     html = htmllib.unescape(response.content.decode())
     assert "Checked: address" in html and "was submitted for review" in html
     assert "Nothing was changed" not in html
@@ -497,7 +499,7 @@ def test_a_submit_lost_at_a_gateway_is_read_back_before_saying_nothing_changed(o
     entry = new_entry(ops)
     upload(ops, entry)
     staffify_sandbox.post("/control/faults", json={"status": 504, "count": 1, "path_prefix": "/v1/addresses/"})
-    response = ops.post(f"/addresses/{entry.staffify_id}/submit/confirm", follow=True)
+    response = ops.post(f"/p/main/addresses/{entry.staffify_id}/submit/confirm", follow=True)
     html = htmllib.unescape(response.content.decode())
     assert f"Checked: Staffify did not submit address {entry.staffify_id}; nothing was changed." in html
     entry.refresh_from_db()

@@ -21,7 +21,7 @@ def only_entry(**filters) -> AuditEntry:
 @pytest.mark.django_db
 def test_an_assignment_is_recorded_with_before_and_after(support, staffify_sandbox):
     before = staffify_sandbox.get("/v1/phone-numbers/1001").json()
-    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    support.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     entry = only_entry(action="assign")
     assert (entry.username, entry.number_id, entry.phone_number, entry.outcome) == (
         "support",
@@ -35,10 +35,10 @@ def test_an_assignment_is_recorded_with_before_and_after(support, staffify_sandb
 
 @pytest.mark.django_db
 def test_unassign_tags_release_and_reclaim_are_recorded(ops, staffify_sandbox):
-    ops.post("/numbers/1001/agent", {"agent_id": ""}, headers=HX)
-    ops.post("/numbers/1001/tags", {"tags": "a, b"}, headers=HX)
-    ops.post("/numbers/1001/release/confirm", headers=HX)
-    ops.post("/numbers/1001/reclaim", headers=HX)
+    ops.post("/p/main/numbers/1001/agent", {"agent_id": ""}, headers=HX)
+    ops.post("/p/main/numbers/1001/tags", {"tags": "a, b"}, headers=HX)
+    ops.post("/p/main/numbers/1001/release/confirm", headers=HX)
+    ops.post("/p/main/numbers/1001/reclaim", headers=HX)
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "outcome"))
     assert actions == [("unassign", "ok"), ("tags", "ok"), ("release", "ok"), ("reclaim", "ok")]
     tags = only_entry(action="tags")
@@ -50,7 +50,7 @@ def test_unassign_tags_release_and_reclaim_are_recorded(ops, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_unassign_and_release_records_both(ops, staffify_sandbox):
-    ops.post("/numbers/1002/release/confirm", {"unassign_first": "1"}, headers=HX)
+    ops.post("/p/main/numbers/1002/release/confirm", {"unassign_first": "1"}, headers=HX)
     assert list(AuditEntry.objects.order_by("id").values_list("action", "outcome")) == [
         ("unassign", "ok"),
         ("release", "ok"),
@@ -69,11 +69,11 @@ def test_a_purchase_is_recorded(ops, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_a_failed_call_is_recorded_with_the_staffify_error(support, staffify_sandbox):
-    support.get("/")
+    support.get("/p/main/")
     staffify_sandbox.post(
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
     )
-    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    support.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     entry = only_entry(action="assign")
     assert (entry.outcome, entry.http_status) == ("error", 503)
     assert entry.request_id.startswith("req_") and entry.error_code
@@ -92,23 +92,23 @@ def test_a_402_is_recorded(ops, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_a_refused_role_is_recorded(lead, staffify_sandbox):
-    lead.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    lead.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     entry = only_entry(action="assign")
     assert (entry.outcome, entry.username, entry.number_id) == ("denied", "lead", 1001)
 
 
 @pytest.mark.django_db
 def test_invalid_input_is_recorded(support, staffify_sandbox):
-    support.post("/numbers/1001/tags", {"tags": ", ".join(f"t{i}" for i in range(21))}, headers=HX)
+    support.post("/p/main/numbers/1001/tags", {"tags": ", ".join(f"t{i}" for i in range(21))}, headers=HX)
     entry = only_entry(action="tags")
     assert entry.outcome == "invalid" and "At most 20 tags" in entry.message
 
 
 @pytest.mark.django_db
 def test_nothing_is_recorded_as_done_that_did_not_happen(support, staffify_sandbox):
-    support.get("/")
+    support.get("/p/main/")
     staffify_sandbox.post("/control/faults", json={"status": 500, "count": 5, "path_prefix": "/v1/phone-numbers/1001"})
-    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    support.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     assert not AuditEntry.objects.filter(outcome="ok").exists()
 
 
@@ -149,7 +149,7 @@ def _entries(ops_user, support_user):
 )
 def test_the_log_filters(ops, ops_user, support_user, query, expected):
     _entries(ops_user, support_user)
-    html = ops.get(f"/audit/?{query}", headers={**HX, "HX-Target": "audit-table"}).content.decode()
+    html = ops.get(f"/p/main/audit/?{query}", headers={**HX, "HX-Target": "audit-table"}).content.decode()
     assert html.count('<tr id="audit-') == expected
 
 
@@ -157,16 +157,16 @@ def test_the_log_filters(ops, ops_user, support_user, query, expected):
 def test_the_log_filters_by_date_in_the_viewers_zone(ops, ops_user, support_user):
     _entries(ops_user, support_user)
     today = timezone.localdate()
-    html = ops.get(f"/audit/?since={today - timedelta(days=1)}&until={today}").content.decode()
+    html = ops.get(f"/p/main/audit/?since={today - timedelta(days=1)}&until={today}").content.decode()
     assert html.count('<tr id="audit-') == 3
-    bad = ops.get(f"/audit/?since={today}&until={today - timedelta(days=2)}").content.decode()
+    bad = ops.get(f"/p/main/audit/?since={today}&until={today - timedelta(days=2)}").content.decode()
     assert "&#x27;From&#x27; is after &#x27;To&#x27;." in bad
 
 
 @pytest.mark.django_db
 def test_the_csv_has_what_the_filter_shows_and_cannot_run_formulas(ops, ops_user, support_user):
     _entries(ops_user, support_user)
-    response = ops.get("/audit/?user=support&format=csv")
+    response = ops.get("/p/main/audit/?user=support&format=csv")
     assert response["Content-Disposition"].startswith('attachment; filename="staffify-audit-')
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["when (UTC)", "when (local)", "user", "action"]
@@ -177,8 +177,8 @@ def test_the_csv_has_what_the_filter_shows_and_cannot_run_formulas(ops, ops_user
 
 @pytest.mark.django_db
 def test_a_numbers_history_is_on_its_detail_page(support, staffify_sandbox):
-    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
-    html = support.get("/numbers/1001/").content.decode()
+    support.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    html = support.get("/p/main/numbers/1001/").content.decode()
     assert "History through this dashboard" in html
     assert "agent: Sales Assistant → Survey Caller" in html
 
@@ -200,7 +200,7 @@ def test_times_show_in_the_viewers_zone_with_utc_on_hover(ops, ops_user, support
     entry = AuditEntry.objects.get(action="release")
     utc = entry.at.astimezone(UTC)
     ops.post("/account/preferences", {"time_zone": "America/New_York"})
-    html = ops.get("/audit/").content.decode()
+    html = ops.get("/p/main/audit/").content.decode()
     local = entry.at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
     assert f'title="{utc:%Y-%m-%d %H:%M:%S} UTC"' in html
     assert f"{local:%H:%M:%S}" in html
@@ -208,11 +208,11 @@ def test_times_show_in_the_viewers_zone_with_utc_on_hover(ops, ops_user, support
 
 @pytest.mark.django_db
 def test_a_failed_change_says_what_was_asked(support, staffify_sandbox):
-    support.get("/")
+    support.get("/p/main/")
     staffify_sandbox.post(
         "/control/faults", json={"status": 503, "count": 1, "path_prefix": "/v1/phone-numbers/1001/assign"}
     )
-    support.post("/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
+    support.post("/p/main/numbers/1001/agent", {"agent_id": "110"}, headers=HX)
     from numbers_app.audit.log import change_summary
 
     assert change_summary(only_entry(action="assign")) == "agent: Sales Assistant → Survey Caller (asked)"

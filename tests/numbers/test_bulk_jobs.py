@@ -21,10 +21,10 @@ from .bulking import run_job, sales, selection, writes
 
 
 def start(client, records, **action) -> BulkJob:
-    response = client.post("/bulk/start", selection(records, **action), headers=HX)
+    response = client.post("/p/main/bulk/start", selection(records, **action), headers=HX)
     assert response.status_code == 200, response.content
     job = BulkJob.objects.get()
-    assert response["HX-Redirect"] == f"/jobs/{job.pk}/"
+    assert response["HX-Redirect"] == f"/p/main/jobs/{job.pk}/"
     return job
 
 
@@ -32,7 +32,7 @@ def start(client, records, **action) -> BulkJob:
 @pytest.mark.postgres
 def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(support, mirrored):
     numbers = [r for r in sales() if r.last_status == "active"]
-    support.post(f"/numbers/{numbers[0].staffify_id}/agent", {"agent_id": "110"}, headers=HX)
+    support.post(f"/p/main/numbers/{numbers[0].staffify_id}/agent", {"agent_id": "110"}, headers=HX)
     already = {r.staffify_id for r in numbers if r.agent_id == 110} | {numbers[0].staffify_id}
     job = start(support, numbers, action="assign", agent_id="110")
     job, calls = run_job(job)
@@ -49,7 +49,7 @@ def test_it_assigns_every_number_with_one_call_each_and_none_for_the_skipped(sup
         assert NumberRecord.objects.get(pk=record.pk).agent_id == 110  # the mirror follows each answer
     entries = AuditEntry.objects.filter(bulk_job=job, action="assign")
     assert entries.count() == found["done"] and set(entries.values_list("outcome", flat=True)) == {"ok"}
-    assert f'href="/jobs/{job.pk}/">job #{job.pk}</a>' in support.get("/audit/").content.decode()
+    assert f'href="/p/main/jobs/{job.pk}/">job #{job.pk}</a>' in support.get("/p/main/audit/").content.decode()
     # The rows that made no call reach the audit log too, counted in the job's closing entry.
     closing = AuditEntry.objects.filter(bulk_job=job, action="bulk").order_by("id").last()
     assert f"{found['done']} done, {found['skipped']} skipped" in closing.message
@@ -190,7 +190,7 @@ def test_a_running_job_is_not_taken_over_while_its_worker_beats(support, mirrore
 @pytest.mark.django_db
 def test_cancel_a_queued_job_cancels_its_rows(support, mirrored):
     job = start(support, [r for r in sales() if r.agent_id][:3], action="unassign")
-    response = support.post(f"/jobs/{job.pk}/cancel")
+    response = support.post(f"/p/main/jobs/{job.pk}/cancel")
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.state == "cancelled" and bulk.counts(job)["cancelled"] == 3
@@ -219,11 +219,11 @@ def test_failed_rows_say_why_and_are_retried_in_a_new_job(support, mirrored):
     assert found["failed"] == 2 and found["done"] == 2
     failed = list(job.rows.filter(state="failed"))
     assert all(row.reason and row.request_id for row in failed)
-    page = support.get(f"/jobs/{job.pk}/?state=failed").content.decode()
+    page = support.get(f"/p/main/jobs/{job.pk}/?state=failed").content.decode()
     assert failed[0].reason in page or failed[0].reason.replace("'", "&#x27;") in page
-    response = support.post(f"/jobs/{job.pk}/retry", headers=HX)
+    response = support.post(f"/p/main/jobs/{job.pk}/retry", headers=HX)
     retry = BulkJob.objects.exclude(pk=job.pk).get()
-    assert response["HX-Redirect"] == f"/jobs/{retry.pk}/"
+    assert response["HX-Redirect"] == f"/p/main/jobs/{retry.pk}/"
     assert retry.retry_of == job and retry.total == 2
     assert AuditEntry.objects.filter(bulk_job=retry, action="bulk", message__contains="retrying").exists()
     retry, calls = run_job(retry)
@@ -254,7 +254,7 @@ def test_a_429_slows_the_job_and_the_row_is_done_later(support, mirrored):
 def test_the_results_csv_is_streamed_and_safe_for_spreadsheets(support, mirrored):
     job, _ = run_job(start(support, sales()[:3], action="unassign"))
     BulkJobRow.objects.filter(job=job, position=0).update(reason="=HYPERLINK(1)")
-    response = support.get(f"/jobs/{job.pk}/results.csv")
+    response = support.get(f"/p/main/jobs/{job.pk}/results.csv")
     assert response.streaming and response["Content-Type"] == "text/csv"
     text = b"".join(response.streaming_content).decode()
     lines = text.strip().splitlines()
@@ -268,26 +268,26 @@ def test_the_results_csv_is_streamed_and_safe_for_spreadsheets(support, mirrored
 @pytest.mark.django_db
 def test_the_starter_sees_one_dismissible_notice_when_the_job_ends(support, mirrored):
     job = start(support, sales()[:2], action="unassign")
-    html = support.get("/").content.decode()
-    assert 'hx-get="/jobs/notice" hx-trigger="every 2s"' in html  # polls only while it runs
+    html = support.get("/p/main/").content.decode()
+    assert 'hx-get="/p/main/jobs/notice" hx-trigger="every 2s"' in html  # polls only while it runs
     run_job(job)
-    html = support.get("/jobs/notice").content.decode()
+    html = support.get("/p/main/jobs/notice").content.decode()
     assert f"Bulk job {job.pk}" in html and "finished" in html
-    support.post(f"/jobs/{job.pk}/seen", headers=HX)
-    html = support.get("/").content.decode()
+    support.post(f"/p/main/jobs/{job.pk}/seen", headers=HX)
+    html = support.get("/p/main/").content.decode()
     assert f"Bulk job {job.pk}" not in html and "every 2s" not in html
 
 
 @pytest.mark.django_db
 def test_jobs_pages_list_and_show_progress(lead, support, mirrored):
     job = start(support, sales()[:2], action="unassign")
-    html = support.get(f"/jobs/{job.pk}/", headers={**HX, "HX-Target": "job-progress"}).content.decode()
+    html = support.get(f"/p/main/jobs/{job.pk}/", headers={**HX, "HX-Target": "job-progress"}).content.decode()
     assert 'hx-trigger="every 1s"' in html and "<progress" in html and 'aria-label="Job' in html
     run_job(job)
-    response = support.get(f"/jobs/{job.pk}/", headers={**HX, "HX-Target": "job-progress"})
+    response = support.get(f"/p/main/jobs/{job.pk}/", headers={**HX, "HX-Target": "job-progress"})
     assert "every 1s" not in response.content.decode() and "jobFinished" in response["HX-Trigger"]
-    assert f"/jobs/{job.pk}/" in support.get("/jobs/").content.decode()
-    assert support.get("/jobs/999/").status_code == 404
+    assert f"/p/main/jobs/{job.pk}/" in support.get("/p/main/jobs/").content.decode()
+    assert support.get("/p/main/jobs/999/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -295,10 +295,10 @@ def test_a_team_lead_may_read_jobs_but_not_cancel_or_retry_them(client, support_
     client.force_login(support_user)
     job = start(client, sales()[:2], action="unassign")
     client.force_login(lead_user)
-    assert client.get(f"/jobs/{job.pk}/").status_code == 200
-    assert client.post(f"/jobs/{job.pk}/cancel").status_code == 403
-    assert client.post(f"/jobs/{job.pk}/retry").status_code == 403
-    assert client.post("/bulk/start", selection(sales()[:2], action="unassign"), headers=HX).status_code == 403
+    assert client.get(f"/p/main/jobs/{job.pk}/").status_code == 200
+    assert client.post(f"/p/main/jobs/{job.pk}/cancel").status_code == 403
+    assert client.post(f"/p/main/jobs/{job.pk}/retry").status_code == 403
+    assert client.post("/p/main/bulk/start", selection(sales()[:2], action="unassign"), headers=HX).status_code == 403
 
 
 @pytest.mark.django_db
@@ -308,7 +308,14 @@ def test_every_mutation_needs_the_csrf_token(support_user, mirrored):
     client = Client(enforce_csrf_checks=True)
     client.force_login(support_user)
     data = selection(sales()[:2], action="unassign")
-    for url in ("/bulk/preview", "/bulk/start", "/bulk/upload", "/jobs/1/cancel", "/jobs/1/retry", "/jobs/1/seen"):
+    for url in (
+        "/p/main/bulk/preview",
+        "/p/main/bulk/start",
+        "/p/main/bulk/upload",
+        "/p/main/jobs/1/cancel",
+        "/p/main/jobs/1/retry",
+        "/p/main/jobs/1/seen",
+    ):
         assert client.post(url, data).status_code == 403, url
 
 

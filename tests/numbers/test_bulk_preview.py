@@ -18,7 +18,7 @@ def test_it_counts_changes_skips_and_what_cannot_be_done(support, mirrored):
     pending = [r for r in numbers if r.last_status != "active"]
     assert already, "the seed has 'sales' numbers on agent 102"
     with staffify.track_calls() as stats:
-        response = support.post("/bulk/preview", selection(numbers, action="assign", agent_id="102"), headers=HX)
+        response = support.post("/p/main/bulk/preview", selection(numbers, action="assign", agent_id="102"), headers=HX)
     assert response.status_code == 200
     assert stats.calls == 0  # the mirror answers
     html = response.content.decode()
@@ -33,7 +33,9 @@ def test_it_counts_changes_skips_and_what_cannot_be_done(support, mirrored):
 def test_select_all_resolves_the_filter_on_the_server(support, mirrored):
     numbers = sales()
     response = support.post(
-        "/bulk/preview", {"scope": "filter", "filter": "tag=sales", "quick": "assign", "agent_id": "110"}, headers=HX
+        "/p/main/bulk/preview",
+        {"scope": "filter", "filter": "tag=sales", "quick": "assign", "agent_id": "110"},
+        headers=HX,
     )
     html = response.content.decode()
     assert f"for {len(numbers)} number" in html
@@ -45,12 +47,12 @@ def test_release_states_the_saving_and_refuses_numbers_with_an_agent_unless_aske
     numbers = [r for r in sales() if r.last_status == "active"]
     with_agent = [r for r in numbers if r.agent_id]
     free = len(numbers) - len(with_agent)
-    html = ops.post("/bulk/preview", selection(numbers, action="release"), headers=HX).content.decode()
+    html = ops.post("/p/main/bulk/preview", selection(numbers, action="release"), headers=HX).content.decode()
     assert f'<strong data-preview="cannot">{len(with_agent)}</strong>' in html
     assert "has an agent" in html
     assert f"EUR {Decimal('5.00') * free}" in html
     html = ops.post(
-        "/bulk/preview", selection(numbers, action="release", unassign_first="1"), headers=HX
+        "/p/main/bulk/preview", selection(numbers, action="release", unassign_first="1"), headers=HX
     ).content.decode()
     assert f'<strong data-preview="change">{len(numbers)}</strong>' in html
     assert f"EUR {Decimal('5.00') * len(numbers)}" in html
@@ -60,10 +62,10 @@ def test_release_states_the_saving_and_refuses_numbers_with_an_agent_unless_aske
 @pytest.mark.django_db
 def test_a_role_without_the_permission_sees_why_and_cannot_start(support, mirrored):
     numbers = sales()
-    html = support.post("/bulk/preview", selection(numbers, action="release"), headers=HX).content.decode()
+    html = support.post("/p/main/bulk/preview", selection(numbers, action="release"), headers=HX).content.decode()
     assert "cannot release numbers" in html
     assert f'<strong data-preview="cannot">{len(numbers)}</strong>' in html
-    response = support.post("/bulk/start", selection(numbers, action="release"), headers=HX)
+    response = support.post("/p/main/bulk/start", selection(numbers, action="release"), headers=HX)
     assert response.status_code == 403
     assert not BulkJob.objects.exists()
     assert AuditEntry.objects.filter(action="bulk", outcome="denied").exists()
@@ -73,7 +75,9 @@ def test_a_role_without_the_permission_sees_why_and_cannot_start(support, mirror
 def test_tags_over_the_limit_cannot_be_added(support, mirrored):
     numbers = sales()[:2]
     many = ", ".join(f"t{i}" for i in range(20))
-    html = support.post("/bulk/preview", selection(numbers, action="add_tags", tags=many), headers=HX).content.decode()
+    html = support.post(
+        "/p/main/bulk/preview", selection(numbers, action="add_tags", tags=many), headers=HX
+    ).content.decode()
     assert "at most 20" in html
     assert '<strong data-preview="change">0</strong>' in html
 
@@ -92,10 +96,10 @@ def test_tags_over_the_limit_cannot_be_added(support, mirrored):
     ],
 )
 def test_bad_input_gets_a_message_not_a_500(support, mirrored, data, message):
-    response = support.post("/bulk/preview", data, headers=HX)
+    response = support.post("/p/main/bulk/preview", data, headers=HX)
     assert response.status_code == 422
     assert message in response["HX-Trigger"]
-    assert support.post("/bulk/start", data).status_code == 422
+    assert support.post("/p/main/bulk/start", data).status_code == 422
 
 
 @pytest.mark.django_db
@@ -109,9 +113,9 @@ def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mir
         return bulk.skip("nothing to do") if number.agent_id is None else bulk.cannot("not today")
 
     bulk.register(bulk.BulkAction("check_only", "Check only", "numbers.edit_tags", plan))
-    assert '<option value="check_only">Check only</option>' in support.get("/").content.decode()
+    assert '<option value="check_only">Check only</option>' in support.get("/p/main/").content.decode()
     numbers = sales()
-    html = support.post("/bulk/preview", selection(numbers, action="check_only"), headers=HX).content.decode()
+    html = support.post("/p/main/bulk/preview", selection(numbers, action="check_only"), headers=HX).content.decode()
     with_agent = sum(1 for r in numbers if r.agent_id)
     assert f'<strong data-preview="cannot">{with_agent}</strong>' in html
     assert f'<strong data-preview="skip">{len(numbers) - with_agent}</strong>' in html
@@ -120,9 +124,9 @@ def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mir
 @pytest.mark.django_db
 def test_the_bar_offers_only_what_the_role_may_do(client, support_user, lead_user, mirrored):
     client.force_login(support_user)
-    html = client.get("/").content.decode()
+    html = client.get("/p/main/").content.decode()
     assert 'value="add_tags"' in html and 'value="unassign"' in html and 'value="release"' not in html
     assert "Assign to" in html
     client.force_login(lead_user)
-    html = client.get("/").content.decode()
+    html = client.get("/p/main/").content.decode()
     assert "Your role cannot change numbers" in html and "Assign to" not in html

@@ -27,12 +27,14 @@ def test_it_schedules_each_release_and_says_why_not_for_the_others(ops, mirrored
     scheduled_releases.schedule(already, ops_user_of(ops), unassign_first=False)
     chosen = [*free, with_agent, undated, already]
 
-    preview = ops.post("/bulk/preview", selection(chosen, action="schedule_release"), headers=HX).content.decode()
+    preview = ops.post(
+        "/p/main/bulk/preview", selection(chosen, action="schedule_release"), headers=HX
+    ).content.decode()
     assert "Release before the next charge" in preview
     assert "has an agent" in preview and "purchase time unknown" in preview
     assert "EUR 5.00" in preview  # the saving per 28 days of the one that will be scheduled
 
-    response = ops.post("/bulk/start", selection(chosen, action="schedule_release"), headers=HX)
+    response = ops.post("/p/main/bulk/start", selection(chosen, action="schedule_release"), headers=HX)
     assert response.status_code == 200, response.content
     job, calls = run_job(BulkJob.objects.get())
     assert job.state == "done"
@@ -50,14 +52,14 @@ def test_it_schedules_each_release_and_says_why_not_for_the_others(ops, mirrored
 
 def test_unassign_first_lets_a_number_with_an_agent_be_scheduled(ops, mirrored):
     with_agent = active(agent_id__isnull=False, purchased_at__isnull=False)[0]
-    ops.post("/bulk/start", selection([with_agent], action="schedule_release", unassign_first="on"), headers=HX)
+    ops.post("/p/main/bulk/start", selection([with_agent], action="schedule_release", unassign_first="on"), headers=HX)
     job, _ = run_job(BulkJob.objects.get())
     assert [r.state for r in job.rows.all()] == ["done"]
     assert ScheduledRelease.objects.get(staffify_id=with_agent.staffify_id).unassign_first is True
 
 
 def test_support_cannot_schedule_releases_in_bulk(support, mirrored):
-    response = support.post("/bulk/start", selection(active()[:2], action="schedule_release"), headers=HX)
+    response = support.post("/p/main/bulk/start", selection(active()[:2], action="schedule_release"), headers=HX)
     assert response.status_code == 403
     assert not ScheduledRelease.objects.exists()
 

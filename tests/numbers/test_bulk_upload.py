@@ -13,7 +13,7 @@ from .bulking import run_job, sales
 
 def upload(client, text: str | bytes, name="changes.csv"):
     data = text.encode() if isinstance(text, str) else text
-    return client.post("/bulk/upload", {"file": SimpleUploadedFile(name, data, content_type="text/csv")})
+    return client.post("/p/main/bulk/upload", {"file": SimpleUploadedFile(name, data, content_type="text/csv")})
 
 
 @pytest.mark.django_db
@@ -38,9 +38,9 @@ def test_a_good_file_is_previewed_then_run(support, mirrored):
     # 3 numbers, 5 changes: a and c have an agent and tags each; b's empty tags cell leaves its tags
     assert "for 3 numbers (5 changes: a line with an agent and tags is two)" in html
     content = response.context["content"]
-    response = support.post("/bulk/upload", {"content": content, "filename": "changes.csv", "run": "1"})
+    response = support.post("/p/main/bulk/upload", {"content": content, "filename": "changes.csv", "run": "1"})
     job = BulkJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/p/main/jobs/{job.pk}/"
     assert job.action == "file" and "changes.csv" in job.description
     job, _ = run_job(job)
     state = mirrored.get(f"/v1/phone-numbers/{a.staffify_id}").json()
@@ -92,7 +92,7 @@ def test_a_repeated_number_is_refused_with_the_first_line(support, mirrored):
     ],
 )
 def test_bad_files_get_a_clear_message(support, mirrored, data, message):
-    response = upload(support, data) if data else support.post("/bulk/upload", {})
+    response = upload(support, data) if data else support.post("/p/main/bulk/upload", {})
     assert response.status_code == 422
     assert message in response.content.decode()
     assert not BulkJob.objects.exists()
@@ -111,5 +111,5 @@ def test_a_role_that_may_not_make_the_changes_cannot_run_the_file(lead, mirrored
     html = upload(lead, f"phone_number,agent\n{a.phone_number},101\n").content.decode()
     assert "cannot assign agents" in html
     content = f"phone_number,agent\n{a.phone_number},101\n"
-    assert lead.post("/bulk/upload", {"content": content, "run": "1"}).status_code == 403
+    assert lead.post("/p/main/bulk/upload", {"content": content, "run": "1"}).status_code == 403
     assert not BulkJob.objects.exists()

@@ -18,7 +18,7 @@ from tests.numbers.buying import balance, buy, confirm, owned, search, token_of
 def test_the_search_shows_numbers_with_their_price(ops, staffify_sandbox):
     expected = search(staffify_sandbox, country_code="US", area_code="415", limit=5)
     html = ops.get(
-        "/buy/",
+        "/p/main/buy/",
         {"country_code": "US", "number_type": "local", "area_code": "415", "limit": 5},
         headers={**HX, "HX-Target": "results"},
     ).content.decode()
@@ -29,7 +29,7 @@ def test_the_search_shows_numbers_with_their_price(ops, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_the_country_select_marks_countries_that_need_an_address(ops, staffify_sandbox):
-    html = ops.get("/buy/").content.decode()
+    html = ops.get("/p/main/buy/").content.decode()
     assert re.search(r"Netherlands \(NL\) · needs address", html)
     assert not re.search(r"United States \(US\) · needs address", html)
 
@@ -37,7 +37,7 @@ def test_the_country_select_marks_countries_that_need_an_address(ops, staffify_s
 @pytest.mark.django_db
 def test_a_country_without_a_usable_address_is_explained_instead_of_searched(ops, staffify_sandbox):
     html = ops.get(
-        "/buy/", {"country_code": "FR", "number_type": "local"}, headers={**HX, "HX-Target": "results"}
+        "/p/main/buy/", {"country_code": "FR", "number_type": "local"}, headers={**HX, "HX-Target": "results"}
     ).content.decode()
     assert "needs a verified (or partially verified) address" in html
 
@@ -53,7 +53,7 @@ def test_a_country_without_a_usable_address_is_explained_instead_of_searched(ops
     ],
 )
 def test_bad_search_input_is_explained_in_place(ops, staffify_sandbox, query):
-    response = ops.get("/buy/", query, headers={**HX, "HX-Target": "results"})
+    response = ops.get("/p/main/buy/", query, headers={**HX, "HX-Target": "results"})
     assert response.status_code == 200
     assert 'class="banner error"' in response.content.decode()
 
@@ -79,12 +79,12 @@ def test_buying_a_us_number(ops, staffify_sandbox):
     assert response["HX-Retarget"] == f"#result-{number['phone_number'][1:]}"
     html = response.content.decode()
     assert f'<tr id="result-{number["phone_number"][1:]}" class="row-new bought">' in html
-    assert f'href="/numbers/{bought["id"]}/"' in html
+    assert f'href="/p/main/numbers/{bought["id"]}/"' in html
     assert "closeModal" in response["HX-Trigger"] and "Bought " in response["HX-Trigger"]
     assert balance(staffify_sandbox) == 37.5
     record = NumberRecord.objects.get(staffify_id=bought["id"])
     assert record.purchased_at is not None and record.bought_by.username == "ops"
-    page = ops.get(f"/?highlight={bought['id']}").content.decode()  # the old link still marks it
+    page = ops.get(f"/p/main/?highlight={bought['id']}").content.decode()  # the old link still marks it
     assert "just bought" in page
 
 
@@ -208,7 +208,7 @@ def test_a_503_on_purchase_checks_the_owned_list_and_says_nothing_was_bought(ops
 @pytest.mark.django_db
 def test_support_cannot_buy(support, staffify_sandbox):
     number = search(staffify_sandbox, country_code="US", limit=1)[0]
-    assert support.get("/buy/").status_code == 403
+    assert support.get("/p/main/buy/").status_code == 403
     response = buy(support, number, str(uuid.uuid4()))
     assert response.status_code == 403
     assert number["phone_number"] not in owned(staffify_sandbox)
@@ -224,7 +224,7 @@ def test_support_cannot_buy(support, staffify_sandbox):
     ],
 )
 def test_a_malformed_purchase_form_buys_nothing_and_says_why(ops, staffify_sandbox, form):
-    response = ops.post("/buy/purchase", form, headers=HX)
+    response = ops.post("/p/main/buy/purchase", form, headers=HX)
     assert response.status_code == 422
     assert "Nothing was bought" in response["HX-Trigger"]
     assert balance(staffify_sandbox) == 42.5
@@ -245,7 +245,7 @@ def test_pages_do_not_settle_an_unknown_purchase_the_sweeper_does(ops, live_sand
     assert AuditEntry.objects.get(action="buy").outcome == "unknown"
     wait_for(lambda: number["phone_number"] in owned(live_sandbox), "the slow purchase to complete meanwhile")
 
-    assert ops.get("/").status_code == ops.get("/audit/").status_code == 200
+    assert ops.get("/p/main/").status_code == ops.get("/p/main/audit/").status_code == 200
     assert PurchaseAttempt.objects.get().state == "unknown", "a GET wrote"
 
     purchases.resolve_unknown_purchases(staffify.get_client())

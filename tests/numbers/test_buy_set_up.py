@@ -25,7 +25,7 @@ def test_it_buys_assigns_and_tags(ops, mirrored):
     assert bought["agent_id"] == 110 and bought["tags"] == ["vip", "night"]
     html = response.content.decode()
     assert "assigned to Survey Caller, tagged vip, night." in html
-    assert f'href="/numbers/{bought["id"]}/"' in html
+    assert f'href="/p/main/numbers/{bought["id"]}/"' in html
     message = toast_of(response)
     assert message["level"] == "success"
     assert ", assigned to Survey Caller, tagged vip, night: EUR 5.00 now and every 28 days." in message["message"]

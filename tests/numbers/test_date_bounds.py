@@ -19,14 +19,14 @@ def in_los_angeles(lead_user):
 
 @pytest.mark.parametrize("query", ["since=0001-01-01", "until=0001-01-01", "since=9999-12-31", "until=9999-12-31"])
 def test_the_audit_filter_says_the_bounds(lead, in_los_angeles, query):
-    response = lead.get(f"/audit/?{query}")
+    response = lead.get(f"/p/main/audit/?{query}")
     assert response.status_code == 200
     assert BOUNDS in response.content.decode()
 
 
 def test_the_audit_filter_takes_a_date_within_the_bounds(lead, in_los_angeles, lead_user):
     AuditEntry.objects.create(user=lead_user, username="lead", action="assign", outcome="ok", number_id=1)
-    response = lead.get("/audit/?since=2000-01-01&until=2099-12-31")
+    response = lead.get("/p/main/audit/?since=2000-01-01&until=2099-12-31")
     assert response.status_code == 200 and BOUNDS not in response.content.decode()
     assert 'data-action="assign"' in response.content.decode() or "Assign" in response.content.decode()
 
@@ -35,7 +35,7 @@ def test_the_audit_filter_takes_a_date_within_the_bounds(lead, in_los_angeles, l
     "query", ["until=9999-12-31", "since=0001-01-01", "since=2026-02-30", "since=2026-03-02&until=2026-03-01"]
 )
 def test_the_audit_csv_refuses_a_bad_filter_with_its_sentence(lead, in_los_angeles, query):
-    response = lead.get(f"/audit/?format=csv&{query}")
+    response = lead.get(f"/p/main/audit/?format=csv&{query}")
     assert response.status_code == 400
     said = b"".join(response.streaming_content if response.streaming else [response.content]).decode()
     assert "The export was not made" in said
@@ -57,7 +57,7 @@ def test_the_purchase_time_csv_bounds_each_line(ops, owned, instant):
     assert owned.phone_number == "+12125211128"  # the probe's line: an owned number
     text = f"phone_number,purchased_at\n+12125211128,{instant}\n+19995550100,{instant}\n"
     upload = SimpleUploadedFile("times.csv", text.encode(), content_type="text/csv")
-    response = ops.post("/billing/purchase-times", {"file": upload})
+    response = ops.post("/p/main/billing/purchase-times", {"file": upload})
     assert response.status_code == 200
     html = response.content.decode()
     assert f"Line 2: “{instant}”: {BOUNDS}" in html
@@ -66,7 +66,7 @@ def test_the_purchase_time_csv_bounds_each_line(ops, owned, instant):
 
 @pytest.mark.parametrize("typed", ["0001-01-01T00:00:00", "9999-12-31T23:59:59"])
 def test_a_numbers_purchase_time_is_bounded(ops, owned, typed):
-    response = ops.post(f"/numbers/{owned.staffify_id}/purchase-time", {"purchased_at": typed})
+    response = ops.post(f"/p/main/numbers/{owned.staffify_id}/purchase-time", {"purchased_at": typed})
     assert response.status_code == 400
     assert BOUNDS in response.content.decode()
     assert not AuditEntry.objects.filter(action="purchase_time").exists()

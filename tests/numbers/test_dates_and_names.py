@@ -21,7 +21,7 @@ def purchased_column(html: str) -> list[str | None]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("sort", ["purchased", "-purchased"])
 def test_the_owned_list_shows_and_sorts_by_purchase_date(ops, mirrored, sort):
-    html = ops.get(f"/?sort={sort}").content.decode()
+    html = ops.get(f"/p/main/?sort={sort}").content.decode()
     shown = purchased_column(html)
     assert len(shown) == 50
     dated = [value for value in shown if value]
@@ -48,7 +48,7 @@ def test_the_audit_log_shows_a_release_deadline_in_the_viewers_zone(ops, ops_use
         before={"status": "active"},
         after={"status": "pending_release", "reclaim_before": "2026-12-04T12:36:00+00:00"},
     )
-    html = ops.get("/audit/").content.decode()
+    html = ops.get("/p/main/audit/").content.decode()
     change = re.search(r'<td data-label="Change">(.*?)</td>', html, re.S)
     assert change is not None
     assert change.group(1) == (
@@ -56,7 +56,7 @@ def test_the_audit_log_shows_a_release_deadline_in_the_viewers_zone(ops, ops_use
         'title="2026-12-04 12:36:00 UTC">4 Dec 2026, 07:36 EST</time>)'
     )
     # The CSV keeps the instant as Staffify sent it, for machines.
-    rows = list(csv.reader(io.StringIO(b"".join(ops.get("/audit/?format=csv").streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(ops.get("/p/main/audit/?format=csv").streaming_content).decode())))
     assert rows[1][6] == "status: active → pending release (reclaimable until 2026-12-04T12:36:00+00:00)"
 
 
@@ -65,7 +65,7 @@ def test_the_audit_logs_change_column_escapes_what_was_asked(ops, ops_user):
     AuditEntry.objects.create(
         user=ops_user, username="ops", action="tags", number_id=1001, outcome="invalid", after={"tags_text": "<b>x</b>"}
     )
-    html = ops.get("/audit/").content.decode()
+    html = ops.get("/p/main/audit/").content.decode()
     assert "tags: asked for “&lt;b&gt;x&lt;/b&gt;” (asked)" in html
     assert "<b>x</b>" not in html
 
@@ -74,14 +74,14 @@ def test_the_audit_logs_change_column_escapes_what_was_asked(ops, ops_user):
 def test_a_pending_number_reads_pending_release_in_words(ops, mirrored):
     pending = NumberRecord.objects.filter(last_status="pending_release").order_by("staffify_id").first()
     assert pending is not None
-    html = ops.get(f"/numbers/{pending.staffify_id}/").content.decode()
+    html = ops.get(f"/p/main/numbers/{pending.staffify_id}/").content.decode()
     assert "<dt>Status</dt><dd>pending release — " in html
     assert "pendingrelease" not in html
 
 
 @pytest.mark.django_db
 def test_row_buttons_are_named_with_their_number(ops, mirrored):
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     active = NumberRecord.objects.get(staffify_id=1001)
     display = format_phone(active.phone_number)
     row = html[html.index('<tr id="number-1001"') :]
@@ -107,7 +107,13 @@ def test_an_address_status_reads_in_words_in_the_buy_dialog():
     )
     html = render_to_string(
         "numbers/_buy_dialog.html",
-        {"addresses": [address], "country_code": "NL", "price": "5.00", "rules": {"CYCLE_DAYS": 28}},
+        {
+            "addresses": [address],
+            "country_code": "NL",
+            "price": "5.00",
+            "rules": {"CYCLE_DAYS": 28},
+            "project_slug": "main",
+        },
     )
     assert "· Partially verified</option>" in html
     assert "Partiallyverified" not in html

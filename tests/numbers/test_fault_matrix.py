@@ -68,18 +68,23 @@ def prepare(action: str, api, client) -> dict:
         n = next(n for n in active if n["agent_id"] is not None)
         agents = api.get("/v1/agents?limit=100").json()["agents"]
         other = next(a["id"] for a in agents if a["id"] != n["agent_id"])
-        return {"id": n["id"], "url": f"/numbers/{n['id']}/agent", "data": {"agent_id": str(other)}, "want": other}
+        return {
+            "id": n["id"],
+            "url": f"/p/main/numbers/{n['id']}/agent",
+            "data": {"agent_id": str(other)},
+            "want": other,
+        }
     if action == "unassign":
         n = next(n for n in active if n["agent_id"] is not None)
-        return {"id": n["id"], "url": f"/numbers/{n['id']}/agent", "data": {"agent_id": ""}}
+        return {"id": n["id"], "url": f"/p/main/numbers/{n['id']}/agent", "data": {"agent_id": ""}}
     if action == "tags":
         n = active[0]
-        return {"id": n["id"], "url": f"/numbers/{n['id']}/tags", "data": {"tags": "matrix, checked"}}
+        return {"id": n["id"], "url": f"/p/main/numbers/{n['id']}/tags", "data": {"tags": "matrix, checked"}}
     if action == "release":
         n = next(n for n in active if n["agent_id"] is None)
-        return {"id": n["id"], "url": f"/numbers/{n['id']}/release/confirm", "data": {}}
+        return {"id": n["id"], "url": f"/p/main/numbers/{n['id']}/release/confirm", "data": {}}
     n = next(n for n in numbers if n["status"] == "pending_release")
-    return {"id": n["id"], "url": f"/numbers/{n['id']}/reclaim", "data": {}}
+    return {"id": n["id"], "url": f"/p/main/numbers/{n['id']}/reclaim", "data": {}}
 
 
 def send(action: str, case: dict, client) -> httpx.Response:

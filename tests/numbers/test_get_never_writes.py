@@ -59,7 +59,7 @@ def test_the_number_page_writes_nothing_when_staffify_says_what_the_mirror_says(
     version = mirror.version()
     before = NumberRecord.objects.get(staffify_id=1001)
 
-    html, writes = get(ops, "/numbers/1001/")
+    html, writes = get(ops, "/p/main/numbers/1001/")
 
     assert 'id="number-1001"' in html
     assert writes == []
@@ -71,14 +71,14 @@ def test_the_number_page_refreshes_its_row_when_staffify_reports_a_change(ops, m
     mirrored.put("/v1/phone-numbers/1001/assign", json={"agent_id": 106})  # changed outside the dashboard
     version = mirror.version()
 
-    html, writes = get(ops, "/numbers/1001/")
+    html, writes = get(ops, "/p/main/numbers/1001/")
 
     assert writes  # the row follows what Staffify said
     record = NumberRecord.objects.get(staffify_id=1001)
     assert record.agent_id == 106
     assert mirror.version() > version  # an agent filter's count changed: the cached counts go
 
-    _, again = get(ops, "/numbers/1001/")
+    _, again = get(ops, "/p/main/numbers/1001/")
     assert again == []  # now the row says what Staffify says
 
 
@@ -113,11 +113,11 @@ def test_the_billing_page_writes_nothing_though_charges_are_behind_the_clock(lea
     advance_to(mirrored, now + timedelta(days=3))  # some renewals happened since the sync
     assert NumberRecord.objects.filter(last_status="active", next_charge_at__lte=now + timedelta(days=3)).exists()
 
-    _, writes = get(lead, "/billing/")
+    _, writes = get(lead, "/p/main/billing/")
     assert writes == []
-    _, writes = get(lead, "/billing/?page=2")
+    _, writes = get(lead, "/p/main/billing/?page=2")
     assert writes == []
-    _, writes = get(lead, "/billing/?format=csv")
+    _, writes = get(lead, "/p/main/billing/?format=csv")
     assert writes == []
 
 

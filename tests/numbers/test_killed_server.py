@@ -108,14 +108,14 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
         login = web.get("/accounts/login/").text
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login).group(1)
         web.post("/accounts/login/", data={"username": "ops", "password": "staffify-demo", "csrfmiddlewaretoken": csrf})
-        page = web.get("/").text
+        page = web.get("/p/main/").text
         headers = {**HX, "X-CSRFToken": re.search(r'"x-csrftoken": "([^"]+)"', page).group(1)}
 
         number = next(n for n in api.get("/v1/phone-numbers?limit=100").json()["phone_numbers"] if n["agent_id"])
         agent = next(a["id"] for a in api.get("/v1/agents").json()["agents"] if a["id"] != number["agent_id"])
         found = api.get("/v1/phone-numbers/search", params={"country_code": "US", "limit": 1}).json()["numbers"][0]
         confirm = web.get(
-            "/buy/confirm",
+            "/p/main/buy/confirm",
             params={"phone_number": found["phone_number"], "country_code": "US", "number_type": "local"},
             headers=headers,
         ).text
@@ -125,9 +125,9 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
         for method, path in (("PUT", f"/v1/phone-numbers/{number['id']}/assign"), ("POST", "/v1/phone-numbers")):
             api.post("/control/faults", json={"delay_ms": 4000, "count": 1, "method": method, "path_prefix": path})
         posts = [
-            (f"/numbers/{number['id']}/agent", {"agent_id": str(agent)}),
+            (f"/p/main/numbers/{number['id']}/agent", {"agent_id": str(agent)}),
             (
-                "/buy/purchase",
+                "/p/main/buy/purchase",
                 {"token": token, "phone_number": found["phone_number"], "country_code": "US", "number_type": "local"},
             ),
         ]

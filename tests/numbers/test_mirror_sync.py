@@ -76,7 +76,7 @@ def test_a_failed_sync_keeps_the_old_mirror_and_the_page_says_so(ops, mirrored):
     assert run.state == "failed" and "503" in run.error
     assert list(NumberRecord.objects.values_list("staffify_id", "agent_id", "last_seen_at")) == before
     assert not NumberRecord.objects.filter(gone_at__isnull=False).exists()
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     assert "The last sync failed" in html and "what you see is as of the sync before" in html
 
 
@@ -111,7 +111,7 @@ def test_the_sync_waits_rather_than_spend_the_reserve_people_need(staffify_sandb
 
 @pytest.mark.django_db
 def test_a_write_updates_its_row_at_once(ops, mirrored):
-    response = ops.post("/numbers/1001/agent", {"agent_id": "106"}, headers=HX)
+    response = ops.post("/p/main/numbers/1001/agent", {"agent_id": "106"}, headers=HX)
     assert response.status_code == 200
     row = NumberRecord.objects.get(staffify_id=1001)
     assert row.agent_id == 106 and row.last_seen_at > mirror.last_sync().finished_at
@@ -119,17 +119,17 @@ def test_a_write_updates_its_row_at_once(ops, mirrored):
 
 @pytest.mark.django_db
 def test_refresh_now_starts_a_sync_in_the_worker_and_the_page_follows_it(ops, staffify_sandbox):
-    response = ops.post("/sync/", headers=HX)
+    response = ops.post("/p/main/sync/", headers=HX)
     assert response.status_code == 200 and "Syncing with Staffify" in response.content.decode()
     run = SyncRun.objects.get(state="running")
     queued = DBTaskResult.objects.get(task_path=tasks.sync_mirror.module_path)
     assert queued.args_kwargs["args"] == [run.pk]
-    assert ops.post("/sync/", headers=HX).status_code == 200
+    assert ops.post("/p/main/sync/", headers=HX).status_code == 200
     assert SyncRun.objects.count() == 1, "a second click joins the running sync"
 
     assert tasks.sync_mirror.call(run.pk).startswith("ok")
 
-    status = ops.get(f"/sync/status?run={run.pk}", headers=HX)
+    status = ops.get(f"/p/main/sync/status?run={run.pk}", headers=HX)
     assert "mirrorSynced" in status["HX-Trigger"]
     assert "Synced with Staffify" in status.content.decode()
     assert mirror.owned().count() == 60
@@ -138,7 +138,7 @@ def test_refresh_now_starts_a_sync_in_the_worker_and_the_page_follows_it(ops, st
 @pytest.mark.django_db
 def test_the_freshness_line_says_the_age_in_words(ops, mirrored):
     SyncRun.objects.filter(state="ok").update(finished_at=timezone.now() - timedelta(minutes=7, seconds=5))
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     assert "7\xa0minutes ago." in html
 
 

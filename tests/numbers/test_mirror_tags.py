@@ -68,51 +68,51 @@ def test_a_sync_puts_right_an_index_that_fell_out_of_step(mirrored):
 
 
 def test_a_write_here_updates_the_index_and_the_filter_at_once(support, mirrored):
-    assert not support.get("/?tag=fresh-tag").content.decode().count('<tr id="number-')
-    response = support.post("/numbers/1002/tags", {"tags": "Fresh-Tag, vip"}, headers=HX)
+    assert not support.get("/p/main/?tag=fresh-tag").content.decode().count('<tr id="number-')
+    response = support.post("/p/main/numbers/1002/tags", {"tags": "Fresh-Tag, vip"}, headers=HX)
     assert response.status_code == 200
 
     assert set(NumberTag.objects.filter(staffify_id=1002).values_list("tag", flat=True)) == {"fresh-tag", "vip"}
-    html = support.get("/?tag=FRESH-TAG").content.decode()
+    html = support.get("/p/main/?tag=FRESH-TAG").content.decode()
     assert re.findall(r'<tr id="number-(\d+)"', html) == ["1002"]
     assert total(html) == 1
 
 
 def test_a_count_is_computed_once_per_filter_until_the_mirror_changes(ops, mirrored):
     with CaptureQueriesContext(connection) as first:
-        before = total(ops.get("/?tag=support").content.decode())
+        before = total(ops.get("/p/main/?tag=support").content.decode())
     with CaptureQueriesContext(connection) as again:
-        assert total(ops.get("/?tag=support").content.decode()) == before
+        assert total(ops.get("/p/main/?tag=support").content.decode()) == before
     assert counts(first.captured_queries) == 1
     assert counts(again.captured_queries) == 0  # the same filter, the same mirror: the cached count
 
     with CaptureQueriesContext(connection) as other:
-        total(ops.get("/?tag=support&status=active").content.decode())
+        total(ops.get("/p/main/?tag=support&status=active").content.decode())
     assert counts(other.captured_queries) == 1  # another filter has its own count
 
 
 def test_a_write_here_invalidates_the_cached_count(support, mirrored):
-    before = total(support.get("/?tag=support").content.decode())
+    before = total(support.get("/p/main/?tag=support").content.decode())
     tagged = without_support().filter(last_status="active").first()
     assert tagged is not None
-    response = support.post(f"/numbers/{tagged.staffify_id}/tags", {"tags": "support"}, headers=HX)
+    response = support.post(f"/p/main/numbers/{tagged.staffify_id}/tags", {"tags": "support"}, headers=HX)
     assert response.status_code == 200, response.content.decode()
     assert NumberTag.objects.filter(staffify_id=tagged.staffify_id, tag="support").exists(), response.content.decode()
 
-    assert total(support.get("/?tag=support").content.decode()) == before + 1
+    assert total(support.get("/p/main/?tag=support").content.decode()) == before + 1
 
 
 def test_a_sync_invalidates_the_cached_count(ops, mirrored):
-    before = total(ops.get("/?tag=support").content.decode())
+    before = total(ops.get("/p/main/?tag=support").content.decode())
     untagged = without_support().first()
     assert untagged is not None
     mirrored.patch(f"/v1/phone-numbers/{untagged.staffify_id}", json={"tags": ["support"]})
-    assert total(ops.get("/?tag=support").content.decode()) == before  # the mirror does not know yet
+    assert total(ops.get("/p/main/?tag=support").content.decode()) == before  # the mirror does not know yet
 
     assert mirror.sync(staffify.get_client()).state == "ok"
 
-    assert total(ops.get("/?tag=support").content.decode()) == before + 1
-    everything = total(ops.get("/").content.decode())
+    assert total(ops.get("/p/main/?tag=support").content.decode()) == before + 1
+    everything = total(ops.get("/p/main/").content.decode())
     assert everything == mirror.owned().count()
 
 
@@ -121,7 +121,7 @@ def test_a_sync_in_the_worker_invalidates_counts_cached_by_the_web_process(ops, 
     the version the counts are cached under lives in the database, changed with the rows."""
     from django.core.cache.backends.locmem import LocMemCache
 
-    before = total(ops.get("/?tag=support").content.decode())
+    before = total(ops.get("/p/main/?tag=support").content.decode())
     untagged = without_support().first()
     assert untagged is not None
     mirrored.patch(f"/v1/phone-numbers/{untagged.staffify_id}", json={"tags": ["support"]})
@@ -129,4 +129,4 @@ def test_a_sync_in_the_worker_invalidates_counts_cached_by_the_web_process(ops, 
         worker.setattr(mirror, "cache", LocMemCache("the-worker", {}), raising=False)  # the worker's own
         assert mirror.sync(staffify.get_client()).state == "ok"
 
-    assert total(ops.get("/?tag=support").content.decode()) == before + 1
+    assert total(ops.get("/p/main/?tag=support").content.decode()) == before + 1

@@ -17,7 +17,7 @@ def test_it_shows_the_current_cycle_and_the_next_charge(ops, staffify_sandbox):
     while next_charge <= now:
         next_charge += timedelta(days=28)
     days = -(-(next_charge - now) // timedelta(days=1))  # whole days, rounded up
-    html = ops.get("/numbers/1001/").content.decode()
+    html = ops.get("/p/main/numbers/1001/").content.decode()
     assert f'datetime="{next_charge.isoformat().replace("+00:00", "Z")}"' in html
     assert f"in {days} day" in html
     assert 'id="number-1001"' in html  # the row with its actions
@@ -25,6 +25,6 @@ def test_it_shows_the_current_cycle_and_the_next_charge(ops, staffify_sandbox):
 
 @pytest.mark.django_db
 def test_a_pending_number_has_no_next_charge(ops, staffify_sandbox):
-    html = ops.get("/numbers/1036/").content.decode()
+    html = ops.get("/p/main/numbers/1036/").content.decode()
     assert "<dt>Next charge</dt>" not in html
     assert "not renewing while pending release" in html

@@ -27,9 +27,9 @@ def free_dated_number() -> NumberRecord:
 def test_a_bulk_release_closes_the_numbers_scheduled_release(ops, ops_user, mirrored):
     record = free_dated_number()
     scheduled = scheduled_releases.schedule(record, ops_user, unassign_first=False)
-    assert ops.get("/?scheduled=1").content.decode().count(f'id="number-{record.staffify_id}"') == 1
+    assert ops.get("/p/main/?scheduled=1").content.decode().count(f'id="number-{record.staffify_id}"') == 1
 
-    ops.post("/bulk/start", selection([record], action="release"), headers=HX)
+    ops.post("/p/main/bulk/start", selection([record], action="release"), headers=HX)
     job, _ = run_job(BulkJob.objects.get())
 
     assert [row.state for row in job.rows.all()] == ["done"]
@@ -38,7 +38,7 @@ def test_a_bulk_release_closes_the_numbers_scheduled_release(ops, ops_user, mirr
     assert scheduled.state == State.DONE
     assert scheduled.message == f"Released by hand by ops in bulk job {job.pk} before the scheduled time."
     assert scheduled_releases.savings()[0] == 0  # billing no longer counts its saving
-    assert f'id="number-{record.staffify_id}"' not in ops.get("/?scheduled=1").content.decode()
+    assert f'id="number-{record.staffify_id}"' not in ops.get("/p/main/?scheduled=1").content.decode()
 
 
 def test_a_release_made_outside_the_dashboard_closes_it_at_the_next_sync(ops_user, mirrored):
@@ -98,7 +98,7 @@ def test_unassign_first_without_the_right_to_unassign_sends_nothing(releaser, st
     before = state(staffify_sandbox, 1001)
     assert before["agent_id"] is not None and before["status"] == "active"
 
-    response = releaser.post("/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX)
+    response = releaser.post("/p/main/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -111,6 +111,6 @@ def test_unassign_first_without_the_right_to_unassign_sends_nothing(releaser, st
 def test_the_bulk_preview_says_the_same_for_it(releaser, mirrored):
     record = NumberRecord.objects.get(staffify_id=1001)
     preview = releaser.post(
-        "/bulk/preview", selection([record], action="release", unassign_first="on"), headers=HX
+        "/p/main/bulk/preview", selection([record], action="release", unassign_first="on"), headers=HX
     ).content.decode()
     assert "cannot assign agents before releasing" in preview

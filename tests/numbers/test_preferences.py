@@ -40,7 +40,7 @@ def zones_shown(html: str) -> set[str]:
 
 @pytest.mark.django_db
 def test_the_default_is_the_sites_zone(ops, staffify_sandbox, settings):
-    html = ops.get("/numbers/1001/").content.decode()
+    html = ops.get("/p/main/numbers/1001/").content.decode()
     assert settings.TIME_ZONE == "Europe/Amsterdam"
     assert purchase_time_shown(html) == in_zone(purchased(staffify_sandbox), "Europe/Amsterdam")
 
@@ -49,7 +49,7 @@ def test_the_default_is_the_sites_zone(ops, staffify_sandbox, settings):
 def test_a_chosen_zone_holds_for_the_whole_page_even_after_staffify_calls(ops, staffify_sandbox):
     response = ops.post("/account/preferences", {"time_zone": "America/New_York"})
     assert response.status_code == 302
-    html = ops.get("/numbers/1001/").content.decode()  # the sandbox answers in this same thread first
+    html = ops.get("/p/main/numbers/1001/").content.decode()  # the sandbox answers in this same thread first
     assert purchase_time_shown(html) == in_zone(purchased(staffify_sandbox), "America/New_York")
     assert zones_shown(html) and zones_shown(html) <= {"EST", "EDT"}
 
@@ -66,6 +66,8 @@ def test_the_zone_is_per_user(ops, staffify_sandbox, support_user):
     support = Client()  # the `client` fixture is the one `ops` is logged in with
     support.force_login(support_user)
     moment = purchased(staffify_sandbox)
-    assert purchase_time_shown(ops.get("/numbers/1001/").content.decode()) == in_zone(moment, "Asia/Tokyo")
+    assert purchase_time_shown(ops.get("/p/main/numbers/1001/").content.decode()) == in_zone(moment, "Asia/Tokyo")
     # The other user still sees the site's zone.
-    assert purchase_time_shown(support.get("/numbers/1001/").content.decode()) == in_zone(moment, "Europe/Amsterdam")
+    assert purchase_time_shown(support.get("/p/main/numbers/1001/").content.decode()) == in_zone(
+        moment, "Europe/Amsterdam"
+    )

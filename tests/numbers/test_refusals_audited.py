@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def job(support, mirrored) -> BulkJob:
     record = next(r for r in sales() if r.last_status == "active" and r.agent_id != 104)
-    response = support.post("/bulk/start", selection([record], action="assign", agent_id="104"), headers=HX)
+    response = support.post("/p/main/bulk/start", selection([record], action="assign", agent_id="104"), headers=HX)
     assert response.status_code == 200, response.content
     return BulkJob.objects.get()
 
@@ -26,7 +26,7 @@ def job(support, mirrored) -> BulkJob:
 def test_a_refused_cancel_or_retry_of_a_job_is_audited(lead_user, job, what):
     lead = Client()  # the support persona's client started the job
     lead.force_login(lead_user)
-    response = lead.post(f"/jobs/{job.pk}/{what}", headers=HX)
+    response = lead.post(f"/p/main/jobs/{job.pk}/{what}", headers=HX)
     assert response.status_code == 403
     entry = AuditEntry.objects.get(outcome=AuditEntry.Outcome.DENIED)
     assert entry.user == lead_user and entry.action == AuditEntry.Action.BULK
@@ -37,7 +37,7 @@ def test_a_refused_cancel_or_retry_of_a_job_is_audited(lead_user, job, what):
 
 @pytest.mark.parametrize("htmx", [True, False])
 def test_a_refused_dismiss_is_audited(lead, lead_user, htmx):
-    response = lead.post("/scheduled-releases/7/dismiss", headers=HX if htmx else {})
+    response = lead.post("/p/main/scheduled-releases/7/dismiss", headers=HX if htmx else {})
     assert response.status_code == 403
     entry = AuditEntry.objects.get(outcome=AuditEntry.Outcome.DENIED)
     assert entry.user == lead_user and entry.action == AuditEntry.Action.DISMISS_SCHEDULED

@@ -27,7 +27,7 @@ State = ScheduledRelease.State
 
 
 def schedule(client, number_id: int, **data) -> ScheduledRelease:
-    response = client.post(f"/numbers/{number_id}/scheduled-release", data, headers=HX)
+    response = client.post(f"/p/main/numbers/{number_id}/scheduled-release", data, headers=HX)
     assert response.status_code == 200, response.content.decode()
     return ScheduledRelease.objects.get(staffify_id=number_id, state=State.SCHEDULED)
 
@@ -44,7 +44,7 @@ def test_it_schedules_the_release_an_hour_before_the_next_charge(ops, mirrored):
     number_id = unassigned_active(mirrored)
     purchased = staffify.parse_datetime(state(mirrored, number_id)["purchased_at"])
     now = sandbox_now(mirrored)
-    response = ops.post(f"/numbers/{number_id}/scheduled-release", headers=HX)
+    response = ops.post(f"/p/main/numbers/{number_id}/scheduled-release", headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="scheduled-release"' in html and "release scheduled" in html and "Cancel the scheduled release" in html
@@ -67,11 +67,11 @@ def test_the_lead_is_a_setting(ops, mirrored, settings):
 
 def test_the_number_page_offers_it_and_shows_it_once_scheduled(ops, mirrored):
     number_id = unassigned_active(mirrored)
-    html = ops.get(f"/numbers/{number_id}/").content.decode()
+    html = ops.get(f"/p/main/numbers/{number_id}/").content.decode()
     assert ">Release before the next charge</button>" in html
     assert 'id="schedule-release" disabled' not in html
     schedule(ops, number_id)
-    html = ops.get(f"/numbers/{number_id}/").content.decode()
+    html = ops.get(f"/p/main/numbers/{number_id}/").content.decode()
     assert 'id="scheduled-note"' in html and "Cancel the scheduled release" in html
     assert "release scheduled" in html  # the row's badge too
 
@@ -79,17 +79,17 @@ def test_the_number_page_offers_it_and_shows_it_once_scheduled(ops, mirrored):
 @pytest.mark.postgres
 def test_it_shows_in_the_list_in_the_filter_and_on_billing(ops, mirrored):
     number_id = unassigned_active(mirrored)
-    html = ops.get("/billing/").content.decode()
+    html = ops.get("/p/main/billing/").content.decode()
     assert 'id="scheduled-savings"' not in html
     schedule(ops, number_id)
-    listed = ops.get("/").content.decode()
+    listed = ops.get("/p/main/").content.decode()
     assert listed.count('class="pill scheduled"') == 1
-    filtered = ops.get("/?scheduled=1").content.decode()
+    filtered = ops.get("/p/main/?scheduled=1").content.decode()
     assert filtered.count('<tr id="number-') == 1 and f'id="number-{number_id}"' in filtered
     assert "1 number matches these filters" in filtered
-    html = ops.get("/billing/").content.decode()
+    html = ops.get("/p/main/billing/").content.decode()
     assert "1 scheduled release saves EUR 5.00 per 28 days" in html
-    assert "/?scheduled=1" in html
+    assert "/p/main/?scheduled=1" in html
 
 
 @pytest.mark.postgres
@@ -99,14 +99,14 @@ def test_two_scheduled_releases_save_twice_the_price(ops, mirrored):
     for number_id in free:
         schedule(ops, number_id)
     assert scheduled_releases.savings() == (2, scheduled_releases.PRICE_PER_CYCLE * 2)
-    assert "2 scheduled releases save EUR 10.00 per 28 days" in ops.get("/billing/").content.decode()
+    assert "2 scheduled releases save EUR 10.00 per 28 days" in ops.get("/p/main/billing/").content.decode()
 
 
 @pytest.mark.postgres
 def test_a_number_cannot_be_scheduled_twice(ops, mirrored):
     number_id = unassigned_active(mirrored)
     schedule(ops, number_id)
-    response = ops.post(f"/numbers/{number_id}/scheduled-release", headers=HX)
+    response = ops.post(f"/p/main/numbers/{number_id}/scheduled-release", headers=HX)
     assert response.status_code == 422
     assert "A release is already scheduled for" in response.content.decode()
     assert ScheduledRelease.objects.filter(staffify_id=number_id).count() == 1
@@ -116,10 +116,10 @@ def test_an_undated_number_is_disabled_with_the_reason(ops, mirrored, monkeypatc
     number_id = unassigned_active(mirrored)
     strip_purchase_time(monkeypatch, {number_id})
     NumberRecord.objects.filter(staffify_id=number_id).update(purchased_at=None, next_charge_at=None)
-    html = ops.get(f"/numbers/{number_id}/").content.decode()
+    html = ops.get(f"/p/main/numbers/{number_id}/").content.decode()
     assert 'id="schedule-release" disabled' in html
     assert "Its purchase time is unknown" in html
-    response = ops.post(f"/numbers/{number_id}/scheduled-release", headers=HX)
+    response = ops.post(f"/p/main/numbers/{number_id}/scheduled-release", headers=HX)
     assert response.status_code == 422 and "Its purchase time is unknown" in response.content.decode()
     assert not ScheduledRelease.objects.exists()
     record = NumberRecord.objects.get(staffify_id=number_id)
@@ -141,16 +141,16 @@ def test_the_module_refuses_a_pending_number(ops_user, mirrored):
 def test_it_can_be_cancelled_until_it_runs(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
-    response = ops.post(f"/numbers/{number_id}/scheduled-release/cancel", headers=HX)
+    response = ops.post(f"/p/main/numbers/{number_id}/scheduled-release/cancel", headers=HX)
     assert response.status_code == 200
     assert ">Release before the next charge</button>" in response.content.decode()
     scheduled.refresh_from_db()
     assert scheduled.state == State.CANCELLED
     assert AuditEntry.objects.filter(action=AuditEntry.Action.CANCEL_SCHEDULED, number_id=number_id).exists()
-    log = ops.get(f"/audit/?number={number_id}").content.decode()
+    log = ops.get(f"/p/main/audit/?number={number_id}").content.decode()
     assert "Schedule release before the next charge" in log and "Cancel scheduled release" in log
     assert f'no release at <time datetime="{iso_utc(scheduled.run_at)}"' in log  # the viewer's zone, UTC on hover
-    again = ops.post(f"/numbers/{number_id}/scheduled-release/cancel", headers=HX)
+    again = ops.post(f"/p/main/numbers/{number_id}/scheduled-release/cancel", headers=HX)
     assert again.status_code == 409 and "No release is scheduled" in again.content.decode()
     advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
     run_worker()
@@ -203,7 +203,7 @@ def test_without_schedules_the_worker_calls_nothing(mirrored, monkeypatch):
 
 def test_it_unassigns_first_when_asked(ops, mirrored):
     assert state(mirrored, 1001)["agent_id"] is not None
-    html = ops.get("/numbers/1001/").content.decode()
+    html = ops.get("/p/main/numbers/1001/").content.decode()
     assert 'name="unassign_first" value="1"' in html
     scheduled = schedule(ops, 1001, unassign_first="1")
     assert scheduled.unassign_first
@@ -227,19 +227,19 @@ def test_an_assigned_number_fails_with_the_reason_and_the_banner_says_so(ops, su
     assert state(mirrored, 1001)["status"] == "active" and state(mirrored, 1001)["agent_id"] is not None
     entry = AuditEntry.objects.get(number_id=1001, action=AuditEntry.Action.RELEASE)
     assert entry.outcome == AuditEntry.Outcome.ERROR and "It has an agent" in entry.message
-    for path in ("/", "/billing/", "/audit/"):
+    for path in ("/p/main/", "/p/main/billing/", "/p/main/audit/"):
         html = ops.get(path).content.decode()
         assert 'id="release-alerts"' in html, path
         assert "scheduled release failed" in html and "It has an agent" in html
         assert "The next charge, EUR 5.00, is on" in html
         assert re.search(r"in 5\d\xa0minutes\.|in 5\d minutes\.", html)  # the time left: just under the hour
-        assert f"/scheduled-releases/{scheduled.pk}/release-now" in html and "/numbers/1001/" in html
+        assert f"/p/main/scheduled-releases/{scheduled.pk}/release-now" in html and "/p/main/numbers/1001/" in html
     support = Client()
     support.force_login(support_user)  # Support cannot release: no banner for them
-    assert 'id="release-alerts"' not in support.get("/").content.decode()
-    response = ops.post(f"/scheduled-releases/{scheduled.pk}/dismiss", {"next": "/billing/"})
-    assert response.status_code == 302 and response["Location"] == "/billing/"
-    assert 'id="release-alerts"' not in ops.get("/").content.decode()
+    assert 'id="release-alerts"' not in support.get("/p/main/").content.decode()
+    response = ops.post(f"/p/main/scheduled-releases/{scheduled.pk}/dismiss", {"next": "/p/main/billing/"})
+    assert response.status_code == 302 and response["Location"] == "/p/main/billing/"
+    assert 'id="release-alerts"' not in ops.get("/p/main/").content.decode()
 
 
 def test_a_failed_release_at_staffify_is_audited_and_shown(ops, mirrored):
@@ -254,15 +254,15 @@ def test_a_failed_release_at_staffify_is_audited_and_shown(ops, mirrored):
     assert "Not released" in scheduled.message and scheduled.request_id
     entry = AuditEntry.objects.get(number_id=number_id, action=AuditEntry.Action.RELEASE)
     assert entry.outcome == AuditEntry.Outcome.ERROR and entry.http_status == 503
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     assert "scheduled release failed" in html and scheduled.request_id in html
     # "Release now" from the banner: a person's release, made at once.
-    response = ops.post(f"/scheduled-releases/{scheduled.pk}/release-now", {"next": "/"})
-    assert response.status_code == 302 and response["Location"] == "/"
+    response = ops.post(f"/p/main/scheduled-releases/{scheduled.pk}/release-now", {"next": "/p/main/"})
+    assert response.status_code == 302 and response["Location"] == "/p/main/"
     scheduled.refresh_from_db()
     assert scheduled.state == State.DONE and scheduled.message.startswith("Released now")
     assert state(mirrored, number_id)["status"] == "pending_release"
-    assert 'id="release-alerts"' not in ops.get("/").content.decode()
+    assert 'id="release-alerts"' not in ops.get("/p/main/").content.decode()
 
 
 @pytest.mark.postgres
@@ -275,10 +275,10 @@ def test_a_missed_window_is_not_released_silently(ops, mirrored):
     assert scheduled.state == State.MISSED
     assert state(mirrored, number_id)["status"] == "active"  # not released after a new charge
     assert not AuditEntry.objects.filter(number_id=number_id, action=AuditEntry.Action.RELEASE).exists()
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     assert "not released before its charge" in html
     assert "has been made: another 28-day cycle is paid" in html and "Release now anyway" in html
-    ops.post(f"/scheduled-releases/{scheduled.pk}/release-now")
+    ops.post(f"/p/main/scheduled-releases/{scheduled.pk}/release-now")
     scheduled.refresh_from_db()
     assert scheduled.state == State.DONE
     assert state(mirrored, number_id)["status"] == "pending_release"
@@ -288,9 +288,9 @@ def test_a_number_released_another_way_resolves_the_alert(ops, mirrored):
     scheduled = schedule(ops, 1001)
     advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
     run_worker()
-    assert 'id="release-alerts"' in ops.get("/").content.decode()
-    ops.post("/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX)
-    assert 'id="release-alerts"' not in ops.get("/").content.decode()
+    assert 'id="release-alerts"' in ops.get("/p/main/").content.decode()
+    ops.post("/p/main/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX)
+    assert 'id="release-alerts"' not in ops.get("/p/main/").content.decode()
     run_worker()
     scheduled.refresh_from_db()
     assert scheduled.dismissed_at is not None and "released another way" in scheduled.message
@@ -303,14 +303,14 @@ def test_a_number_released_another_way_resolves_the_alert(ops, mirrored):
 def test_only_operations_can_schedule_or_cancel(persona, request, mirrored):
     client = request.getfixturevalue(persona)
     number_id = unassigned_active(mirrored)
-    html = client.get(f"/numbers/{number_id}/").content.decode()
+    html = client.get(f"/p/main/numbers/{number_id}/").content.decode()
     assert 'id="schedule-release" disabled' in html and "Only Operations can release numbers." in html
-    response = client.post(f"/numbers/{number_id}/scheduled-release", headers=HX)
+    response = client.post(f"/p/main/numbers/{number_id}/scheduled-release", headers=HX)
     assert response.status_code == 403
     assert not ScheduledRelease.objects.exists()
     denied = AuditEntry.objects.get(action=AuditEntry.Action.SCHEDULE_RELEASE)
     assert denied.outcome == AuditEntry.Outcome.DENIED
-    assert client.post(f"/numbers/{number_id}/scheduled-release/cancel", headers=HX).status_code == 403
+    assert client.post(f"/p/main/numbers/{number_id}/scheduled-release/cancel", headers=HX).status_code == 403
 
 
 def test_only_operations_can_release_now_or_dismiss(ops, support_user, mirrored):
@@ -319,8 +319,8 @@ def test_only_operations_can_release_now_or_dismiss(ops, support_user, mirrored)
     scheduled = schedule(ops, 1001)
     advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
     run_worker()
-    assert support.post(f"/scheduled-releases/{scheduled.pk}/release-now").status_code == 403
-    assert support.post(f"/scheduled-releases/{scheduled.pk}/dismiss").status_code == 403
+    assert support.post(f"/p/main/scheduled-releases/{scheduled.pk}/release-now").status_code == 403
+    assert support.post(f"/p/main/scheduled-releases/{scheduled.pk}/dismiss").status_code == 403
     scheduled.refresh_from_db()
     assert scheduled.state == State.FAILED and scheduled.dismissed_at is None
 
@@ -330,10 +330,10 @@ def test_every_new_action_needs_the_csrf_token(ops_user, mirrored):
     client.force_login(ops_user)
     number_id = unassigned_active(mirrored)
     for path in (
-        f"/numbers/{number_id}/scheduled-release",
-        f"/numbers/{number_id}/scheduled-release/cancel",
-        "/scheduled-releases/1/release-now",
-        "/scheduled-releases/1/dismiss",
+        f"/p/main/numbers/{number_id}/scheduled-release",
+        f"/p/main/numbers/{number_id}/scheduled-release/cancel",
+        "/p/main/scheduled-releases/1/release-now",
+        "/p/main/scheduled-releases/1/dismiss",
     ):
         assert client.post(path).status_code == 403, path
     assert not ScheduledRelease.objects.exists()
@@ -343,8 +343,8 @@ def test_the_dismiss_redirect_stays_on_this_site(ops, mirrored):
     scheduled = schedule(ops, 1001)
     advance_to(mirrored, scheduled.run_at + timedelta(minutes=1))
     run_worker()
-    response = ops.post(f"/scheduled-releases/{scheduled.pk}/dismiss", {"next": "https://evil.example/"})
-    assert response["Location"] == "/"
+    response = ops.post(f"/p/main/scheduled-releases/{scheduled.pk}/dismiss", {"next": "https://evil.example/"})
+    assert response["Location"] == "/p/main/"
 
 
 # --- answers that never came ---------------------------------------------------------------------------
@@ -383,14 +383,14 @@ def test_an_unknown_outcome_is_settled_by_the_sweeper_and_then_shown(ops, mirror
     scheduled.refresh_from_db()
     assert scheduled.state == State.UNKNOWN
     assert scheduled.audit_entry.outcome == AuditEntry.Outcome.UNKNOWN
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     assert "release not confirmed yet" in html and "Release now" not in html  # being checked: no second release
     settings.SETTLE_ABANDONED_SECONDS = 0  # the sweeper's wait, over at once
     tasks.settle_writes.call()
     run_worker()
     scheduled.refresh_from_db()
     assert scheduled.state == State.FAILED and scheduled.message.startswith("Checked afterwards: not released.")
-    assert "scheduled release failed" in ops.get("/").content.decode()
+    assert "scheduled release failed" in ops.get("/p/main/").content.decode()
 
 
 # --- settings ------------------------------------------------------------------------------------------
@@ -450,11 +450,11 @@ def test_a_release_left_running_by_a_dead_worker_is_made_once(ops, mirrored, set
 def test_releasing_by_hand_ends_the_scheduled_release(ops, mirrored):
     number_id = unassigned_active(mirrored)
     scheduled = schedule(ops, number_id)
-    response = ops.post(f"/numbers/{number_id}/release/confirm", headers=HX)
+    response = ops.post(f"/p/main/numbers/{number_id}/release/confirm", headers=HX)
     assert "release scheduled" not in response.content.decode()
     scheduled.refresh_from_db()
     assert scheduled.state == State.DONE and "Released by hand by ops" in scheduled.message
-    assert "scheduled release" not in ops.get("/billing/").content.decode()
+    assert "scheduled release" not in ops.get("/p/main/billing/").content.decode()
 
 
 def test_release_now_after_a_failed_try_follows_its_own_writes_not_the_earlier_ones(ops, ops_user, mirrored):

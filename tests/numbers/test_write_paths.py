@@ -31,7 +31,11 @@ class Crossing:
 
 def layer(module: str) -> str:
     leaf = module.rsplit(".", 1)[-1]
-    if leaf.startswith("views") or ".views" in module or leaf in {"access", "middleware", "context_processors"}:
+    if (
+        leaf.startswith("views")
+        or ".views" in module
+        or leaf in {"access", "projects", "middleware", "context_processors"}
+    ):
         return "page"
     if module.endswith("changes") or ".changes" in module:
         return "service"
@@ -76,20 +80,20 @@ def assert_one_way(seen: list[Crossing], entry: str, service_call: str) -> None:
 
 
 def test_a_release_goes_down_through_the_service_and_back_once(ops, staffify_sandbox):
-    seen = crossings(lambda: ops.post("/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX))
+    seen = crossings(lambda: ops.post("/p/main/numbers/1001/release/confirm", {"unassign_first": "1"}, headers=HX))
     assert staffify_sandbox.get("/v1/phone-numbers/1001").json()["status"] == "pending_release"
     assert_one_way(seen, "page", "release")
 
 
 def test_an_assignment_goes_down_through_the_service_and_back_once(ops, mirrored):
-    seen = crossings(lambda: ops.post("/numbers/1002/agent", {"agent_id": "104"}, headers=HX))
+    seen = crossings(lambda: ops.post("/p/main/numbers/1002/agent", {"agent_id": "104"}, headers=HX))
     assert mirrored.get("/v1/phone-numbers/1002").json()["agent_id"] == 104
     assert_one_way(seen, "page", "assign")
 
 
 def test_a_bulk_row_goes_down_through_the_service_and_back_once(ops, mirrored):
     record = NumberRecord.objects.filter(last_status="active", agent_id__isnull=True).order_by("staffify_id")[0]
-    ops.post("/bulk/start", selection([record], action="assign", agent_id="104"), headers=HX)
+    ops.post("/p/main/bulk/start", selection([record], action="assign", agent_id="104"), headers=HX)
     job = BulkJob.objects.get()
     seen = crossings(lambda: run_job(job))
     assert [row.state for row in job.rows.all()] == ["done"]

@@ -28,7 +28,7 @@ def test_other_roles_may_not_manage_people(support, lead_user):
     assert get_user_model().objects.get(pk=lead_user.pk).is_active
     assert AuditEntry.objects.get(action=Action.DEACTIVATE).outcome == AuditEntry.Outcome.DENIED
     assert support.get("/people/").status_code == 403
-    assert ">People</a>" not in support.get("/").content.decode()
+    assert ">People</a>" not in support.get("/p/main/").content.decode()
 
 
 @pytest.mark.postgres  # the invitation is claimed by a conditional UPDATE inside a transaction
@@ -46,7 +46,7 @@ def test_an_invitation_link_is_shown_without_mail_and_makes_the_account_with_its
     assert answer.status_code == 302
     user = get_user_model().objects.get(username="newbie")
     assert [g.name for g in user.groups.all()] == ["Support"] and user.email == "new@example.com"
-    assert newcomer.get("/").status_code == 200
+    assert newcomer.get("/p/main/").status_code == 200
     assert newcomer.get(link).status_code == 404  # used up
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions == [Action.INVITE, Action.JOIN]
@@ -99,10 +99,10 @@ def test_deactivating_ends_every_session_at_once(ops, support_user):
     phone, laptop = Client(), Client()
     phone.force_login(support_user)
     laptop.force_login(support_user)
-    assert phone.get("/").status_code == 200
+    assert phone.get("/p/main/").status_code == 200
     ops.post(f"/people/{support_user.pk}/deactivate")
     for device in (phone, laptop):
-        answer = device.get("/")
+        answer = device.get("/p/main/")
         assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in phone.session
     entry = AuditEntry.objects.get(action=Action.DEACTIVATE)
@@ -126,14 +126,14 @@ def test_requiring_a_second_factor_sends_password_only_sessions_to_set_one_up(op
     assert AuditEntry.objects.get(action=Action.ACCESS_POLICY).after == {"second_factor_required": True}
     other = Client()
     other.force_login(support_user)
-    answer = other.get("/")
+    answer = other.get("/p/main/")
     assert answer.status_code == 302 and answer["Location"] == "/account/two-factor"
     assert "<svg" in other.get("/account/two-factor").content.decode()
 
 
 def test_people_changes_read_plainly_in_the_audit_log(ops, support_user):
     ops.post(f"/people/{support_user.pk}/deactivate")
-    page = ops.get("/audit/").content.decode()
+    page = ops.get("/p/main/audit/").content.decode()
     assert "person: support; active: yes → no" in page and "Deactivate a person" in page
-    csv_text = b"".join(ops.get("/audit/?format=csv").streaming_content).decode()
+    csv_text = b"".join(ops.get("/p/main/audit/?format=csv").streaming_content).decode()
     assert "person: support; active: yes → no" in csv_text

@@ -74,7 +74,7 @@ def test_signing_in_gives_the_role_of_the_group_claim_and_audits_the_subject(cli
     assert person.sso_subject == subject and person.last_sign_in_method == Person.Method.SSO
     entry = AuditEntry.objects.get(action=AuditEntry.Action.SSO_SIGN_IN)
     assert entry.user == user and entry.after["subject"] == subject and entry.after["issuer"] == sso.issuer
-    assert client.get("/").status_code == 200
+    assert client.get("/p/main/").status_code == 200
     assert client.session.get_expiry_age() == 12 * 3600  # the provider is asked again within OIDC_SESSION_HOURS
 
 
@@ -86,7 +86,7 @@ def test_leaving_the_group_removes_the_role_at_the_next_sign_in(client, sso, dja
     sso.put_user("bob", [])  # removed from the group at the provider
     assert sign_in(client, "bob").status_code == 302
     assert list(signed_in_user(client).groups.all()) == []
-    assert "cannot see the dashboard" in client.get("/").content.decode()
+    assert "cannot see the dashboard" in client.get("/p/main/").content.decode()
     entry = AuditEntry.objects.filter(action=AuditEntry.Action.SSO_SIGN_IN).first()
     assert entry.after["role_before"] == ["Support"] and entry.after["role"] == []
 
@@ -226,4 +226,4 @@ def test_a_required_second_factor_is_left_to_the_provider(client, sso, settings)
     settings.TWO_FACTOR_REQUIRED = True
     sso.put_user("liam", ["dash-support"])
     assert sign_in(client, "liam").status_code == 302
-    assert client.get("/").status_code == 200  # not sent to set up a second factor here
+    assert client.get("/p/main/").status_code == 200  # not sent to set up a second factor here

@@ -50,7 +50,7 @@ def test_enrolled_then_asked_for_the_code_at_sign_in(support, support_user):
     answer = browser.post(LOGIN, {"username": "support", "password": "pw-support"})
     assert answer["Location"] == "/accounts/login/code"
     assert "_auth_user_id" not in browser.session  # not signed in with the password alone
-    assert browser.get("/").status_code == 302
+    assert browser.get("/p/main/").status_code == 302
     wrong = browser.post("/accounts/login/code", {"code": "123456"})
     assert "That code is not right" in wrong.content.decode()
     right = code_for(device, steps_ahead=1)  # the step after enrolment's (django-otp takes each step once)
@@ -58,7 +58,7 @@ def test_enrolled_then_asked_for_the_code_at_sign_in(support, support_user):
     assert "Too many wrong codes: wait 1 second" in answer.content.decode()  # django-otp's throttling
     time.sleep(1.05)
     answer = browser.post("/accounts/login/code", {"code": right})
-    assert answer.status_code == 302 and browser.get("/").status_code == 200
+    assert answer.status_code == 302 and browser.get("/p/main/").status_code == 200
     assert Person.objects.get(user=support_user).last_sign_in_method == Person.Method.LOCAL_2FA
 
 

@@ -87,7 +87,7 @@ def test_growing_bills_up_to_now_so_nothing_is_charged_later(api):
         assert Charge.objects.filter(number=number).count() == number.cycles_billed
         assert number.paid_until > number.purchased_at
     api.advance(days=28)  # every active number renews exactly once
-    active = PhoneNumber.objects.filter(project_id="proj_demo", status="active").count()
+    active = PhoneNumber.objects.filter(project__org_id="org_demo", status="active").count()  # one balance
     assert api.balance() == pytest.approx(balance - 5 * active)
 
 

@@ -90,7 +90,7 @@ def test_seeding_twice_changes_nothing(seeded):
     before = list(PhoneNumber.objects.values_list("id", "phone_number", "tags", "agent_id"))
     assert seed.seed() is False
     assert list(PhoneNumber.objects.values_list("id", "phone_number", "tags", "agent_id")) == before
-    assert Project.objects.count() == 2
+    assert Project.objects.count() == 3
 
 
 @pytest.mark.postgres
@@ -106,11 +106,11 @@ def test_the_command_seeds_only_an_empty_sandbox_unless_told_to_reset(db):
     call_command("seed_sandbox", stdout=out)
     call_command("seed_sandbox", stdout=out)
     assert "seeded" in out.getvalue() and "already has data" in out.getvalue()
-    assert PhoneNumber.objects.count() == 61
+    assert PhoneNumber.objects.count() == 67
     PhoneNumber.objects.filter(pk=1001).update(tags=["changed"])
     call_command("seed_sandbox", "--reset", stdout=out)
     assert PhoneNumber.objects.get(pk=1001).tags != ["changed"]
-    assert PhoneNumber.objects.count() == 61
+    assert PhoneNumber.objects.count() == 67
 
 
 @pytest.mark.postgres

@@ -11,10 +11,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.addresses import book as address_book
 from numbers_app.addresses.forms import AddByIdForm, AddressForm, CountryForm, DocumentForm
 from numbers_app.audit import log as audit
@@ -28,7 +27,7 @@ MANAGE = "numbers.manage_addresses"
 
 
 def _back(entry: AddressBookEntry | None = None) -> HttpResponseRedirect:
-    url = reverse("addresses")
+    url = scope.reverse("addresses")
     return HttpResponseRedirect(f"{url}#address-{entry.staffify_id}" if entry else url)
 
 

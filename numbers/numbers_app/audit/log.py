@@ -191,7 +191,14 @@ def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any
         if after.get("address_id"):
             facts.append(f"address {after['address_id']}")
         return "buy " + " ".join(e(f) for f in facts if f)
+    if entry.action == Action.ROLE:
+        return f"role of {e(after.get('user') or before.get('user') or '?')}: {e(_role(before))} → {e(_role(after))}"
     return ""
+
+
+def _role(side: dict) -> str:
+    role = side.get("role")
+    return "their groups'" if role is None else "no access" if role == "none" else str(role)
 
 
 PEOPLE_ACTIONS = {

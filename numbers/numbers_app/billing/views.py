@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -27,12 +28,13 @@ from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from numbers_app import cycles, staffify
+from numbers_app import cycles, scope, staffify
 from numbers_app.alerts import balance as alert_balance
 from numbers_app.billing import statement
 from numbers_app.mirror import freshness, listing
 from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord
+from numbers_app.organisation import figures
 from numbers_app.owned.forms import NumberScopeForm
 from numbers_app.rules import PRICE_PER_CYCLE
 from numbers_app.scheduled import releases as scheduled_releases
@@ -322,7 +324,7 @@ def _alert(balance: Decimal | None, runway: datetime | None, now: datetime) -> s
 
 
 def _owned_list(filters: dict[str, str], **more: str) -> str:
-    return reverse("number_list") + "?" + urlencode({**filters, **more})
+    return scope.reverse("number_list") + "?" + urlencode({**filters, **more})
 
 
 @dashboard_view()
@@ -350,7 +352,8 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     oldest = statement.oldest_charge(account_records)
     account = statement.totals(account_records, now, oldest)
     selected = statement.totals(shown, now, oldest) if filters else account
-    runway = statement.runway(balance, account_records, account, now, oldest) if balance is not None else None
+    # The balance is the organisation's: it runs out on every served project's renewals, not this one's.
+    runway, counted = figures.runway(balance, now) if balance is not None else (None, account)
 
     ordered = statement.table(shown, now, oldest)
     paginator: Paginator[NumberRecord] = Paginator(ordered, PAGE_SIZE)
@@ -384,7 +387,9 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "balance_problem": balance_problem,
         "alert": _alert(balance, runway, now),
         "runway": runway,
-        "runway_is_bound": account.undated > 0,
+        "runway_is_bound": counted.undated > 0,
+        "runway_counted": counted,
+        "several_projects": len(settings.STAFFIFY_PROJECTS) > 1,
         "runway_in": _time_until(runway, now) if runway else "",
         "horizon_end": now + cycles.RUNWAY_HORIZON,
         "window_end": now + cycles.CYCLE,

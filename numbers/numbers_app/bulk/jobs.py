@@ -37,7 +37,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.tasks import task
 from django.utils import timezone
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.audit import log as audit
 from numbers_app.changes import service as changes
 from numbers_app.changes import settle
@@ -758,8 +758,13 @@ def run(
 
 @task
 def run_bulk_job(job_id: int) -> str:
-    """Run (or take over) one bulk job: its rows, paced by the shared budget (numbers_app.tasks lists it)."""
-    return run(job_id)
+    """Run (or take over) one bulk job: its rows, paced by the shared budget (numbers_app.tasks lists it),
+    in the job's project (numbers_app.scope)."""
+    job = BulkJob.everywhere.select_related("project").filter(pk=job_id).first()
+    if job is None:
+        return "gone: no such job"
+    with scope.using(job.project.ref):
+        return run(job_id)
 
 
 # ---------------------------------------------------------------------------------------------

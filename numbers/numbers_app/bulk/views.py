@@ -12,11 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
+from numbers_app import scope
 from numbers_app.audit import log as audit
 from numbers_app.bulk import files as bulk_files
 from numbers_app.bulk import jobs as bulk
@@ -100,7 +100,7 @@ def bulk_start(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _to_job(request: HtmxHttpRequest, job: BulkJob) -> HttpResponse:
-    url = reverse("bulk_job", args=[job.pk])
+    url = scope.reverse("bulk_job", job.pk)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 

@@ -10,11 +10,10 @@ import uuid
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.audit import log as audit
 from numbers_app.buying import purchase_times
 from numbers_app.buying import service as buying
@@ -52,7 +51,7 @@ def set_purchase_time(request: HttpRequest, number_id: int) -> HttpResponse:
         if why is None:
             purchase_times.set_one(request.user, record, at, now)
             messages.success(request, f"Purchase time of {format_phone(record.phone_number)} saved.")
-            return redirect("number_detail", number_id=number_id)
+            return redirect(scope.reverse("number_detail", number_id))
         form.add_error("purchased_at", why)
     context = {"form": form, "record": record, "display": format_phone(record.phone_number)}
     return render(request, "numbers/purchase_time.html", context, status=400)
@@ -70,7 +69,7 @@ def purchase_import(request: HttpRequest) -> HttpResponse:
         if request.POST.get("apply") and preview.changes:  # bad and unknown lines are left out, as shown
             count = purchase_times.apply(request.user, preview.changes, now)
             messages.success(request, f"{count} purchase time{'s' if count != 1 else ''} saved.")
-            return redirect("billing")
+            return redirect(scope.reverse("billing"))
         context["preview"] = preview
         context["csv_text"] = form.cleaned_data["csv_text"]
     status = 400 if request.method == "POST" and not form.is_valid() else 200
@@ -210,7 +209,7 @@ def buy_number(request: HttpRequest) -> HttpResponse:
             if bought is not None:
                 return toast(_bought_in_place(request, bought, "", []), message, "info")
             response: HttpResponse = HttpResponseClientRedirect(
-                reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}"
+                scope.reverse("number_list") + f"?highlight={outcome.attempt.staffify_id}"
             )
             return toast(response, message, "info")
         return toast(reswap(HttpResponse(status=409), "none"), message, "warning")

@@ -10,7 +10,7 @@ from django.db.models import F, QuerySet
 
 from numbers_app import staffify
 from numbers_app.mirror import store as mirror
-from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease
+from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease, current_project_pk
 from numbers_app.rules import tag_key
 from numbers_app.text.presenters import NumberRow, build_row
 
@@ -61,7 +61,7 @@ def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
         return found.count()
     key = json.dumps(sorted((name, tag_key(value) if name == "tag" else value) for name, value in filters.items()))
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-    cache_key = f"numbers:count:{mirror.version()}:{digest}"
+    cache_key = f"numbers:count:{current_project_pk()}:{mirror.version()}:{digest}"
     count = cache.get(cache_key)
     if count is None:
         count = found.count()

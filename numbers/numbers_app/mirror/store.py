@@ -274,8 +274,10 @@ def sync(
             cursor = page.next_cursor
             if cursor is None:
                 break
-        run.gone = _mark_gone(run, audit_since=since)
+        # Statistics first: a project that just grew still looks empty to the planner, which then walked
+        # the gone-number query's subquery once per tag row (minutes at 100,000 numbers).
         _refresh_statistics(run)
+        run.gone = _mark_gone(run, audit_since=since)
     except staffify.StaffifyError as err:
         return _end(run, SyncRun.State.FAILED, f"Staffify answered: {err}")
     except Exception as err:  # the run must end, whatever broke; the traceback goes to the log

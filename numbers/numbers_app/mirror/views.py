@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from numbers_app import tasks
+from numbers_app import scope, tasks
 from numbers_app.mirror import freshness
 from numbers_app.models import SyncRun
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
@@ -19,13 +19,13 @@ from numbers_app.web.access import HtmxHttpRequest, dashboard_view
 def sync_now(request: HtmxHttpRequest) -> HttpResponse:
     run, new = freshness.refresh(request.user)
     if new:
-        tasks.sync_mirror.enqueue(run.pk)
+        tasks.sync_mirror.enqueue(run.pk, project=scope.slug())
     if not request.htmx:
         back = request.POST.get("next", "")
         ok = url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
-        return redirect(back if ok else "number_list")
+        return redirect(back if ok else scope.reverse("number_list"))
     return _status(request, run.pk)
 
 

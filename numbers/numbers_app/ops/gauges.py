@@ -2,7 +2,8 @@
 is scraped: whichever process answers, they say the same thing (no process keeps a copy that could
 go stale or be counted twice), and they cost nothing between scrapes.
 
-About a dozen small queries per scrape, each on an index or a small table; no Staffify call.
+About a dozen small queries per scrape, each on an index or a small table; no Staffify call. Every
+served project's rows are counted together (the mirror's age is the stalest project's).
 A value that cannot be known yet (never synced, no heartbeat ever) is +Inf, so that an alert on
 "older than N" fires for it too.
 """
@@ -23,6 +24,7 @@ from numbers_app.models import (
     BulkJob,
     BulkJobRow,
     NumberRecord,
+    Project,
     PurchaseAttempt,
     ScheduledRelease,
     SyncRun,
@@ -111,13 +113,17 @@ def budget_gauges(now: float) -> Iterator[Metric]:
 
 
 def mirror_gauges(now: datetime) -> Iterator[Metric]:
-    last_ok = SyncRun.objects.filter(state=SyncRun.State.OK).order_by("-finished_at").first()
+    # Every served project's mirror: the age is the stalest project's (each is synced in turn).
+    ages = []
+    for project in Project.configured():
+        last_ok = SyncRun.everywhere.filter(project=project, state=SyncRun.State.OK).order_by("-finished_at").first()
+        ages.append(_seconds_since(last_ok.finished_at if last_ok else None, now))
     yield _gauge(
         "dashboard_mirror_age_seconds",
-        "Seconds since the last successful sync of the mirror ended (+Inf: never).",
-        _seconds_since(last_ok.finished_at if last_ok else None, now),
+        "Seconds since the last successful sync of the mirror ended, the stalest project's (+Inf: never).",
+        max(ages, default=float("inf")),
     )
-    last = SyncRun.objects.exclude(state=SyncRun.State.RUNNING).order_by("-started_at", "-pk").first()
+    last = SyncRun.everywhere.exclude(state=SyncRun.State.RUNNING).order_by("-started_at", "-pk").first()
     if last is not None and last.finished_at is not None:
         yield _gauge(
             "dashboard_mirror_last_sync_duration_seconds",
@@ -133,9 +139,9 @@ def mirror_gauges(now: datetime) -> Iterator[Metric]:
     yield _gauge(
         "dashboard_mirror_sync_running",
         "1 while a sync is walking the account.",
-        int(SyncRun.objects.filter(state=SyncRun.State.RUNNING).exists()),
+        int(SyncRun.everywhere.filter(state=SyncRun.State.RUNNING).exists()),
     )
-    counts = _count_by(NumberRecord.objects.filter(gone_at__isnull=True), "last_status")
+    counts = _count_by(NumberRecord.everywhere.filter(gone_at__isnull=True), "last_status")
     family = GaugeMetricFamily("dashboard_mirror_numbers", "Numbers in the mirror, by status.", labels=["status"])
     for status in ("active", "pending_release"):
         family.add_metric([status], counts.pop(status, 0))
@@ -166,7 +172,7 @@ def queue_gauges(now: datetime) -> Iterator[Metric]:
         "dashboard_bulk_jobs",
         "Bulk jobs by state.",
         "state",
-        _count_by(BulkJob.objects.all(), "state"),
+        _count_by(BulkJob.everywhere.all(), "state"),
         tuple(BulkJob.State.values),
     )
     yield _by_label(
@@ -182,9 +188,11 @@ def write_gauges(now: datetime) -> Iterator[Metric]:
     """Writes sent to Staffify and not settled yet (the audit log's `sent` and `unknown`, purchases
     included), by age; and the scheduled releases."""
     times = sorted(
-        AuditEntry.objects.filter(outcome__in=UNSETTLED_OUTCOMES).order_by("at").values_list("at", flat=True)[:10_000]
+        AuditEntry.everywhere.filter(outcome__in=UNSETTLED_OUTCOMES)
+        .order_by("at")
+        .values_list("at", flat=True)[:10_000]
     )
-    pending_buys = PurchaseAttempt.objects.filter(
+    pending_buys = PurchaseAttempt.everywhere.filter(
         state__in=(PurchaseAttempt.State.PENDING, PurchaseAttempt.State.UNKNOWN)
     ).aggregate(oldest=Min("created_at"))["oldest"]
     family = GaugeMetricFamily(
@@ -207,7 +215,7 @@ def write_gauges(now: datetime) -> Iterator[Metric]:
         "Scheduled releases waiting to be made, and those failed, missed or unknown that nobody dismissed.",
         "state",
         _count_by(
-            ScheduledRelease.objects.filter(
+            ScheduledRelease.everywhere.filter(
                 dismissed_at__isnull=True, state__in=(*ScheduledRelease.WAITING, *ScheduledRelease.ALERTS)
             ),
             "state",

@@ -131,6 +131,11 @@ class SSOBackend(OIDCAuthenticationBackend):
         # (Django makes every backend for each password login and each request's user).
         self.UserModel = get_user_model()
 
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        """None of its own: the roles backend answers (numbers_app.web.backends, roles per project), so a
+        project membership that takes a group's role away holds for people who signed in here too."""
+        return set()
+
     @staticmethod
     def get_settings(attr, *args):
         if attr in _SETTINGS:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.audit import log as audit
 from numbers_app.mirror import ledger
 from numbers_app.models import NumberRecord, ScheduledRelease
@@ -33,7 +32,7 @@ def _panel(request: HtmxHttpRequest, number_id: int, problem: Problem | None = N
     if not request.htmx:
         if problem:
             messages.error(request, problem.message)
-        return HttpResponseRedirect(reverse("number_detail", args=[number_id]))
+        return HttpResponseRedirect(scope.reverse("number_detail", number_id))
     return render(request, "numbers/_scheduled_release.html", context, status=status)
 
 
@@ -128,7 +127,7 @@ def release_scheduled_now(request: HtmxHttpRequest, scheduled_id: int) -> HttpRe
         else:
             rid = f" (Staffify request id {scheduled.request_id})" if scheduled.request_id else ""
             messages.error(request, f"{display}: {scheduled.message}{rid}")
-    return _back(request, reverse("number_detail", args=[scheduled.staffify_id]))
+    return _back(request, scope.reverse("number_detail", scheduled.staffify_id))
 
 
 @dashboard_view("numbers.release_number", audit_action=audit.Action.DISMISS_SCHEDULED)
@@ -137,4 +136,4 @@ def dismiss_scheduled_release(request: HtmxHttpRequest, scheduled_id: int) -> Ht
     scheduled = get_object_or_404(ScheduledRelease, pk=scheduled_id)
     if scheduled_releases.dismiss(scheduled, request.user):
         messages.info(request, f"Dismissed the scheduled release of {format_phone(scheduled.phone_number)}.")
-    return _back(request, reverse("number_list"))
+    return _back(request, scope.reverse("number_list"))

@@ -36,7 +36,7 @@ from numbers_app.web.access import dashboard_view
 logger = logging.getLogger("numbers_app.sso")
 PENDING = "signin_pending_second_factor"
 PENDING_SECONDS = 300
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "numbers_app.web.backends.ProjectRoleBackend"  # ModelBackend, roles per project
 SSO_BACKEND = "numbers_app.people.sso.SSOBackend"
 
 

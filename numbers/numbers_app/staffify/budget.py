@@ -43,10 +43,11 @@ class State:
 
 
 def organisation() -> str:
-    """The budget's name: Staffify counts per organisation, and the dashboard speaks for one
-    through one key; the key itself is never stored, only a digest of it."""
-    key = f"{settings.STAFFIFY_API_KEY}:{settings.STAFFIFY_PROJECT_ID or ''}"
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    """The budget's name: Staffify counts per organisation. Every project the dashboard serves belongs to
+    one organisation (an org key reaches them all; project keys are taken to be the same organisation's),
+    so there is one budget for all of them. The keys themselves are never stored, only a digest."""
+    keys = sorted({str(p["key"] or settings.STAFFIFY_API_KEY) for p in settings.STAFFIFY_PROJECTS})
+    return hashlib.sha256(":".join(keys).encode()).hexdigest()[:16]
 
 
 def _cache_key(org: str | None) -> str:

@@ -1,5 +1,5 @@
-"""The Django side of the client: the process's one shared StaffifyClient, built from the STAFFIFY_*
-settings (and built anew when a test changes one of them). Its every answer feeds the organisation's
+"""The Django side of the client: the process's shared StaffifyClient per project, built from the
+STAFFIFY_* settings (and built anew when a test changes one of them). Its every answer feeds the organisation's
 rate budget (numbers_app.staffify.budget), and its every answered write drops the cached balance.
 
 The rest of the package is plain Python; this is the only module that reads Django settings.
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
 
+from numbers_app import scope
 from numbers_app.staffify import budget
 from numbers_app.staffify.client import StaffifyClient
 from numbers_app.staffify.transport import _retry_after_seconds
@@ -30,26 +31,47 @@ BALANCE_STALE_KEY = "staffify:balance:stale"  # set by every answered write: the
 CLOCK_SKEW_KEY = "staffify:clock_skew"
 _shared_skew: float | None = None
 
-_shared_client: StaffifyClient | None = None
+_shared_clients: dict[str, StaffifyClient] = {}
 _shared_lock = threading.Lock()
 _receiver_connected = False
 
 
-def get_client() -> StaffifyClient:
-    """The process's one StaffifyClient, built from settings on first use."""
-    global _shared_client, _receiver_connected
-    client = _shared_client
+def project_settings(slug: str | None = None) -> dict[str, str | None]:
+    """The configured project named SLUG (settings.STAFFIFY_PROJECTS), by default the current one
+    (numbers_app.scope), else the first: its slug, name, Staffify id and key (None: the shared
+    STAFFIFY_API_KEY, and STAFFIFY_PROJECT_ID for its id), resolved."""
+    projects = settings.STAFFIFY_PROJECTS
+    if slug is None:
+        current = scope.current()
+        slug = current.slug if current is not None else projects[0]["slug"]
+    entry = next((p for p in projects if p["slug"] == slug), None)
+    if entry is None:
+        raise LookupError(f"No Staffify project {slug!r} is configured (STAFFIFY_PROJECTS).")
+    return {
+        **entry,
+        "key": entry["key"] or settings.STAFFIFY_API_KEY,
+        "id": entry["id"] or getattr(settings, "STAFFIFY_PROJECT_ID", None),
+    }
+
+
+def get_client(slug: str | None = None) -> StaffifyClient:
+    """The process's StaffifyClient for a project (by default the current one, numbers_app.scope), built
+    from settings on first use: its key, and X-Project-Id when the project is named."""
+    global _receiver_connected
+    project = project_settings(slug)
+    name = str(project["slug"])
+    client = _shared_clients.get(name)
     if client is not None:
         return client
     with _shared_lock:
         if not _receiver_connected:
             setting_changed.connect(_drop_shared_client, dispatch_uid="numbers_app.staffify.drop_client")
             _receiver_connected = True
-        if _shared_client is None:
-            _shared_client = StaffifyClient(
+        if name not in _shared_clients:
+            _shared_clients[name] = StaffifyClient(
                 settings.STAFFIFY_API_URL,
-                settings.STAFFIFY_API_KEY or "",  # settings refuse to start without one
-                project_id=getattr(settings, "STAFFIFY_PROJECT_ID", None),
+                project["key"] or "",  # settings refuse to start without one
+                project_id=project["id"],
                 timeout=settings.STAFFIFY_TIMEOUT,
                 connect_timeout=settings.STAFFIFY_CONNECT_TIMEOUT,
                 max_retries=settings.STAFFIFY_MAX_RETRIES,
@@ -57,7 +79,7 @@ def get_client() -> StaffifyClient:
                 transport=getattr(settings, "STAFFIFY_TRANSPORT", None),
                 observe=_after_answer,
             )
-        return _shared_client
+        return _shared_clients[name]
 
 
 def forget_balance() -> None:
@@ -105,7 +127,6 @@ def _drop_shared_client(*, setting: str, **kwargs: Any) -> None:
 
     The old client is not closed: another thread may still be using it; it goes with the garbage.
     """
-    global _shared_client
     if setting.startswith("STAFFIFY_"):
         with _shared_lock:
-            _shared_client = None
+            _shared_clients.clear()

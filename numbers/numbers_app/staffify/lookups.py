@@ -23,7 +23,7 @@ from numbers_app import staffify
 
 # The balance's cache key and forget_balance() live with the client's glue, which drops the balance
 # after every answered write; callers keep calling lookups.forget_balance().
-from numbers_app.staffify.glue import BALANCE_CACHE_KEY, BALANCE_STALE_KEY, CLOCK_SKEW_KEY
+from numbers_app.staffify.glue import BALANCE_CACHE_KEY, BALANCE_STALE_KEY, CLOCK_SKEW_KEY, project_settings
 from numbers_app.staffify.glue import forget_balance as forget_balance
 
 AGENTS_TTL = 60
@@ -34,21 +34,28 @@ REQUIREMENTS_TTL = 3600
 BALANCE_KEPT = 7 * 24 * 3600  # a reading is replaced by the next one long before; a week bounds a dead worker's
 
 
+def _per_project(key: str) -> str:
+    """A cache key for what each project has its own of (its agents; its countries, to be safe)."""
+    return f"{key}:{project_settings()['slug']}"
+
+
 def agents(client: staffify.StaffifyClient) -> list[staffify.Agent]:
-    found = cache.get("staffify:agents")
+    key = _per_project("staffify:agents")
+    found = cache.get(key)
     if found is None:
         with asking_for("the agent list"):
             found = sorted(client.agents(), key=lambda a: (a.name or "").lower())
-        cache.set("staffify:agents", found, AGENTS_TTL)
+        cache.set(key, found, AGENTS_TTL)
     return found
 
 
 def countries(client: staffify.StaffifyClient) -> list[staffify.Country]:
-    found = cache.get("staffify:countries")
+    key = _per_project("staffify:countries")
+    found = cache.get(key)
     if found is None:
         with asking_for("the list of countries"):
             found = sorted(client.countries(), key=lambda c: c.name or c.code)
-        cache.set("staffify:countries", found, COUNTRIES_TTL)
+        cache.set(key, found, COUNTRIES_TTL)
     return found
 
 

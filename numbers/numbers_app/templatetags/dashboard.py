@@ -83,7 +83,7 @@ def number_rows(context, rows):
 @register.simple_tag(takes_context=True)
 def tags_cell(context, number_id, tags, tags_url="", display=""):
     """A number's tags and the button that edits them (numbers_app.text.row_html.tags_cell)."""
-    url = tags_url or reverse("tags_editor", args=[number_id])
+    url = tags_url or reverse("tags_editor", args=[context["project_slug"], number_id])
     return row_html.tags_cell(number_id, tags or (), url, display or "", bool(context.get("can_tag")))
 
 

@@ -13,7 +13,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from numbers_app import staffify
+from numbers_app import scope, staffify
 from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.rules import RECLAIM_DAYS
 from numbers_app.text.explain import Problem
@@ -117,17 +117,18 @@ class NumberRow:
 
     @cached_property
     def urls(self) -> dict[str, str]:
-        return {name: pattern.format(self.id) for name, pattern in _url_patterns().items()}
+        return {name: pattern.format(self.id) for name, pattern in _url_patterns(scope.slug()).items()}
 
 
 ROW_URLS = ("number_detail", "assign_agent", "release_dialog", "reclaim_number", "tags_editor")
 
 
 @cache
-def _url_patterns() -> dict[str, str]:
-    """Each row needs five URLs; reversing 250 of them per page is measurable, so reverse each once."""
+def _url_patterns(project: str) -> dict[str, str]:
+    """Each row needs five URLs; reversing 250 of them per page is measurable, so reverse each once
+    per project."""
     marker = 987654321
-    return {name: reverse(name, args=[marker]).replace(str(marker), "{}") for name in ROW_URLS}
+    return {name: reverse(name, args=[project, marker]).replace(str(marker), "{}") for name in ROW_URLS}
 
 
 NO_AGENT_OPTION = mark_safe('<option value="">— no agent —</option>')  # noqa: S308  a constant

@@ -14,10 +14,10 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect, reswap
 from django_htmx.middleware import HtmxDetails
 
+from numbers_app import scope
 from numbers_app.audit import log as audit
 from numbers_app.roles import denial
 from numbers_app.web.htmx import toast
@@ -46,9 +46,9 @@ def login_redirect(request: HtmxHttpRequest) -> HttpResponse:
     leaves for the login page as a whole (HX-Redirect), not inside the fragment. A plain POST has no
     page to return to that is known to take a GET: the owned list."""
     if request.htmx:
-        back = request.htmx.current_url_abs_path or reverse("number_list")
+        back = request.htmx.current_url_abs_path or scope.reverse("number_list")
         return HttpResponseClientRedirect(redirect_to_login(back).url)
-    back = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("number_list")
+    back = request.get_full_path() if request.method in ("GET", "HEAD") else scope.reverse("number_list")
     return redirect_to_login(back)
 
 

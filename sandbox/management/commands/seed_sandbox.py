@@ -19,8 +19,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--numbers", type=int, help="Grow proj_demo to this many numbers (nothing if it has them).")
         parser.add_argument("--agents", type=int, help="Grow proj_demo to this many agents (nothing if it has them).")
+        parser.add_argument(
+            "--project", default=seed.DEMO_PROJECT, help="The project to grow (default proj_demo; e.g. proj_eu)."
+        )
 
-    def handle(self, *args, reset: bool = False, numbers: int | None = None, agents: int | None = None, **options):
+    def handle(
+        self,
+        *args,
+        reset: bool = False,
+        numbers: int | None = None,
+        agents: int | None = None,
+        project: str = seed.DEMO_PROJECT,
+        **options,
+    ):
         for name, value in (("--numbers", numbers), ("--agents", agents)):
             if value is not None and not 0 <= value <= 5_000_000:
                 raise CommandError(f"{name} must be from 0 to 5,000,000.")
@@ -34,8 +45,10 @@ class Command(BaseCommand):
         if numbers is None and agents is None:
             return
         started = time.perf_counter()
-        added_agents, added_numbers = grow.grow(numbers=numbers, agents=agents)
+        if project not in seed.GROWABLE:
+            raise CommandError(f"--project must be one of {', '.join(seed.GROWABLE)}.")
+        added_agents, added_numbers = grow.grow(numbers=numbers, agents=agents, project_id=project)
         self.stdout.write(
-            f"Grew proj_demo by {added_agents} agents and {added_numbers} numbers "
+            f"Grew {project} by {added_agents} agents and {added_numbers} numbers "
             f"in {time.perf_counter() - started:.1f} s."
         )

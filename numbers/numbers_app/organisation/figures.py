@@ -1,0 +1,71 @@
+"""The organisation's figures across projects, from the mirror (no Staffify call but the balance).
+
+Each project's totals are computed inside that project (numbers_app.scope), exactly as its own billing
+page computes them; the organisation's total is their sum. The runway is the shared balance's: every
+served project's renewals draw on it, so it is computed over all of them, whoever looks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from numbers_app import scope
+from numbers_app.billing import statement
+from numbers_app.models import NumberRecord, Project
+
+SEARCH_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    project: Project
+    totals: statement.Totals
+
+
+def served_projects() -> list[Project]:
+    return Project.configured()
+
+
+def served_numbers() -> QuerySet[NumberRecord]:
+    """Every served project's owned numbers: what the shared balance pays for."""
+    return NumberRecord.everywhere.filter(gone_at__isnull=True, project__in=[p.pk for p in Project.configured()])
+
+
+def per_project(projects: list[Project], now: datetime) -> list[ProjectFigures]:
+    found = []
+    for project in projects:
+        with scope.using(project.ref):
+            owned = NumberRecord.objects.filter(gone_at__isnull=True)
+            found.append(ProjectFigures(project, statement.totals(owned, now, statement.oldest_charge(owned))))
+    return found
+
+
+def total(figures: list[ProjectFigures]) -> statement.Totals:
+    """The sum of the projects' totals, figure by figure."""
+    return statement.Totals(
+        **{f.name: sum(getattr(item.totals, f.name) for item in figures) for f in fields(statement.Totals)}
+    )
+
+
+def runway(balance: Decimal, now: datetime) -> tuple[datetime | None, statement.Totals]:
+    """When the shared balance runs out with no top-up, over every served project's renewals, and the
+    totals it counted (undated numbers make the date the earliest possible)."""
+    owned = served_numbers()
+    oldest = statement.oldest_charge(owned)
+    totals = statement.totals(owned, now, oldest)
+    return statement.runway(balance, owned, totals, now, oldest), totals
+
+
+def find(projects: list[Project], digits: str) -> list[NumberRecord]:
+    """Owned numbers whose digits contain DIGITS, in PROJECTS, each with its `project` loaded."""
+    return list(
+        NumberRecord.everywhere.filter(
+            project__in=[p.pk for p in projects], gone_at__isnull=True, phone_number__contains=digits
+        )
+        .select_related("project")
+        .order_by("phone_number", "staffify_id")[:SEARCH_LIMIT]
+    )
