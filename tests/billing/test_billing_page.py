@@ -14,9 +14,8 @@ from django.core.cache import cache
 
 from numbers_app import staffify
 from numbers_app.staffify.glue import BALANCE_CACHE_KEY
-from tests.conftest import worker_reads_balance
-from numbers_app.staffify import lookups
 from sandbox.models import PhoneNumber
+from tests.conftest import worker_reads_balance
 from tests.helpers import advance_to, fault
 
 

@@ -101,7 +101,7 @@ def _after_answer(response: httpx.Response) -> None:
 def _share_clock_skew() -> None:
     """Written to the shared cache when it moved (the client ignores jitter under 1.5 s): rarely."""
     global _shared_skew
-    client = _shared_client
+    client = _shared_clients.get(str(project_settings()["slug"]))  # the current project's: one clock for all
     if client is None:
         return
     skew = client.clock_skew.total_seconds()
