@@ -10,7 +10,8 @@ from numbers_app.models import Alert, AuditEntry, Delivery, NumberRecord, Projec
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
-        return self.model.everywhere.all()  # every project's rows, not the default project's alone
+        # every project's rows, not the default project's alone (what no project owns: its only manager)
+        return getattr(self.model, "everywhere", self.model._default_manager).all()
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -71,8 +72,8 @@ class PurchaseAttemptAdmin(ReadOnlyAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdmin):
-    list_display = ["raised_at", "kind", "key", "severity", "state", "resolved_at", "title"]
-    list_filter = ["kind", "state", "severity"]
+    list_display = ["raised_at", "project", "kind", "key", "severity", "state", "resolved_at", "title"]
+    list_filter = ["project", "kind", "state", "severity"]
     search_fields = ["key", "title"]
 
 

@@ -43,6 +43,14 @@ class Project(models.Model):
     def ref(self) -> scope.ProjectRef:
         return scope.ProjectRef(pk=self.pk, slug=self.slug, staffify_id=self.staffify_id or None, name=self.name)
 
+    def visible_to(self, user) -> bool:
+        """Whether USER may see this project's pages (and hear of its alerts): their role here (a
+        membership, else their groups) lets them see the dashboard."""
+        if not user.is_authenticated or not user.is_active:
+            return False
+        with scope.using(self.ref):
+            return user.has_perm("numbers.view_dashboard")
+
     @classmethod
     def configured(cls) -> list[Project]:
         """The served projects in the configured order (the first is the default), their rows made or
@@ -774,6 +782,9 @@ class Alert(models.Model):
     owner = models.ForeignKey(  # whose it is (the person who started a bulk job), when anyone's
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The project whose rows it is about (its key starts with the project's slug); none: the
+    # organisation's (the balance, the address book, the worker). Only who may see it hears of it.
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     raised_at = models.DateTimeField(default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -33,7 +33,7 @@ def runway_alert(at=None) -> Alert:
 
 def test_the_bell_counts_unread_alerts_and_the_inbox_lists_them_in_the_viewer_s_zone(lead, lead_user):
     alert = runway_alert()
-    page = lead.get("/").content.decode()
+    page = lead.get("/p/main/").content.decode()
     assert 'aria-label="Alerts: 1 unread"' in page
     inbox = lead.get("/alerts/").content.decode()
     assert "The balance runs out within 7 days" in inbox

@@ -186,7 +186,7 @@ def test_moving_the_sandbox_clock_raises_the_reclaim_window_alert(mirrored, team
     assert response.status_code == 200
     number.refresh_from_db()
     assert number.last_status == "pending_release" and number.reclaim_before
-    key = f"reclaim:{number.reclaim_before.astimezone(UTC):%Y-%m-%dT%H}"
+    key = f"main:reclaim:{number.reclaim_before.astimezone(UTC):%Y-%m-%dT%H}"
     assert key not in evaluate().raised  # a week ahead
     delivery.deliver_due()
     smtp.messages.clear()
@@ -195,7 +195,7 @@ def test_moving_the_sandbox_clock_raises_the_reclaim_window_alert(mirrored, team
     sync_and_read_balance()  # the worker's calls learn Staffify's clock
     assert key in evaluate().raised
     alert = Alert.objects.get(key=key)
-    assert alert.link == "/?status=pending_release" and number.phone_number[-4:] in alert.sentence.replace(" ", "")
+    assert alert.link == "/p/main/?status=pending_release" and number.phone_number[-4:] in alert.sentence.replace(" ", "")
     assert InboxItem.objects.filter(alert=alert, user=team[0]).exists()  # Operations
     delivery.deliver_due()
     assert [m["To"] for m in smtp.messages if "reclaimed" in m["Subject"]] == ["ops@example.com"]
@@ -210,9 +210,9 @@ def test_moving_the_sandbox_clock_raises_a_scheduled_release_due_within_a_day(mi
     assert not [k for k in evaluate().raised if k.startswith("release_due")]
     advance_to(mirrored, scheduled.run_at - timedelta(hours=12))
     sync_and_read_balance()
-    assert evaluate().raised.count(f"release_due:{scheduled.pk}") == 1
+    assert evaluate().raised.count(f"main:release_due:{scheduled.pk}") == 1
     releases.cancel(scheduled, team[0])
-    assert f"release_due:{scheduled.pk}" in evaluate().resolved
+    assert f"main:release_due:{scheduled.pk}" in evaluate().resolved
 
 
 def test_the_worker_s_records_raise_sync_worker_bulk_address_and_credit_alerts_once(team, smtp, settings):
@@ -240,11 +240,11 @@ def test_the_worker_s_records_raise_sync_worker_bulk_address_and_credit_alerts_o
     AuditEntry.objects.filter(action="buy").update(http_status=402)
 
     raised = set(evaluate().raised)
-    assert raised == {"sync", "worker", f"bulk:{job.pk}", f"bulk:{other.pk}", "address:77:verified", "credit"}
+    assert raised == {"main:sync", "worker", f"main:bulk:{job.pk}", f"main:bulk:{other.pk}", "address:77:verified", "main:credit"}
     # Support hears of the job they started only; Operations of both.
     support_kinds = set(InboxItem.objects.filter(user=support).values_list("alert__key", flat=True))
-    assert support_kinds == {f"bulk:{job.pk}"}
-    assert {f"bulk:{job.pk}", f"bulk:{other.pk}", "sync", "worker"} <= set(
+    assert support_kinds == {f"main:bulk:{job.pk}"}
+    assert {f"main:bulk:{job.pk}", f"main:bulk:{other.pk}", "main:sync", "worker"} <= set(
         InboxItem.objects.filter(user=ops).values_list("alert__key", flat=True)
     )
     assert not evaluate().raised  # deduplicated, the event included
@@ -255,7 +255,7 @@ def test_the_worker_s_records_raise_sync_worker_bulk_address_and_credit_alerts_o
     WorkerHeartbeat.objects.filter(pk=1).update(beat_at=timezone.now())
     retry = BulkJob.objects.create(action="assign", created_by=support, state="done", finished_at=now, retry_of=job)
     BulkJobRow.objects.create(job=retry, position=0, number_id=1, display="+1", action="assign", state="done")
-    assert set(evaluate().resolved) == {"sync", "worker", f"bulk:{job.pk}"}
+    assert set(evaluate().resolved) == {"main:sync", "worker", f"main:bulk:{job.pk}"}
     assert Alert.objects.get(key="address:77:verified").state == "info"
 
 

@@ -1,8 +1,10 @@
 """The rules: what is true now that someone should hear about, read from the mirror, the ledger and the
 worker's own records (0 Staffify calls). Each rule returns its findings, one per condition key; the
 engine (numbers_app.alerts.engine) raises an alert for a new key and resolves an open one whose key is
-no longer found. All reads are written against a `Scope` (today the whole account; one Staffify project
-when the dashboard runs several): the queries that choose rows are the scope's, in one place.
+no longer found. All reads are written against a `Scope`: one Staffify project for what a project owns
+(its numbers, jobs, scheduled releases, syncs, purchases: PROJECT_RULES, run once per served project),
+the organisation for what it shares (the balance and its runway over every project's renewals, the
+address book, the worker: ORG_RULES). The queries that choose rows are the scope's, in one place.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
+from numbers_app import scope as projects
 from numbers_app.alerts import balance as alert_balance
 from numbers_app.alerts.text import eur, instant, phones, plural
 from numbers_app.billing import statement
@@ -30,6 +33,7 @@ from numbers_app.models import (
     BulkJob,
     BulkJobRow,
     NumberRecord,
+    Project,
     ScheduledRelease,
     SyncRun,
     WorkerHeartbeat,
@@ -44,17 +48,28 @@ EVENT_LOOKBACK = timedelta(days=7)  # an event (a job's end, an address's verdic
 
 @dataclass(frozen=True)
 class Scope:
-    """What one evaluation reads. Every rule asks it for its rows, so that scoping alerts to one
-    Staffify project later changes these methods, not the rules."""
+    """What one evaluation reads. Every rule asks it for its rows. With a project (the rules run inside
+    `numbers_app.scope.using(project)`), that project's rows, through the models' project managers; without
+    one, the organisation's: every served project's rows (the runway: the balance pays all their renewals;
+    the digest's outside changes)."""
+
+    project: Project | None = None
+
+    def _served(self) -> list[int]:
+        return [p.pk for p in Project.configured()]
 
     def numbers(self) -> QuerySet[NumberRecord]:
-        return mirror.owned()
+        if self.project is not None:
+            return mirror.owned()
+        return NumberRecord.everywhere.filter(gone_at__isnull=True, project__in=self._served())
 
     def balance(self) -> BalanceSeen | None:
-        return alert_balance.last()
+        return alert_balance.last()  # the organisation's, whatever the scope
 
     def audit(self) -> QuerySet[AuditEntry]:
-        return AuditEntry.objects.all()
+        if self.project is not None:
+            return AuditEntry.objects.all()
+        return AuditEntry.everywhere.filter(project__in=self._served())
 
     def jobs(self) -> QuerySet[BulkJob]:
         return BulkJob.objects.all()
@@ -63,7 +78,7 @@ class Scope:
         return ScheduledRelease.objects.all()
 
     def addresses(self) -> QuerySet[AddressBookEntry]:
-        return AddressBookEntry.objects.all()
+        return AddressBookEntry.objects.all()  # the organisation's address book
 
     def syncs(self) -> QuerySet[SyncRun]:
         return SyncRun.objects.all()
@@ -84,6 +99,7 @@ class Finding:
     link_label: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     owner_id: int | None = None
+    project_id: int | None = None  # the project whose rows it is about (none: the organisation's)
 
 
 @dataclass
@@ -139,11 +155,16 @@ def runway(ctx: Context) -> list[Finding]:
             sentence,
             f"The balance now lasts beyond {plural(days, 'day')} (the alert threshold).",
             severity=Severity.CRITICAL if out <= now + 2 * DAY else Severity.WARNING,
-            link=reverse("billing"),
+            link=_billing_link(),
             link_label="Billing: the balance and its runway",
             data={"runs_out_at": out.isoformat(), "balance": str(reading.balance), "top_up": str(need)},
         )
     ]
+
+
+def _billing_link() -> str:
+    """The runway is the organisation's: its billing across projects when there are several."""
+    return reverse("org_billing") if len(Project.configured()) > 1 else projects.reverse("billing")
 
 
 def credit_refused(ctx: Context) -> list[Finding]:
@@ -172,7 +193,7 @@ def credit_refused(ctx: Context) -> list[Finding]:
             f"{instant(refused.at)} for lack of credit: a number needs {eur(PRICE_PER_CYCLE)} up front. "
             "Top up the Staffify balance, then buy it again.",
             "The balance covers a purchase again (or a purchase went through).",
-            link=reverse("buy"),
+            link=projects.reverse("buy"),
             link_label="Buy numbers",
             data={"audit_entry": refused.pk},
         )
@@ -220,7 +241,7 @@ def bulk_failures(ctx: Context) -> list[Finding]:
                 "Those numbers are not as asked: read each row's reason, then retry the failed rows.",
                 f"A retry of bulk job {job.pk} finished with every row done.",
                 severity=Severity.WARNING,
-                link=reverse("bulk_job", args=[job.pk]),
+                link=projects.reverse("bulk_job", job.pk),
                 link_label=f"Bulk job {job.pk}: the failed rows",
                 data={"job": job.pk, "failed": job.failed, "unknown": job.unknown},
                 owner_id=job.created_by_id,
@@ -258,7 +279,7 @@ def scheduled_releases(ctx: Context) -> list[Finding]:
                 f"{': ' + release.message if release.message and release.state == 'failed' else ''}. {cost}",
                 f"The scheduled release of {phones([release.phone_number], 1)} is settled (released, or dismissed).",
                 severity=Severity.CRITICAL,
-                link=reverse("number_detail", args=[release.staffify_id]),
+                link=projects.reverse("number_detail", release.staffify_id),
                 link_label=f"{phones([release.phone_number], 1)}: release now or dismiss",
                 data={"scheduled_release": release.pk},
             )
@@ -275,7 +296,7 @@ def scheduled_releases(ctx: Context) -> list[Finding]:
                 "Cancel it on the number's page if it is still needed.",
                 f"The scheduled release of {phones([release.phone_number], 1)} ran or was cancelled.",
                 severity=Severity.INFO,
-                link=reverse("number_detail", args=[release.staffify_id]),
+                link=projects.reverse("number_detail", release.staffify_id),
                 link_label=f"{phones([release.phone_number], 1)}: the scheduled release",
                 data={"scheduled_release": release.pk},
             )
@@ -312,7 +333,7 @@ def reclaim_windows(ctx: Context) -> list[Finding]:
                 f"The reclaim window of {plural(len(rows), 'number')} closed or "
                 f"{'they were' if len(rows) > 1 else 'it was'} reclaimed.",
                 severity=Severity.WARNING,
-                link=reverse("number_list") + "?status=pending_release",
+                link=projects.reverse("number_list") + "?status=pending_release",
                 link_label="Owned numbers pending release",
                 data={"numbers": len(rows), "first_deadline": first.isoformat()},
             )
@@ -348,7 +369,7 @@ def addresses(ctx: Context) -> list[Finding]:
                 ),
                 "",
                 severity=Severity.INFO if verified else Severity.WARNING,
-                link=reverse("addresses"),
+                link=projects.reverse("addresses"),  # the book is shared: any project's page
                 link_label="Addresses",
                 data={"address": entry.staffify_id, "status": entry.status},
             )
@@ -384,7 +405,7 @@ def sync_failing(ctx: Context) -> list[Finding]:
             "and billing may miss them. Check the Staffify key and status, then click Refresh now.",
             "The sync with Staffify works again.",
             severity=Severity.CRITICAL,
-            link=reverse("number_list"),
+            link=projects.reverse("number_list"),
             link_label="Owned numbers: Refresh now",
             data={"since": first_failed.isoformat()},
         )
@@ -412,16 +433,21 @@ def worker_stale(ctx: Context) -> list[Finding]:
     ]
 
 
-RULES: dict[str, Rule] = {
-    Kind.RUNWAY: runway,
+# What a project owns: run once per served project, inside it; its alerts carry the project.
+PROJECT_RULES: dict[str, Rule] = {
     Kind.CREDIT: credit_refused,
     Kind.BULK: bulk_failures,
     Kind.RELEASE: scheduled_releases,  # also raises RELEASE_DUE
     Kind.RECLAIM: reclaim_windows,
-    Kind.ADDRESS: addresses,
     Kind.SYNC: sync_failing,
+}
+# What the organisation shares: run once; its alerts carry no project.
+ORG_RULES: dict[str, Rule] = {
+    Kind.RUNWAY: runway,
+    Kind.ADDRESS: addresses,
     Kind.WORKER: worker_stale,
 }
+RULES: dict[str, Rule] = {**ORG_RULES, **PROJECT_RULES}
 # Kinds whose findings are events: raised once per key, never resolved.
 EVENTS = frozenset({Kind.ADDRESS, Kind.TEST})
 

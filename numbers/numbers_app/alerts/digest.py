@@ -11,11 +11,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from numbers_app import scope as projects
 from numbers_app.alerts import engine, subscriptions
 from numbers_app.alerts.channels import absolute
 from numbers_app.alerts.conditions import Scope, outside_changes
 from numbers_app.alerts.text import plural, render
-from numbers_app.models import Alert, Delivery, Preference
+from numbers_app.models import Alert, Delivery, Preference, Project
 
 DAY = timedelta(days=1)
 
@@ -36,16 +37,23 @@ def due_people(now: datetime) -> list[tuple[Any, Preference]]:
     return found
 
 
-def compose(user: Any, now: datetime, scope: Scope | None = None) -> tuple[str, str] | None:
-    """The digest's subject and text for USER over the day before NOW; None when there is nothing to say."""
+def compose(user: Any, now: datetime) -> tuple[str, str] | None:
+    """The digest's subject and text for USER over the day before NOW, of the organisation's alerts and
+    those of the projects USER may see; None when there is nothing to say."""
     since = now - DAY
+    visible = [project for project in Project.configured() if project.visible_to(user)]
+    theirs = Q(project__isnull=True) | Q(project__in=[project.pk for project in visible])
     alerts = list(
-        Alert.objects.exclude(kind=Alert.Kind.TEST)
+        Alert.objects.filter(theirs)
+        .exclude(kind=Alert.Kind.TEST)
         .filter(Q(raised_at__gte=since) | Q(resolved_at__gte=since))
         .order_by("raised_at")[:100]
     )
-    outside = outside_changes(scope or Scope(), since, now)
-    still_open = Alert.objects.filter(state=Alert.State.OPEN).exclude(kind=Alert.Kind.TEST).count()
+    outside = 0
+    for project in visible:
+        with projects.using(project.ref):
+            outside += outside_changes(Scope(project), since, now)
+    still_open = Alert.objects.filter(theirs, state=Alert.State.OPEN).exclude(kind=Alert.Kind.TEST).count()
     if not alerts and not outside:
         return None
     tz = engine.zone_of(user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,11 +18,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from numbers_app import scope as projects
 from numbers_app.alerts import conditions, metrics, subscriptions
 from numbers_app.alerts.channels import absolute
 from numbers_app.alerts.conditions import Context, Finding, Scope
 from numbers_app.alerts.text import instant, render
-from numbers_app.models import Alert, AlertSettings, Delivery, InboxItem, Preference, WebhookEndpoint
+from numbers_app.models import Alert, AlertSettings, Delivery, InboxItem, Preference, Project, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 State = Alert.State
@@ -41,32 +43,45 @@ class Summary:
     milliseconds: int = 0
 
 
-def evaluate(now: datetime, *, scope: Scope | None = None, wall: datetime | None = None) -> Summary:
-    """Run every rule once at NOW (Staffify's clock) and reconcile the open alerts with what it found."""
+def evaluate(now: datetime, *, wall: datetime | None = None) -> Summary:
+    """Run every rule once at NOW (Staffify's clock) and reconcile the open alerts with what it found:
+    the organisation's rules once, each project's rules once per served project, inside it (their keys
+    carry the project's slug, so the same condition in two projects is two alerts)."""
     started = time.perf_counter()
-    scope = scope or Scope()
     wall = wall or timezone.now()
     settings_row = thresholds()
     open_alerts = {alert.key: alert for alert in Alert.objects.filter(state=State.OPEN)}
-    open_keys: dict[str, set[str]] = {}
-    for alert in open_alerts.values():
-        open_keys.setdefault(alert.kind, set()).add(alert.key)
-    ctx = Context(scope=scope, now=now, wall=wall, settings=settings_row, open_keys=open_keys)
     everyone = subscriptions.audience()
     hooks = list(WebhookEndpoint.objects.filter(active=True))
     summary = Summary()
     findings: dict[str, Finding] = {}
-    judged: set[str] = set()  # kinds whose rule ran without error: only their open alerts may clear
-    for kind, rule in conditions.RULES.items():
-        try:
-            for finding in rule(ctx):
-                findings[finding.key] = finding
-        except Exception:
-            logger.exception("alert rule %s failed; its open alerts stay as they are", kind)
-            continue
-        judged.add(kind)
-        if kind == Alert.Kind.RELEASE:
-            judged.add(Alert.Kind.RELEASE_DUE)
+    judged: set[tuple[int | None, str]] = set()  # (project, kind) whose rule ran: only their open alerts may clear
+    served = Project.configured()
+    passes: list[tuple[Project | None, dict[str, conditions.Rule]]] = [(None, conditions.ORG_RULES)]
+    passes += [(project, conditions.PROJECT_RULES) for project in served]
+    for project, rules in passes:
+        prefix = f"{project.slug}:" if project is not None else ""
+        project_pk = project.pk if project is not None else None
+        mine = [a for a in open_alerts.values() if a.project_id == project_pk]
+        open_keys: dict[str, set[str]] = {}
+        for alert in mine:
+            open_keys.setdefault(alert.kind, set()).add(alert.key.removeprefix(prefix))
+        ctx = Context(scope=Scope(project), now=now, wall=wall, settings=settings_row, open_keys=open_keys)
+        with projects.using(project.ref) if project is not None else nullcontext():
+            for kind, rule in rules.items():
+                try:
+                    found = rule(ctx)
+                except Exception:
+                    logger.exception("alert rule %s failed in %s; its open alerts stay", kind, project or "the org")
+                    continue
+                for finding in found:
+                    finding.key, finding.project_id = prefix + finding.key, project_pk
+                    if project is not None and len(served) > 1:
+                        finding.title = f"{project.name}: {finding.title}"
+                    findings[finding.key] = finding
+                judged.add((project_pk, kind))
+                if kind == Alert.Kind.RELEASE:
+                    judged.add((project_pk, Alert.Kind.RELEASE_DUE))
     events = [f for f in findings.values() if f.kind in conditions.EVENTS]
     seen_events = set(Alert.objects.filter(key__in=[f.key for f in events]).values_list("key", flat=True))
     for key, finding in findings.items():
@@ -79,7 +94,7 @@ def evaluate(now: datetime, *, scope: Scope | None = None, wall: datetime | None
         elif raise_alert(finding, wall, everyone=everyone, hooks=hooks) is not None:
             summary.raised.append(key)
     for key, alert in open_alerts.items():
-        if key not in findings and alert.kind in judged:
+        if key not in findings and (alert.project_id, alert.kind) in judged:
             resolve(alert, wall, everyone=everyone, hooks=hooks)
             summary.resolved.append(key)
     summary.milliseconds = round((time.perf_counter() - started) * 1000)
@@ -115,6 +130,7 @@ def raise_alert(
                 link_label=finding.link_label,
                 data=finding.data,
                 owner_id=finding.owner_id,
+                project_id=finding.project_id,
                 state=state,
                 raised_at=at,
             )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from numbers_app.models import Alert, Subscription
+from numbers_app.models import Alert, ProjectMembership, Subscription
 
 Kind = Alert.Kind
 DIGEST = "digest"
@@ -52,9 +52,10 @@ def mail_enabled() -> bool:
     return bool(getattr(settings, "ALERT_EMAIL_ENABLED", False))
 
 
-def defaults(user: Any) -> dict[str, Choice]:
-    """What USER's role gets without choosing."""
-    groups = {g.name for g in user.groups.all()}
+def defaults(user: Any, role: str | None = None) -> dict[str, Choice]:
+    """What USER's role gets without choosing: their groups' roles, or ROLE (their role in a project,
+    from a membership there)."""
+    groups = {role} if role else {g.name for g in user.groups.all()}
     chosen: dict[str, Choice] = {}
     if user.is_superuser or "Operations" in groups:
         for kind in OPERATIONS:
@@ -67,9 +68,10 @@ def defaults(user: Any) -> dict[str, Choice]:
     return chosen
 
 
-def effective(user: Any) -> dict[str, Choice]:
-    """USER's subscriptions: their own choices over their role's defaults, for every kind."""
-    chosen = defaults(user)
+def effective(user: Any, role: str | None = None) -> dict[str, Choice]:
+    """USER's subscriptions: their own choices over their role's defaults (ROLE: in one project), for
+    every kind."""
+    chosen = defaults(user, role)
     for row in Subscription.objects.filter(user=user):
         chosen[row.kind] = Choice(row.kind, inbox=row.inbox, email=row.email, mine_only=row.mine_only)
     return {kind: chosen.get(kind, Choice(kind, inbox=False, email=False)) for kind, _ in CHOICES}
@@ -78,8 +80,12 @@ def effective(user: Any) -> dict[str, Choice]:
 def people() -> Any:
     """Everyone who may see the dashboard (and so may receive alerts)."""
     User = get_user_model()
-    can_view = Q(groups__permissions__codename="view_dashboard") | Q(is_superuser=True)
-    return User.objects.filter(can_view, is_active=True).distinct().prefetch_related("groups")
+    can_view = (
+        Q(groups__permissions__codename="view_dashboard")
+        | Q(is_superuser=True)
+        | Q(project_roles__role__in=[r for r in ProjectMembership.Role.values if r != ProjectMembership.Role.NONE])
+    )
+    return User.objects.filter(can_view, is_active=True).distinct().prefetch_related("groups", "project_roles")
 
 
 Audience = list[tuple[Any, dict[str, Choice]]]
@@ -95,7 +101,14 @@ def recipients(alert: Alert, everyone: Audience | None = None) -> list[tuple[Any
     if alert.kind == Kind.TEST:
         return [(alert.owner, Choice(Kind.TEST, inbox=True, email=True))] if alert.owner else []
     found = []
+    project = alert.project
     for user, choices in everyone if everyone is not None else audience():
+        if project is not None:  # a project's alert: for those who may see that project, by their role there
+            if not project.visible_to(user):
+                continue
+            role = next((m.role for m in user.project_roles.all() if m.project_id == project.pk), None)
+            if role is not None:
+                choices = effective(user, role)
         choice = choices.get(alert.kind)
         if choice is None or not choice.any:
             continue

@@ -70,7 +70,9 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
 
 def _alert_for(request: HtmxHttpRequest, alert_id: int) -> Alert:
     """The alert, if it is in the person's inbox (or they manage alerts: Operations see every one)."""
-    alert = get_object_or_404(Alert, pk=alert_id)
+    alert = get_object_or_404(Alert.objects.select_related("project"), pk=alert_id)
+    if alert.project is not None and not alert.project.visible_to(request.user):
+        raise Http404("No such alert in your inbox.")  # another project's, as its pages answer
     mine = alert.owner_id == request.user.pk or InboxItem.objects.filter(user=_me(request), alert=alert).exists()
     if not mine and not request.user.has_perm(MANAGE):
         raise Http404("No such alert in your inbox.")

@@ -295,7 +295,7 @@ def refresh_balance(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect(_back(request))
     current = request.htmx.current_url_abs_path or ""
-    if problem is None and current.startswith(reverse("billing")):
+    if problem is None and current.startswith((scope.reverse("billing"), reverse("org_billing"))):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
@@ -308,7 +308,7 @@ def _back(request: HttpRequest) -> str:
     back = request.headers.get("Referer", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return back
-    return reverse("number_list")
+    return scope.reverse("number_list")
 
 
 def _alert(balance: Decimal | None, runway: datetime | None, now: datetime) -> str | None:

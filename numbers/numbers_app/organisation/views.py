@@ -7,10 +7,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from numbers_app import cycles, staffify
+from numbers_app import cycles
 from numbers_app.organisation import figures
 from numbers_app.staffify import lookups
-from numbers_app.text.explain import explain
 from numbers_app.web.access import HtmxHttpRequest, login_redirect
 from numbers_app.web.projects import visible_projects
 
@@ -27,13 +26,8 @@ def org_billing(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return login_redirect(request)
     projects = _projects_or_refuse(request)
-    client = staffify.get_client(projects[0].slug)
-    problem = None
-    try:
-        reading = lookups.current_balance(client)
-    except staffify.StaffifyError as err:
-        reading, problem = None, explain(err)
-    now = lookups.staffify_now(client)
+    reading = lookups.balance_reading()  # the worker's reading: a page never asks Staffify for it
+    now = lookups.staffify_now()
     rows = figures.per_project(projects, now)
     total = figures.total(rows)
     runway, counted = figures.runway(reading.balance, now) if reading else (None, None)
@@ -42,7 +36,6 @@ def org_billing(request: HtmxHttpRequest) -> HttpResponse:
         "total": total,
         "balance": reading.balance if reading else None,
         "balance_read_at": reading.at if reading else None,
-        "problem": problem,
         "runway": runway,
         "runway_is_bound": bool(counted and counted.undated),
         "counted": counted,

@@ -26,10 +26,7 @@ from numbers_app.web.access import HtmxHttpRequest
 def may_see(user, project: Project) -> bool:
     """Whether USER may open PROJECT's pages: its role there (a membership, else the global groups)
     lets them see the dashboard."""
-    if not user.is_authenticated:
-        return False
-    with scope.using(project.ref):
-        return user.has_perm("numbers.view_dashboard")
+    return project.visible_to(user)
 
 
 def visible_projects(user) -> list[Project]:
