@@ -195,7 +195,9 @@ def test_moving_the_sandbox_clock_raises_the_reclaim_window_alert(mirrored, team
     sync_and_read_balance()  # the worker's calls learn Staffify's clock
     assert key in evaluate().raised
     alert = Alert.objects.get(key=key)
-    assert alert.link == "/p/main/?status=pending_release" and number.phone_number[-4:] in alert.sentence.replace(" ", "")
+    assert alert.link == "/p/main/?status=pending_release" and number.phone_number[-4:] in alert.sentence.replace(
+        " ", ""
+    )
     assert InboxItem.objects.filter(alert=alert, user=team[0]).exists()  # Operations
     delivery.deliver_due()
     assert [m["To"] for m in smtp.messages if "reclaimed" in m["Subject"]] == ["ops@example.com"]
@@ -240,7 +242,14 @@ def test_the_worker_s_records_raise_sync_worker_bulk_address_and_credit_alerts_o
     AuditEntry.objects.filter(action="buy").update(http_status=402)
 
     raised = set(evaluate().raised)
-    assert raised == {"main:sync", "worker", f"main:bulk:{job.pk}", f"main:bulk:{other.pk}", "address:77:verified", "main:credit"}
+    assert raised == {
+        "main:sync",
+        "worker",
+        f"main:bulk:{job.pk}",
+        f"main:bulk:{other.pk}",
+        "address:77:verified",
+        "main:credit",
+    }
     # Support hears of the job they started only; Operations of both.
     support_kinds = set(InboxItem.objects.filter(user=support).values_list("alert__key", flat=True))
     assert support_kinds == {f"main:bulk:{job.pk}"}

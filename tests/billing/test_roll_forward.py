@@ -60,7 +60,12 @@ def test_the_chart_counts_each_day_as_placing_every_charge_by_hand_does():
     dues = [now + timedelta(hours=h) for h in (1, 5, 23, 24, 49, 200, 400, 671)]
     for i, due in enumerate(dues):
         record(100 + i, last_status="active", purchased_at=due - CYCLE, next_charge_at=due)
-    record(200, last_status="active", purchased_at=now - 2 * CYCLE - timedelta(hours=2), next_charge_at=now - CYCLE)
+    record(
+        200,
+        last_status="active",
+        purchased_at=now - 2 * CYCLE - timedelta(hours=2),
+        next_charge_at=now - CYCLE - timedelta(hours=2),
+    )
     rolled = now - timedelta(hours=2) + CYCLE  # the row a whole cycle behind, on its own grid
 
     buckets = statement.daily_buckets(mirror.owned(), now, zone)

@@ -1,11 +1,11 @@
-"""Migration 0020 puts the rows of a dashboard from before projects into the configured (first) project."""
+"""Migration 0025 puts the rows of a dashboard from before projects into the configured (first) project."""
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("numbers", "0021_audit_login_failed_and_dismiss")]
-AFTER = [("numbers", "0022_projects")]
+BEFORE = [("numbers", "0024_owned_next_charge_desc")]
+AFTER = [("numbers", "0025_projects")]
 
 
 @pytest.mark.django_db(transaction=True)

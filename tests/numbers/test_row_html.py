@@ -42,7 +42,7 @@ def test_every_value_of_a_row_is_escaped(status):
 def test_the_agents_are_listed_once_per_page_and_a_row_carries_its_own(support, mirrored):
     from numbers_app.models import MirrorAgent
 
-    html = support.get("/").content.decode()
+    html = support.get("/p/main/").content.decode()
     agents = MirrorAgent.objects.count()
     source = re.search(r'<select id="f-agent" name="agent" data-agent-source>(.*?)</select>', html, re.S).group(1)
     assert source.count("<option") == agents + 2  # "Any agent", "No agent": the rows copy the agents from it
@@ -58,6 +58,6 @@ def test_the_agents_are_listed_once_per_page_and_a_row_carries_its_own(support, 
 def test_a_numbers_own_page_has_every_agent_in_its_dropdown_without_javascript(support, mirrored):
     from numbers_app.models import MirrorAgent
 
-    html = support.get("/numbers/1001/").content.decode()
+    html = support.get("/p/main/numbers/1001/").content.decode()
     select = re.search(r'<select id="agent-1001".*?</select>', html, re.S).group(0)
     assert select.count("<option") == MirrorAgent.objects.count() + 1

@@ -46,6 +46,6 @@ def test_the_periodic_sync_runs_once_it_is_due(settings, mirrored):
 def test_the_page_says_when_the_next_sync_comes(ops, mirrored, settings):
     settings.MIRROR_SYNC_SECONDS, settings.MIRROR_SYNC_FACTOR = 300, 3
     due = freshness.next_sync_at()
-    html = ops.get("/").content.decode()
+    html = ops.get("/p/main/").content.decode()
     assert "Next sync about <time datetime=" in html
     assert f"{local_text(due, 'time')}</time>." in html

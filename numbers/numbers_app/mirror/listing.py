@@ -84,13 +84,13 @@ class Agents(list):
     """The agents, with the mirror version they were read at (what is rendered from them is kept per
     version: templatetags.dashboard.agent_filter_options)."""
 
-    version: int | None = None
+    version: str | None = None  # the project's and the mirror version's: each project has its agents
 
 
 def agents() -> Agents:
     """The account's agents as the last sync saw them: read once per mirror version (the sync bumps it
     when an agent comes, goes or is renamed), not on every page (1,000 agents were 1,000 objects a page)."""
-    current = mirror.version()
+    current = f"{current_project_pk()}:{mirror.version()}"
     key = f"mirror:agents:{current}"
     found = cache.get(key)
     if found is None:
