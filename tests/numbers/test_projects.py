@@ -282,3 +282,36 @@ def test_a_projects_csvs_stream_its_own_rows(ops, two_projects):
     job = BulkJob.everywhere.get(project=two_projects["eu"])
     rows = b"".join(ops.get(f"/p/eu/jobs/{job.pk}/results.csv").streaming_content).decode()
     assert str(NumberRecord.everywhere.get(staffify_id=EU_NUMBER).phone_number) in rows
+
+
+@pytest.mark.django_db
+def test_a_projects_alert_reaches_only_those_who_may_see_that_project(django_user_model, two_projects):
+    """The sync failing in Europe is Europe's alert: Operations there hear of it, Operations of the demo
+    project alone do not; its link stays in Europe; the same condition in each project is two alerts."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from numbers_app.alerts import engine
+    from numbers_app.models import Alert, InboxItem
+
+    europe = member(django_user_model, "eu-only", eu="Operations")
+    demo = member(django_user_model, "demo-only", demo="Operations", eu="none")
+    now = timezone.now()
+    SyncRun.everywhere.update(started_at=now - timedelta(hours=3), finished_at=now - timedelta(hours=3))
+    with scope.using(two_projects["eu"].ref):
+        SyncRun.objects.create(state="failed", started_at=now - timedelta(hours=2), finished_at=now, error="401")
+    summary = engine.evaluate(now)
+    assert "eu:sync" in summary.raised and "demo:sync" not in summary.raised
+    alert = Alert.objects.get(key="eu:sync")
+    assert alert.project == two_projects["eu"] and alert.link.startswith("/p/eu/")
+    assert alert.title.startswith(two_projects["eu"].name)
+    assert InboxItem.objects.filter(alert=alert, user=europe).exists()
+    assert not InboxItem.objects.filter(alert=alert, user=demo).exists()
+    viewer = Client()
+    viewer.force_login(demo)
+    assert viewer.get(f"/alerts/{alert.pk}/").status_code == 404
+    with scope.using(two_projects["demo"].ref):
+        SyncRun.objects.create(state="failed", started_at=now - timedelta(hours=2), finished_at=now, error="401")
+    assert "demo:sync" in engine.evaluate(now).raised
+    assert Alert.objects.filter(kind="sync", state="open").count() == 2
