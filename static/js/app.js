@@ -260,4 +260,37 @@
     var target = document.getElementById(select.getAttribute("data-city-target"));
     if (target) target.value = option ? (option.getAttribute("data-city-code") || "") : "";
   });
+
+  // ---- Phones: the header's menu and the owned list's filters fold behind a button each
+  // (templates/base.html, templates/numbers/list.html); at desktop widths the buttons are hidden.
+  function folding(button, panel) {
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      panel.classList.toggle("open", open);
+    });
+  }
+  var menuButton = document.querySelector("[data-menu-toggle]");
+  var menu = document.getElementById("site-menu");
+  if (menuButton && menu) {
+    folding(menuButton, menu);
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.classList.contains("open")) {
+        menuButton.click();
+        menuButton.focus();
+      }
+    });
+  }
+  var filtersButton = document.querySelector("[data-filters-toggle]");
+  var filtersForm = filtersButton && document.getElementById(filtersButton.getAttribute("aria-controls"));
+  if (filtersButton && filtersForm) {
+    folding(filtersButton, filtersForm);
+    filtersForm.addEventListener("input", function () {
+      var n = 0;
+      filtersForm.querySelectorAll("input[name], select[name]").forEach(function (field) {
+        if (field.value.trim()) n += 1;
+      });
+      filtersButton.querySelector("[data-filters-count]").textContent = String(n);
+    });
+  }
 })();
