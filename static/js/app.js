@@ -166,6 +166,12 @@
     dialogs = dialogs.concat(Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll("dialog[data-modal]") : []));
     dialogs.forEach(function (dialog) {
       if (dialog.open) return;
+      // A dialog that answers from inside another of its kind (the preview again, unassigning first) replaces it.
+      if (dialog.id) {
+        document.querySelectorAll("dialog[data-modal]").forEach(function (other) {
+          if (other !== dialog && other.id === dialog.id && other.open) other.close();
+        });
+      }
       dialog.addEventListener("close", function () { dialog.remove(); });
       var opener = document.activeElement, holder = opener && opener.closest ? opener.closest("[data-focus-role]") : null;
       if (holder) { dialog.dataset.openerRole = holder.dataset.focusRole; dialog.dataset.openerId = opener.id || ""; }

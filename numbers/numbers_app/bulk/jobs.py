@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 Verdict = Literal["change", "skip", "cannot"]
 MAX_ROWS = 20_000  # one job at most; "select all" over a larger filter is refused with a message
+SAID = 500  # a preview lists at most this many changes with their own words
 SAMPLE = 8  # examples of each reason shown in the preview
 
 
@@ -228,7 +229,9 @@ def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any
     refusal = changes.release_refusal(number, user, unassign_first=bool(params.get("unassign_first")))
     if refusal is not None:
         return cannot(refusal)
-    return Plan("change", "scheduled before its next charge")
+    charge_at, run_at = scheduled_releases.planned(number.purchased_at)
+    when, charge = scheduled_releases.when_text(run_at), scheduled_releases.when_text(charge_at)
+    return Plan("change", f"to be released {when}, before the charge on {charge}")
 
 
 def _perform_schedule_release(
@@ -253,6 +256,41 @@ register(
         perform=_perform_schedule_release,
         saves_money=True,
         inputs=("unassign_first",),
+        local=True,
+    )
+)
+
+
+# Cancelling scheduled releases in bulk: the dashboard's own records only (no Staffify call).
+
+
+def _plan_cancel_scheduled(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
+    found = scheduled_releases.waiting_for(number.id)
+    if found is None:
+        return skip("no release is scheduled")
+    return Plan("change", f"the release planned for {scheduled_releases.when_text(found.run_at)} will not be made")
+
+
+def _perform_cancel_scheduled(
+    client: staffify.StaffifyClient, before: staffify.PhoneNumber, plan: Plan, user: Any, job: BulkJob
+) -> staffify.PhoneNumber:
+    found = scheduled_releases.waiting_for(before.id)
+    if found is None:
+        raise StepFailed("no release is scheduled any more", None)
+    try:
+        scheduled_releases.cancel(found, user)
+    except scheduled_releases.CannotSchedule as refused:
+        raise StepFailed(str(refused), None) from None
+    return before
+
+
+register(
+    BulkAction(
+        "cancel_scheduled_release",
+        "Cancel the scheduled release",
+        "numbers.release_number",
+        _plan_cancel_scheduled,
+        perform=_perform_cancel_scheduled,
         local=True,
     )
 )
@@ -313,6 +351,8 @@ class Preview:
     saving: Decimal | None = None  # EUR per 28-day cycle, for a release
     cycle_days: int = CYCLE_DAYS
     shown: set[str] = field(default_factory=set)  # the numbers: a file may change one number twice
+    # Each change that says something of its own (a scheduled release's instant), for the preview's list.
+    said: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, display: str, plan: Plan) -> None:
         self.total += 1
@@ -321,6 +361,8 @@ class Preview:
         self.calls += len(plan.steps)
         if plan.verdict != "change":
             self.reasons[plan.verdict][plan.reason] += 1
+        elif plan.reason and len(self.said) < SAID:
+            self.said.append((display, plan.reason))
         if len(self.samples[plan.verdict]) < SAMPLE:
             self.samples[plan.verdict].append(f"{display}: {plan.reason}" if plan.reason else display)
 
