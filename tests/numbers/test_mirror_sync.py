@@ -2,7 +2,7 @@
 audited with their window, gone numbers, failures that keep the old mirror, one sync at a time."""
 
 import math
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -61,7 +61,8 @@ def test_changes_made_outside_the_dashboard_are_mirrored_and_audited_with_their_
     assert {1001, 1002, new_id, gone} <= set(entries)
     assert entries[1001].before["agent_id"] != 106 and entries[1001].after["agent_id"] == 106
     assert entries[new_id].before is None and entries[gone].after is None
-    assert f"{synced.started_at:%Y-%m-%d %H:%M}" in entries[new_id].message
+    started = synced.started_at.astimezone(UTC)
+    assert f"{started.day} {started:%b %Y, %H:%M} UTC" in entries[new_id].message  # the one date style
     assert "outside the dashboard between" in entries[1001].message
 
 
