@@ -50,6 +50,7 @@ urlpatterns = [
     path("buy/confirm", buying.buy_confirm, name="buy_confirm"),
     path("buy/purchase", buying.buy_number, name="buy_number"),
     path("billing/", billing.billing, name="billing"),
+    path("balance/refresh", billing.refresh_balance, name="refresh_balance"),
     path("billing/purchase-times", buying.purchase_import, name="purchase_import"),
     path("numbers/<staffify_id:number_id>/purchase-time", buying.set_purchase_time, name="set_purchase_time"),
     path("audit/", audit.audit_log, name="audit_log"),

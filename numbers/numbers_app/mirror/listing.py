@@ -80,8 +80,25 @@ def rows(records: list[NumberRecord]) -> list[NumberRow]:
     return built
 
 
-def agents() -> list[staffify.Agent]:
-    """The account's agents as the last sync saw them."""
-    return [
-        staffify.Agent(id=a.staffify_id, name=a.name, public_id=a.public_id or None) for a in MirrorAgent.objects.all()
-    ]
+class Agents(list):
+    """The agents, with the mirror version they were read at (what is rendered from them is kept per
+    version: templatetags.dashboard.agent_filter_options)."""
+
+    version: int | None = None
+
+
+def agents() -> Agents:
+    """The account's agents as the last sync saw them: read once per mirror version (the sync bumps it
+    when an agent comes, goes or is renamed), not on every page (1,000 agents were 1,000 objects a page)."""
+    current = mirror.version()
+    key = f"mirror:agents:{current}"
+    found = cache.get(key)
+    if found is None:
+        found = [
+            staffify.Agent(id=staffify_id, name=name, public_id=public_id or None)
+            for staffify_id, name, public_id in MirrorAgent.objects.values_list("staffify_id", "name", "public_id")
+        ]
+        cache.set(key, found, COUNT_TIMEOUT)
+    kept = Agents(found)
+    kept.version = current
+    return kept

@@ -7,14 +7,13 @@ or, from the banner on every page, redirect back where the user was.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from numbers_app import staffify
 from numbers_app.audit import log as audit
@@ -84,38 +83,28 @@ def schedule_release(request: HtmxHttpRequest, number_id: int) -> HttpResponse:
 @require_POST
 def cancel_scheduled_release(request: HtmxHttpRequest, number_id: int) -> HttpResponse:
     scheduled = scheduled_releases.waiting_for(number_id)
-    from_list = not request.htmx and _from_list(request)  # the badge's Cancel on the owned list
+    # The badge's Cancel on the owned list: the list is loaded again (its filter may drop the row), with the news.
+    from_list = request.htmx and request.POST.get("from") == "list"
     if scheduled is None:
         if from_list:
             messages.error(request, "No release is scheduled for this number.")
-            return HttpResponseRedirect(from_list)
+            return HttpResponseClientRefresh()
         return _panel(request, number_id, Problem("No release is scheduled for this number."), status=409)
     try:
         scheduled_releases.cancel(scheduled, request.user)
     except scheduled_releases.CannotSchedule as err:
         if from_list:
             messages.error(request, str(err))
-            return HttpResponseRedirect(from_list)
+            return HttpResponseClientRefresh()
         return _panel(request, number_id, Problem(str(err)), status=409)
     if from_list:
         messages.success(request, f"The scheduled release of {format_phone(scheduled.phone_number)} is cancelled.")
-        return HttpResponseRedirect(from_list)
+        return HttpResponseClientRefresh()
     return _said(
         request,
         _panel(request, number_id),
         f"The scheduled release of {format_phone(scheduled.phone_number)} is cancelled.",
     )
-
-
-def _from_list(request: HtmxHttpRequest) -> str:
-    """The owned list's address (with its filters) the form was posted from, or ""."""
-    referer = request.headers.get("referer", "")
-    if not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
-        return ""
-    parts = urlsplit(referer)
-    if parts.path != reverse("number_list"):
-        return ""
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _said(request: HtmxHttpRequest, response: HttpResponse, message: str) -> HttpResponse:
