@@ -286,12 +286,15 @@ def test_ten_numbers_fit_in_three_phone_screens(live_sandbox, phone, ops_user, l
 # Every element of each card shown in the first screen that lies outside the window (sideways), or
 # whose text is cut by its box: the badge, the dates, the actions, the agent menu.
 OUTSIDE = """() => [...document.querySelectorAll("tbody#number-rows > tr[id^=number-]")].slice(0, 8).flatMap(row =>
-  [...row.querySelectorAll("td, td *")].filter(e => e.getClientRects().length && getComputedStyle(e).position !== "absolute")
+  [...row.querySelectorAll("td, td *")]
+    .filter(e => e.getClientRects().length && getComputedStyle(e).position !== "absolute")
     .filter(e => { const r = e.getBoundingClientRect();
       return r.left < -0.5 || r.right > window.innerWidth + 0.5
         || (e.tagName === "TD" && e.scrollWidth > e.clientWidth + 1); })
-    .map(e => row.id + " " + e.tagName.toLowerCase() + "." + e.className + ": " + (e.textContent || "").trim().slice(0, 40)))"""
-FIRST_CARD = """() => { const r = document.querySelector("tbody#number-rows > tr[id^=number-]").getBoundingClientRect();
+    .map(e => row.id + " " + e.tagName.toLowerCase() + "." + e.className + ": "
+      + (e.textContent || "").trim().slice(0, 40)))"""
+FIRST_CARD = """() => {
+  const r = document.querySelector("tbody#number-rows > tr[id^=number-]").getBoundingClientRect();
   return {top: r.top, bottom: r.bottom, height: window.innerHeight, scrolled: window.scrollY}; }"""
 
 

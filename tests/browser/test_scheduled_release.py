@@ -123,7 +123,9 @@ def test_scheduling_releases_in_bulk_unassigns_first_in_the_preview_and_cancels_
     expect(dialog.locator('[data-preview="change"]')).to_have_text("2")
     instants = dialog.locator(".release-instants li")
     expect(instants).to_have_count(2)
-    expect(instants.first).to_contain_text(re.compile(r"to be released \d+ \w{3} \d{4}, \d\d:\d\d CET, before the charge"))
+    expect(instants.first).to_contain_text(
+        re.compile(r"to be released \d+ \w{3} \d{4}, \d\d:\d\d CET, before the charge")
+    )
     screenshot(page, "bulk-schedule-preview")
     dialog.get_by_role("button", name="Run: change 2 numbers").click()
     page.wait_for_url(re.compile(r"/jobs/\d+/"))
@@ -131,7 +133,10 @@ def test_scheduling_releases_in_bulk_unassigns_first_in_the_preview_and_cancels_
     expect(page.locator("#job-row-table .pill.row-done").first).to_have_text("Scheduled")
     expect(page.locator("[data-job-progress]")).to_have_text("2 of 2 numbers")
     screenshot(page, "bulk-schedule-job")
-    assert set(scheduled_releases.waiting().values_list("staffify_id", flat=True)) == {free.staffify_id, busy.staffify_id}
+    assert set(scheduled_releases.waiting().values_list("staffify_id", flat=True)) == {
+        free.staffify_id,
+        busy.staffify_id,
+    }
 
     page.goto(f"{live_server.url}/?scheduled=1")
     expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(2)

@@ -120,8 +120,8 @@ def _next_charge(row: NumberRow, may: Permissions) -> SafeString:
         cancel = (
             format_html(
                 '<button type="button" class="small link-button cancel-scheduled" hx-post="{}"'
-                ' hx-vals=\'{{"from": "list"}}\'>Cancel<span class="visually-hidden"> the scheduled release of {}</span>'
-                "</button>",
+                ' hx-vals=\'{{"from": "list"}}\'>Cancel'
+                '<span class="visually-hidden"> the scheduled release of {}</span></button>',
                 reverse("cancel_scheduled_release", args=[row.id]),
                 row.display,
             )
@@ -129,8 +129,8 @@ def _next_charge(row: NumberRow, may: Permissions) -> SafeString:
             else ""
         )
         due = format_html(
-            '{} <span class="scheduled-badge"><span class="pill scheduled" title="To be released {}, before this charge">'
-            "release scheduled</span>{}</span>",
+            '{} <span class="scheduled-badge"><span class="pill scheduled"'
+            ' title="To be released {}, before this charge">release scheduled</span>{}</span>',
             due,
             when,
             cancel,
