@@ -1,4 +1,4 @@
-"""A team lead's alert: the balance set low in the sandbox, the worker's sync and evaluation raise the
+"""A team lead's alert: the balance set low in the sandbox, the worker's sync, balance check and evaluation raise the
 runway alert; the bell counts it, the inbox reads it, and its link leads to the page that fixes it."""
 
 import re
@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser
 
 def test_the_bell_the_inbox_and_the_link_to_the_fix(live_sandbox, login, lead_user, live_server):
     assert live_sandbox.put("/control/balance", json={"balance": 7.5}).status_code == 200
-    tasks.sync_mirror.call()  # the worker's sync: the walk, then the balance it keeps
+    tasks.sync_mirror.call()  # the worker's sync: the walk
+    tasks.refresh_balance.call()  # the worker's balance check: the reading the header and the alert share
     tasks.evaluate_alerts.call()  # the worker's evaluation
     assert Alert.objects.filter(key="runway", state="open").exists()
 

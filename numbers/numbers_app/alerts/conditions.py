@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
+from numbers_app.alerts import balance as alert_balance
 from numbers_app.alerts.text import eur, instant, phones, plural
 from numbers_app.billing import statement
 from numbers_app.changes import obsolete
@@ -50,7 +51,7 @@ class Scope:
         return mirror.owned()
 
     def balance(self) -> BalanceSeen | None:
-        return BalanceSeen.objects.order_by("-read_at").first()
+        return alert_balance.last()
 
     def audit(self) -> QuerySet[AuditEntry]:
         return AuditEntry.objects.all()
