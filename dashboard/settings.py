@@ -274,7 +274,9 @@ ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, max
 # How long the carrier's review of an address takes, in words, as the Addresses page states it. Staffify
 # publishes no figure; the sandbox reviews in 10 minutes (docs/sandbox.md).
 ADDRESS_REVIEW_TIME = (os.environ.get("ADDRESS_REVIEW_TIME") or "").strip() or (
-    "about 10 minutes (the sandbox's review)" if STAFFIFY_SANDBOX else "a few business days (Staffify publishes no figure)"
+    "about 10 minutes (the sandbox's review)"
+    if STAFFIFY_SANDBOX
+    else "a few business days (Staffify publishes no figure)"
 )
 # "Release before the next charge" runs this long before the charge (numbers_app.scheduled.releases),
 # and the worker looks for due scheduled releases this often: it must look at least twice in the lead

@@ -203,6 +203,17 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[st
         },
     )
     assert created.ok and created.entry is not None, created
+    # Its required document in, so that "Submit for review…" is enabled.
+    uploaded = address_book.upload(
+        staffify.get_client(),
+        ops_user,
+        created.entry,
+        document_type="government_id",
+        filename="id.pdf",
+        content=b"%PDF-1.4\n% an id\n",
+        content_type="application/pdf",
+    )
+    assert uploaded.ok, uploaded
     page.goto(base_url + "/")
     page.locator("[data-bulk-row]").first.check()
     bar = page.locator("#bulk-bar")

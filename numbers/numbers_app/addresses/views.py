@@ -98,8 +98,8 @@ def _page(
     country = _chosen_country(request, form)
     requirements, requirements_problem = _requirements(client, country)
     if request.htmx and request.htmx.target == "requirements":
-        context = {"requirements": requirements, "requirements_problem": requirements_problem}
-        return render(request, "addresses/page.html#requirements", context)
+        partial = {"requirements": requirements, "requirements_problem": requirements_problem}
+        return render(request, "addresses/page.html#requirements", partial)
     if form is None:
         form = AddressForm(initial={"country_code": country}, countries=countries)
     entries = list(AddressBookEntry.objects.select_related("added_by"))
