@@ -5,6 +5,8 @@ import math
 from datetime import UTC, timedelta
 
 import pytest
+
+from numbers_app.audit import log as audit
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -64,6 +66,26 @@ def test_changes_made_outside_the_dashboard_are_mirrored_and_audited_with_their_
     started = synced.started_at.astimezone(UTC)
     assert f"{started.day} {started:%b %Y, %H:%M} UTC" in entries[new_id].message  # the one date style
     assert "outside the dashboard between" in entries[1001].message
+    # The Change column says what changed, before → after (issue 26).
+    assert audit.change_summary(entries[1001]).startswith("agent: ")
+    assert audit.change_summary(entries[1002]).startswith("tags: ")
+    assert audit.change_summary(entries[new_id]).startswith("appeared: active")
+    assert audit.change_summary(entries[gone]).startswith("left the account")
+
+
+@pytest.mark.django_db
+def test_the_audit_log_and_its_csv_show_what_an_outside_change_changed(ops, mirrored):
+    before = NumberRecord.objects.get(staffify_id=1002)
+    old_tags = ", ".join(before.tags) or "none"
+    mirrored.patch("/v1/phone-numbers/1002", json={"tags": ["moved", "by-api"]})
+    mirror.sync(staffify.get_client())
+    entry = AuditEntry.objects.get(action="outside", number_id=1002)
+    line = f"tags: {old_tags} → moved, by-api"
+    assert audit.change_summary(entry) == line
+    html = ops.get("/audit/?action=outside").content.decode()
+    assert f'<td data-label="Change">{line}</td>' in html
+    csv = b"".join(ops.get("/audit/?action=outside&format=csv").streaming_content).decode()
+    assert line in csv
 
 
 @pytest.mark.django_db
