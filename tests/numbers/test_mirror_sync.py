@@ -5,12 +5,11 @@ import math
 from datetime import UTC, timedelta
 
 import pytest
-
-from numbers_app.audit import log as audit
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from numbers_app import staffify, tasks
+from numbers_app.audit import log as audit
 from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
 from numbers_app.staffify import budget
