@@ -393,6 +393,8 @@ if _email_url and _PRODUCTION and urlsplit(_email_url).scheme == "consolemail":
         "or leave EMAIL_URL unset (the login page then says to ask an administrator)."
     )
 PASSWORD_RESET_ENABLED = bool(_email_url)
+# Mail printed on the server's console (the sandbox): no one receives it, so the login page says so.
+PASSWORD_RESET_TO_CONSOLE = bool(_email_url) and urlsplit(_email_url or "").scheme == "consolemail"
 # Invitations are mailed only when real mail is configured; otherwise (and in the sandbox) the page shows the link.
 INVITATIONS_BY_MAIL = bool(_raw("EMAIL_URL"))
 if _email_url:

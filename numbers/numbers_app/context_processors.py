@@ -34,6 +34,7 @@ def dashboard(request: HttpRequest) -> dict:
             "rules": RULES,
             "session_idle": session_idle(),
             "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
+            "reset_mail_to_console": settings.PASSWORD_RESET_TO_CONSOLE,
         }
 
     @cache
