@@ -73,6 +73,7 @@ class Plan:
     verdict: Verdict
     reason: str = ""
     steps: tuple[Step, ...] = ()
+    was: str = ""  # what the change replaces, counted in the preview (an assign's previous agent)
 
 
 def change(*steps: Step) -> Plan:
@@ -136,7 +137,10 @@ def _plan_assign(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
         return refused
     if number.agent_id == agent_id:
         return skip(f"already assigned to {name or agent_id}")
-    return change(Step(audit.Action.ASSIGN, replace(number, agent_id=agent_id, agent_name=name)))
+    was = (number.agent_name or f"agent {number.agent_id}") if number.agent_id else "no agent"
+    return Plan(
+        "change", steps=(Step(audit.Action.ASSIGN, replace(number, agent_id=agent_id, agent_name=name)),), was=was
+    )
 
 
 def _plan_unassign(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
@@ -353,12 +357,15 @@ class Preview:
     shown: set[str] = field(default_factory=set)  # the numbers: a file may change one number twice
     # Each change that says something of its own (a scheduled release's instant), for the preview's list.
     said: list[tuple[str, str]] = field(default_factory=list)
+    was: Counter = field(default_factory=Counter)  # what the changes replace: an assign's previous agents
 
     def add(self, display: str, plan: Plan) -> None:
         self.total += 1
         self.shown.add(display)
         setattr(self, plan.verdict, getattr(self, plan.verdict) + 1)
         self.calls += len(plan.steps)
+        if plan.was:
+            self.was[plan.was] += 1
         if plan.verdict != "change":
             self.reasons[plan.verdict][plan.reason] += 1
         elif plan.reason and len(self.said) < SAID:
@@ -369,6 +376,11 @@ class Preview:
     @property
     def numbers(self) -> int:
         return len(self.shown)
+
+    @property
+    def was_text(self) -> str:
+        """ "Sales Assistant (3), no agent (1)": where the changed numbers come from."""
+        return ", ".join(f"{what} ({n})" for what, n in self.was.most_common())
 
     @property
     def skip_reasons(self) -> list[tuple[str, int]]:
