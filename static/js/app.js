@@ -115,6 +115,21 @@
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     event.detail.xhr._focusMemo = focusMemo(event.detail.elt);
   });
+
+  // ---- A row's write in flight says "Saving…" beside its control (a disabled control alone looks like
+  // one the role may not use). Only writes from inside a number's row; the row's answer replaces it.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt, verb = (event.detail.requestConfig && event.detail.requestConfig.verb) || "";
+    if (verb.toLowerCase() === "get" || !elt.closest) return;
+    var cell = elt.closest("tr[id^=number-] > td");
+    if (!cell || cell.querySelector(".saving")) return;
+    var note = document.createElement("span");
+    note.className = "saving";
+    note.setAttribute("role", "status");
+    note.textContent = "Saving…";
+    cell.appendChild(note);
+    event.detail.xhr.addEventListener("loadend", function () { note.remove(); });
+  });
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (event.detail.xhr && target && target.id) event.detail.xhr._focusTarget = target.id;
