@@ -152,3 +152,23 @@ def test_scheduling_releases_in_bulk_unassigns_first_in_the_preview_and_cancels_
     expect(page.locator('[data-count="done"]')).to_have_text("1 cancelled", timeout=60_000)
     assert not scheduled_releases.waiting().exists()
     assert not page.errors, page.errors
+
+
+def test_scheduling_and_cancelling_on_the_number_page_refresh_its_row_and_history(
+    live_sandbox, login, ops_user, live_server
+):
+    """Without a reload: the row's badge and the history follow the panel (issue 26, item 7)."""
+    number_id = free_numbers(live_sandbox)[0]["id"]
+    page = login(ops_user)
+    page.goto(f"{live_server.url}/numbers/{number_id}/")
+    page.evaluate("window.__same_page = true")
+    row, history = page.locator(f"#number-{number_id}"), page.locator("#history-panel")
+    page.locator("#scheduled-release").get_by_role("button", name="Release before the next charge").click()
+    expect(row.locator(".pill.scheduled")).to_have_text("release scheduled")
+    expect(history).to_contain_text("release at")
+    page.locator("#scheduled-release").get_by_role("button", name="Cancel the scheduled release").click()
+    expect(page.locator("#toasts")).to_contain_text("is cancelled")
+    expect(row.locator(".pill.scheduled")).to_have_count(0)
+    expect(history).to_contain_text("no release at")
+    assert page.evaluate("window.__same_page") is True  # no reload
+    assert not page.errors, page.errors

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from numbers_app import staffify
 from numbers_app.audit import log as audit
@@ -112,7 +112,8 @@ def _said(request: HtmxHttpRequest, response: HttpResponse, message: str) -> Htt
     if not request.htmx:
         messages.success(request, message)
         return response
-    return toast(response, message)
+    # The number's page refreshes its row (the badge) and its history from this (detail.html).
+    return toast(trigger_client_event(response, "number-changed", {}), message)
 
 
 def _back(request: HtmxHttpRequest, fallback: str) -> HttpResponseRedirect:
