@@ -835,6 +835,8 @@ def has_running(user: Any) -> bool:
 def notice(user: Any) -> dict:
     """What the starter's notice shows (numbers/_job_notice.html): their newest finished job they have
     not dismissed, its counts, and whether another of theirs still runs (then the notice polls)."""
-    job = unseen_finished(user).first()
+    unseen = unseen_finished(user).order_by("-pk")
+    job = unseen.first()
     found = counts(job) if job else None
-    return {"notice_job": job, "notice_counts": found, "notice_running": has_running(user)}
+    earlier = unseen.count() - 1 if job else 0
+    return {"notice_job": job, "notice_counts": found, "notice_earlier": earlier, "notice_running": has_running(user)}

@@ -324,7 +324,8 @@ def bulk_notice(request: HtmxHttpRequest) -> HttpResponse:
 @dashboard_view()
 @require_POST
 def bulk_notice_seen(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
-    BulkJob.objects.filter(pk=job_id, created_by_id=request.user.pk).update(notice_seen=True)
+    # This job and every earlier finished one of theirs: one Dismiss, not one per job (they stacked).
+    bulk.unseen_finished(request.user).filter(pk__lte=job_id).update(notice_seen=True)
     if request.htmx:
         return render(request, "numbers/_job_notice.html", bulk.notice(request.user))
     back = request.POST.get("next", "")
