@@ -272,6 +272,13 @@ if urlsplit(DASHBOARD_URL).scheme not in {"http", "https"} or not urlsplit(DASHB
     )
 # How often the worker checks the status of addresses under review (POST /addresses/:id/check-status).
 ADDRESS_STATUS_SECONDS = _float("ADDRESS_STATUS_SECONDS", 300.0, minimum=10, maximum=86400)
+# How long the carrier's review of an address takes, in words, as the Addresses page states it. Staffify
+# publishes no figure; the sandbox reviews in 10 minutes (docs/sandbox.md).
+ADDRESS_REVIEW_TIME = (os.environ.get("ADDRESS_REVIEW_TIME") or "").strip() or (
+    "about 10 minutes (the sandbox's review)"
+    if STAFFIFY_SANDBOX
+    else "a few business days (Staffify publishes no figure)"
+)
 # "Release before the next charge" runs this long before the charge (numbers_app.scheduled.releases),
 # and the worker looks for due scheduled releases this often: it must look at least twice in the lead
 # window, so that one late or failed look still leaves time before Staffify charges another cycle.
@@ -387,6 +394,8 @@ if _email_url and _PRODUCTION and urlsplit(_email_url).scheme == "consolemail":
         "or leave EMAIL_URL unset (the login page then says to ask an administrator)."
     )
 PASSWORD_RESET_ENABLED = bool(_email_url)
+# Mail printed on the server's console (the sandbox): no one receives it, so the login page says so.
+PASSWORD_RESET_TO_CONSOLE = bool(_email_url) and urlsplit(_email_url or "").scheme == "consolemail"
 # Invitations are mailed only when real mail is configured; otherwise (and in the sandbox) the page shows the link.
 INVITATIONS_BY_MAIL = bool(_raw("EMAIL_URL"))
 if _email_url:

@@ -41,6 +41,7 @@ def dashboard(request: HttpRequest) -> dict:
             "project_slug": project_slug,
             "session_idle": session_idle(),
             "sign_in_with": settings.OIDC_NAME if settings.OIDC_ISSUER else "",
+            "reset_mail_to_console": settings.PASSWORD_RESET_TO_CONSOLE,
         }
     if scope.current() is None:  # a page outside the projects (preferences, the organisation's): theirs
         project_slug = default_project(request.user).slug

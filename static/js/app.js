@@ -115,6 +115,21 @@
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     event.detail.xhr._focusMemo = focusMemo(event.detail.elt);
   });
+
+  // ---- A row's write in flight says "Saving…" beside its control (a disabled control alone looks like
+  // one the role may not use). Only writes from inside a number's row; the row's answer replaces it.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt, verb = (event.detail.requestConfig && event.detail.requestConfig.verb) || "";
+    if (verb.toLowerCase() === "get" || !elt.closest) return;
+    var cell = elt.closest("tr[id^=number-] > td");
+    if (!cell || cell.querySelector(".saving")) return;
+    var note = document.createElement("span");
+    note.className = "saving";
+    note.setAttribute("role", "status");
+    note.textContent = "Saving…";
+    cell.appendChild(note);
+    event.detail.xhr.addEventListener("loadend", function () { note.remove(); });
+  });
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     if (event.detail.xhr && target && target.id) event.detail.xhr._focusTarget = target.id;
@@ -255,6 +270,12 @@
     dialogs = dialogs.concat(Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll("dialog[data-modal]") : []));
     dialogs.forEach(function (dialog) {
       if (dialog.open) return;
+      // A dialog that answers from inside another of its kind (the preview again, unassigning first) replaces it.
+      if (dialog.id) {
+        document.querySelectorAll("dialog[data-modal]").forEach(function (other) {
+          if (other !== dialog && other.id === dialog.id && other.open) other.close();
+        });
+      }
       dialog.addEventListener("close", function () { dialog.remove(); });
       var opener = document.activeElement, role = roleOf(opener);
       if (role) { dialog.dataset.openerRole = role; dialog.dataset.openerId = opener.id || ""; }
@@ -349,4 +370,37 @@
     var target = document.getElementById(select.getAttribute("data-city-target"));
     if (target) target.value = option ? (option.getAttribute("data-city-code") || "") : "";
   });
+
+  // ---- Phones: the header's menu and the owned list's filters fold behind a button each
+  // (templates/base.html, templates/numbers/list.html); at desktop widths the buttons are hidden.
+  function folding(button, panel) {
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      panel.classList.toggle("open", open);
+    });
+  }
+  var menuButton = document.querySelector("[data-menu-toggle]");
+  var menu = document.getElementById("site-menu");
+  if (menuButton && menu) {
+    folding(menuButton, menu);
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.classList.contains("open")) {
+        menuButton.click();
+        menuButton.focus();
+      }
+    });
+  }
+  var filtersButton = document.querySelector("[data-filters-toggle]");
+  var filtersForm = filtersButton && document.getElementById(filtersButton.getAttribute("aria-controls"));
+  if (filtersButton && filtersForm) {
+    folding(filtersButton, filtersForm);
+    filtersForm.addEventListener("input", function () {
+      var n = 0;
+      filtersForm.querySelectorAll("input[name], select[name]").forEach(function (field) {
+        if (field.value.trim()) n += 1;
+      });
+      filtersButton.querySelector("[data-filters-count]").textContent = String(n);
+    });
+  }
 })();

@@ -23,9 +23,16 @@
     shown.forEach(function (box) { box.checked = wholeFilter || selected.has(box.value); });
     var n = wholeFilter ? total() : selected.size;
     bar.hidden = n === 0;
-    countText.textContent = wholeFilter
-      ? "All " + n + " numbers that match this filter are selected"
-      : n + " selected";
+    if (wholeFilter) {
+      countText.textContent = "All " + n + " numbers that match this filter are selected";
+    } else {  // "N selected", the word hidden on a phone (app.css), where the bar is one line
+      countText.textContent = "";
+      countText.appendChild(document.createTextNode(String(n)));
+      var word = document.createElement("span");
+      word.className = "bulk-count-word";
+      word.textContent = " selected";
+      countText.appendChild(word);
+    }
     var page = document.querySelector("input[data-bulk-page]");
     var allShown = shown.length > 0 && shown.every(function (b) { return b.checked; });
     if (page) {

@@ -203,7 +203,18 @@ def open_dialogs(page, base_url: str, live_sandbox, ops_user, widths) -> dict[st
         },
     )
     assert created.ok and created.entry is not None, created
-    page.goto(base_url + "/p/main/")
+    # Its required document in, so that "Submit for review…" is enabled.
+    uploaded = address_book.upload(
+        staffify.get_client(),
+        ops_user,
+        created.entry,
+        document_type="government_id",
+        filename="id.pdf",
+        content=b"%PDF-1.4\n% an id\n",
+        content_type="application/pdf",
+    )
+    assert uploaded.ok, uploaded
+    page.goto(base_url + "/")
     page.locator("[data-bulk-row]").first.check()
     bar = page.locator("#bulk-bar")
     bar.locator("select[data-bulk-action]").select_option("add_tags")
@@ -281,6 +292,73 @@ def test_ten_numbers_fit_in_three_phone_screens(live_sandbox, phone, ops_user, l
     assert bottom <= 3 * 844, f"the 10th number ends {bottom:.0f} px down the page: more than 3 screens of 844 px"
     assert overflow(page) <= 0
     screenshot(page, "numbers-phone-cards")
+
+
+# Every element of each card shown in the first screen that lies outside the window (sideways), or
+# whose text is cut by its box: the badge, the dates, the actions, the agent menu.
+OUTSIDE = """() => [...document.querySelectorAll("tbody#number-rows > tr[id^=number-]")].slice(0, 8).flatMap(row =>
+  [...row.querySelectorAll("td, td *")]
+    .filter(e => e.getClientRects().length && getComputedStyle(e).position !== "absolute")
+    .filter(e => { const r = e.getBoundingClientRect();
+      return r.left < -0.5 || r.right > window.innerWidth + 0.5
+        || (e.tagName === "TD" && e.scrollWidth > e.clientWidth + 1); })
+    .map(e => row.id + " " + e.tagName.toLowerCase() + "." + e.className + ": "
+      + (e.textContent || "").trim().slice(0, 40)))"""
+FIRST_CARD = """() => {
+  const r = document.querySelector("tbody#number-rows > tr[id^=number-]").getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, height: window.innerHeight, scrolled: window.scrollY}; }"""
+
+
+def test_phone_cards_fit_the_window_and_the_first_is_on_the_first_screen_for_every_role(
+    live_sandbox, phone, ops_user, support_user, lead_user, live_server
+):
+    """At 390 px: nothing of a card (the scheduled-release badge, the next charge, the actions, a
+    pending number's countdown) lies outside the window or is cut, and the first card is whole on the
+    first screen for each role (the header's menu, "Filters (n)" and the role note fold or fit)."""
+    from numbers_app.models import NumberRecord
+    from numbers_app.scheduled import releases
+
+    record = NumberRecord.objects.filter(last_status="active", agent_id__isnull=True).exclude(purchased_at=None).first()
+    assert record is not None
+    releases.schedule(record, ops_user, unassign_first=False)
+    found = {}
+    for user in (ops_user, support_user, lead_user):
+        page = phone(user)
+        expect(page.locator("tbody#number-rows > tr[id^=number-]").first).to_be_visible()
+        card = page.evaluate(FIRST_CARD)
+        if card["scrolled"] or card["top"] < 0 or card["bottom"] > card["height"]:
+            found[f"first card ({user.username})"] = card
+        for path in ("/", "/?scheduled=1", "/?status=pending_release"):
+            if path != "/":
+                page.goto(live_server.url + path)
+            if outside := page.evaluate(OUTSIDE):
+                found[f"{path} ({user.username})"] = outside[:6]
+        if user is lead_user:
+            screenshot(page, "numbers-phone-pending")
+    assert not found, found
+    page.goto(live_server.url + "/?scheduled=1")
+    expect(page.locator(".pill.scheduled")).to_be_visible()
+    # The menu button opens the header's pages; Filters (n) counts the filters in use.
+    expect(page.locator("nav[aria-label=Main]")).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="Billing")).to_be_visible()
+    page.get_by_role("button", name="Menu").click()
+    toggle = page.get_by_role("button", name=re.compile(r"^Filters \(1\)"))
+    expect(page.get_by_label("Release", exact=True)).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.locator("#f-tag").fill("support")
+    expect(page.get_by_role("button", name=re.compile(r"^Filters \(2\)"))).to_be_visible()
+    screenshot(page, "numbers-phone-filters")
+    # Ticking a card brings a one-line bar that leaves the card in sight.
+    page.goto(live_server.url + "/")
+    page.locator("tbody#number-rows input[data-bulk-row]").first.check()
+    bar = page.locator("#bulk-bar")
+    expect(bar).to_be_visible()
+    box = bar.bounding_box()
+    assert box is not None and box["height"] <= 70, box
+    assert box["x"] + box["width"] <= 390.5
+    screenshot(page, "numbers-phone-bulk-bar")
 
 
 SMALL_TARGETS = """(targets) => [...document.querySelectorAll(targets)]

@@ -54,3 +54,22 @@ def test_ops_actions_appear_in_the_audit_log_and_the_history(live_sandbox, login
     expect(history.first).to_contain_text("Edit tags")
     screenshot(page, "detail")
     assert not page.errors, page.errors
+
+
+def test_a_change_made_outside_the_dashboard_shows_before_and_after(live_sandbox, login, lead_user, live_server):
+    """Tags and an agent changed through the API: the sync's audit rows say what they were before."""
+    from numbers_app import staffify
+    from numbers_app.mirror import store as mirror
+    from numbers_app.models import NumberRecord
+
+    old_tags = ", ".join(NumberRecord.objects.get(staffify_id=1002).tags) or "none"
+    live_sandbox.patch("/v1/phone-numbers/1002", json={"tags": ["moved", "by-api"]})
+    live_sandbox.put("/v1/phone-numbers/1001/assign", json={"agent_id": 106})
+    assert mirror.sync(staffify.get_client()).state == "ok"
+    page = login(lead_user)
+    page.goto(live_server.url + "/audit/?action=outside")
+    rows = page.locator("#audit-table tbody tr")
+    expect(rows.filter(has_text="+").filter(has_text=f"tags: {old_tags} → moved, by-api")).to_have_count(1)
+    expect(rows.filter(has_text=re.compile(r"agent: .+ → "))).to_have_count(1)
+    screenshot(page, "audit-outside-change")
+    assert not page.errors, page.errors

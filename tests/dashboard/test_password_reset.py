@@ -116,3 +116,12 @@ def test_a_malformed_email_url_stops_the_start_without_echoing_it():
     result = run_settings({**PRODUCTION, "EMAIL_URL": "carrier-pigeon://user:s3cret@loft"})
     assert result.returncode != 0
     assert "EMAIL_URL is malformed" in result.stderr and "s3cret" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_login_page_does_not_promise_an_email_that_only_reaches_the_console(client, settings):
+    settings.PASSWORD_RESET_TO_CONSOLE = True
+    html = client.get("/accounts/login/").content.decode()
+    assert "Reset it by email" not in html and "prints mail on its console" in html
+    settings.PASSWORD_RESET_TO_CONSOLE = False
+    assert "Reset it by email" in client.get("/accounts/login/").content.decode()

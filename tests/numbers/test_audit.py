@@ -216,3 +216,16 @@ def test_a_failed_change_says_what_was_asked(support, staffify_sandbox):
     from numbers_app.audit.log import change_summary
 
     assert change_summary(only_entry(action="assign")) == "agent: Sales Assistant → Survey Caller (asked)"
+
+
+@pytest.mark.django_db
+def test_the_last_7_days_preset_keeps_the_other_filters(ops):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = (timezone.localdate() - timedelta(days=6)).isoformat()
+    html = ops.get("/audit/?action=outside&until=2026-01-01").content.decode()
+    assert f'href="/audit/?action=outside&amp;since={since}">Last 7 days</a>' in html
+    html = ops.get(f"/audit/?since={since}").content.decode()
+    assert 'aria-current="true">Last 7 days</a>' in html

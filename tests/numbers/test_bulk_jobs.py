@@ -385,3 +385,19 @@ def test_a_sent_row_that_cannot_be_read_back_waits_for_the_next_slice(support, m
     job, calls = run_job(job)  # Staffify answers again: read back (not done), then sent once
     assert job.state == "done" and job.rows.get().state == "done"
     assert calls[("PUT", f"/phone-numbers/{record.staffify_id}/assign")] == 1
+
+
+@pytest.mark.django_db
+def test_finished_job_notices_do_not_stack_one_dismiss_clears_them(support, mirrored):
+    first = start(support, sales()[:1], action="unassign")
+    run_job(first)
+    response = support.post("/bulk/start", selection(sales()[1:2], action="add_tags", tags="x"), headers=HX)
+    assert response.status_code == 200
+    second = BulkJob.objects.exclude(pk=first.pk).get()
+    run_job(second)
+    html = support.get("/jobs/notice").content.decode()
+    assert f"Bulk job {second.pk}" in html and f"Bulk job {first.pk}" not in html
+    assert "1 earlier job finished too" in html and "Dismiss all 2" in html
+    support.post(f"/jobs/{second.pk}/seen", headers=HX)
+    html = support.get("/").content.decode()
+    assert "Bulk job" not in html

@@ -1,5 +1,6 @@
 """The preview of a bulk action: counts from the mirror (0 Staffify calls), reasons, roles, saving."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -27,6 +28,12 @@ def test_it_counts_changes_skips_and_what_cannot_be_done(support, mirrored):
     assert f'<strong data-preview="skip">{len(already)}</strong>' in html
     assert f'<strong data-preview="cannot">{len(pending)}</strong>' in html
     assert "<dialog" in html and "Run: change" in html
+    # From which agents (issue 26): every changed number counted under its present agent.
+    changed = [r for r in numbers if r.last_status == "active" and r.agent_id != 102]
+    was = re.search(r'<span data-preview="was">([^<]+)</span>', html).group(1)
+    assert sum(int(n) for n in re.findall(r"\((\d+)\)", was)) == change == len(changed)
+    if any(r.agent_id is None for r in changed):
+        assert "no agent (" in was
 
 
 @pytest.mark.django_db

@@ -2,13 +2,14 @@
 audited with their window, gone numbers, failures that keep the old mirror, one sync at a time."""
 
 import math
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from numbers_app import staffify, tasks
+from numbers_app.audit import log as audit
 from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, SyncRun
 from numbers_app.staffify import budget
@@ -61,8 +62,29 @@ def test_changes_made_outside_the_dashboard_are_mirrored_and_audited_with_their_
     assert {1001, 1002, new_id, gone} <= set(entries)
     assert entries[1001].before["agent_id"] != 106 and entries[1001].after["agent_id"] == 106
     assert entries[new_id].before is None and entries[gone].after is None
-    assert f"{synced.started_at:%Y-%m-%d %H:%M}" in entries[new_id].message
+    started = synced.started_at.astimezone(UTC)
+    assert f"{started.day} {started:%b %Y, %H:%M} UTC" in entries[new_id].message  # the one date style
     assert "outside the dashboard between" in entries[1001].message
+    # The Change column says what changed, before → after (issue 26).
+    assert audit.change_summary(entries[1001]).startswith("agent: ")
+    assert audit.change_summary(entries[1002]).startswith("tags: ")
+    assert audit.change_summary(entries[new_id]).startswith("appeared: active")
+    assert audit.change_summary(entries[gone]).startswith("left the account")
+
+
+@pytest.mark.django_db
+def test_the_audit_log_and_its_csv_show_what_an_outside_change_changed(ops, mirrored):
+    before = NumberRecord.objects.get(staffify_id=1002)
+    old_tags = ", ".join(before.tags) or "none"
+    mirrored.patch("/v1/phone-numbers/1002", json={"tags": ["moved", "by-api"]})
+    mirror.sync(staffify.get_client())
+    entry = AuditEntry.objects.get(action="outside", number_id=1002)
+    line = f"tags: {old_tags} → moved, by-api"
+    assert audit.change_summary(entry) == line
+    html = ops.get("/audit/?action=outside").content.decode()
+    assert f'<td data-label="Change">{line}</td>' in html
+    csv = b"".join(ops.get("/audit/?action=outside&format=csv").streaming_content).decode()
+    assert line in csv
 
 
 @pytest.mark.django_db

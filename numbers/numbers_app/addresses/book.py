@@ -101,6 +101,78 @@ def find(client: staffify.StaffifyClient, address_id: int) -> staffify.Address |
     return next((a for a in known_addresses(client) if a.id == address_id), None)
 
 
+def outside_the_book(client: staffify.StaffifyClient) -> list[staffify.Address]:
+    """Addresses Staffify's listing (where it has one) knows and the book does not: the buy dialog
+    offers them too, so the Addresses page shows them, marked "not in your book"."""
+    try:
+        listed = lookups.listed_addresses(client)
+    except staffify.StaffifyError as err:
+        logger.info("The address listing could not be read (%s); showing the address book alone.", err)
+        return []
+    mine = set(AddressBookEntry.objects.values_list("staffify_id", flat=True))
+    return sorted((a for a in listed if a.id not in mine), key=lambda a: (a.country_code, a.id))
+
+
+# The workflow's steps, in order, as the Addresses page shows them.
+STEPS = (
+    ("create", "Create"),
+    ("documents", "Upload documents"),
+    ("submit", "Submit for review"),
+    ("review", "Carrier's review"),
+    ("use", "Use it"),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    state: str  # "done", "current", "failed" (a rejected or expired review) or "todo"
+
+
+@dataclass(frozen=True)
+class Progress:
+    current: str
+    steps: tuple[Step, ...]
+    missing: tuple[str, ...]  # the required document types not uploaded from here yet
+    documents_known: bool  # False for an address added by id: its documents may have been uploaded elsewhere
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [ADDRESS_DOCUMENT_TYPES.get(kind, kind) for kind in self.missing]
+
+    @property
+    def can_submit(self) -> bool:
+        return self.current in {"documents", "submit"} and not self.missing
+
+
+def progress(entry: AddressBookEntry, required: list[str] | tuple[str, ...]) -> Progress:
+    """Where ENTRY stands in the workflow, given its country's REQUIRED document types."""
+    documents_known = entry.added_how == AddressBookEntry.How.CREATED
+    missing: tuple[str, ...] = ()
+    failed = False
+    if not entry.submitted:
+        missing = tuple(kind for kind in required if kind not in entry.documents) if documents_known else ()
+        current = "documents" if missing else "submit"
+    elif entry.status in USABLE_ADDRESS_STATUSES:
+        current = "use"
+    elif entry.status in FINAL_ADDRESS_STATUSES:  # rejected or expired: the review said no
+        current, failed = "review", True
+    else:
+        current = "review"
+    at = [key for key, _ in STEPS].index(current)
+
+    def state(i: int) -> str:
+        if i < at:
+            return "done"
+        if i == at:
+            return "failed" if failed else "current"
+        return "todo"
+
+    steps = tuple(Step(key, label, state(i)) for i, (key, label) in enumerate(STEPS))
+    return Progress(current, steps, missing, documents_known)
+
+
 def _apply_status(entry: AddressBookEntry, status: staffify.AddressStatus) -> None:
     entry.status = status.status
     entry.reason = status.reason or ""

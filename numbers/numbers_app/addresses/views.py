@@ -8,6 +8,9 @@ works without JavaScript; submitting is confirmed first in a <dialog> saying it 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -18,7 +21,7 @@ from numbers_app.addresses import book as address_book
 from numbers_app.addresses.forms import AddByIdForm, AddressForm, CountryForm, DocumentForm
 from numbers_app.audit import log as audit
 from numbers_app.models import AddressBookEntry
-from numbers_app.rules import DOCUMENT_FILE_TYPES, DOCUMENT_MAX_BYTES
+from numbers_app.rules import DOCUMENT_FILE_TYPES, DOCUMENT_MAX_BYTES, LOCAL_PRESENCE_COUNTRIES
 from numbers_app.staffify import lookups
 from numbers_app.text.explain import Problem, explain
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
@@ -54,6 +57,30 @@ def _requirements(
         return None, explain(err)
 
 
+COUNTRY_KEY = "addresses:country"  # the create form's country, kept between the workflow's steps
+
+
+def _chosen_country(request: HtmxHttpRequest, form: AddressForm | None) -> str:
+    """The create form's country: the one just picked (?country=FR, or the select's own
+    ?country_code=FR), the one a rejected form was sent with, the one picked before, or NL."""
+    if form is not None and form.is_bound:
+        country = (form.data.get("country_code") or "").strip().upper()[:2]
+    else:
+        chosen = CountryForm({"country": request.GET.get("country") or request.GET.get("country_code") or ""})
+        country = chosen.cleaned_data["country"] if chosen.is_valid() else ""
+    if country:
+        request.session[COUNTRY_KEY] = country
+    return country or request.session.get(COUNTRY_KEY) or "NL"
+
+
+def _search_url(entry: AddressBookEntry) -> str:
+    """The buy page's search in the address's country (and city, where numbers are local)."""
+    query = {"country_code": entry.country_code, "number_type": "local"}
+    if entry.country_code in LOCAL_PRESENCE_COUNTRIES and entry.city_code:
+        query["city_code"] = entry.city_code
+    return f"{scope.reverse('buy')}?{urlencode(query)}"
+
+
 def _page(
     request: HtmxHttpRequest,
     *,
@@ -67,12 +94,11 @@ def _page(
         countries = lookups.countries(client)
     except staffify.StaffifyError as err:
         countries, problem = [], explain(err)
-    chosen = CountryForm(request.GET)
-    country = chosen.cleaned_data["country"] if chosen.is_valid() else ""
-    if form is not None and form.is_bound:
-        country = (form.data.get("country_code") or "").strip().upper()[:2]
-    country = country or "NL"
+    country = _chosen_country(request, form)
     requirements, requirements_problem = _requirements(client, country)
+    if request.htmx and request.htmx.target == "requirements":
+        partial = {"requirements": requirements, "requirements_problem": requirements_problem}
+        return render(request, "addresses/page.html#requirements", partial)
     if form is None:
         form = AddressForm(initial={"country_code": country}, countries=countries)
     entries = list(AddressBookEntry.objects.select_related("added_by"))
@@ -87,8 +113,11 @@ def _page(
             max_bytes=found.max_file_size if found else DOCUMENT_MAX_BYTES,
         )
         entry.required_documents = found.required_documents if found else []  # type: ignore[attr-defined]
+        entry.progress = address_book.progress(entry, entry.required_documents)  # type: ignore[attr-defined]
+        entry.search_url = _search_url(entry)  # type: ignore[attr-defined]
     context = {
         "entries": entries,
+        "outside": address_book.outside_the_book(client),
         "countries": countries,
         "country": country,
         "requirements": requirements,
@@ -97,9 +126,9 @@ def _page(
         "form": form,
         "add_form": add_form or AddByIdForm(initial={"country_code": country}),
         "can_manage": request.user.has_perm(MANAGE),
+        "review_time": settings.ADDRESS_REVIEW_TIME,
+        "check_minutes": max(1, round(settings.ADDRESS_STATUS_SECONDS / 60)),
     }
-    if request.htmx and request.htmx.target == "requirements":
-        return render(request, "addresses/page.html#requirements", context)
     return render(request, "addresses/page.html", context, status=status)
 
 
@@ -127,6 +156,7 @@ def create_address(request: HtmxHttpRequest) -> HttpResponse:
             message="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()),
         )
         return _page(request, form=form, status=422)
+    request.session[COUNTRY_KEY] = form.cleaned_data["country_code"]  # the next address is likely there too
     result = address_book.create(client, request.user, form.cleaned_data)
     if not result.ok:
         form.add_error(None, str(result.problem))

@@ -184,6 +184,8 @@ def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any
     if entry.action == Action.CANCEL_SCHEDULED:
         run_at = before.get("run_at")
         return f"no release at {when(run_at) if run_at else '?'}"
+    if entry.action == Action.OUTSIDE:
+        return _outside_change(entry.before, entry.after, e)
     if entry.action in PEOPLE_ACTIONS or entry.action in ALERT_ACTIONS:
         return _person_change(before, after, e)
     if entry.action == Action.BUY:
@@ -263,6 +265,35 @@ def person(
         outcome=outcome,
         message=message,
     )
+
+
+def _agent(snap: dict) -> str:
+    if not snap.get("agent_id"):
+        return "none"
+    return str(snap.get("agent_name") or f"agent {snap['agent_id']}")
+
+
+def _outside_change(before: dict | None, after: dict | None, e: Callable[[Any], str]) -> str:
+    """What a change made outside the dashboard changed: each of status, agent and tags that differs,
+    before → after; a number that appeared or left says so."""
+    if not before and not after:
+        return ""
+    if not after:
+        return (
+            f"left the account (was {e(_words(before.get('status', '?')))}, agent {e(_agent(before))})"
+            if before
+            else ""
+        )
+    if not before:
+        return f"appeared: {e(_words(after.get('status', '?')))}, agent {e(_agent(after))}, tags {e(_tags(after))}"
+    parts = []
+    if before.get("status") != after.get("status"):
+        parts.append(f"status: {e(_words(before.get('status', '?')))} → {e(_words(after.get('status', '?')))}")
+    if before.get("agent_id") != after.get("agent_id"):
+        parts.append(f"agent: {e(_agent(before))} → {e(_agent(after))}")
+    if sorted(before.get("tags") or []) != sorted(after.get("tags") or []):
+        parts.append(f"tags: {e(_tags(before))} → {e(_tags(after))}")
+    return "; ".join(parts)
 
 
 def _words(status: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -131,7 +131,13 @@ def audit_log(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
         entry.change = audit.change_html(entry)
     query = request.GET.copy()
     query.pop("page", None)
+    # Presets: the last 7 days (today and the six before, in the viewer's zone), other filters kept.
+    week = query.copy()
+    week.pop("until", None)
+    week["since"] = (timezone.localdate() - timedelta(days=6)).isoformat()
     context = {
+        "last_week_query": week.urlencode(),
+        "last_week_on": request.GET.get("since") == week["since"] and not request.GET.get("until"),
         "form": form,
         "page": page,
         "query": query.urlencode(),

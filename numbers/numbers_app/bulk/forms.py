@@ -53,7 +53,7 @@ class SelectionForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[])
+    action = forms.ChoiceField(choices=[], error_messages={"required": "Choose an action in the bar first."})
     quick = forms.CharField(required=False, max_length=10)  # the bar's "Assign to" menu sends quick=assign
     agent_id = forms.CharField(required=False, max_length=20)
     tags = forms.CharField(required=False, max_length=2000)

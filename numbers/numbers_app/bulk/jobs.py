@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 Verdict = Literal["change", "skip", "cannot"]
 MAX_ROWS = 20_000  # one job at most; "select all" over a larger filter is refused with a message
+SAID = 500  # a preview lists at most this many changes with their own words
 SAMPLE = 8  # examples of each reason shown in the preview
 
 
@@ -72,6 +73,7 @@ class Plan:
     verdict: Verdict
     reason: str = ""
     steps: tuple[Step, ...] = ()
+    was: str = ""  # what the change replaces, counted in the preview (an assign's previous agent)
 
 
 def change(*steps: Step) -> Plan:
@@ -135,7 +137,10 @@ def _plan_assign(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
         return refused
     if number.agent_id == agent_id:
         return skip(f"already assigned to {name or agent_id}")
-    return change(Step(audit.Action.ASSIGN, replace(number, agent_id=agent_id, agent_name=name)))
+    was = (number.agent_name or f"agent {number.agent_id}") if number.agent_id else "no agent"
+    return Plan(
+        "change", steps=(Step(audit.Action.ASSIGN, replace(number, agent_id=agent_id, agent_name=name)),), was=was
+    )
 
 
 def _plan_unassign(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
@@ -228,7 +233,9 @@ def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any
     refusal = changes.release_refusal(number, user, unassign_first=bool(params.get("unassign_first")))
     if refusal is not None:
         return cannot(refusal)
-    return Plan("change", "scheduled before its next charge")
+    charge_at, run_at = scheduled_releases.planned(number.purchased_at)
+    when, charge = scheduled_releases.when_text(run_at), scheduled_releases.when_text(charge_at)
+    return Plan("change", f"to be released {when}, before the charge on {charge}")
 
 
 def _perform_schedule_release(
@@ -253,6 +260,41 @@ register(
         perform=_perform_schedule_release,
         saves_money=True,
         inputs=("unassign_first",),
+        local=True,
+    )
+)
+
+
+# Cancelling scheduled releases in bulk: the dashboard's own records only (no Staffify call).
+
+
+def _plan_cancel_scheduled(number: staffify.PhoneNumber, params: dict, user: Any) -> Plan:
+    found = scheduled_releases.waiting_for(number.id)
+    if found is None:
+        return skip("no release is scheduled")
+    return Plan("change", f"the release planned for {scheduled_releases.when_text(found.run_at)} will not be made")
+
+
+def _perform_cancel_scheduled(
+    client: staffify.StaffifyClient, before: staffify.PhoneNumber, plan: Plan, user: Any, job: BulkJob
+) -> staffify.PhoneNumber:
+    found = scheduled_releases.waiting_for(before.id)
+    if found is None:
+        raise StepFailed("no release is scheduled any more", None)
+    try:
+        scheduled_releases.cancel(found, user)
+    except scheduled_releases.CannotSchedule as refused:
+        raise StepFailed(str(refused), None) from None
+    return before
+
+
+register(
+    BulkAction(
+        "cancel_scheduled_release",
+        "Cancel the scheduled release",
+        "numbers.release_number",
+        _plan_cancel_scheduled,
+        perform=_perform_cancel_scheduled,
         local=True,
     )
 )
@@ -313,20 +355,32 @@ class Preview:
     saving: Decimal | None = None  # EUR per 28-day cycle, for a release
     cycle_days: int = CYCLE_DAYS
     shown: set[str] = field(default_factory=set)  # the numbers: a file may change one number twice
+    # Each change that says something of its own (a scheduled release's instant), for the preview's list.
+    said: list[tuple[str, str]] = field(default_factory=list)
+    was: Counter = field(default_factory=Counter)  # what the changes replace: an assign's previous agents
 
     def add(self, display: str, plan: Plan) -> None:
         self.total += 1
         self.shown.add(display)
         setattr(self, plan.verdict, getattr(self, plan.verdict) + 1)
         self.calls += len(plan.steps)
+        if plan.was:
+            self.was[plan.was] += 1
         if plan.verdict != "change":
             self.reasons[plan.verdict][plan.reason] += 1
+        elif plan.reason and len(self.said) < SAID:
+            self.said.append((display, plan.reason))
         if len(self.samples[plan.verdict]) < SAMPLE:
             self.samples[plan.verdict].append(f"{display}: {plan.reason}" if plan.reason else display)
 
     @property
     def numbers(self) -> int:
         return len(self.shown)
+
+    @property
+    def was_text(self) -> str:
+        """ "Sales Assistant (3), no agent (1)": where the changed numbers come from."""
+        return ", ".join(f"{what} ({n})" for what, n in self.was.most_common())
 
     @property
     def skip_reasons(self) -> list[tuple[str, int]]:
@@ -786,6 +840,8 @@ def has_running(user: Any) -> bool:
 def notice(user: Any) -> dict:
     """What the starter's notice shows (numbers/_job_notice.html): their newest finished job they have
     not dismissed, its counts, and whether another of theirs still runs (then the notice polls)."""
-    job = unseen_finished(user).first()
+    unseen = unseen_finished(user).order_by("-pk")
+    job = unseen.first()
     found = counts(job) if job else None
-    return {"notice_job": job, "notice_counts": found, "notice_running": has_running(user)}
+    earlier = unseen.count() - 1 if job else 0
+    return {"notice_job": job, "notice_counts": found, "notice_earlier": earlier, "notice_running": has_running(user)}

@@ -59,8 +59,11 @@ def bulk_preview(request: HtmxHttpRequest) -> HttpResponse:
         return _problem(request, f"More than {bulk.MAX_ROWS} numbers match: narrow the filter and run it in parts.")
     if not records:
         return _problem(request, "None of the selected numbers is in the account any more.")
+    preview = bulk.preview(key, params, records, request.user)
     context = {
-        "preview": bulk.preview(key, params, records, request.user),
+        "preview": preview,
+        "unassign_offer": _unassign_offer(request, key, params, records, preview),
+        "action_key": key,
         "description": bulk.describe(key, params),
         "allowed": request.user.has_perm(bulk.ACTIONS[key].perm),
         "denied": denial(request.user, bulk.ACTIONS[key].perm),
@@ -69,6 +72,16 @@ def bulk_preview(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "numbers/_bulk_dialog.html", context)
     return render(request, "numbers/bulk_preview.html", context)
+
+
+def _unassign_offer(request: HtmxHttpRequest, key: str, params: dict, records: list, preview: bulk.Preview) -> int:
+    """How many more numbers a release (now or before the charge) could take if their agents were
+    unassigned first: the preview offers it in place (the mirror answers, no Staffify call)."""
+    if "unassign_first" not in bulk.ACTIONS[key].inputs or params.get("unassign_first") or not preview.cannot:
+        return 0
+    if not request.user.has_perm("numbers.assign_agent"):
+        return 0
+    return bulk.preview(key, {**params, "unassign_first": True}, records, request.user).change - preview.change
 
 
 CARRIED = ("scope", "ids", "filter", "action", "quick", "agent_id", "tags", "unassign_first")
@@ -311,7 +324,8 @@ def bulk_notice(request: HtmxHttpRequest) -> HttpResponse:
 @dashboard_view()
 @require_POST
 def bulk_notice_seen(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
-    BulkJob.objects.filter(pk=job_id, created_by_id=request.user.pk).update(notice_seen=True)
+    # This job and every earlier finished one of theirs: one Dismiss, not one per job (they stacked).
+    bulk.unseen_finished(request.user).filter(pk__lte=job_id).update(notice_seen=True)
     if request.htmx:
         return render(request, "numbers/_job_notice.html", bulk.notice(request.user))
     back = request.POST.get("next", "")

@@ -20,12 +20,13 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from numbers_app import cycles, staffify
 from numbers_app.audit import log as audit
@@ -414,6 +415,10 @@ def _differs(before: staffify.PhoneNumber, after: staffify.PhoneNumber) -> bool:
     return (before.status, before.agent_id, sorted(before.tags)) != (after.status, after.agent_id, sorted(after.tags))
 
 
+def _utc_text(moment: datetime) -> str:
+    return date_format(moment.astimezone(UTC), "j M Y, H:i") + " UTC"
+
+
 def _outside(
     record: NumberRecord,
     before: staffify.PhoneNumber | None,
@@ -422,11 +427,8 @@ def _outside(
     until: datetime,
     what: str,
 ) -> AuditEntry:
-    window = (
-        f"between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC"
-        if since
-        else f"before {until:%Y-%m-%d %H:%M} UTC"
-    )
+    # Written once for every viewer, so in UTC, in the dashboard's one date style ("4 Dec 2026, 13:53 UTC").
+    window = f"between {_utc_text(since)} and {_utc_text(until)}" if since else f"before {_utc_text(until)}"
     return AuditEntry(
         at=until,
         user=None,

@@ -45,7 +45,7 @@ from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
 from numbers_app.rules import PRICE_PER_CYCLE
 from numbers_app.staffify import budget, lookups
 from numbers_app.text.explain import Problem, explain
-from numbers_app.text.presenters import iso_utc
+from numbers_app.text.presenters import iso_utc, local_text
 
 State = ScheduledRelease.State
 Action = AuditEntry.Action
@@ -67,7 +67,19 @@ def lead() -> timedelta:
 
 
 def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M %Z")
+    return local_text(moment)  # the one date style: "8 Dec 2026, 13:48 CET", in the viewer's zone
+
+
+def planned(purchased_at: datetime, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """(the next charge, the release's instant) for a number bought at PURCHASED_AT, scheduled NOW (by
+    default on Staffify's clock as the shared client last saw it: no call)."""
+    now = now or lookups.staffify_now()
+    charge_at = cycles.next_charge(purchased_at, now)
+    return charge_at, max(charge_at - lead(), now)  # inside the window already: the next pass makes it
+
+
+def when_text(moment: datetime) -> str:
+    return _when(moment)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,9 +141,7 @@ def schedule(record: NumberRecord, user: Any, *, unassign_first: bool, now: date
     if unassign_first and not user.has_perm("numbers.assign_agent"):
         raise CannotSchedule("Your role cannot unassign agents, so it cannot ask for that before the release.")
     assert record.purchased_at is not None
-    now = now or lookups.staffify_now()
-    charge_at = cycles.next_charge(record.purchased_at, now)
-    run_at = max(charge_at - lead(), now)  # inside the window already: the next pass makes it
+    charge_at, run_at = planned(record.purchased_at, now)
     try:
         with transaction.atomic():
             scheduled = ScheduledRelease.objects.create(

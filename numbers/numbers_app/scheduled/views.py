@@ -12,6 +12,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from numbers_app import scope, staffify
 from numbers_app.audit import log as audit
@@ -81,12 +82,23 @@ def schedule_release(request: HtmxHttpRequest, number_id: int) -> HttpResponse:
 @require_POST
 def cancel_scheduled_release(request: HtmxHttpRequest, number_id: int) -> HttpResponse:
     scheduled = scheduled_releases.waiting_for(number_id)
+    # The badge's Cancel on the owned list: the list is loaded again (its filter may drop the row), with the news.
+    from_list = request.htmx and request.POST.get("from") == "list"
     if scheduled is None:
+        if from_list:
+            messages.error(request, "No release is scheduled for this number.")
+            return HttpResponseClientRefresh()
         return _panel(request, number_id, Problem("No release is scheduled for this number."), status=409)
     try:
         scheduled_releases.cancel(scheduled, request.user)
     except scheduled_releases.CannotSchedule as err:
+        if from_list:
+            messages.error(request, str(err))
+            return HttpResponseClientRefresh()
         return _panel(request, number_id, Problem(str(err)), status=409)
+    if from_list:
+        messages.success(request, f"The scheduled release of {format_phone(scheduled.phone_number)} is cancelled.")
+        return HttpResponseClientRefresh()
     return _said(
         request,
         _panel(request, number_id),
@@ -99,7 +111,8 @@ def _said(request: HtmxHttpRequest, response: HttpResponse, message: str) -> Htt
     if not request.htmx:
         messages.success(request, message)
         return response
-    return toast(response, message)
+    # The number's page refreshes its row (the badge) and its history from this (detail.html).
+    return toast(trigger_client_event(response, "number-changed", {}), message)
 
 
 def _back(request: HtmxHttpRequest, fallback: str) -> HttpResponseRedirect:

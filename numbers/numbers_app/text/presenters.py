@@ -120,7 +120,14 @@ class NumberRow:
         return {name: pattern.format(self.id) for name, pattern in _url_patterns(scope.slug()).items()}
 
 
-ROW_URLS = ("number_detail", "assign_agent", "release_dialog", "reclaim_number", "tags_editor")
+ROW_URLS = (
+    "number_detail",
+    "assign_agent",
+    "release_dialog",
+    "reclaim_number",
+    "tags_editor",
+    "cancel_scheduled_release",
+)
 
 
 @cache

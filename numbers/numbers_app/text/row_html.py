@@ -103,7 +103,7 @@ def _purchased(row: NumberRow) -> SafeString:
     )
 
 
-def _next_charge(row: NumberRow) -> SafeString:
+def _next_charge(row: NumberRow, may: Permissions) -> SafeString:
     if row.next_charge_at:
         due = instant_html(row.next_charge_at, "date", compact=True)
     elif row.is_active:
@@ -116,10 +116,23 @@ def _next_charge(row: NumberRow) -> SafeString:
     scheduled = row.extra.get("release_scheduled")
     if scheduled and row.is_active:
         when = date_format(timezone.localtime(scheduled.run_at), "j M Y, H:i T")
+        cancel = (
+            format_html(
+                '<button type="button" class="small link-button cancel-scheduled" hx-post="{}"'
+                ' hx-vals=\'{{"from": "list"}}\'>Cancel'
+                '<span class="visually-hidden"> the scheduled release of {}</span></button>',
+                row.urls["cancel_scheduled_release"],
+                row.display,
+            )
+            if may.can_release
+            else ""
+        )
         due = format_html(
-            '{} <span class="pill scheduled" title="To be released {}, before this charge">release scheduled</span>',
+            '{} <span class="scheduled-badge"><span class="pill scheduled"'
+            ' title="To be released {}, before this charge">release scheduled</span>{}</span>',
             due,
             when,
+            cancel,
         )
     return due
 
@@ -202,7 +215,7 @@ def row_html(row: NumberRow, may: Permissions) -> SafeString:
         f"<td>{_status(row)}</td>\n"
         f"<td>{_agent(row, may)}</td>\n"
         f'<td class="purchased">{_purchased(row)}</td>\n'
-        f'<td class="next-charge">{_next_charge(row)}</td>\n'
+        f'<td class="next-charge">{_next_charge(row, may)}</td>\n'
         f"<td>{tags_cell(row.id, row.tags, row.urls['tags_editor'], row.display, may.can_tag)}</td>\n"
         f'<td class="actions">{_actions(row, may)}</td>\n'
         "</tr>\n"
