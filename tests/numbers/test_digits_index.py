@@ -28,7 +28,7 @@ def test_the_digits_filter_reads_the_trigram_index_on_postgresql(ops, mirrored):
     found = listing.numbers({"q": "98765"})
     assert "mirror_digits_trgm" in found.order_by().explain()  # the count, cached per mirror version
     assert listing.total({"q": "98765"}, found) == found.count()
-    html = ops.get("/?q=98765").content.decode()
+    html = ops.get("/p/main/?q=98765").content.decode()
     assert "match" in html
 
 
