@@ -530,7 +530,7 @@ def current_step(html: str) -> str:
 @pytest.mark.django_db
 def test_the_steps_mark_where_an_address_stands_and_submit_waits_for_the_documents(ops, listing_off, staffify_sandbox):
     entry = new_entry(ops)
-    html = card(ops.get("/addresses/").content.decode(), entry.staffify_id)
+    html = card(ops.get("/p/main/addresses/").content.decode(), entry.staffify_id)
     assert current_step(html) == "Upload documents"
     assert '<li class="step done"><span class="step-mark" aria-hidden="true">✓</span> Create' in html
     submit = re.search(r"<button[^>]*>Submit for review…", html).group(0)
@@ -538,23 +538,24 @@ def test_the_steps_mark_where_an_address_stands_and_submit_waits_for_the_documen
     assert "Upload the Government ID first: Staffify refuses a review without it." in html
 
     upload(ops, entry)
-    html = card(ops.get("/addresses/").content.decode(), entry.staffify_id)
+    html = card(ops.get("/p/main/addresses/").content.decode(), entry.staffify_id)
     assert current_step(html) == "Submit for review"
     submit = re.search(r"<button[^>]*>Submit for review…", html).group(0)
     assert "disabled" not in submit and 'class="primary"' in submit
 
     ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
-    html = card(ops.get("/addresses/").content.decode(), entry.staffify_id)
+    html = card(ops.get("/p/main/addresses/").content.decode(), entry.staffify_id)
     assert current_step(html) == "Carrier's review"
     assert "The carrier's review takes about 10 minutes (the sandbox's review)" in htmllib.unescape(html)
     assert "/documents" not in html and "Submit for review…" not in html and "/check" in html
 
     staffify_sandbox.post("/control/clock", json={"advance_seconds": 601})
     ops.post(f"/addresses/{entry.staffify_id}/check")
-    html = card(ops.get("/addresses/").content.decode(), entry.staffify_id)
+    html = card(ops.get("/p/main/addresses/").content.decode(), entry.staffify_id)
     assert current_step(html) == "Use it"
     assert (
-        '<a class="button primary" href="/buy/?country_code=NL&amp;number_type=local">Search numbers in NL</a>' in html
+        '<a class="button primary" href="/p/main/buy/?country_code=NL&amp;number_type=local">Search numbers in NL</a>'
+        in html
     )
 
 
@@ -565,7 +566,7 @@ def test_a_refused_address_says_why_at_the_review_step(ops, listing_off, staffif
     ops.post(f"/addresses/{entry.staffify_id}/submit/confirm")
     staffify_sandbox.post(f"/control/addresses/{entry.staffify_id}/reject", json={"reason": "Blurry scan"})
     ops.post(f"/addresses/{entry.staffify_id}/check")
-    html = card(ops.get("/addresses/").content.decode(), entry.staffify_id)
+    html = card(ops.get("/p/main/addresses/").content.decode(), entry.staffify_id)
     assert '<li class="step failed" aria-current="step">' in html and current_step(html) == "Carrier's review"
     assert "refused the address: Blurry scan" in html
 
@@ -582,19 +583,21 @@ def test_the_search_link_of_a_local_country_carries_the_city_code(ops_user, ops,
         submitted_at=None,
         added_by=ops_user,
     )
-    html = card(ops.get("/addresses/").content.decode(), 9)
-    assert 'href="/buy/?country_code=DE&amp;number_type=local&amp;city_code=030">Search numbers in DE</a>' in html
+    html = card(ops.get("/p/main/addresses/").content.decode(), 9)
+    assert (
+        'href="/p/main/buy/?country_code=DE&amp;number_type=local&amp;city_code=030">Search numbers in DE</a>' in html
+    )
 
 
 @pytest.mark.django_db
 def test_the_create_form_keeps_the_chosen_country(ops, listing_off):
-    ops.get("/addresses/", {"country_code": "FR"}, headers={**HX, "HX-Target": "requirements"})
-    html = ops.get("/addresses/").content.decode()
+    ops.get("/p/main/addresses/", {"country_code": "FR"}, headers={**HX, "HX-Target": "requirements"})
+    html = ops.get("/p/main/addresses/").content.decode()
     assert 'value="FR" selected' in html and "<strong>France</strong> asks for:" in html
     assert html.count('<select id="id_country_code"') == 1 and 'id="req-country"' not in html
     entry = new_entry(ops)  # an NL address: the form now keeps NL
     assert entry.country_code == "NL"
-    assert 'value="NL" selected' in ops.get("/addresses/").content.decode()
+    assert 'value="NL" selected' in ops.get("/p/main/addresses/").content.decode()
 
 
 @pytest.mark.django_db
@@ -606,10 +609,10 @@ def test_the_book_shows_what_the_buy_dialog_offers_marked_not_in_the_book(
     assert listed, "the seed lists an NL address"
     demo = listed[0]
     client.force_login(lead_user)
-    assert "Add to your book" not in card(client.get("/addresses/").content.decode(), demo.id)
+    assert "Add to your book" not in card(client.get("/p/main/addresses/").content.decode(), demo.id)
     client.force_login(ops_user)
     ops = client
-    html = ops.get("/addresses/").content.decode()
+    html = ops.get("/p/main/addresses/").content.decode()
     assert "No addresses yet" not in html
     outside = card(html, demo.id)
     assert "Not in your book" in outside and htmllib.escape(demo.company_name or "") in outside
@@ -619,10 +622,10 @@ def test_the_book_shows_what_the_buy_dialog_offers_marked_not_in_the_book(
         "/addresses/add", {"address_id": demo.id, "country_code": "NL", "city": demo.city or "", "city_code": ""}
     )
     assert response.status_code == 302
-    html = card(ops.get("/addresses/").content.decode(), demo.id)
+    html = card(ops.get("/p/main/addresses/").content.decode(), demo.id)
     assert "Not in your book" not in html and "Search numbers in NL" in html
 
 
 @pytest.mark.django_db
 def test_without_a_listing_an_empty_book_says_so(ops, listing_off):
-    assert "No addresses yet" in ops.get("/addresses/").content.decode()
+    assert "No addresses yet" in ops.get("/p/main/addresses/").content.decode()

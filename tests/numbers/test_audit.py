@@ -225,7 +225,7 @@ def test_the_last_7_days_preset_keeps_the_other_filters(ops):
     from django.utils import timezone
 
     since = (timezone.localdate() - timedelta(days=6)).isoformat()
-    html = ops.get("/audit/?action=outside&until=2026-01-01").content.decode()
-    assert f'href="/audit/?action=outside&amp;since={since}">Last 7 days</a>' in html
-    html = ops.get(f"/audit/?since={since}").content.decode()
+    html = ops.get("/p/main/audit/?action=outside&until=2026-01-01").content.decode()
+    assert f'href="/p/main/audit/?action=outside&amp;since={since}">Last 7 days</a>' in html
+    html = ops.get(f"/p/main/audit/?since={since}").content.decode()
     assert 'aria-current="true">Last 7 days</a>' in html

@@ -395,9 +395,9 @@ def test_finished_job_notices_do_not_stack_one_dismiss_clears_them(support, mirr
     assert response.status_code == 200
     second = BulkJob.objects.exclude(pk=first.pk).get()
     run_job(second)
-    html = support.get("/jobs/notice").content.decode()
+    html = support.get("/p/main/jobs/notice").content.decode()
     assert f"Bulk job {second.pk}" in html and f"Bulk job {first.pk}" not in html
     assert "1 earlier job finished too" in html and "Dismiss all 2" in html
     support.post(f"/jobs/{second.pk}/seen", headers=HX)
-    html = support.get("/").content.decode()
+    html = support.get("/p/main/").content.decode()
     assert "Bulk job" not in html

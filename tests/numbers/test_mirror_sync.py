@@ -81,9 +81,9 @@ def test_the_audit_log_and_its_csv_show_what_an_outside_change_changed(ops, mirr
     entry = AuditEntry.objects.get(action="outside", number_id=1002)
     line = f"tags: {old_tags} → moved, by-api"
     assert audit.change_summary(entry) == line
-    html = ops.get("/audit/?action=outside").content.decode()
+    html = ops.get("/p/main/audit/?action=outside").content.decode()
     assert f'<td data-label="Change">{line}</td>' in html
-    csv = b"".join(ops.get("/audit/?action=outside&format=csv").streaming_content).decode()
+    csv = b"".join(ops.get("/p/main/audit/?action=outside&format=csv").streaming_content).decode()
     assert line in csv
 
 
