@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from numbers_app import rules, scope
+from numbers_app.alerts import balance as alert_balance
 from numbers_app.bulk import jobs as bulk
 from numbers_app.models import InboxItem
 from numbers_app.roles import role_of
@@ -69,7 +70,7 @@ def dashboard(request: HttpRequest) -> dict:
 
     @cache
     def balance_reading():
-        return lookups.balance_reading()  # the worker's reading: a page never asks Staffify for it
+        return alert_balance.kept()  # the worker's reading: a page never asks Staffify for it
 
     @cache
     def server_now():

@@ -140,3 +140,20 @@ def test_send_a_test_to_the_inbox_and_queue_an_email(ops, ops_user, settings):
     assert response.status_code == 302
     queued = Delivery.objects.get(channel="email")
     assert queued.status == "pending" and queued.recipient == "ops@example.com"  # the worker sends it
+
+
+def test_the_header_shows_the_balance_another_process_read(lead, staffify_sandbox):
+    """The worker keeps its reading in its own cache (in memory by default) and in the database: a page of
+    the web process, whose cache never saw it, shows it from the database, with its age, and makes no call."""
+    from django.core.cache import cache
+
+    from numbers_app import staffify
+    from numbers_app.alerts import balance
+    from numbers_app.staffify.glue import BALANCE_CACHE_KEY
+
+    balance.read(staffify.get_client())
+    cache.delete(BALANCE_CACHE_KEY)  # another process's cache
+    with staffify.track_calls() as stats:
+        html = lead.get("/p/main/billing/").content.decode()
+    assert "Balance EUR 42.50" in html and "Balance not read yet" not in html
+    assert stats.calls == 0

@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from numbers_app import staffify
+from numbers_app.models import BalanceSeen
 from numbers_app.staffify.glue import BALANCE_CACHE_KEY
 from sandbox.models import PhoneNumber
 from tests.conftest import worker_reads_balance
@@ -377,6 +378,7 @@ def test_the_csv_makes_no_staffify_call(lead, mirrored):
 
 def test_a_balance_never_read_leaves_the_rest_of_the_page(lead, mirrored):
     cache.delete(BALANCE_CACHE_KEY)  # the worker has not read it yet (or Staffify never answered it)
+    BalanceSeen.objects.all().delete()
     fault(mirrored, "/v1/credits", status=503)
     worker_reads_balance()
     html = page(lead)

@@ -19,3 +19,14 @@ def read(client: staffify.StaffifyClient) -> BalanceSeen:
 
 def last() -> BalanceSeen | None:
     return BalanceSeen.objects.filter(pk=1).first()
+
+
+def kept() -> lookups.BalanceReading | None:
+    """The reading a page shows (never a call): the newer of the cache's and the database's. With a cache
+    of its own per process (the default, in memory) the web never sees the worker's cached reading, but
+    both write BalanceSeen."""
+    cached = lookups.balance_reading()
+    seen = last()
+    if seen is not None and (cached is None or seen.read_at > cached.at):
+        return lookups.BalanceReading(balance=seen.balance, at=seen.read_at)
+    return cached

@@ -272,7 +272,7 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
 
 def _balance() -> tuple[lookups.BalanceReading | None, Problem | None]:
     """The balance the worker keeps (never a Staffify call from the page): the page says when it was read."""
-    reading = lookups.balance_reading()
+    reading = alert_balance.kept()
     if reading is None:
         return None, Problem(
             "The balance has not been read from Staffify yet, so its runway is unknown: the worker reads it "
@@ -299,7 +299,7 @@ def refresh_balance(request: HtmxHttpRequest) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    context = {"reading": lookups.balance_reading(), "balance_problem": problem}
+    context = {"reading": alert_balance.kept(), "balance_problem": problem}
     return render(request, "numbers/_balance.html", context)
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from numbers_app import scope, staffify
+from numbers_app.alerts import balance as alert_balance
 from numbers_app.audit import log as audit
 from numbers_app.buying import purchase_times
 from numbers_app.buying import service as buying
@@ -228,7 +229,7 @@ def _read_balance_after_purchase() -> lookups.BalanceReading | None:
     try:
         return lookups.refresh_balance(staffify.get_client())
     except staffify.StaffifyError:
-        return lookups.balance_reading()  # the reading kept; the worker reads it again soon
+        return alert_balance.kept()  # the reading kept; the worker reads it again soon
 
 
 def _bought_in_place(

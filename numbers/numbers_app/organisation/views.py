@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from numbers_app import cycles
+from numbers_app.alerts import balance as alert_balance
 from numbers_app.organisation import figures
 from numbers_app.staffify import lookups
 from numbers_app.web.access import HtmxHttpRequest, login_redirect
@@ -26,7 +27,7 @@ def org_billing(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return login_redirect(request)
     projects = _projects_or_refuse(request)
-    reading = lookups.balance_reading()  # the worker's reading: a page never asks Staffify for it
+    reading = alert_balance.kept()  # the worker's reading: a page never asks Staffify for it
     now = lookups.staffify_now()
     rows = figures.per_project(projects, now)
     total = figures.total(rows)
