@@ -32,24 +32,19 @@ def back(apps, schema_editor):
         alert.save(update_fields=["key"])
 
 
-def index_by_project(apps, schema_editor):
+def _rebuild_index(schema_editor, columns: str) -> None:
     if schema_editor.connection.vendor == "postgresql":
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-            cursor.execute(
-                f"CREATE INDEX {INDEX} ON numbers_numberrecord "
-                "(project_id, next_charge_at DESC NULLS LAST, staffify_id) WHERE gone_at IS NULL"
-            )
+            cursor.execute(f"CREATE INDEX {INDEX} ON numbers_numberrecord ({columns}) WHERE gone_at IS NULL")
+
+
+def index_by_project(apps, schema_editor):
+    _rebuild_index(schema_editor, "project_id, next_charge_at DESC NULLS LAST, staffify_id")
 
 
 def index_without_project(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-            cursor.execute(
-                f"CREATE INDEX {INDEX} ON numbers_numberrecord "
-                "(next_charge_at DESC NULLS LAST, staffify_id) WHERE gone_at IS NULL"
-            )
+    _rebuild_index(schema_editor, "next_charge_at DESC NULLS LAST, staffify_id")  # as 0024 made it
 
 
 class Migration(migrations.Migration):
