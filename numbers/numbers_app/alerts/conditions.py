@@ -447,7 +447,6 @@ ORG_RULES: dict[str, Rule] = {
     Kind.ADDRESS: addresses,
     Kind.WORKER: worker_stale,
 }
-RULES: dict[str, Rule] = {**ORG_RULES, **PROJECT_RULES}
 # Kinds whose findings are events: raised once per key, never resolved.
 EVENTS = frozenset({Kind.ADDRESS, Kind.TEST})
 
