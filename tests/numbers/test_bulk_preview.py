@@ -109,7 +109,7 @@ def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mir
         return bulk.skip("nothing to do") if number.agent_id is None else bulk.cannot("not today")
 
     bulk.register(bulk.BulkAction("check_only", "Check only", "numbers.edit_tags", plan))
-    assert '<option value="check_only">Check only</option>' in support.get("/").content.decode()
+    assert '<option value="check_only">Check only</option>' in support.get("/bulk/bar", headers=HX).content.decode()
     numbers = sales()
     html = support.post("/bulk/preview", selection(numbers, action="check_only"), headers=HX).content.decode()
     with_agent = sum(1 for r in numbers if r.agent_id)
@@ -119,10 +119,21 @@ def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mir
 
 @pytest.mark.django_db
 def test_the_bar_offers_only_what_the_role_may_do(client, support_user, lead_user, mirrored):
+    """The bar is fetched (bulk/bar, by static/js/bulk.js) when a checkbox is first reached; the list
+    says where from."""
     client.force_login(support_user)
-    html = client.get("/").content.decode()
+    assert 'id="bulk-bar-slot" data-url="/bulk/bar"' in client.get("/").content.decode()
+    html = client.get("/bulk/bar", headers=HX).content.decode()
     assert 'value="add_tags"' in html and 'value="unassign"' in html and 'value="release"' not in html
     assert "Assign to" in html
     client.force_login(lead_user)
-    html = client.get("/").content.decode()
+    html = client.get("/bulk/bar", headers=HX).content.decode()
     assert "Your role cannot change numbers" in html and "Assign to" not in html
+
+
+@pytest.mark.django_db
+def test_the_bar_needs_a_signed_in_viewer_and_a_get(support, mirrored):
+    from django.test import Client
+
+    assert Client().get("/bulk/bar").status_code == 302  # to the sign-in page
+    assert support.post("/bulk/bar", headers=HX).status_code == 405
