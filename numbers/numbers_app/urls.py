@@ -66,6 +66,7 @@ project_pages = [
     path("addresses/<staffify_id:address_id>/submit", addresses.submit_dialog, name="address_submit_dialog"),
     path("addresses/<staffify_id:address_id>/submit/confirm", addresses.submit_address, name="address_submit"),
     path("addresses/<staffify_id:address_id>/check", addresses.check_status, name="address_check"),
+    path("bulk/bar", bulk.bulk_bar, name="bulk_bar"),
     path("bulk/preview", bulk.bulk_preview, name="bulk_preview"),
     path("bulk/start", bulk.bulk_start, name="bulk_start"),
     path("bulk/upload", bulk.bulk_upload, name="bulk_upload"),

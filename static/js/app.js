@@ -1,6 +1,21 @@
 // Dashboard behaviour that HTML attributes cannot express: toasts, server-rendered dialogs,
 // the inline tag editor's keys and checks, and the address -> city code link in the buy dialog.
 // No inline script anywhere (the Content-Security-Policy forbids it); this file is loaded once.
+// htmx's settings, read when the page is ready (after this deferred file has run): here once rather
+// than in a <meta name="htmx-config"> in every page. No eval, no script tags from answers; a 4xx answer
+// is swapped (it carries the form with its errors), 204 and 5xx are not.
+Object.assign(htmx.config, {
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+  responseHandling: [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "4..", swap: true, error: false },
+    { code: "...", swap: false, error: true },
+  ],
+});
+
 (function () {
   "use strict";
 
@@ -147,6 +162,77 @@
     if (next && !next.matches(FOCUSABLE)) next = next.querySelector(FOCUSABLE);
     if (next && !next.disabled) next.focus();
   });
+
+  // ---- A row of the owned list arrives short (numbers_app.text.row_html): what every row repeats is
+  // written here, from the row's id (tr#number-ID), its number as shown (its second cell) and the URL
+  // patterns its <tbody> carries once (data-row-urls): the checkbox's value and name, the agent
+  // dropdown's form, name, id, name for assistive technology, saved value and "— no agent —" option, the
+  // tags button's URL and name, Release's URL and name. Then htmx reads the new attributes.
+  function vh(text) {
+    var span = document.createElement("span");
+    span.className = "vh";
+    span.textContent = text;
+    return span;
+  }
+  function dressRow(tr) {
+    var holder = tr.closest("[data-row-urls]");
+    if (!holder) return;
+    var urls = holder._rowUrls || (holder._rowUrls = JSON.parse(holder.dataset.rowUrls));
+    var id = tr.id.slice(7), cell = tr.cells[1];
+    var number = cell && cell.firstChild ? cell.firstChild.textContent.trim() : "";
+    function url(name) { return urls[name].replace("{}", id); }
+    var changed = false;
+    var box = tr.querySelector("input[data-bulk-row]:not([value])");
+    if (box) {
+      box.setAttribute("value", id);
+      box.setAttribute("aria-label", "Select " + number);
+    }
+    var select = tr.querySelector("select[data-agent-select]:not([name])");
+    if (select) {
+      var form = document.createElement("form");
+      form.className = "agent-form";
+      form.setAttribute("hx-post", url("assign_agent"));
+      form.setAttribute("hx-disabled-elt", "find select");
+      select.parentNode.insertBefore(form, select);
+      form.appendChild(select);
+      if (!select.querySelector("option[value='']")) {
+        var none = document.createElement("option");
+        none.value = "";
+        none.textContent = "— no agent —";
+        select.insertBefore(none, select.firstChild);
+      }
+      select.id = "agent-" + id;
+      select.name = "agent_id";
+      select.setAttribute("aria-label", "Agent for " + number);
+      select.dataset.saved = select.value;
+      changed = true;
+    }
+    var tags = tr.querySelector(".tags-cell > button.tags-display:not([hx-get])");
+    if (tags) {
+      tags.parentNode.id = "tags-" + id;
+      tags.setAttribute("hx-get", url("tags_editor"));
+      tags.setAttribute("hx-target", "closest div");
+      tags.dataset.focusRole = "tags";
+      tags.appendChild(vh((tags.querySelector(".tag") ? ": edit the tags of " : " to ") + number));
+      changed = true;
+    }
+    var cellOfTags = tr.querySelector(".tags-cell:not([id])");
+    if (cellOfTags) cellOfTags.id = "tags-" + id;
+    var release = tr.querySelector("button[data-release]:not([hx-get])");
+    if (release) {
+      release.setAttribute("hx-get", url("release_dialog"));
+      release.appendChild(vh(" " + number));
+      changed = true;
+    }
+    if (changed) htmx.process(tr);
+  }
+  function dressRows(root) {
+    if (!root.querySelectorAll) return;
+    var up = root.closest && root.closest("tr[id^='number-']");
+    if (up) dressRow(up);
+    Array.prototype.forEach.call(root.querySelectorAll("tr[id^='number-']"), dressRow);
+  }
+  htmx.onLoad(dressRows);
 
   // ---- Agent dropdown: a pointer choice commits at once; the keyboard only chooses (arrows, letters)
   // and Enter commits, Escape puts back the saved agent. Nothing is sent by arrowing through options.

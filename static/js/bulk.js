@@ -1,18 +1,29 @@
 // The owned list's selection (templates/numbers/_bulk_bar.html): a checkbox per row, shift-click for
 // a range, the header box for the numbers shown, and "select all N that match this filter" (sent as
 // the filter, which the server resolves against the mirror). The sticky bar says how many are selected.
+// The bar is not part of the page: it is fetched (GET bulk/bar, into #bulk-bar-slot) when a checkbox is
+// first reached, by focus or pointer, or when something is selected; the selection is kept here from
+// the first click, so it does not wait for the bar.
 (function () {
   "use strict";
-  var bar = document.getElementById("bulk-bar");
-  if (!bar) return;
-  var idsInput = bar.querySelector("[data-bulk-ids]");
-  var scopeInput = bar.querySelector("[data-bulk-scope]");
-  var filterInput = bar.querySelector("[data-bulk-filter-value]");
-  var countText = bar.querySelector("[data-bulk-count]");
-  var allButton = bar.querySelector("[data-bulk-all]");
+  var slot = document.getElementById("bulk-bar-slot");
+  if (!slot) return;
+  var bar = null;
   var selected = new Set();
   var wholeFilter = false;
   var lastClicked = null;
+
+  function fetchBar() {
+    if (bar || slot._asked) return;
+    slot._asked = true;
+    htmx.ajax("GET", slot.dataset.url, { target: slot, swap: "outerHTML" });
+  }
+  function need(event) {
+    var t = event.target;
+    if (t.matches && t.matches("input[data-bulk-row], input[data-bulk-page]")) fetchBar();
+  }
+  document.addEventListener("focusin", need, true);
+  document.addEventListener("pointerdown", need, true);
 
   function table() { return document.getElementById("numbers-table"); }
   function boxes() { return Array.prototype.slice.call(document.querySelectorAll("input[data-bulk-row]")); }
@@ -22,7 +33,18 @@
     var shown = boxes();
     shown.forEach(function (box) { box.checked = wholeFilter || selected.has(box.value); });
     var n = wholeFilter ? total() : selected.size;
+    var page = document.querySelector("input[data-bulk-page]");
+    var allShown = shown.length > 0 && shown.every(function (b) { return b.checked; });
+    if (page) {
+      page.checked = allShown;
+      page.indeterminate = !allShown && shown.some(function (b) { return b.checked; });
+    }
+    if (!bar) {
+      if (n) fetchBar();  // it renders this selection when it arrives
+      return;
+    }
     bar.hidden = n === 0;
+    var countText = bar.querySelector("[data-bulk-count]");
     if (wholeFilter) {
       countText.textContent = "All " + n + " numbers that match this filter are selected";
     } else {  // "N selected", the word hidden on a phone (app.css), where the bar is one line
@@ -33,18 +55,12 @@
       word.textContent = " selected";
       countText.appendChild(word);
     }
-    var page = document.querySelector("input[data-bulk-page]");
-    var allShown = shown.length > 0 && shown.every(function (b) { return b.checked; });
-    if (page) {
-      page.checked = allShown;
-      page.indeterminate = !allShown && shown.some(function (b) { return b.checked; });
-    }
-    allButton.hidden = wholeFilter || !allShown || total() <= shown.length;
+    bar.querySelector("[data-bulk-all]").hidden = wholeFilter || !allShown || total() <= shown.length;
     bar.querySelector("[data-bulk-total-text]").textContent = String(total());
-    scopeInput.value = wholeFilter ? "filter" : "ids";
-    idsInput.value = wholeFilter ? "" : Array.from(selected).join(",");
+    bar.querySelector("[data-bulk-scope]").value = wholeFilter ? "filter" : "ids";
+    bar.querySelector("[data-bulk-ids]").value = wholeFilter ? "" : Array.from(selected).join(",");
     var t = table();
-    filterInput.value = wholeFilter && t ? t.dataset.bulkFilter || "" : "";
+    bar.querySelector("[data-bulk-filter-value]").value = wholeFilter && t ? t.dataset.bulkFilter || "" : "";
   }
 
   function setBox(box, on) {
@@ -75,38 +91,6 @@
       render();
     }
   });
-  allButton.addEventListener("click", function () { wholeFilter = true; render(); });
-  bar.querySelector("[data-bulk-clear]").addEventListener("click", function () {
-    wholeFilter = false; selected.clear(); render();
-  });
-
-  // The action's own inputs show only for it.
-  var action = bar.querySelector("[data-bulk-action]");
-  function showInputs() {
-    bar.querySelectorAll("[data-bulk-for]").forEach(function (el) {
-      el.hidden = !action.value || el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
-    });
-  }
-  action.addEventListener("change", showInputs);
-
-  // "Assign to": a pointer choice opens the preview at once; with the keyboard, arrows and letters only
-  // choose and Enter opens it (a preview changes nothing, but a dialog popping up mid-browse is wrong).
-  var assign = bar.querySelector("select[data-bulk-assign]");
-  if (assign) {
-    var keyAt = 0;
-    assign.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") {
-        event.preventDefault();
-        if (assign.value) htmx.trigger(assign, "bulk-preview");
-      } else if (event.key !== "Tab" && event.key !== "Shift") {
-        keyAt = Date.now();
-      }
-    });
-    assign.addEventListener("change", function () {
-      if (assign.value && Date.now() - keyAt > 1000) htmx.trigger(assign, "bulk-preview");
-    });
-  }
-  showInputs();
 
   // A new filter is a new list: the selection starts again. More rows (infinite scroll) keep it.
   document.body.addEventListener("htmx:afterSwap", function (event) {
@@ -115,5 +99,46 @@
     }
     render();
   });
-  render();
+
+  htmx.onLoad(function (elt) {
+    var found = elt.id === "bulk-bar" ? elt : elt.querySelector && elt.querySelector("#bulk-bar");
+    if (found && found !== bar) start(found);
+  });
+
+  function start(loaded) {
+    bar = loaded;
+    bar.querySelector("[data-bulk-all]").addEventListener("click", function () { wholeFilter = true; render(); });
+    bar.querySelector("[data-bulk-clear]").addEventListener("click", function () {
+      wholeFilter = false; selected.clear(); render();
+    });
+
+    // The action's own inputs show only for it.
+    var action = bar.querySelector("[data-bulk-action]");
+    function showInputs() {
+      bar.querySelectorAll("[data-bulk-for]").forEach(function (el) {
+        el.hidden = !action.value || el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
+      });
+    }
+    action.addEventListener("change", showInputs);
+
+    // "Assign to": a pointer choice opens the preview at once; with the keyboard, arrows and letters only
+    // choose and Enter opens it (a preview changes nothing, but a dialog popping up mid-browse is wrong).
+    var assign = bar.querySelector("select[data-bulk-assign]");
+    if (assign) {
+      var keyAt = 0;
+      assign.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          if (assign.value) htmx.trigger(assign, "bulk-preview");
+        } else if (event.key !== "Tab" && event.key !== "Shift") {
+          keyAt = Date.now();
+        }
+      });
+      assign.addEventListener("change", function () {
+        if (assign.value && Date.now() - keyAt > 1000) htmx.trigger(assign, "bulk-preview");
+      });
+    }
+    showInputs();
+    render();
+  }
 })();

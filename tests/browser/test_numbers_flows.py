@@ -113,6 +113,33 @@ def test_assign_reassign_and_unassign_from_the_dropdown(live_sandbox, login, sup
     assert not page.errors, page.errors
 
 
+def test_a_short_rows_controls_are_named_and_work_in_the_browser(live_sandbox, login, ops_user):
+    """A row arrives short (numbers_app.text.row_html); app.js writes each control's name and URL from
+    the row's number and its <tbody>'s patterns, on the first page and in a row swapped in later."""
+    page = login(ops_user)
+    shown = row(page, 1001).locator("a.num").inner_text()
+    for control in (
+        row(page, 1001).get_by_role("checkbox", name=f"Select {shown}", exact=True),
+        row(page, 1001).get_by_role("combobox", name=f"Agent for {shown}", exact=True),
+        row(page, 1001).get_by_role("button", name=re.compile(rf": edit the tags of {re.escape(shown)}$")),
+        row(page, 1001).get_by_role("button", name=f"Release {shown}", exact=True),
+    ):
+        expect(control).to_have_count(1)
+    select = row(page, 1001).get_by_role("combobox", name=f"Agent for {shown}")
+    expect(select.locator("option").first).to_have_text("— no agent —")
+    expect(select).to_have_attribute("data-saved", select.input_value())
+    select.select_option(label="Survey Caller")
+    expect(page.locator("#toasts")).to_contain_text("assigned to Survey Caller")
+    # The row the server sent back is dressed too: its dropdown works again.
+    expect(row(page, 1001).get_by_role("combobox", name=f"Agent for {shown}")).to_have_attribute("data-saved", "110")
+    row(page, 1001).get_by_role("combobox", name=f"Agent for {shown}").select_option(label="Billing Helper")
+    expect(page.locator("#toasts")).to_contain_text("assigned to Billing Helper")
+    assert number(live_sandbox, 1001)["agent_id"] == 103
+    row(page, 1001).get_by_role("button", name=f"Release {shown}").click()
+    expect(page.locator("dialog[id^=release-dialog-]")).to_be_visible()
+    assert not page.errors, page.errors
+
+
 def test_a_failed_assignment_says_why_and_shows_the_true_agent(live_sandbox, login, support_user):
     page = login(support_user)
     before = str(number(live_sandbox, 1001)["agent_id"])

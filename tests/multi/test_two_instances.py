@@ -45,7 +45,10 @@ for _ in range(4):
     sync_mirror.enqueue()  # more syncs than the schedule asks for: both workers reach for the lock
 deadline = time.monotonic() + 30
 tasks = DBTaskResult.objects.filter(task_path=sync_mirror.module_path)
-while tasks.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists() and time.monotonic() < deadline:
+def busy():  # a task still queued, or a sync still running (the schedule's own may have met them)
+    running = SyncRun.everywhere.filter(state=SyncRun.State.RUNNING, finished_at__isnull=True).exists()
+    return running or tasks.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists()
+while busy() and time.monotonic() < deadline:
     time.sleep(0.2)
 print(json.dumps({
     "runs": [

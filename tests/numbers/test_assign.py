@@ -9,7 +9,7 @@ from tests.helpers import HX, state
 
 
 def selected_agent(html: str) -> str:
-    select = re.search(r"<select id=\"agent-\d+\".*?</select>", html, re.S).group(0)
+    select = re.search(r"<select data-agent-select.*?</select>", html, re.S).group(0)
     found = re.search(r'<option value="(\d*)" selected>', select)
     return found.group(1) if found else ""
 

@@ -120,7 +120,8 @@ def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mir
         return bulk.skip("nothing to do") if number.agent_id is None else bulk.cannot("not today")
 
     bulk.register(bulk.BulkAction("check_only", "Check only", "numbers.edit_tags", plan))
-    assert '<option value="check_only">Check only</option>' in support.get("/p/main/").content.decode()
+    bar = support.get("/p/main/bulk/bar", headers=HX).content.decode()
+    assert '<option value="check_only">Check only</option>' in bar
     numbers = sales()
     html = support.post("/p/main/bulk/preview", selection(numbers, action="check_only"), headers=HX).content.decode()
     with_agent = sum(1 for r in numbers if r.agent_id)
@@ -130,10 +131,21 @@ def test_an_action_registered_later_appears_in_the_bar_and_previews(support, mir
 
 @pytest.mark.django_db
 def test_the_bar_offers_only_what_the_role_may_do(client, support_user, lead_user, mirrored):
+    """The bar is fetched (bulk/bar, by static/js/bulk.js) when a checkbox is first reached; the list
+    says where from."""
     client.force_login(support_user)
-    html = client.get("/p/main/").content.decode()
+    assert 'id="bulk-bar-slot" data-url="/p/main/bulk/bar"' in client.get("/p/main/").content.decode()
+    html = client.get("/p/main/bulk/bar", headers=HX).content.decode()
     assert 'value="add_tags"' in html and 'value="unassign"' in html and 'value="release"' not in html
     assert "Assign to" in html
     client.force_login(lead_user)
-    html = client.get("/p/main/").content.decode()
+    html = client.get("/p/main/bulk/bar", headers=HX).content.decode()
     assert "Your role cannot change numbers" in html and "Assign to" not in html
+
+
+@pytest.mark.django_db
+def test_the_bar_needs_a_signed_in_viewer_and_a_get(support, mirrored):
+    from django.test import Client
+
+    assert Client().get("/p/main/bulk/bar").status_code == 302  # to the sign-in page
+    assert support.post("/p/main/bulk/bar", headers=HX).status_code == 405

@@ -49,3 +49,39 @@ def test_the_page_says_when_the_next_sync_comes(ops, mirrored, settings):
     html = ops.get("/p/main/").content.decode()
     assert "Next sync about <time datetime=" in html
     assert f"{local_text(due, 'time')}</time>." in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failures", [0, 3, 12])
+def test_the_freshness_line_from_one_query_says_what_the_separate_queries_say(settings, failures):
+    """freshness.context reads the newest runs once; it answers as mirror.last_sync, running_sync,
+    last_failure and next_sync_at each asked on their own would, however many failures came last."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from numbers_app import scope
+    from numbers_app.mirror import store as mirror
+    from numbers_app.models import Project
+
+    now = timezone.now()
+    for i in range(4):  # good syncs, then failures, then a dead running one and a live one
+        finished_run(timedelta(hours=5) - timedelta(minutes=10 * i), timedelta(minutes=2))
+    for i in range(failures):
+        failed = finished_run(timedelta(hours=4) - timedelta(minutes=5 * i), timedelta(minutes=1))
+        failed.state = SyncRun.State.FAILED
+        failed.save()
+    SyncRun.objects.create(started_at=now - timedelta(hours=1), heartbeat_at=now - timedelta(hours=1))
+    live = SyncRun.objects.create(started_at=now - timedelta(seconds=30), heartbeat_at=now)
+
+    # Counted as a page does: its project is known (the middleware's), not looked up by the query.
+    with scope.using(Project.configured()[0].ref), CaptureQueriesContext(connection) as queries:
+        seen = freshness.context()
+    assert seen["running"] == live == mirror.running_sync()
+    assert seen["last"] == mirror.last_sync()
+    assert seen["failure"] == mirror.last_failure()
+    assert (seen["failure"] is not None) == bool(failures)
+    live.state = SyncRun.State.OK
+    live.finished_at = now
+    live.save()
+    assert freshness.context()["next_sync"] == freshness.next_sync_at()
+    assert len(queries) == (1 if failures < freshness.RECENT - 2 else 2)

@@ -48,6 +48,14 @@ def _bound(request: HtmxHttpRequest) -> tuple[SelectionForm, ActionForm]:
 
 
 @dashboard_view()
+@require_GET
+def bulk_bar(request: HtmxHttpRequest) -> HttpResponse:
+    """The owned list's selection bar, fetched by static/js/bulk.js when a row's checkbox is first
+    reached (focus or pointer): hidden until something is selected, it is not part of every list page."""
+    return render(request, "numbers/_bulk_bar.html")
+
+
+@dashboard_view()
 @require_POST
 def bulk_preview(request: HtmxHttpRequest) -> HttpResponse:
     selection, action = _bound(request)

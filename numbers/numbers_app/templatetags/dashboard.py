@@ -1,15 +1,15 @@
 """Template helpers shared by every page."""
 
+import json
 from datetime import datetime
 
 from django import template
 from django.core.cache import cache
-from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from numbers_app.text import row_html
-from numbers_app.text.presenters import AgentOptions, format_phone, instant_html
+from numbers_app.text import billing_html, row_html
+from numbers_app.text.presenters import AgentOptions, format_phone, instant_html, row_url_patterns
 
 register = template.Library()
 
@@ -49,13 +49,17 @@ def agent_filter_options(agents, chosen):
 
 # What every row's controls do with their answer, said once on the rows' <tbody> (htmx inherits it)
 # instead of on each control: replace the row. A control that does otherwise says so itself (the tags;
-# Release's dialog, by its answer's headers).
+# Release's dialog, by its answer's headers). With it, the URL patterns of the rows' controls
+# (data-row-urls), from which static/js/app.js writes each row's URLs (row_html's short rows).
 ROW_REQUESTS = mark_safe('hx-target="closest tr" hx-swap="outerHTML"')  # noqa: S308
+DRESSED_URLS = ("assign_agent", "release_dialog", "tags_editor")
 
 
 @register.simple_tag
 def row_requests():
-    return ROW_REQUESTS
+    patterns = row_url_patterns()
+    urls = json.dumps({name: patterns[name] for name in DRESSED_URLS}, separators=(",", ":"))
+    return format_html('{} data-row-urls="{}"', ROW_REQUESTS, urls)
 
 
 def _may(context) -> row_html.Permissions:
@@ -81,10 +85,16 @@ def number_rows(context, rows):
 
 
 @register.simple_tag(takes_context=True)
-def tags_cell(context, number_id, tags, tags_url="", display=""):
-    """A number's tags and the button that edits them (numbers_app.text.row_html.tags_cell)."""
-    url = tags_url or reverse("tags_editor", args=[context["project_slug"], number_id])
-    return row_html.tags_cell(number_id, tags or (), url, display or "", bool(context.get("can_tag")))
+def tags_cell(context, number_id, tags):
+    """A number's tags and the button that edits them (numbers_app.text.row_html.tags_cell; its URL and
+    accessible name are its row's, written by static/js/app.js)."""
+    return row_html.tags_cell(number_id, tags or (), bool(context.get("can_tag")))
+
+
+@register.simple_tag
+def billing_rows(rows, cycle_days):
+    """The billing table's rows (numbers_app.text.billing_html): one f-string a row."""
+    return billing_html.billing_rows(rows, row_url_patterns()["number_detail"], cycle_days)
 
 
 @register.filter

@@ -71,7 +71,10 @@ def local_text(moment: datetime, style: str = "datetime") -> str:
     return date_format(timezone.localtime(moment), DATE_STYLES.get(style, style))
 
 
+@lru_cache(maxsize=4096)
 def format_phone(e164: str) -> str:
+    """+31 20 123 4567 from +31201234567. Kept per number (a page of 50 rows parsed each again: about
+    1 ms in 5 of the owned list's time, 3 of billing's 150 rows)."""
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -79,6 +82,7 @@ def format_phone(e164: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=4096)
 def country_of(e164: str) -> str | None:
     try:
         parsed = phonenumbers.parse(e164, None)
@@ -138,6 +142,11 @@ def _url_patterns(project: str) -> dict[str, str]:
     return {name: reverse(name, args=[project, marker]).replace(str(marker), "{}") for name in ROW_URLS}
 
 
+def row_url_patterns() -> dict[str, str]:
+    """Each row URL's pattern, "{}" for the number's id (a short row's controls get theirs in app.js)."""
+    return _url_patterns(scope.slug())
+
+
 NO_AGENT_OPTION = mark_safe('<option value="">— no agent —</option>')  # noqa: S308  a constant
 
 
@@ -166,7 +175,9 @@ class AgentOptions:
     def for_row(self, row: NumberRow) -> SafeString:
         key = row.agent_id
         if key not in self._cache:
-            options = [NO_AGENT_OPTION]
+            # "— no agent —" is in every dropdown; a short row (row_html) carries it only when it is the
+            # saved choice, and static/js/app.js adds it to the others.
+            options = [NO_AGENT_OPTION] if self.full or key is None else []
             if self.full:
                 options.append(
                     format_html_join(
