@@ -156,22 +156,22 @@ def pages(n: int) -> dict[str, str]:
     tagged = listing.numbers({"tag": "support"}).count()
     page = min(20, max(1, math.ceil(tagged / 50)))  # page 20, or the last there is
     lists = {
-        "owned list": ("/", ""),
-        "filter status": ("/?status=active", "&last_status__exact=active"),
-        "filter agent": (f"/?agent={agent_id}", f"&agent_id__exact={agent_id}"),
-        "filter tag": ("/?tag=support", "&tags__icontains=support"),
-        "filter country": ("/?country=NL", "&country_code__exact=NL"),
-        "filter digits": ("/?q=415", "&q=415"),
-        "sort next charge": ("/?sort=-next_charge", "&o=-7"),
-        "page 20, tag filter": (f"/?tag=support&offset={(page - 1) * 50}", f"&tags__icontains=support&p={page}"),
+        "owned list": ("/p/main/", ""),
+        "filter status": ("/p/main/?status=active", "&last_status__exact=active"),
+        "filter agent": (f"/p/main/?agent={agent_id}", f"&agent_id__exact={agent_id}"),
+        "filter tag": ("/p/main/?tag=support", "&tags__icontains=support"),
+        "filter country": ("/p/main/?country=NL", "&country_code__exact=NL"),
+        "filter digits": ("/p/main/?q=415", "&q=415"),
+        "sort next charge": ("/p/main/?sort=-next_charge", "&o=-7"),
+        "page 20, tag filter": (f"/p/main/?tag=support&offset={(page - 1) * 50}", f"&tags__icontains=support&p={page}"),
     }
     found = {label: url for label, (url, _) in lists.items()}
     found.update({f"admin: {label}": ADMIN + admin for label, (_, admin) in lists.items()})
     found.update(
         {
-            "billing": "/billing/",
-            "billing CSV": "/billing/?format=csv",
-            "audit log": "/audit/",
+            "billing": "/p/main/billing/",
+            "billing CSV": "/p/main/billing/?format=csv",
+            "audit log": "/p/main/audit/",
         }
     )
     return found
@@ -202,7 +202,7 @@ def phase_pages(db: str, n: int) -> dict:
     # What the worker does every few seconds to a minute: read the balance, roll passed charges forward.
     tasks.refresh_balance.call()
     statement.roll_forward(mirror.owned(), lookups.staffify_now())
-    client.get("/")  # warm: imports, templates
+    client.get("/p/main/")  # warm: imports, templates
     out: dict = {"rows": {}, "digits_plan": digits_plan()}
     for label, url in pages(n).items():
         times, calls = [], 0
@@ -225,7 +225,7 @@ def phase_pages(db: str, n: int) -> dict:
             "calls": calls,
             "bytes": size,
         }
-    first = client.get("/", headers={"Accept-Encoding": "gzip"})
+    first = client.get("/p/main/", headers={"Accept-Encoding": "gzip"})
     out["first_page_bytes_gzip"] = len(first.content)
     out["first_page_bytes_raw"] = len(gzip.decompress(first.content)) if first.get("Content-Encoding") == "gzip" else 0
     out["rss_mb"] = round(peak_mb())
@@ -268,13 +268,13 @@ def phase_during(db: str, n: int) -> dict:
     agent = MirrorAgent.objects.order_by("staffify_id").values_list("staffify_id", flat=True).first()
     i = 0
     while worker.is_alive():
-        for url in ("/", "/?tag=support", "/billing/"):
+        for url in ("/p/main/", "/p/main/?tag=support", "/p/main/billing/"):
             response = client.get(url)
             seen += 1
             blocked += response.status_code != 200
         if agent is not None and ids:
             response = client.post(
-                f"/numbers/{ids[i % len(ids)]}/agent", {"agent_id": str(agent)}, HTTP_HX_REQUEST="true"
+                f"/p/main/numbers/{ids[i % len(ids)]}/agent", {"agent_id": str(agent)}, HTTP_HX_REQUEST="true"
             )
             actions += 1
             text = response.content.decode()
