@@ -23,6 +23,7 @@ project_pages = [
     path("", owned.number_list, name="number_list"),
     path("numbers/<staffify_id:number_id>/", owned.number_detail, name="number_detail"),
     path("numbers/<staffify_id:number_id>/agent", owned.assign_agent, name="assign_agent"),
+    path("agent-options", owned.agent_options, name="agent_options"),
     path("numbers/<staffify_id:number_id>/tags", owned.save_tags, name="save_tags"),
     path("numbers/<staffify_id:number_id>/tags/edit", owned.tags_editor, name="tags_editor"),
     path("numbers/<staffify_id:number_id>/tags/view", owned.tags_display, name="tags_display"),

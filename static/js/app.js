@@ -236,31 +236,37 @@ Object.assign(htmx.config, {
 
   // ---- Agent dropdown: a pointer choice commits at once; the keyboard only chooses (arrows, letters)
   // and Enter commits, Escape puts back the saved agent. Nothing is sent by arrowing through options.
-  // The page renders every agent's option once, in <template id="agent-options">; a row's dropdown
-  // arrives with "— no agent —" and its saved agent only (and the selection bar's "Assign to" with its
-  // prompt). Each gets the page's options when it is focused or pressed (before it opens), and the rest
-  // while the browser is idle, a few at a time, so the page's HTML does not grow with rows × agents.
-  var AGENT_SELECTS = "select[data-agent-select], select[data-agents]";
-  // The owned list has no <template>: its agent filter (select[data-agent-source]) holds the same
-  // options (every agent, after "Any agent" and "No agent"), so they are not sent twice.
+  // A row's dropdown arrives with "— no agent —" and its saved agent only, the agent filter with its
+  // chosen agent, the selection bar's "Assign to" with its prompt. Every agent's option comes once per
+  // page: from <template id="agent-options"> (a number's own page), or fetched from the URL the page
+  // names (data-agent-options-url, the owned list) when the browser is first idle. Each dropdown gets
+  // them when it is focused or pressed (before it opens), and the rest while the browser is idle, a few
+  // at a time: the page's HTML grows with neither rows × agents nor the agents.
+  var AGENT_SELECTS = "select[data-agent-select], select[data-agents], select[data-agent-source]";
+  var fetchedAgents = null, askedAgents = false;
   function agentOptions() {
     var template = document.getElementById("agent-options");
     if (template) return template.content;
-    var filter = document.querySelector("select[data-agent-source]");
-    if (!filter) return null;
-    if (!filter._agentOptions) {
-      var fragment = document.createDocumentFragment();
-      Array.prototype.forEach.call(filter.options, function (option) {
-        if (option.value && option.value !== "none") {
-          var copy = option.cloneNode(true);
-          copy.selected = false;
-          copy.removeAttribute("selected");
-          fragment.appendChild(copy);
-        }
-      });
-      filter._agentOptions = fragment;
+    if (fetchedAgents) return fetchedAgents;
+    var holder = document.querySelector("[data-agent-options-url]");
+    if (holder && !askedAgents) {
+      askedAgents = true;
+      fetch(holder.dataset.agentOptionsUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          var parsed = document.createElement("template");
+          parsed.innerHTML = html;
+          fetchedAgents = parsed.content;
+          var active = document.activeElement;
+          if (active && active.matches && active.matches(AGENT_SELECTS)) fillAgents(active);
+          fillWhenIdle();
+        })
+        .catch(function () { askedAgents = false; });  // asked again on the next focus or load
     }
-    return filter._agentOptions;
+    return null;
   }
   function fillAgents(select) {
     var source = agentOptions();
@@ -279,6 +285,7 @@ Object.assign(htmx.config, {
     if (idleFill) return;
     var later = window.requestIdleCallback || function (fn) { return setTimeout(fn, 50); };
     idleFill = later(function step() {
+      if (!agentOptions()) { idleFill = null; return; }  // on their way: their arrival starts this again
       var pending = Array.prototype.filter.call(document.querySelectorAll(AGENT_SELECTS), function (s) { return !s._agentsFilled; });
       pending.slice(0, 10).forEach(fillAgents);
       idleFill = pending.length > 10 ? later(step) : null;

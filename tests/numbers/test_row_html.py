@@ -39,19 +39,62 @@ def test_every_value_of_a_row_is_escaped(status):
 
 
 @pytest.mark.django_db
-def test_the_agents_are_listed_once_per_page_and_a_row_carries_its_own(support, mirrored):
+def test_the_page_does_not_grow_with_the_agents_whose_options_come_once_from_their_url(support, mirrored):
+    from django.utils import timezone
+    from django.utils.html import escape
+
+    from numbers_app.mirror import store as mirror
     from numbers_app.models import MirrorAgent
 
-    html = support.get("/p/main/").content.decode()
-    agents = MirrorAgent.objects.count()
-    source = re.search(r'<select id="f-agent" name="agent" data-agent-source>(.*?)</select>', html, re.S).group(1)
-    assert source.count("<option") == agents + 2  # "Any agent", "No agent": the rows copy the agents from it
-    assert "<template" not in html  # the agents are not sent twice
-    for select in re.findall(r'<select id="agent-\d+".*?</select>', html, re.S):
-        assert select.count("<option") <= 2  # "— no agent —" and its saved agent
+    def page() -> str:
+        return support.get("/p/main/").content.decode()
+
+    html = page()
+    url = re.search(r'data-agent-options-url="([^"]+)"', html).group(1)
+    assert url == "/p/main/agent-options"
+    source = re.search(r'<select id="f-agent" name="agent" data-agent-source[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert source.count("<option") == 2  # "Any agent", "No agent": every agent comes from the URL
+    assert "<template" not in html
+    for select in re.findall(r"<select data-agent-select.*?</select>", html, re.S):
+        assert select.count("<option") <= 1  # its saved agent (app.js adds "— no agent —")
     rows = re.findall(r'<tr id="number-\d+".*?</tr>', html, re.S)
     assert len(rows) == 50
     assert max(len(r) for r in rows) < 1600  # a pending row, the longest, with its countdown
+    options = support.get(url).content.decode()
+    agents = list(MirrorAgent.objects.values_list("staffify_id", "name"))
+    assert options.count("<option") == len(agents) > 0
+    for staffify_id, name in agents:
+        assert f'<option value="{staffify_id}">{escape(name)}</option>' in options
+
+    # A thousand agents more: the page weighs what it did (its tokens and times aside); their options grow.
+    now = timezone.now()
+    MirrorAgent.objects.bulk_create(
+        MirrorAgent(staffify_id=900000 + i, name=f"Agent number {i}", last_seen_at=now) for i in range(1000)
+    )
+    mirror.changed()
+    assert abs(len(page()) - len(html)) < 300
+    assert support.get(url).content.decode().count("<option") == len(agents) + 1000
+    chosen = support.get("/p/main/?agent=900007").content.decode()
+    source = re.search(r'<select id="f-agent" name="agent" data-agent-source[^>]*>(.*?)</select>', chosen, re.S).group(
+        1
+    )
+    assert '<option value="900007" selected>Agent number 7</option>' in source and source.count("<option") == 3
+
+
+@pytest.mark.django_db
+def test_the_agent_options_need_a_signed_in_viewer_and_make_no_call(support, mirrored, monkeypatch):
+    from django.test import Client
+
+    from numbers_app import staffify
+
+    assert Client().get("/p/main/agent-options").status_code == 302  # to the sign-in page
+    assert support.post("/p/main/agent-options").status_code == 405
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("no Staffify call expected")
+
+    monkeypatch.setattr(staffify.StaffifyClient, "_request", refuse)
+    assert support.get("/p/main/agent-options").status_code == 200
 
 
 @pytest.mark.django_db

@@ -33,7 +33,14 @@ from numbers_app.rules import (
 from numbers_app.scheduled.panel import panel_context
 from numbers_app.staffify import lookups
 from numbers_app.text.explain import Problem, explain
-from numbers_app.text.presenters import NumberRow, build_row, format_phone, local_text, with_agent_options
+from numbers_app.text.presenters import (
+    NumberRow,
+    build_row,
+    every_agent_option,
+    format_phone,
+    local_text,
+    with_agent_options,
+)
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view, permissions_for
 from numbers_app.web.htmx import toast
 
@@ -110,6 +117,19 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     if target == "numbers-table":
         return render(request, "numbers/list.html#table", context)
     return render(request, "numbers/list.html", context)
+
+
+@dashboard_view()
+@require_GET
+def agent_options(request: HtmxHttpRequest) -> HttpResponse:
+    """Every agent's <option> as the mirror knows them, for the owned list's dropdowns (its filter, each
+    row's agent, the selection bar's "Assign to"): fetched once per page by static/js/app.js instead of
+    being part of every page. From the mirror: no Staffify call."""
+    try:
+        agents = listing.agents()
+    except DatabaseError:
+        return HttpResponse("The dashboard's own database did not answer.", status=503, content_type="text/plain")
+    return HttpResponse(every_agent_option(agents), content_type="text/html; charset=utf-8")
 
 
 def _mirror_unreadable(

@@ -4,8 +4,7 @@ import json
 from datetime import datetime
 
 from django import template
-from django.core.cache import cache
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from numbers_app.text import billing_html, row_html
@@ -31,20 +30,13 @@ def agent_options(agents):
 
 @register.simple_tag
 def agent_filter_options(agents, chosen):
-    """The agent filter's options, the chosen one selected: one join, not a template loop per agent, kept
-    per mirror version when the agents came from the mirror (listing.agents)."""
-    version = getattr(agents, "version", None)
-    if version is None:
-        return AgentOptions(agents).every(selected=str(chosen or ""))
-    key = f"mirror:agent-options:{version}"
-    every = cache.get(key)
-    if every is None:
-        every = str(AgentOptions(agents).every())
-        cache.set(key, every, 24 * 3600)
+    """The agent filter's chosen agent only, selected: every other agent's option is fetched once per page
+    (GET agent-options, static/js/app.js), so the page does not grow with the agents."""
     chosen = str(chosen or "")
-    if chosen:
-        every = every.replace(f'<option value="{escape(chosen)}">', f'<option value="{escape(chosen)}" selected>', 1)
-    return mark_safe(every)  # noqa: S308  rendered by format_html_join above, every value escaped
+    if not chosen or chosen == "none":
+        return ""
+    name = next((a.name for a in agents if str(a.id) == chosen), chosen)
+    return format_html('<option value="{}" selected>{}</option>', chosen, name)
 
 
 # What every row's controls do with their answer, said once on the rows' <tbody> (htmx inherits it)
