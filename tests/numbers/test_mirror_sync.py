@@ -63,7 +63,7 @@ def test_changes_made_outside_the_dashboard_are_mirrored_and_audited_with_their_
     assert entries[1001].before["agent_id"] != 106 and entries[1001].after["agent_id"] == 106
     assert entries[new_id].before is None and entries[gone].after is None
     started = synced.started_at.astimezone(UTC)
-    assert f"{started.day} {started:%b %Y, %H:%M} UTC" in entries[new_id].message  # the one date style
+    assert f"[[{started:%Y-%m-%dT%H:%M}" in entries[new_id].message  # a token: each viewer's zone (below)
     assert "outside the dashboard between" in entries[1001].message
     # The Change column says what changed, before → after (issue 26).
     assert audit.change_summary(entries[1001]).startswith("agent: ")
@@ -85,6 +85,33 @@ def test_the_audit_log_and_its_csv_show_what_an_outside_change_changed(ops, mirr
     assert f'<td data-label="Change">{line}</td>' in html
     csv = b"".join(ops.get("/p/main/audit/?action=outside&format=csv").streaming_content).decode()
     assert line in csv
+
+
+@pytest.mark.django_db
+def test_an_outside_changes_window_shows_in_each_viewers_zone_with_utc_on_hover(ops, lead_user, mirrored):
+    """The worker writes the audit entry once; each viewer reads its instants in the dashboard's one date
+    style in their own zone ("4 Dec 2026, 14:53 CET"), the UTC instant on hover, and the CSV in UTC."""
+    from django.test import Client
+    from django.utils.dateformat import format as date_format
+
+    lead = Client()
+    lead.force_login(lead_user)
+    mirrored.patch("/v1/phone-numbers/1002", json={"tags": ["moved"]})
+    mirror.sync(staffify.get_client())
+    entry = AuditEntry.objects.get(action="outside", number_id=1002)
+    until = entry.at.astimezone(UTC)
+    ops.post("/account/preferences", {"time_zone": "Europe/Amsterdam"})
+    lead.post("/account/preferences", {"time_zone": "America/New_York"})
+    for viewer, zone in ((ops, "Europe/Amsterdam"), (lead, "America/New_York")):
+        html = viewer.get("/p/main/audit/?action=outside").content.decode()
+        with timezone.override(zone):
+            local = date_format(timezone.localtime(until), "j M Y, H:i T")
+        assert f'title="{until:%Y-%m-%d %H:%M:%S} UTC">{local}</time>' in html, zone
+        assert "[[" not in html
+    page = ops.get("/p/main/numbers/1002/").content.decode()
+    assert "outside the dashboard" in page and "[[" not in page
+    csv = b"".join(ops.get("/p/main/audit/?action=outside&format=csv").streaming_content).decode()
+    assert f"{until.day} {until:%b %Y, %H:%M} UTC" in csv and "[[" not in csv
 
 
 @pytest.mark.django_db

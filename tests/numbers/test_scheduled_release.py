@@ -59,6 +59,27 @@ def test_it_schedules_the_release_an_hour_before_the_next_charge(ops, mirrored):
     assert state(mirrored, number_id)["status"] == "active"  # nothing released yet
 
 
+def test_its_stored_sentences_show_in_the_readers_zone_whoever_wrote_them(ops, lead_user, mirrored):
+    """The audit entry and the release's note are written once (by a person in Amsterdam here, by the
+    worker in UTC later); a lead in New York reads their instants in New York time, UTC on hover."""
+    from django.utils.dateformat import format as date_format
+
+    ops.post("/account/preferences", {"time_zone": "Europe/Amsterdam"})
+    number_id = unassigned_active(mirrored)
+    scheduled = schedule(ops, number_id)
+    entry = AuditEntry.objects.get(number_id=number_id, action=AuditEntry.Action.SCHEDULE_RELEASE)
+    assert f"[[{iso_utc(scheduled.run_at)}]]" in entry.message  # stored as an instant, not as Amsterdam text
+    lead = Client()
+    lead.force_login(lead_user)
+    lead.post("/account/preferences", {"time_zone": "America/New_York"})
+    with timezone.override("America/New_York"):
+        run_at = date_format(timezone.localtime(scheduled.run_at), "j M Y, H:i T")
+    for page in (f"/p/main/audit/?number={number_id}", f"/p/main/numbers/{number_id}/"):
+        html = lead.get(page).content.decode()
+        assert f'<time datetime="{iso_utc(scheduled.run_at)}"' in html and f">{run_at}</time>" in html, page
+        assert "[[" not in html, page
+
+
 def test_the_lead_is_a_setting(ops, mirrored, settings):
     settings.SCHEDULED_RELEASE_LEAD_SECONDS = 3 * 3600
     scheduled = schedule(ops, unassigned_active(mirrored))
@@ -278,6 +299,9 @@ def test_a_missed_window_is_not_released_silently(ops, mirrored):
     html = ops.get("/p/main/").content.decode()
     assert "not released before its charge" in html
     assert "has been made: another 28-day cycle is paid" in html and "Release now anyway" in html
+    # The worker's note names the charge as an instant the page shows in the viewer's zone.
+    assert f'Not released: the charge of EUR 5.00 on <time datetime="{iso_utc(scheduled.charge_at)}"' in html
+    assert "[[" not in html
     ops.post(f"/p/main/scheduled-releases/{scheduled.pk}/release-now")
     scheduled.refresh_from_db()
     assert scheduled.state == State.DONE

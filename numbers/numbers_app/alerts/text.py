@@ -3,41 +3,13 @@ in their own time zone: the inbox in the viewer's, an e-mail in its recipient's,
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.utils import timezone
+from numbers_app.text.instants import render, render_utc
+from numbers_app.text.instants import token as instant
+from numbers_app.text.presenters import format_phone
 
-from numbers_app.text.presenters import format_phone, iso_utc, local_text
-
-TOKEN = re.compile(r"\[\[([0-9T:+\-.Z]+)\]\]")
-
-
-def instant(moment: datetime, style: str = "datetime") -> str:
-    """A token for MOMENT in a sentence (STYLE: "datetime" or "date")."""
-    token = iso_utc(moment)
-    return f"[[{token}]]" if style == "datetime" else f"[[{token[:10]}]]"
-
-
-def render(sentence: str, tz=None) -> str:
-    """SENTENCE with its instants in TZ (default: the active time zone)."""
-
-    def one(match: re.Match) -> str:
-        value = match.group(1)
-        if len(value) == 10:  # a date: the day is enough
-            return datetime.fromisoformat(value).strftime("%-d %b %Y")
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if tz is None:
-            return local_text(moment)
-        with timezone.override(tz):
-            return local_text(moment)
-
-    return TOKEN.sub(one, sentence)
-
-
-def render_utc(sentence: str) -> str:
-    return render(sentence, UTC)
+__all__ = ["eur", "instant", "phones", "plural", "render", "render_utc"]
 
 
 def eur(amount: Decimal) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from numbers_app.audit import log as audit
 from numbers_app.models import AuditEntry
+from numbers_app.text import instants
 from numbers_app.text.csvsafe import safe_row
 from numbers_app.text.presenters import iso_utc
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
@@ -100,7 +101,7 @@ def _csv_rows(entries: QuerySet[AuditEntry]):
                 e.error_code,
                 e.http_status or "",
                 e.request_id,
-                e.message,
+                instants.render_utc(e.message),
             ]
         )
 

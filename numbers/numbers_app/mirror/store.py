@@ -20,19 +20,19 @@ import copy
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from numbers_app import cycles, staffify
 from numbers_app.audit import log as audit
 from numbers_app.models import AuditEntry, MirrorAgent, MirrorVersion, NumberRecord, NumberTag, SyncRun
 from numbers_app.rules import tag_key
 from numbers_app.staffify import budget
+from numbers_app.text import instants
 from numbers_app.text.presenters import country_of
 
 logger = logging.getLogger(__name__)
@@ -415,8 +415,9 @@ def _differs(before: staffify.PhoneNumber, after: staffify.PhoneNumber) -> bool:
     return (before.status, before.agent_id, sorted(before.tags)) != (after.status, after.agent_id, sorted(after.tags))
 
 
-def _utc_text(moment: datetime) -> str:
-    return date_format(moment.astimezone(UTC), "j M Y, H:i") + " UTC"
+def _instant(moment: datetime) -> str:
+    """A token (numbers_app.text.instants): the audit log shows it in its viewer's zone."""
+    return instants.token(moment)
 
 
 def _outside(
@@ -427,8 +428,8 @@ def _outside(
     until: datetime,
     what: str,
 ) -> AuditEntry:
-    # Written once for every viewer, so in UTC, in the dashboard's one date style ("4 Dec 2026, 13:53 UTC").
-    window = f"between {_utc_text(since)} and {_utc_text(until)}" if since else f"before {_utc_text(until)}"
+    # Written once for every viewer: its instants are tokens each page shows in its viewer's zone.
+    window = f"between {_instant(since)} and {_instant(until)}" if since else f"before {_instant(until)}"
     return AuditEntry(
         at=until,
         user=None,

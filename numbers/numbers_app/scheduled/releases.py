@@ -44,6 +44,7 @@ from numbers_app.mirror import ledger
 from numbers_app.models import AuditEntry, NumberRecord, ScheduledRelease
 from numbers_app.rules import PRICE_PER_CYCLE
 from numbers_app.staffify import budget, lookups
+from numbers_app.text import instants
 from numbers_app.text.explain import Problem, explain
 from numbers_app.text.presenters import iso_utc, local_text
 
@@ -67,7 +68,9 @@ def lead() -> timedelta:
 
 
 def _when(moment: datetime) -> str:
-    return local_text(moment)  # the one date style: "8 Dec 2026, 13:48 CET", in the viewer's zone
+    """MOMENT in a stored sentence (an audit entry, the release's note): a token each reader sees in their
+    own zone (numbers_app.text.instants), not the zone of whoever (or the worker) wrote it."""
+    return instants.token(moment)
 
 
 def planned(purchased_at: datetime, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -79,7 +82,8 @@ def planned(purchased_at: datetime, now: datetime | None = None) -> tuple[dateti
 
 
 def when_text(moment: datetime) -> str:
-    return _when(moment)
+    """MOMENT for the person reading now: the one date style, "8 Dec 2026, 13:48 CET", in their zone."""
+    return local_text(moment)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +127,7 @@ def cannot_schedule_reason(record: NumberRecord) -> str | None:
         return UNDATED
     found = waiting_for(record.staffify_id)
     if found is not None:
-        when, charge = _when(found.run_at), _when(found.charge_at)
+        when, charge = when_text(found.run_at), when_text(found.charge_at)
         return f"A release is already scheduled for {when}, before the charge on {charge}."
     return None
 

@@ -21,6 +21,7 @@ from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.scheduled.panel import panel_context
 from numbers_app.staffify import lookups
+from numbers_app.text import instants
 from numbers_app.text.explain import Problem, explain
 from numbers_app.text.presenters import format_phone
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
@@ -136,10 +137,10 @@ def release_scheduled_now(request: HtmxHttpRequest, scheduled_id: int) -> HttpRe
     else:
         display = format_phone(scheduled.phone_number)
         if scheduled.state == ScheduledRelease.State.DONE:
-            messages.success(request, f"{display}: {scheduled.message}")
+            messages.success(request, f"{display}: {instants.render(scheduled.message)}")
         else:
             rid = f" (Staffify request id {scheduled.request_id})" if scheduled.request_id else ""
-            messages.error(request, f"{display}: {scheduled.message}{rid}")
+            messages.error(request, f"{display}: {instants.render(scheduled.message)}{rid}")
     return _back(request, scope.reverse("number_detail", scheduled.staffify_id))
 
 

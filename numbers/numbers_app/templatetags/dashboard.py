@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from numbers_app.text import billing_html, row_html
+from numbers_app.text import instants as instants_text
 from numbers_app.text.presenters import AgentOptions, format_phone, instant_html, row_url_patterns
 
 register = template.Library()
@@ -87,6 +88,13 @@ def tags_cell(context, number_id, tags):
 def billing_rows(rows, cycle_days):
     """The billing table's rows (numbers_app.text.billing_html): one f-string a row."""
     return billing_html.billing_rows(rows, row_url_patterns()["number_detail"], cycle_days)
+
+
+@register.filter
+def instants(sentence) -> str:
+    """A stored sentence (an audit message, a scheduled release's note) escaped, its instants in the
+    viewer's zone with UTC on hover (numbers_app.text.instants)."""
+    return instants_text.render_html(str(sentence or ""))
 
 
 @register.filter

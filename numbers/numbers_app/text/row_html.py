@@ -23,12 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from numbers_app.text.presenters import NumberRow, instant_html
+from numbers_app.text.presenters import NumberRow, instant_html, local_text
 
 ROLE_NOTE = mark_safe(' aria-describedby="role-note"')  # noqa: S308  a constant
 
@@ -116,7 +114,7 @@ def _next_charge(row: NumberRow, may: Permissions) -> SafeString:
         due = mark_safe("—")  # noqa: S308  a constant
     scheduled = row.extra.get("release_scheduled")
     if scheduled and row.is_active:
-        when = date_format(timezone.localtime(scheduled.run_at), "j M Y, H:i T")
+        when = local_text(scheduled.run_at)
         cancel = (
             format_html(
                 '<button type="button" class="small link-button cancel-scheduled" hx-post="{}"'
