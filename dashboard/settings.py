@@ -158,6 +158,8 @@ MIDDLEWARE = [
     "numbers_app.web.middleware.ViewerTimeZoneMiddleware",
     "numbers_app.web.middleware.StaffifyTimingMiddleware",
     "numbers_app.web.middleware.ErrorReferenceMiddleware",
+    # Under DEBUG, an unknown address gets the dashboard's 404 page, not the list of every URL pattern.
+    "numbers_app.web.middleware.DebugNotFoundMiddleware",
     "numbers_app.web.privacy.PrivateNoStoreMiddleware",
     # Last, as django-axes asks: it turns a login refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",

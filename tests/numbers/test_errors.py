@@ -69,3 +69,19 @@ def test_an_unknown_number_is_a_404_page_that_says_so(ops, staffify_sandbox):
 @pytest.mark.django_db
 def test_another_projects_number_is_not_shown(ops, staffify_sandbox):
     assert ops.get("/p/main/numbers/900/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_under_debug_is_the_dashboards_404_not_every_url(ops, staffify_sandbox, settings):
+    """`make run` has DEBUG on: Django's own 404 page would list every URL pattern to whoever opens a
+    wrong link (issue 26, item 9)."""
+    settings.DEBUG = True
+    response = ops.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "There is nothing at this address" in html
+    assert "URL patterns" not in html and "alerts/read-all" not in html
+    # A view's own 404 keeps what it says.
+    response = ops.get("/p/main/numbers/999999/")
+    assert response.status_code == 404
+    assert "URL patterns" not in response.content.decode()

@@ -18,7 +18,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect, reswap
 from prometheus_client import Counter, Histogram
@@ -179,6 +180,25 @@ class ErrorReferenceMiddleware:
         logger.error(
             "Unexpected error, reference %s, on %s %s", reference, request.method, request.path, exc_info=exception
         )
+
+
+class DebugNotFoundMiddleware:
+    """Under DEBUG (`make run`), an address that matches no URL pattern gets the dashboard's own 404
+    page, not Django's technical one, which lists every URL pattern to whoever opens a wrong link. A
+    view's own 404 (a number that is not there) keeps Django's debug page, which lists nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 404 or not settings.DEBUG:
+            return response
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return render(request, "404.html", status=404)
+        return response
 
 
 class SecondFactorMiddleware:
