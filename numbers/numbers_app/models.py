@@ -608,6 +608,11 @@ class BulkJob(models.Model):
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.CANCELLED)
 
+    @property
+    def done_word(self) -> str:
+        """What a done row of this job is: a scheduled release is not released yet."""
+        return {"schedule_release": "scheduled", "cancel_scheduled_release": "cancelled"}.get(self.action, "done")
+
 
 class BulkJobRow(models.Model):
     """One number's change in a bulk job. `sent` is written and committed before Staffify is called,

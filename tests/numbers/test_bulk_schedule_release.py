@@ -68,3 +68,20 @@ def ops_user_of(client):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(pk=client.session["_auth_user_id"])
+
+
+def test_the_job_list_and_the_finished_notice_say_scheduled_not_done(ops, mirrored):
+    """Nothing is released when the job ends: its results, the jobs list and the notice on every page
+    say how many were scheduled (issue 26, item 8), and the rows' results are pills like the list's."""
+    free = active(agent_id__isnull=True, purchased_at__isnull=False)[:2]
+    ops.post("/p/main/bulk/start", selection(free, action="schedule_release"), headers=HX)
+    job, _ = run_job(BulkJob.objects.get())
+    jobs = ops.get("/p/main/jobs/").content.decode()
+    assert "2 scheduled, 0 skipped, 0 failed" in jobs and "2 done" not in jobs
+    assert 'class="pill job-done"' in jobs
+    notice = ops.get("/p/main/").content.decode()
+    assert f"Bulk job {job.pk} (" in notice
+    assert "2 scheduled, 0 skipped, 0 failed" in notice and "2 done" not in notice
+    page = ops.get(f"/p/main/jobs/{job.pk}/").content.decode()
+    assert 'class="pill row-done scheduled">Scheduled<' in page
+    assert f'class="num" href="/p/main/numbers/{free[0].staffify_id}/"' in page
