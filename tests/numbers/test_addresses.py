@@ -614,6 +614,7 @@ def test_the_book_shows_what_the_buy_dialog_offers_marked_not_in_the_book(
     ops = client
     html = ops.get("/p/main/addresses/").content.decode()
     assert "No addresses yet" not in html
+    assert ">Partially_verified<" not in html and ">Partially verified<" in html  # codes read as words
     outside = card(html, demo.id)
     assert "Not in your book" in outside and htmllib.escape(demo.company_name or "") in outside
     assert "Add to your book" in outside
