@@ -85,3 +85,5 @@ def test_the_job_list_and_the_finished_notice_say_scheduled_not_done(ops, mirror
     page = ops.get(f"/p/main/jobs/{job.pk}/").content.decode()
     assert 'class="pill row-done scheduled">Scheduled<' in page
     assert f'class="num" href="/p/main/numbers/{free[0].staffify_id}/"' in page
+    audit = ops.get("/p/main/audit/").content.decode()
+    assert f"Bulk job {job.pk} finished: 2 scheduled (0 Staffify calls)." in audit

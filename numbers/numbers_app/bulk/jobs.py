@@ -642,7 +642,11 @@ class _Runner:
             # The rows that made no call (skipped, cannot, cancelled) reach the audit log here, counted,
             # linked to the job whose page and CSV list each one with its reason.
             found = counts(self.job)
-            said = ", ".join(f"{n} {BulkJobRow.State(state).label.lower()}" for state, n in found.items() if n)
+            said = ", ".join(
+                f"{n} {self.job.done_word if state == 'done' else BulkJobRow.State(state).label.lower()}"
+                for state, n in found.items()
+                if n
+            )
             audit.record(
                 self.job.created_by,
                 audit.Action.BULK,
