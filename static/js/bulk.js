@@ -119,7 +119,7 @@
         el.hidden = !action.value || el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
       });
     }
-    action.addEventListener("change", showInputs);
+    if (action) action.addEventListener("change", showInputs);  // a role with no action has no menu
 
     // "Assign to": a pointer choice opens the preview at once; with the keyboard, arrows and letters only
     // choose and Enter opens it (a preview changes nothing, but a dialog popping up mid-browse is wrong).

@@ -140,7 +140,8 @@ def test_the_bar_offers_only_what_the_role_may_do(client, support_user, lead_use
     assert "Assign to" in html
     client.force_login(lead_user)
     html = client.get("/p/main/bulk/bar", headers=HX).content.decode()
-    assert "Your role cannot change numbers" in html and "Assign to" not in html
+    assert "Your role cannot change numbers." in html and "Assign to" not in html
+    assert "<select" not in html and "Preview…" not in html  # nothing to choose: no menu, no Preview
 
 
 @pytest.mark.django_db
