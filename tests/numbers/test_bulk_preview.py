@@ -138,6 +138,8 @@ def test_the_bar_offers_only_what_the_role_may_do(client, support_user, lead_use
     html = client.get("/p/main/bulk/bar", headers=HX).content.decode()
     assert 'value="add_tags"' in html and 'value="unassign"' in html and 'value="release"' not in html
     assert "Assign to" in html
+    # "Other action" starts on a choice that does nothing (it once started on Unassign).
+    assert re.search(r'<select name="action" data-bulk-action>\s*<option value="">Choose…</option>', html)
     client.force_login(lead_user)
     html = client.get("/p/main/bulk/bar", headers=HX).content.decode()
     assert "Your role cannot change numbers." in html and "Assign to" not in html
