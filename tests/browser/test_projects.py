@@ -29,6 +29,20 @@ def test_switch_project_act_in_both_tabs_and_each_audit_log_has_its_own(
     demo = login(ops_user)  # "/" leads to the first project
     expect(demo).to_have_url(re.compile(r"/p/demo/$"))
 
+    # At 1,366 px Operations' header (switcher, seven pages, the balance read, the account, the bell
+    # with unread alerts) keeps to one row: the bell once dropped to a second row of its own.
+    tasks.refresh_balance.call()
+    demo.set_viewport_size({"width": 1366, "height": 900})
+    demo.reload()
+    expect(demo.locator("#balance-badge")).to_contain_text("as of")
+    # With unread alerts the bell is wider: twelve of them, as the bell would show them.
+    demo.evaluate("""() => { const bell = document.querySelector("#alert-bell");
+      bell.classList.add("has-unread"); bell.querySelector(".bell-count").textContent = "12"; }""")
+    header = demo.locator("header.topbar").bounding_box()
+    bell = demo.locator("#alert-bell").bounding_box()
+    assert header and bell and header["height"] <= 56 and bell["y"] < 30, (header, bell)
+    demo.set_viewport_size({"width": 1280, "height": 900})
+
     # The switcher opens Europe in a second tab; the first stays on the demo project.
     demo.locator(".project-switcher summary").click()
     europe_url = demo.get_by_role("link", name="Europe").get_attribute("href")
