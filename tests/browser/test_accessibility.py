@@ -356,9 +356,16 @@ def test_phone_cards_fit_the_window_and_the_first_is_on_the_first_screen_for_eve
     expect(page.get_by_label("Release", exact=True)).to_be_hidden()
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
+    # The filters' menus show their choice whole ("Any status", not "Any statu"), and so does the buy
+    # page's country ("Netherlands (NL) · needs address").
+    clipped = page.evaluate(CLIPPED_SELECTS, "main form.filters select")
+    assert not clipped, clipped
     page.locator("#f-tag").fill("support")
     expect(page.get_by_role("button", name=re.compile(r"^Filters \(2\)"))).to_be_visible()
     screenshot(page, "numbers-phone-filters")
+    page.goto(live_server.url + "/p/main/buy/?country_code=NL&number_type=local")
+    clipped = page.evaluate(CLIPPED_SELECTS, "main form.filters select")
+    assert not clipped, clipped
     # Ticking a card brings a one-line bar that leaves the card in sight, whose menus show their words
     # whole ("Assign…", "Choose…") beside the select's arrow (about 18 px); a role that can change
     # nothing is told so in words, not by a disabled menu cut to "Your role cannot chang".

@@ -13,7 +13,7 @@ DIGITS = re.compile(r"^\d{1,15}$")
 CURSOR = re.compile(r"^[A-Za-z0-9_\-:.=]{1,100}$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 STATUS_CHOICES = [("", "Any status"), ("active", "Active"), ("pending_release", "Pending release")]
-SCHEDULED_CHOICES = [("", "Any"), ("1", "Release scheduled")]
+SCHEDULED_CHOICES = [("", "Any"), ("1", "Scheduled")]
 TYPE_CHOICES = [("local", "Local"), ("mobile", "Mobile"), ("toll_free", "Toll-free")]
 
 
