@@ -87,3 +87,27 @@ def test_the_job_list_and_the_finished_notice_say_scheduled_not_done(ops, mirror
     assert f'class="num" href="/p/main/numbers/{free[0].staffify_id}/"' in page
     audit = ops.get("/p/main/audit/").content.decode()
     assert f"Bulk job {job.pk} finished: 2 scheduled (0 Staffify calls)." in audit
+
+
+def test_a_scheduling_jobs_release_instants_are_in_each_viewers_zone(ops, mirrored):
+    """The worker writes each row's "to be released …" once; the preview and the job page show it in the
+    viewer's zone with UTC on hover (not the worker's zone), the CSV in UTC (issue 26: one date style)."""
+    from datetime import UTC
+
+    from django.utils import timezone
+    from django.utils.dateformat import format as date_format
+
+    free = active(agent_id__isnull=True, purchased_at__isnull=False)[:1]
+    ops.post("/account/preferences", {"time_zone": "America/New_York"})
+    preview = ops.post("/p/main/bulk/preview", selection(free, action="schedule_release"), headers=HX).content.decode()
+    ops.post("/p/main/bulk/start", selection(free, action="schedule_release"), headers=HX)
+    job, _ = run_job(BulkJob.objects.get())
+    run_at = ScheduledRelease.objects.get(staffify_id=free[0].staffify_id).run_at.astimezone(UTC)
+    with timezone.override("America/New_York"):
+        local = date_format(timezone.localtime(run_at), "j M Y, H:i T")
+    page = ops.get(f"/p/main/jobs/{job.pk}/").content.decode()
+    for html in (preview, page):
+        assert f'title="{run_at:%Y-%m-%d %H:%M:%S} UTC">{local}</time>' in html
+        assert "[[" not in html
+    csv = b"".join(ops.get(f"/p/main/jobs/{job.pk}/results.csv").streaming_content).decode()
+    assert f"to be released {run_at.day} {run_at:%b %Y, %H:%M} UTC" in csv and "[[" not in csv

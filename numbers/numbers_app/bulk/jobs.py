@@ -48,6 +48,7 @@ from numbers_app.roles import denial
 from numbers_app.rules import CYCLE_DAYS, MAX_TAGS, PRICE_PER_CYCLE, same_tags, tag_key
 from numbers_app.scheduled import releases as scheduled_releases
 from numbers_app.staffify import budget
+from numbers_app.text import instants
 from numbers_app.text.explain import Problem, explain
 from numbers_app.text.presenters import format_phone
 
@@ -234,7 +235,9 @@ def _plan_schedule_release(number: staffify.PhoneNumber, params: dict, user: Any
     if refusal is not None:
         return cannot(refusal)
     charge_at, run_at = scheduled_releases.planned(number.purchased_at)
-    when, charge = scheduled_releases.when_text(run_at), scheduled_releases.when_text(charge_at)
+    # Tokens (numbers_app.text.instants), not text: the worker writes this into the job's rows, and each
+    # reader sees it in their own zone (the preview and the job page with UTC on hover, the CSV in UTC).
+    when, charge = instants.token(run_at), instants.token(charge_at)
     return Plan("change", f"to be released {when}, before the charge on {charge}")
 
 
@@ -272,7 +275,7 @@ def _plan_cancel_scheduled(number: staffify.PhoneNumber, params: dict, user: Any
     found = scheduled_releases.waiting_for(number.id)
     if found is None:
         return skip("no release is scheduled")
-    return Plan("change", f"the release planned for {scheduled_releases.when_text(found.run_at)} will not be made")
+    return Plan("change", f"the release planned for {instants.token(found.run_at)} will not be made")
 
 
 def _perform_cancel_scheduled(

@@ -23,6 +23,7 @@ from numbers_app.bulk import jobs as bulk
 from numbers_app.bulk.forms import ActionForm, SelectionForm
 from numbers_app.models import BulkJob, BulkJobRow
 from numbers_app.roles import denial
+from numbers_app.text import instants
 from numbers_app.text.csvsafe import safe_row
 from numbers_app.text.presenters import iso_utc
 from numbers_app.web.access import HtmxHttpRequest, dashboard_view
@@ -302,7 +303,7 @@ def _csv_rows(job: BulkJob):
                 bulk.ACTIONS[row.action].label if row.action in bulk.ACTIONS else row.action,
                 bulk.describe(row.action, row.params) if row.action in bulk.ACTIONS else "",
                 row.get_state_display(),
-                row.reason,
+                instants.render_utc(row.reason),
                 row.request_id,
                 row.calls,
                 iso_utc(row.finished_at) if row.finished_at else "",
