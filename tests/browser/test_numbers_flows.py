@@ -94,9 +94,9 @@ def test_buying_an_nl_number_with_its_address(live_sandbox, login, ops_user):
     # At 390 px the dialog's facts (number and place, the balance after) wrap inside it (issue 26, item 1).
     page.set_viewport_size({"width": 390, "height": 844})
     outside = page.evaluate(
-        """() => [...document.querySelectorAll("dialog#buy-dialog dd, dialog#buy-dialog dd *")]
-          .filter(e => e.getBoundingClientRect().right > document.querySelector("dialog#buy-dialog").getBoundingClientRect().right)
-          .map(e => e.textContent.trim())"""
+        """() => { const edge = document.querySelector("dialog#buy-dialog").getBoundingClientRect().right;
+          return [...document.querySelectorAll("dialog#buy-dialog dd, dialog#buy-dialog dd *")]
+            .filter(e => e.getBoundingClientRect().right > edge).map(e => e.textContent.trim()); }"""
     )
     assert not outside, outside
     dialog.get_by_role("button", name="Buy for EUR 5.00").click()
