@@ -7,6 +7,7 @@ from numbers_app.billing import views as billing
 from numbers_app.bulk import views as bulk
 from numbers_app.buying import views as buying
 from numbers_app.mirror import views as mirror
+from numbers_app.notes import views as notes
 from numbers_app.owned import views as owned
 from numbers_app.people import views as people
 from numbers_app.scheduled import views as scheduled
@@ -23,6 +24,9 @@ urlpatterns = [
     path("numbers/<staffify_id:number_id>/tags", owned.save_tags, name="save_tags"),
     path("numbers/<staffify_id:number_id>/tags/edit", owned.tags_editor, name="tags_editor"),
     path("numbers/<staffify_id:number_id>/tags/view", owned.tags_display, name="tags_display"),
+    path("numbers/<staffify_id:number_id>/note", notes.save_note, name="save_note"),
+    path("numbers/<staffify_id:number_id>/note/edit", notes.note_editor, name="note_editor"),
+    path("numbers/<staffify_id:number_id>/note/view", notes.note_display, name="note_display"),
     path("numbers/<staffify_id:number_id>/release", owned.release_dialog, name="release_dialog"),
     path("numbers/<staffify_id:number_id>/release/confirm", owned.release_number, name="release_number"),
     path("numbers/<staffify_id:number_id>/reclaim", owned.reclaim_number, name="reclaim_number"),

@@ -297,6 +297,9 @@ class Table:
     def filter(self, *args: Q, **kwargs) -> Table:
         return Table([segment.filter(*args, **kwargs) for segment in self.segments])
 
+    def annotate(self, **annotations) -> Table:
+        return Table([segment.annotate(**annotations) for segment in self.segments])
+
     def __iter__(self) -> Iterator[NumberRecord]:
         for segment in self.segments:
             yield from segment

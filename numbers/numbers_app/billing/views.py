@@ -19,6 +19,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,7 +30,7 @@ from numbers_app import cycles, staffify
 from numbers_app.billing import statement
 from numbers_app.mirror import freshness, listing
 from numbers_app.mirror import store as mirror
-from numbers_app.models import NumberRecord
+from numbers_app.models import NumberNote, NumberRecord
 from numbers_app.owned.forms import NumberScopeForm
 from numbers_app.rules import PRICE_PER_CYCLE
 from numbers_app.scheduled import releases as scheduled_releases
@@ -200,6 +201,8 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
         "days until",
         "price (EUR per 28 days)",
         f"bought before ({zone_name})",
+        "name (kept by the dashboard)",
+        "note (kept by the dashboard)",
     ]
 
     def local(moment: datetime | None) -> str:
@@ -215,6 +218,12 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
         "purchased_at",
         "effective",
         "first_seen_at",
+        "note_name",
+        "note_text",
+    )
+    notes = NumberNote.objects.filter(staffify_id=OuterRef("staffify_id"))
+    records = records.annotate(
+        note_name=Subquery(notes.values("name")[:1]), note_text=Subquery(notes.values("note")[:1])
     )
 
     def lines() -> Iterator[str]:
@@ -222,9 +231,9 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
         writer = csv.writer(out)
         writer.writerow(header)
         rows = records.values_list(*columns)
-        for i, (number, country, status, agent_name, agent_id, tags, purchased, effective, first_seen) in enumerate(
-            rows, 1
-        ):
+        for i, row in enumerate(rows, 1):
+            number, country, status, agent_name, agent_id, tags, purchased, effective, first_seen = row[:9]
+            note_name, note_text = row[9:]
             active = status == "active"
             due = effective if active else None
             undated = active and due is None
@@ -244,6 +253,8 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
                     "" if due is None else cycles.days_until(due, now),
                     price if active else "",
                     local(first_seen) if undated else "",
+                    safe_cell(note_name or ""),
+                    safe_cell(note_text or ""),
                 )
             )
             if i % CSV_CHUNK == 0:

@@ -6,11 +6,12 @@ import hashlib
 import json
 
 from django.core.cache import cache
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from numbers_app import staffify
 from numbers_app.mirror import store as mirror
 from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease
+from numbers_app.notes import book as notes
 from numbers_app.rules import tag_key
 from numbers_app.text.presenters import NumberRow, build_row
 
@@ -40,8 +41,10 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
     if filters.get("scheduled"):
         waiting = ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING)
         found = found.filter(staffify_id__in=waiting.values("staffify_id"))
-    if digits := filters.get("q"):
-        found = found.filter(phone_number__contains=digits)
+    if text := filters.get("q"):
+        # Digits match the number (and a name or note holding them); words match a name or note.
+        noted = Q(staffify_id__in=notes.matching(text).values("staffify_id"))
+        found = found.filter(noted | Q(phone_number__contains=text) if text.isdigit() else noted)
     column = SORTS.get(sort.lstrip("-"))
     if column is None:
         return found.order_by("staffify_id")
@@ -57,7 +60,8 @@ def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
     FILTERS' key by the caller). Exact: computed once per filter and mirror version, so a page, its
     reloads, its "mirrorSynced" refreshes and every other viewer of the same filter share one COUNT(*)
     until a sync or a write changes the mirror."""
-    if filters.get("scheduled"):  # scheduling changes no mirror row, so no mirror version: count it now
+    # Scheduling and notes change no mirror row, so no mirror version: those filters are counted now.
+    if filters.get("scheduled") or filters.get("q"):
         return found.count()
     key = json.dumps(sorted((name, tag_key(value) if name == "tag" else value) for name, value in filters.items()))
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
@@ -75,8 +79,10 @@ def rows(records: list[NumberRecord]) -> list[NumberRow]:
         state__in=ScheduledRelease.WAITING, staffify_id__in=[r.staffify_id for r in records]
     )
     scheduled = {s.staffify_id: s for s in waiting}
+    noted = notes.for_ids(r.staffify_id for r in records)
     for row in built:
         row.extra["release_scheduled"] = scheduled.get(row.id)
+        row.extra["note"] = noted.get(row.id)
     return built
 
 

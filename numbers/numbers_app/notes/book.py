@@ -1,0 +1,67 @@
+"""Names and notes on numbers: kept by the dashboard (Staffify has no such field), keyed by the
+Staffify id so they outlive a release, a reclaim and a mirror row a sync marks gone.
+
+A save is the dashboard's own write (no Staffify call), so it is audited in one step: the entry is
+written with its before and after in the same transaction as the note, and only when something changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from numbers_app.audit import log as audit
+from numbers_app.models import NumberNote
+
+EMPTY = NumberNote(staffify_id=0)
+
+
+def snapshot(note: NumberNote | None) -> dict[str, str]:
+    return {"name": note.name if note else "", "note": note.note if note else ""}
+
+
+def get(number_id: int) -> NumberNote | None:
+    return NumberNote.objects.filter(staffify_id=number_id).first()
+
+
+def for_ids(ids: Iterable[int]) -> dict[int, NumberNote]:
+    """The notes of IDS in one query (those without one are left out)."""
+    return {n.staffify_id: n for n in NumberNote.objects.filter(staffify_id__in=list(ids))}
+
+
+def matching(text: str) -> QuerySet[NumberNote]:
+    """Notes whose name or text contains TEXT (any case): the owned list's search joins on these ids."""
+    return NumberNote.objects.filter(Q(name__icontains=text) | Q(note__icontains=text))
+
+
+def save(user, number_id: int, phone_number: str, name: str, text: str) -> tuple[NumberNote | None, bool]:
+    """Set the name and note of NUMBER_ID; both empty removes the row. Returns (the note, changed)."""
+    with transaction.atomic():
+        current = NumberNote.objects.select_for_update().filter(staffify_id=number_id).first()
+        before = snapshot(current)
+        after = {"name": name, "note": text}
+        if before == after:
+            return current, False
+        if not name and not text:
+            if current:
+                current.delete()
+            current = None
+        else:
+            current = current or NumberNote(staffify_id=number_id)
+            current.name, current.note = name, text
+            current.updated_at, current.updated_by = timezone.now(), user if user.is_authenticated else None
+            current.save()
+        audit.record(
+            user,
+            audit.Action.NOTE,
+            outcome=audit.Outcome.OK,
+            number_id=number_id,
+            phone_number=phone_number,
+            before=before,
+            after=after,
+            message="Kept by the dashboard: Staffify has no name or note field.",
+        )
+    return current, True
