@@ -24,7 +24,7 @@ from typing import overload
 from django.db.models import Case, Count, DateTimeField, F, IntegerField, Min, Q, QuerySet, Value, When
 
 from numbers_app import cycles
-from numbers_app.models import NumberRecord
+from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.rules import PRICE_PER_CYCLE
 
 WEEK = timedelta(days=7)
@@ -35,6 +35,19 @@ DATED = ACTIVE & Q(next_charge_at__isnull=False)
 UNDATED = ACTIVE & Q(next_charge_at__isnull=True)
 PENDING = Q(last_status="pending_release")
 IDLE = ACTIVE & Q(agent_id__isnull=True)
+
+
+def releasing(now: datetime) -> QuerySet[ScheduledRelease]:
+    """Scheduled releases still to run whose charge is still ahead: each number is released before
+    that charge, so neither it nor any later one is ever made."""
+    return ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING, charge_at__gt=now)
+
+
+def net_of_scheduled(records: QuerySet[NumberRecord], now: datetime) -> QuerySet[NumberRecord]:
+    """RECORDS without the numbers a scheduled release takes away before their next charge: what
+    will really be charged (the net figures). A release already late (its charge passed while it
+    waited) is not netted: that charge was made."""
+    return records.exclude(staffify_id__in=releasing(now).values("staffify_id"))
 
 
 def oldest_charge(records: QuerySet[NumberRecord]) -> datetime | None:

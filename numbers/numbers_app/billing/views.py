@@ -324,7 +324,15 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     oldest = statement.oldest_charge(account_records)
     account = statement.totals(account_records, now, oldest)
     selected = statement.totals(shown, now, oldest) if filters else account
-    runway = statement.runway(balance, account_records, account, now, oldest) if balance is not None else None
+    # Net of scheduled releases: the numbers released before their next charge are never charged again.
+    net_records, net_shown = statement.net_of_scheduled(account_records, now), statement.net_of_scheduled(shown, now)
+    releasing = statement.releasing(now).exists()
+    account_net = statement.totals(net_records, now, oldest) if releasing else account
+    net = (statement.totals(net_shown, now, oldest) if filters else account_net) if releasing else selected
+    runway = statement.runway(balance, net_records, account_net, now, oldest) if balance is not None else None
+    gross_runway = None
+    if releasing and balance is not None:
+        gross_runway = statement.runway(balance, account_records, account, now, oldest)
 
     ordered = statement.table(shown, now, oldest)
     paginator: Paginator[NumberRecord] = Paginator(ordered, PAGE_SIZE)
@@ -352,16 +360,20 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "total_rows": account.numbers,
         "account": account,
         "selected": selected,
+        "net": net,
+        "netted": selected.due_28 != net.due_28 or selected.due_7 != net.due_7,
+        "gross_runway": gross_runway if gross_runway != runway else None,
         "balance": balance,
         "balance_read_at": balance_read_at,
         "balance_problem": balance_problem,
         "alert": _alert(balance, runway, now),
         "runway": runway,
-        "runway_is_bound": account.undated > 0,
+        "runway_is_bound": account_net.undated > 0,
         "runway_in": _time_until(runway, now) if runway else "",
         "horizon_end": now + cycles.RUNWAY_HORIZON,
         "window_end": now + cycles.CYCLE,
-        "chart": chart(statement.daily_buckets(shown, now, zone), now, zone),
+        "chart": chart(statement.daily_buckets(net_shown if releasing else shown, now, zone), now, zone),
+        "chart_netted": net.active != selected.active,
         "idle": idle,
         "idle_url": _owned_list(filters, status="active", agent="none"),
         "pending": pending,
