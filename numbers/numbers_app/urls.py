@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from numbers_app.addresses import views as addresses
+from numbers_app.agents import views as agents
 from numbers_app.alerts import views as alerts
 from numbers_app.audit import views as audit
 from numbers_app.billing import views as billing
@@ -54,6 +55,8 @@ urlpatterns = [
     path("buy/confirm", buying.buy_confirm, name="buy_confirm"),
     path("buy/purchase", buying.buy_number, name="buy_number"),
     path("billing/", billing.billing, name="billing"),
+    path("billing/costs", billing.costs, name="costs"),
+    path("agents/", agents.agents, name="agents"),
     path("billing/purchase-times", buying.purchase_import, name="purchase_import"),
     path("numbers/<staffify_id:number_id>/purchase-time", buying.set_purchase_time, name="set_purchase_time"),
     path("audit/", audit.audit_log, name="audit_log"),

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def soonest_dated(now) -> NumberRecord:
-    return mirror.owned().filter(statement.DATED, next_charge_at__gt=now).order_by("next_charge_at").first()
+    found = mirror.owned().filter(statement.DATED, next_charge_at__gt=now).order_by("next_charge_at").first()
+    assert found is not None
+    return found
 
 
 def test_the_totals_are_net_of_a_scheduled_release_with_the_gross_beside(lead, ops_user, mirrored):
