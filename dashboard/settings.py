@@ -228,6 +228,14 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["defau
 WORKER_HEARTBEAT_SECONDS = _float("WORKER_HEARTBEAT_SECONDS", 30.0, minimum=0.5, maximum=3600)
 # How often the worker walks the whole account into the mirror (ceil(N/100) Staffify calls each time).
 MIRROR_SYNC_SECONDS = _float("MIRROR_SYNC_SECONDS", 300.0, minimum=5, maximum=24 * 3600)
+# ...but a sync starts no sooner than the last one's duration times this after that one started, so a
+# large account is not walked without pause (100,000 numbers take about 5 minutes at 300 calls a minute:
+# with 3, one sync every 15 minutes, a third of the background budget). numbers_app.mirror.freshness.
+MIRROR_SYNC_FACTOR = _float("MIRROR_SYNC_FACTOR", 3.0, minimum=1, maximum=100)
+# The balance (header, billing) is read by the worker, never by a page: every BALANCE_REFRESH_SECONDS,
+# and within BALANCE_CHECK_SECONDS of any answered write (a purchase charges it), which marks it stale.
+BALANCE_REFRESH_SECONDS = _float("BALANCE_REFRESH_SECONDS", 300.0, minimum=10, maximum=24 * 3600)
+BALANCE_CHECK_SECONDS = _float("BALANCE_CHECK_SECONDS", 10.0, minimum=1, maximum=3600)
 # How often the worker moves the mirror's next charges that Staffify's clock has passed onto the next
 # renewal (numbers_app.billing.statement.roll_forward), so the billing page reads them from the index.
 BILLING_ROLL_SECONDS = _float("BILLING_ROLL_SECONDS", 60.0, minimum=5, maximum=3600)

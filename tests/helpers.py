@@ -8,7 +8,7 @@ from datetime import datetime
 
 import httpx
 
-from numbers_app import staffify
+from numbers_app import staffify, tasks
 from numbers_app.staffify import lookups
 
 # The header htmx sends with each of its requests: the views answer with a fragment instead of a page.
@@ -33,12 +33,14 @@ def sandbox_now(sandbox: httpx.Client) -> datetime:
 
 def advance_to(sandbox: httpx.Client, moment: datetime) -> None:
     """Moves the sandbox clock forward to MOMENT (it only moves forward). Renewals it charges meanwhile
-    change Staffify's balance, so the dashboard's cached reading is forgotten: its pages read it anew."""
+    change Staffify's balance: the worker reads it anew (on its schedule, here at once), and its call
+    shows every process Staffify's new clock."""
     seconds = (moment - sandbox_now(sandbox)).total_seconds()
     assert seconds > 0, "the sandbox clock is already past that moment"
     response = sandbox.post("/control/clock", json={"advance_seconds": seconds})
     assert response.status_code == 200, response.text
     lookups.forget_balance()
+    tasks.refresh_balance.call()
 
 
 def fault(sandbox: httpx.Client, path_prefix: str = "/v1/phone-numbers", **spec) -> None:

@@ -26,8 +26,23 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(NumberRecord)
 class NumberRecordAdmin(ReadOnlyAdmin):
-    list_display = ["staffify_id", "phone_number", "purchased_at", "bought_by", "last_status", "reclaim_before"]
+    list_display = [
+        "staffify_id",
+        "phone_number",
+        "purchased_at",
+        "bought_by",
+        "last_status",
+        "reclaim_before",
+        "next_charge_at",
+    ]
     search_fields = ["phone_number"]
+    list_per_page = 50  # as the owned list: bench/scale.py compares the two, filter by filter
+    # The owned list's filters, usable in the changelist's query string (no sidebar: listing an agent
+    # per distinct id would cost the changelist more than the filter): bench/scale.py sends them.
+    FILTERS = ("gone_at__isnull", "last_status__exact", "agent_id__exact", "country_code__exact", "tags__icontains")
+
+    def lookup_allowed(self, lookup: str, value: str, request=None) -> bool:
+        return lookup in self.FILTERS or super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(PurchaseAttempt)

@@ -8,7 +8,6 @@ the tasks here; the one task a service enqueues itself (a bulk job's next slice)
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from numbers_app.bulk import jobs as bulk
 from numbers_app.bulk.jobs import run_bulk_job
 from numbers_app.buying import purchases
 from numbers_app.changes import obsolete, settle
+from numbers_app.mirror import freshness
 from numbers_app.mirror import store as mirror
 from numbers_app.models import SyncRun, WorkerHeartbeat
 from numbers_app.schedule import every
@@ -89,10 +89,18 @@ def sync_mirror(run_id: int | None = None) -> str:
     run = mirror.sync(client, run)
     if run.state == SyncRun.State.OK:
         obsolete.close_released()
-        if budget.allow("background"):
-            with contextlib.suppress(staffify.StaffifyError):  # the runway alert keeps the last reading
-                alert_balance.read(client)
     return f"{run.state}: {run.numbers_seen} numbers in {run.calls} calls"
+
+
+@task
+def sync_mirror_when_due() -> str:
+    """The periodic sync: asked every 30 s at most, it walks the account only once
+    mirror.freshness.next_sync_at() has come (MIRROR_SYNC_SECONDS after the last sync started, or that
+    sync's duration times MIRROR_SYNC_FACTOR: a large account is not walked without pause)."""
+    due = freshness.next_sync_at()
+    if due > timezone.now():
+        return f"not yet: the next sync starts about {due:%H:%M:%S} UTC"
+    return sync_mirror.call()
 
 
 @task
@@ -101,6 +109,22 @@ def roll_charges_forward() -> int:
     (numbers_app.billing.statement.roll_forward), so the billing page reads the column and its index; the page
     itself writes nothing (it rolls the few renewed since in its reads). How many rows moved."""
     return statement.roll_forward(mirror.owned(), lookups.staffify_now())
+
+
+@task
+def refresh_balance() -> str:
+    """Read the balance for every page's header and billing (numbers_app.staffify.lookups): when it was
+    never read, when a write marked it stale (within BALANCE_CHECK_SECONDS of a purchase), or every
+    BALANCE_REFRESH_SECONDS. Pages read only what this keeps: no page load costs a call for it."""
+    if not lookups.balance_due(settings.BALANCE_REFRESH_SECONDS):
+        return "fresh"
+    if not budget.allow("background"):
+        return "later: people need this minute's calls"
+    try:
+        reading = alert_balance.read(staffify.get_client())  # the header's and the runway alert's
+    except staffify.StaffifyError as err:
+        return f"failed: {err}"
+    return f"EUR {reading.balance}"
 
 
 @task
@@ -158,8 +182,9 @@ def heartbeat_age() -> float | None:
 every(settings.WORKER_HEARTBEAT_SECONDS, heartbeat)
 every(24 * 3600, prune_task_results)
 every(settings.SETTLE_WRITES_SECONDS, settle_writes)
-every(settings.MIRROR_SYNC_SECONDS, sync_mirror)
+every(min(settings.MIRROR_SYNC_SECONDS, 30.0), sync_mirror_when_due)  # a sync when next_sync_at() has come
 every(settings.BILLING_ROLL_SECONDS, roll_charges_forward)
+every(settings.BALANCE_CHECK_SECONDS, refresh_balance)
 every(settings.ADDRESS_STATUS_SECONDS, follow_addresses)
 every(settings.SCHEDULED_RELEASE_CHECK_SECONDS, run_scheduled_releases)
 every(settings.BULK_SWEEP_SECONDS, resume_bulk_jobs)

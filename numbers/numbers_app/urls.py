@@ -57,6 +57,7 @@ urlpatterns = [
     path("billing/", billing.billing, name="billing"),
     path("billing/costs", billing.costs, name="costs"),
     path("agents/", agents.agents, name="agents"),
+    path("balance/refresh", billing.refresh_balance, name="refresh_balance"),
     path("billing/purchase-times", buying.purchase_import, name="purchase_import"),
     path("numbers/<staffify_id:number_id>/purchase-time", buying.set_purchase_time, name="set_purchase_time"),
     path("audit/", audit.audit_log, name="audit_log"),

@@ -86,17 +86,31 @@
   });
 
   // ---- Focus after a swap: the control that was used (same id), or the same kind of control
-  // (data-focus-role: agent, tags, action) in the swapped part, else its first control. A dialog
-  // stands for the control that opened it.
+  // (data-focus-role: agent, tags, action; in a row of the owned list, which carries no roles to keep
+  // it short, the same column) in the swapped part, else its first control. A dialog stands for the
+  // control that opened it.
   var FOCUSABLE = "a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]):not([type=hidden])";
+  function roleOf(elt) {
+    if (!elt || !elt.closest) return "";
+    var holder = elt.closest("[data-focus-role]") || (elt.querySelector && elt.querySelector("[data-focus-role]"));
+    if (holder) return holder.dataset.focusRole;
+    var cell = elt.closest("tr[id] > td");
+    return cell ? "cell:" + cell.cellIndex : "";
+  }
+  function withRole(scope, role) {
+    if (role.indexOf("cell:") === 0) {
+      var row = scope.matches("tr") ? scope : scope.querySelector("tr[id]");
+      var cell = row && row.cells[+role.slice(5)];
+      return cell ? cell.querySelector(FOCUSABLE) : null;
+    }
+    return scope.querySelector("[data-focus-role='" + role + "']");
+  }
   function focusMemo(elt) {
     var active = document.activeElement;
     if (!active || active === document.body) active = elt;
     var dialog = active && active.closest ? active.closest("dialog[data-modal]") : null;
     if (dialog && dialog.dataset.openerRole) return { role: dialog.dataset.openerRole, id: dialog.dataset.openerId || "" };
-    var holder = active && active.closest ? active.closest("[data-focus-role]") : null;
-    if (!holder && active && active.querySelector) holder = active.querySelector("[data-focus-role]");
-    return { role: holder ? holder.dataset.focusRole : "", id: (active && active.id) || "" };
+    return { role: roleOf(active), id: (active && active.id) || "" };
   }
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     event.detail.xhr._focusMemo = focusMemo(event.detail.elt);
@@ -113,7 +127,7 @@
     var scope = document.getElementById(xhr._focusTarget);
     if (!scope) return;
     var next = (memo.id && document.getElementById(memo.id)) ||
-      (memo.role && scope.querySelector("[data-focus-role='" + memo.role + "']")) ||
+      (memo.role && withRole(scope, memo.role)) ||
       scope.querySelector(FOCUSABLE);
     if (next && !next.matches(FOCUSABLE)) next = next.querySelector(FOCUSABLE);
     if (next && !next.disabled) next.focus();
@@ -121,19 +135,94 @@
 
   // ---- Agent dropdown: a pointer choice commits at once; the keyboard only chooses (arrows, letters)
   // and Enter commits, Escape puts back the saved agent. Nothing is sent by arrowing through options.
+  // The page renders every agent's option once, in <template id="agent-options">; a row's dropdown
+  // arrives with "— no agent —" and its saved agent only (and the selection bar's "Assign to" with its
+  // prompt). Each gets the page's options when it is focused or pressed (before it opens), and the rest
+  // while the browser is idle, a few at a time, so the page's HTML does not grow with rows × agents.
+  var AGENT_SELECTS = "select[data-agent-select], select[data-agents]";
+  // The owned list has no <template>: its agent filter (select[data-agent-source]) holds the same
+  // options (every agent, after "Any agent" and "No agent"), so they are not sent twice.
+  function agentOptions() {
+    var template = document.getElementById("agent-options");
+    if (template) return template.content;
+    var filter = document.querySelector("select[data-agent-source]");
+    if (!filter) return null;
+    if (!filter._agentOptions) {
+      var fragment = document.createDocumentFragment();
+      Array.prototype.forEach.call(filter.options, function (option) {
+        if (option.value && option.value !== "none") {
+          var copy = option.cloneNode(true);
+          copy.selected = false;
+          copy.removeAttribute("selected");
+          fragment.appendChild(copy);
+        }
+      });
+      filter._agentOptions = fragment;
+    }
+    return filter._agentOptions;
+  }
+  function fillAgents(select) {
+    var source = agentOptions();
+    if (!source || select._agentsFilled) return;
+    select._agentsFilled = true;
+    var value = select.value, fragment = source.cloneNode(true);
+    Array.prototype.forEach.call(fragment.querySelectorAll("option"), function (option) {
+      var rendered = select.querySelector("option[value='" + CSS.escape(option.value) + "']");
+      if (rendered) rendered.remove();  // the saved agent takes its place in the page's order
+    });
+    select.appendChild(fragment);
+    select.value = value;
+  }
+  var idleFill = null;
+  function fillWhenIdle() {
+    if (idleFill) return;
+    var later = window.requestIdleCallback || function (fn) { return setTimeout(fn, 50); };
+    idleFill = later(function step() {
+      var pending = Array.prototype.filter.call(document.querySelectorAll(AGENT_SELECTS), function (s) { return !s._agentsFilled; });
+      pending.slice(0, 10).forEach(fillAgents);
+      idleFill = pending.length > 10 ? later(step) : null;
+    });
+  }
+  htmx.onLoad(fillWhenIdle);
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches(AGENT_SELECTS)) fillAgents(event.target);
+  }, true);
+
+  // The owned list's dates carry their UTC instant in datetime only (presenters.instant_html, compact);
+  // the title that shows it on hover is written when the pointer first reaches one.
+  document.addEventListener("pointerover", function (event) {
+    var time = event.target.closest && event.target.closest("time[datetime]:not([title])");
+    if (time) time.title = time.getAttribute("datetime").replace("T", " ").replace("Z", " UTC");
+  });
+
   var lastKey = 0, lastPointer = 0;
-  function agentHint(select) { return document.getElementById(select.getAttribute("data-hint")); }
+  // "Not saved" beside a dropdown with an unsaved choice: made the first time it is needed (a row does
+  // not carry it), and named as the dropdown's description.
+  function agentHint(select, make) {
+    var id = select.id.replace(/^agent-/, "agent-hint-"), hint = document.getElementById(id);
+    if (hint || !make) return hint;
+    hint = document.createElement("span");
+    hint.id = id;
+    hint.className = "agent-hint";
+    hint.innerHTML = 'Not saved: <button type="submit" class="small primary">Save</button> or Enter; Escape undoes.';
+    select.insertAdjacentElement("afterend", hint);
+    var described = (select.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (described.indexOf(id) < 0) select.setAttribute("aria-describedby", [id].concat(described).join(" "));
+    return hint;
+  }
   function setDirty(select, dirty) {
     select.classList.toggle("dirty", dirty);
-    var hint = agentHint(select);
+    var hint = agentHint(select, dirty);
     if (hint) hint.hidden = !dirty;
   }
   function commitAgent(select) {
     setDirty(select, false);
-    htmx.trigger(select.form, "commit-agent");
+    select.form.requestSubmit();  // htmx sends the form (its submit event), never the browser
   }
   document.body.addEventListener("pointerdown", function (event) {
-    if (event.target.closest && event.target.closest("select[data-agent-select]")) lastPointer = Date.now();
+    var select = event.target.closest && event.target.closest(AGENT_SELECTS);
+    if (select) fillAgents(select);
+    if (select && select.matches("[data-agent-select]")) lastPointer = Date.now();
   }, true);
   document.body.addEventListener("keydown", function (event) {
     var select = event.target;
@@ -167,8 +256,8 @@
     dialogs.forEach(function (dialog) {
       if (dialog.open) return;
       dialog.addEventListener("close", function () { dialog.remove(); });
-      var opener = document.activeElement, holder = opener && opener.closest ? opener.closest("[data-focus-role]") : null;
-      if (holder) { dialog.dataset.openerRole = holder.dataset.focusRole; dialog.dataset.openerId = opener.id || ""; }
+      var opener = document.activeElement, role = roleOf(opener);
+      if (role) { dialog.dataset.openerRole = role; dialog.dataset.openerId = opener.id || ""; }
       dialog.showModal();
       var focus = dialog.querySelector("[autofocus]") || dialog.querySelector("select, input:not([type=hidden]), button.primary, button");
       if (focus) focus.focus();

@@ -26,6 +26,7 @@ from tests.billing.test_billing_page import (
     runway,
     strip_purchase_time,
 )
+from tests.conftest import worker_reads_balance
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,9 @@ WEEK = timedelta(days=7)
 
 
 def sync() -> None:
+    """The worker's round: the mirror, and the balance the pages show."""
     assert mirror.sync(staffify.get_client()).state == "ok"
+    worker_reads_balance()
 
 
 @pytest.fixture
@@ -76,6 +79,7 @@ def test_an_undated_account_runs_out_at_the_earliest_now_and_is_warned(lead, und
 @pytest.mark.postgres
 def test_the_earliest_runout_wraps_into_later_cycles(lead, undated):
     undated.put("/control/balance", json={"balance": 1000})  # 200 renewals covered: the 201st fails
+    worker_reads_balance()
     html = page(lead)
     now = as_of(html)
     assert runway(html) == now + 3 * CYCLE  # 57 a cycle: the 201st is in the 4th cycle, at its earliest
@@ -88,6 +92,7 @@ def test_a_mixed_account_counts_undated_numbers_first_in_the_runway(lead, staffi
     NumberRecord.objects.all().delete()
     sync()
     staffify_sandbox.put("/control/balance", json={"balance": 12})  # covers 2 renewals: the 3rd fails
+    worker_reads_balance()
     html = page(lead)
     now = as_of(html)
     dated = [n for n in numbers(staffify_sandbox) if n["status"] == "active" and n["id"] not in (1001, 1002)]

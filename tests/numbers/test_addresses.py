@@ -8,13 +8,13 @@ import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from numbers_app import staffify
+from numbers_app import staffify, tasks
 from numbers_app.addresses import book as address_book
 from numbers_app.models import AddressBookEntry, AuditEntry
 from numbers_app.staffify import lookups
 from numbers_app.tasks import follow_addresses
-from tests.conftest import InTransactionWSGI
-from tests.helpers import HX
+from tests.conftest import InTransactionWSGI, worker_reads_balance
+from tests.helpers import HX, fault
 from tests.numbers.buying import buy, confirm, owned, search, token_of
 
 PDF = b"%PDF-1.4\n% a government id\n"
@@ -402,7 +402,12 @@ def test_a_404_on_the_agent_list_is_not_this_number_on_the_page(ops, listing_off
 
 
 @pytest.mark.django_db
-def test_the_header_balance_says_its_age_and_is_dropped_by_a_write(ops, listing_off, staffify_sandbox):
+def test_the_header_balance_is_the_workers_reading_with_its_age(ops, listing_off, staffify_sandbox):
+    with staffify.track_calls() as stats:
+        html = ops.get("/addresses/").content.decode()
+    assert "Balance not read yet" in html
+    assert "/credits" not in [path for _, path, *_ in stats.requests]  # a page never reads it itself
+    worker_reads_balance()
     html = ops.get("/addresses/").content.decode()
     assert re.search(
         r"Balance EUR 42\.50 <span class=\"as-of\">as of "
@@ -410,18 +415,39 @@ def test_the_header_balance_says_its_age_and_is_dropped_by_a_write(ops, listing_
         html,
     )
     staffify_sandbox.put("/control/balance", json={"balance": 30})
-    assert "Balance EUR 42.50" in ops.get("/addresses/").content.decode()  # cached a minute
+    with staffify.track_calls() as stats:
+        assert "Balance EUR 42.50" in ops.get("/addresses/").content.decode()  # kept, with its age
+    assert "/credits" not in [path for _, path, *_ in stats.requests]
     ops.post("/addresses/add", {"address_id": 7, "country_code": "NL"})  # a write to Staffify
+    assert lookups.balance_due(every_seconds=3600)  # marked for the worker, which reads it within seconds
+    tasks.refresh_balance.call()
     assert "Balance EUR 30.00" in ops.get("/addresses/").content.decode()
+    assert tasks.refresh_balance.call() == "fresh"  # and not again until it is due
 
 
 @pytest.mark.django_db
-def test_a_release_drops_the_cached_balance(ops, listing_off, staffify_sandbox):
-    lookups.current_balance(staffify.get_client())  # read once: cached for a minute
+def test_the_refresh_button_reads_the_balance_once(ops, listing_off, staffify_sandbox):
+    worker_reads_balance()
+    staffify_sandbox.put("/control/balance", json={"balance": 17})
+    with staffify.track_calls() as stats:
+        badge = ops.post("/balance/refresh", headers=HX).content.decode()
+    assert stats.calls == 1 and stats.requests[0][1] == "/credits"
+    assert badge.startswith('<span id="balance-badge"') and "Balance EUR 17.00" in badge
+    fault(staffify_sandbox, "/v1/credits", status=503)
+    badge = ops.post("/balance/refresh", headers=HX).content.decode()
+    assert "Balance EUR 17.00" in badge and "The balance could not be read" in badge  # the kept one stays
+    assert ops.get("/balance/refresh").status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_release_marks_the_balance_for_the_worker(ops, listing_off, staffify_sandbox):
+    worker_reads_balance()
     staffify_sandbox.put("/control/balance", json={"balance": 12})
     number = next(n for n in owned(staffify_sandbox).values() if n["status"] == "active" and not n["agent_id"])
     ops.post(f"/numbers/{number['id']}/release/confirm", headers=HX)
-    assert lookups.current_balance(staffify.get_client()).balance == 12
+    assert lookups.balance_due(every_seconds=3600)
+    tasks.refresh_balance.call()
+    assert lookups.balance_reading().balance == 12
 
 
 @pytest.mark.django_db

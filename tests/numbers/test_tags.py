@@ -82,7 +82,7 @@ def test_the_tags_button_is_named_by_its_tags_then_its_number(support, mirrored)
     saved = support.post("/numbers/1002/tags", {"tags": "a, b", "original": ""}, headers=HX).content.decode()
     for html in (cancelled, saved):
         assert "aria-label" not in html
-        assert f'<span class="visually-hidden">: edit the tags of {format_phone(e164)}</span>' in html
+        assert f'<span class="vh">: edit the tags of {format_phone(e164)}</span>' in html
 
 
 @pytest.mark.django_db

@@ -1,10 +1,9 @@
-"""The balance the runway alert reads: kept in the database by the worker's sync, which reads Staffify's
-/credits once at the end of each successful walk (one call beside the walk's own; the rules themselves
-make none). A page's reading is not kept: a GET writes nothing."""
+"""The balance the runway alert reads, kept in the database beside the cached reading the header and
+billing show (numbers_app.staffify.lookups): every reading of /credits goes through read() (the worker's
+balance check, every BALANCE_REFRESH_SECONDS and soon after a purchase, and the header's Refresh button),
+so both say the same. The rules themselves make no call, and a page load reads none."""
 
 from __future__ import annotations
-
-from django.utils import timezone
 
 from numbers_app import staffify
 from numbers_app.models import BalanceSeen
@@ -13,8 +12,8 @@ from numbers_app.staffify import lookups
 
 def read(client: staffify.StaffifyClient) -> BalanceSeen:
     """Read the balance from Staffify now and keep it (raises StaffifyError when it cannot)."""
-    balance = lookups.fresh_balance(client)
-    found, _ = BalanceSeen.objects.update_or_create(pk=1, defaults={"balance": balance, "read_at": timezone.now()})
+    reading = lookups.refresh_balance(client)
+    found, _ = BalanceSeen.objects.update_or_create(pk=1, defaults={"balance": reading.balance, "read_at": reading.at})
     return found
 
 

@@ -14,16 +14,32 @@ knows ("undated") are due some time within the next 28 days: the 7-day figure co
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal
-from typing import overload
+from typing import Any, overload
 
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, Min, Q, QuerySet, Value, When
+from django.core.cache import cache
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from numbers_app import cycles
+from numbers_app.mirror import store as mirror
 from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.rules import PRICE_PER_CYCLE
 
@@ -48,6 +64,47 @@ def net_of_scheduled(records: QuerySet[NumberRecord], now: datetime) -> QuerySet
     will really be charged (the net figures). A release already late (its charge passed while it
     waited) is not netted: that charge was made."""
     return records.exclude(staffify_id__in=releasing(now).values("staffify_id"))
+
+
+def releasing_part(records: QuerySet[NumberRecord], now: datetime) -> QuerySet[NumberRecord]:
+    """The numbers of RECORDS that a scheduled release takes away before their next charge (a few)."""
+    return records.filter(ACTIVE, staffify_id__in=releasing(now).values("staffify_id"))
+
+
+def net_totals(gross: Totals, records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> Totals:
+    """GROSS (RECORDS' totals) less the numbers released before their next charge: one aggregate over
+    those few rows, so the kept figures (`figures`, per mirror version) still serve the gross."""
+    gone = releasing_part(records, now).aggregate(
+        active=Count("pk"),
+        undated=Count("pk", filter=UNDATED),
+        idle=Count("pk", filter=IDLE),
+        dated_7=Count("pk", filter=charge_in(now, oldest, gt=now, lte=now + WEEK)),
+    )
+    return Totals(
+        active=gross.active - gone["active"],
+        undated=gross.undated - gone["undated"],
+        pending=gross.pending,
+        idle=gross.idle - gone["idle"],
+        dated_7=gross.dated_7 - gone["dated_7"],
+        numbers=gross.numbers,
+    )
+
+
+def net_buckets(
+    buckets: list[DayBucket], records: QuerySet[NumberRecord], now: datetime, tz: tzinfo
+) -> list[DayBucket]:
+    """BUCKETS (`daily_buckets` of RECORDS) less the charges of the numbers released before them."""
+    counts = {b.day: b.count for b in buckets}
+    end = now + cycles.CYCLE
+    dues = releasing_part(records, now).filter(DATED).values_list("next_charge_at", flat=True)
+    for due in dues:
+        if due is None:
+            continue
+        due = due if due > now else cycles.cycle_at(due, now).end
+        day = due.astimezone(tz).date()
+        if due <= end and counts.get(day):
+            counts[day] -= 1
+    return [DayBucket(day=b.day, count=counts[b.day], amount=PRICE_PER_CYCLE * counts[b.day]) for b in buckets]
 
 
 def oldest_charge(records: QuerySet[NumberRecord]) -> datetime | None:
@@ -79,6 +136,8 @@ def roll_forward(records: QuerySet[NumberRecord], now: datetime) -> int:
         moved += done
         if len(batch) < ROLL_BATCH or not done:
             break
+    if moved:
+        cache.set(ROLL_MARK_KEY, uuid.uuid4().hex, None)  # the kept figures (`figures`) are stale now
     return moved
 
 
@@ -116,7 +175,8 @@ def _first_rolled(records: QuerySet[NumberRecord], now: datetime, oldest: dateti
         )
         for k in range(1, laps + 1)
     }
-    found = records.aggregate(**lap)
+    # Only rows behind NOW by at most LAPS cycles can be in a lap: that range of the index, not the table.
+    found = records.filter(next_charge_at__gt=now - laps * cycles.CYCLE, next_charge_at__lte=now).aggregate(**lap)
     rolled = [due + k * cycles.CYCLE for k in range(1, laps + 1) if (due := found[f"lap_{k}"]) is not None]
     return min(rolled, default=None)
 
@@ -207,16 +267,151 @@ class Totals:
 
 
 def totals(records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> Totals:
-    """One aggregate query over RECORDS."""
-    found = records.aggregate(
+    """RECORDS' figures: the counts kept with the mirror (`figures`), and the renewals of the next 7
+    days from its charges per quarter hour, the two partial quarters read exactly, plus the few charges
+    Staffify's clock has passed, rolled forward. No read of the whole table once the figures are kept.
+    (OLDEST is the caller's `oldest_charge`; the charges behind NOW are read directly.)"""
+    kept = figures(records)
+    window = Window(records, kept, now)
+    dated_7 = window.count(now, now + WEEK) + sum(1 for due in window.rolled() if due <= now + WEEK)
+    return Totals(dated_7=dated_7, **kept.counts)
+
+
+# --- the figures kept with the mirror ----------------------------------------------------------
+
+SLOT = 900  # seconds: the charges are counted per quarter hour (UTC), where every zone's midnight falls
+FIGURES_KEPT = 24 * 3600  # never read again once the mirror changed (its version is in the key)
+ROLL_MARK_KEY = "billing:roll"  # a new mark each time roll_forward moves charges: they left their slots
+
+
+class _SlotOf(Func):
+    """A timestamp's quarter hour: floor(seconds since the epoch / SLOT), exact on both databases."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = f"FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / {SLOT})::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # strftime('%s') is whole seconds, truncated: the floor for any instant after 1970. (%%%%: the
+        # template's % and the SQLite backend's own %% for a literal %.)
+        template = f"(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) / {SLOT})"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What RECORDS' billing figures need that does not move with the clock, computed in one pass over
+    the mirror and kept (the cache) until the mirror changes: the counts, and the dated active numbers
+    per quarter hour of their next charge."""
+
+    counts: dict[str, int]
+    slots: dict[int, int]
+
+
+def figures(records: QuerySet[NumberRecord]) -> Figures:
+    """RECORDS' figures, kept per mirror version (bumped with every change to its rows, as the owned
+    list's counts are), roll_forward's token (it moves charges without a version) and RECORDS' query."""
+    query = str(records.order_by().query)
+    token = cache.get(ROLL_MARK_KEY) or ""
+    digest = hashlib.blake2b(query.encode(), digest_size=16).hexdigest()
+    key = f"billing:figures:{mirror.version()}:{token}:{digest}"
+    found = cache.get(key)
+    if isinstance(found, Figures):
+        return found
+    counts = records.aggregate(
         numbers=Count("pk"),
         active=Count("pk", filter=ACTIVE),
         undated=Count("pk", filter=UNDATED),
         pending=Count("pk", filter=PENDING),
         idle=Count("pk", filter=IDLE),
-        dated_7=Count("pk", filter=charge_in(now, oldest, gt=now, lte=now + WEEK)),
     )
-    return Totals(**found)
+    per_slot = (
+        records.filter(DATED)
+        .order_by()
+        .annotate(slot=_SlotOf("next_charge_at"))
+        .values("slot")
+        .annotate(n=Count("pk"))
+        .values_list("slot", "n")
+    )
+    kept = Figures(counts=counts, slots=dict(per_slot))
+    cache.set(key, kept, FIGURES_KEPT)
+    return kept
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+QUARTER = timedelta(seconds=SLOT)
+TICK = timedelta(microseconds=1)  # the columns' precision
+
+
+def _slot_edge(moment: datetime, up: bool) -> datetime:
+    """The quarter hour at or before MOMENT (UP: at or after it), in exact arithmetic."""
+    edge = EPOCH + ((moment - EPOCH) // QUARTER) * QUARTER
+    return edge + QUARTER if up and edge < moment else edge
+
+
+class Window:
+    """Counts of dated charges after NOW in ranges (lo, hi]... from the kept quarter hours, each range's
+    partial quarters at both ends read exactly from the index (small ranges, asked together)."""
+
+    def __init__(self, records: QuerySet[NumberRecord], kept: Figures, now: datetime) -> None:
+        self.records, self.kept, self.now = records, kept, now
+        self._behind: list[datetime] | None = None
+
+    def _slots(self, start: datetime, stop: datetime) -> int:
+        """Dated charges in [START, STOP), both on quarter hours."""
+        first, last = (start - EPOCH) // QUARTER, (stop - EPOCH) // QUARTER
+        slots = self.kept.slots
+        if last - first > len(slots):
+            return sum(n for slot, n in slots.items() if first <= slot < last)
+        return sum(slots.get(slot, 0) for slot in range(first, last))
+
+    def counts(self, ranges: list[tuple[datetime, datetime, bool]]) -> list[int]:
+        """Dated charges in each (LO, HI) of RANGES: LO excluded, HI included when the flag says so
+        (else excluded); every LO is at or after NOW (nothing behind it is counted)."""
+        exact: dict[str, Any] = {}
+        where = Q(pk__in=[])
+        spans: list[tuple[int, list[str]]] = []
+        for i, (lo, hi, hi_included) in enumerate(ranges):
+            inner_lo, inner_hi = _slot_edge(lo, up=True), _slot_edge(hi, up=False)
+            names = []
+            if inner_lo >= inner_hi:  # within one or two quarter hours: all of it exactly
+                whole = Q(next_charge_at__gt=lo) & (
+                    Q(next_charge_at__lte=hi) if hi_included else Q(next_charge_at__lt=hi)
+                )
+                exact[f"r{i}"] = Count("pk", filter=whole)
+                where |= whole
+                spans.append((0, [f"r{i}"]))
+                continue
+            if inner_lo - lo > TICK:  # a partial quarter after LO (LO itself excluded)
+                head = Q(next_charge_at__gt=lo, next_charge_at__lt=inner_lo)
+                exact[f"h{i}"] = Count("pk", filter=head)
+                where |= head
+                names.append(f"h{i}")
+            if hi > inner_hi or hi_included:  # a partial quarter up to HI
+                upto = Q(next_charge_at__lte=hi) if hi_included else Q(next_charge_at__lt=hi)
+                tail = Q(next_charge_at__gte=inner_hi) & upto
+                exact[f"t{i}"] = Count("pk", filter=tail)
+                where |= tail
+                names.append(f"t{i}")
+            spans.append((self._slots(inner_lo, inner_hi), names))
+        if not exact:
+            return [n for n, _ in spans]
+        found = self.records.filter(DATED).filter(where).order_by().aggregate(**exact)
+        return [n + sum(found[name] or 0 for name in names) for n, names in spans]
+
+    def count(self, lo: datetime, hi: datetime) -> int:
+        """Dated charges in (LO, HI]."""
+        return self.counts([(lo, hi, True)])[0]
+
+    def rolled(self) -> list[datetime]:
+        """The charges Staffify's clock has passed (the worker rolls them forward every minute: a few),
+        each moved onto its own grid: the first renewal after NOW. Read once, from the index."""
+        if self._behind is None:
+            behind = self.records.filter(DATED, next_charge_at__lte=self.now).values_list("next_charge_at", flat=True)
+            self._behind = [cycles.cycle_at(due, self.now).end for due in behind.iterator(chunk_size=5000) if due]
+        return self._behind
 
 
 @dataclass(frozen=True)
@@ -229,11 +424,10 @@ class DayBucket:
 def daily_buckets(records: QuerySet[NumberRecord], now: datetime, tz: tzinfo) -> list[DayBucket]:
     """The dated renewals of (now, now + 28 days] per local day (every day of the window, empty ones
     included), placed between the local midnights of the viewer's zone (daylight saving included).
-    Rows due after NOW (all of them once `roll_forward` ran) are counted in the database, a range of
-    the index per day; any whose next charge Staffify's clock has passed are rolled forward on their
-    own grid in Python. Fetching every next charge to Python took most of a second at 100,000 numbers;
-    a CASE over the day edges took 200 ms on SQLite; range counts over the table (no covering index)
-    took seconds."""
+    Rows due after NOW are summed from the quarter hours kept with the mirror (`figures`; a local
+    midnight is a quarter hour in every zone), the first and last days' partial quarters read exactly;
+    any whose next charge Staffify's clock has passed are rolled forward on their own grid in Python.
+    (Before: 29 range counts reading every active number's index entry, on every page load.)"""
     end = now + cycles.CYCLE
     days = []
     day, last = now.astimezone(tz).date(), end.astimezone(tz).date()
@@ -241,25 +435,13 @@ def daily_buckets(records: QuerySet[NumberRecord], now: datetime, tz: tzinfo) ->
         days.append(day)
         day += cycles.DAY
     edges = [datetime.combine(d + cycles.DAY, time(0), tzinfo=tz).astimezone(UTC) for d in days[:-1]]
-    counts = [0] * len(days)
-    # A row's day is bisect_right(edges, due): one range count per day, all in one UNION ALL query,
-    # each read from the index mirror_billing alone (no table row is fetched).
-    per_day = []
-    for i in range(len(days)):
-        # Every edge is after NOW (the first is the end of today): one lower bound per range, so
-        # each reads only its own day of the index.
-        start = Q(next_charge_at__gte=edges[i - 1]) if i else Q(next_charge_at__gt=now)
-        stop = Q(next_charge_at__lt=edges[i]) if i < len(edges) else Q(next_charge_at__lte=end)
-        in_day = records.filter(DATED, start, stop).order_by()
-        day_count = in_day.annotate(day=Value(i, output_field=IntegerField())).values("day").annotate(n=Count("pk"))
-        per_day.append(day_count.values_list("day", "n"))
-    for index, count in per_day[0].union(*per_day[1:], all=True).order_by():
-        counts[index] += count
-    behind = records.filter(DATED, next_charge_at__lte=now).values_list("next_charge_at", flat=True)
-    for due in behind.iterator(chunk_size=5000):
-        if due is None:  # DATED excludes it; the column's type does not know
-            continue
-        due = cycles.cycle_at(due, now).end  # on its own grid: due + k cycles, the first after now
+    # Day i holds (now, edge 0), [edge i-1, edge i), ..., [edge n-2, end]: a range (lo, hi) excludes its
+    # lo, so a day starting on a local midnight starts a microsecond before it.
+    bounds = [now, *[edge - TICK for edge in edges]]
+    ranges = [(bounds[i], edges[i] if i < len(edges) else end, i == len(edges)) for i in range(len(days))]
+    window = Window(records, figures(records), now)
+    counts = window.counts(ranges)
+    for due in window.rolled():
         if due <= end:
             counts[bisect_right(edges, due)] += 1
     return [DayBucket(day=d, count=n, amount=PRICE_PER_CYCLE * n) for d, n in zip(days, counts, strict=True)]

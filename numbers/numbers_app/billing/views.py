@@ -21,12 +21,15 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.dateformat import format as date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from numbers_app import cycles, staffify
+from numbers_app.alerts import balance as alert_balance
 from numbers_app.billing import costs as costing
 from numbers_app.billing import statement
 from numbers_app.billing.forms import CostsForm
@@ -40,7 +43,7 @@ from numbers_app.staffify import lookups
 from numbers_app.text.csvsafe import safe_cell
 from numbers_app.text.explain import Problem, explain
 from numbers_app.text.presenters import NumberRow, build_row, iso_utc
-from numbers_app.web.access import dashboard_view
+from numbers_app.web.access import HtmxHttpRequest, dashboard_view
 
 PAGE_SIZE = 50
 LIST_SIZE = 50  # the "paying for nothing" and pending lists show this many, then link to the owned list
@@ -148,6 +151,11 @@ def chart(buckets: list[statement.DayBucket], now: datetime, tz) -> dict:
                 "today": bucket.day == today,
                 "weekend": bucket.day.weekday() >= 5,
                 "month": bucket.day.strftime("%b") if first_of_month else "",
+                # Each day's words, formatted once here rather than by four date filters per bar.
+                "long_day": date_format(bucket.day, "l j F Y"),
+                "day_of_month": bucket.day.day,
+                "weekday": date_format(bucket.day, "D")[:2],
+                "table_day": date_format(bucket.day, "D j M Y"),
             }
         )
     busiest = max(buckets, key=lambda b: (b.amount, -b.day.toordinal()), default=None)
@@ -273,15 +281,45 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
 # --- the page ----------------------------------------------------------------------------------
 
 
-def _balance(client: staffify.StaffifyClient) -> tuple[lookups.BalanceReading | None, Problem | None]:
-    """The header's reading (at most a minute old, read anew after every write): the page says when."""
+def _balance() -> tuple[lookups.BalanceReading | None, Problem | None]:
+    """The balance the worker keeps (never a Staffify call from the page): the page says when it was read."""
+    reading = lookups.balance_reading()
+    if reading is None:
+        return None, Problem(
+            "The balance has not been read from Staffify yet, so its runway is unknown: the worker reads it "
+            "every few minutes, or use Refresh beside the balance at the top of the page."
+        )
+    return reading, None
+
+
+@dashboard_view()
+@require_POST
+def refresh_balance(request: HtmxHttpRequest) -> HttpResponse:
+    """The header's Refresh: the one place a person makes the dashboard read the balance (one call).
+    Billing, whose runway hangs on it, is reloaded; any other page gets its header's badge back."""
+    problem = None
     try:
-        return lookups.current_balance(client), None
+        alert_balance.read(staffify.get_client())
     except staffify.StaffifyError as err:
         why = explain(err)
-        return None, Problem(
-            f"The balance cannot be read right now, so its runway is unknown. {why.message}", why.request_id
-        )
+        problem = Problem(f"The balance could not be read: {why.message}", why.request_id)
+    if not request.htmx:
+        return redirect(_back(request))
+    current = request.htmx.current_url_abs_path or ""
+    if problem is None and current.startswith(reverse("billing")):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    context = {"reading": lookups.balance_reading(), "balance_problem": problem}
+    return render(request, "numbers/_balance.html", context)
+
+
+def _back(request: HttpRequest) -> str:
+    """Back where the person was (without JavaScript), if that is this site; else the owned list."""
+    back = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return back
+    return reverse("number_list")
 
 
 def _alert(balance: Decimal | None, runway: datetime | None, now: datetime) -> str | None:
@@ -316,26 +354,28 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         shown = listing.numbers(filters)
         return csv_response(statement.table(shown, now, statement.oldest_charge(shown)), now, agent_names)
 
-    client = staffify.get_client()
-    reading, balance_problem = _balance(client)
+    reading, balance_problem = _balance()
     balance = reading.balance if reading else None
     balance_read_at = reading.at if reading else timezone.now()
-    now = lookups.staffify_now(client)  # after the call: its answer carries Staffify's clock
+    now = lookups.staffify_now()
     account_records = mirror.owned()  # read only: the worker rolls passed charges forward (tasks.py)
     shown = listing.numbers(filters)
     oldest = statement.oldest_charge(account_records)
     account = statement.totals(account_records, now, oldest)
     selected = statement.totals(shown, now, oldest) if filters else account
     # Net of scheduled releases: the numbers released before their next charge are never charged again.
-    net_records, net_shown = statement.net_of_scheduled(account_records, now), statement.net_of_scheduled(shown, now)
     releasing = statement.releasing(now).exists()
-    account_net = statement.totals(net_records, now, oldest) if releasing else account
-    net = (statement.totals(net_shown, now, oldest) if filters else account_net) if releasing else selected
+    net_records = statement.net_of_scheduled(account_records, now) if releasing else account_records
+    account_net = statement.net_totals(account, account_records, now, oldest) if releasing else account
+    net = (statement.net_totals(selected, shown, now, oldest) if filters else account_net) if releasing else selected
     runway = statement.runway(balance, net_records, account_net, now, oldest) if balance is not None else None
     gross_runway = None
     if releasing and balance is not None:
         gross_runway = statement.runway(balance, account_records, account, now, oldest)
 
+    buckets = statement.daily_buckets(shown, now, zone)
+    if releasing:
+        buckets = statement.net_buckets(buckets, shown, now, zone)
     ordered = statement.table(shown, now, oldest)
     paginator: Paginator[NumberRecord] = Paginator(ordered, PAGE_SIZE)
     paginator.count = selected.numbers  # counted by the totals' aggregate already: no second COUNT(*)
@@ -367,6 +407,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "gross_runway": gross_runway if gross_runway != runway else None,
         "balance": balance,
         "balance_read_at": balance_read_at,
+        "balance_age": freshness.age(balance_read_at),  # "just now", "4 minutes ago"
         "balance_problem": balance_problem,
         "alert": _alert(balance, runway, now),
         "runway": runway,
@@ -374,7 +415,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "runway_in": _time_until(runway, now) if runway else "",
         "horizon_end": now + cycles.RUNWAY_HORIZON,
         "window_end": now + cycles.CYCLE,
-        "chart": chart(statement.daily_buckets(net_shown if releasing else shown, now, zone), now, zone),
+        "chart": chart(buckets, now, zone),
         "chart_netted": net.active != selected.active,
         "idle": idle,
         "idle_url": _owned_list(filters, status="active", agent="none"),

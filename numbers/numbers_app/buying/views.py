@@ -225,13 +225,21 @@ def buy_number(request: HttpRequest) -> HttpResponse:
     return retarget(reswap(response, "outerHTML"), "#buy-dialog")
 
 
+def _read_balance_after_purchase() -> lookups.BalanceReading | None:
+    try:
+        return lookups.refresh_balance(staffify.get_client())
+    except staffify.StaffifyError:
+        return lookups.balance_reading()  # the reading kept; the worker reads it again soon
+
+
 def _bought_in_place(
     request: HttpRequest, number: staffify.PhoneNumber, message: str, problems: list[str]
 ) -> HttpResponse:
     """The search stays: its result row becomes "Bought …, assigned to …", linking to the number."""
     display = format_phone(number.phone_number)
-    # The header's balance changed with the purchase: one read of /credits, for the person who bought.
-    balance_now = lookups.balance_reading(staffify.get_client()) if message else None
+    # The header's balance changed with the purchase: one read of /credits, for the person who bought
+    # (kept for every page, as the worker would have read it seconds later).
+    balance_now = _read_balance_after_purchase() if message else None
     context = {
         "number": number,
         "display": display,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -23,7 +24,25 @@ def context() -> dict[str, Any]:
         "running": running,
         "progress": progress(running) if running else None,
         "failure": mirror.last_failure(),
+        "next_sync": None if running else next_sync_at(),
     }
+
+
+def next_sync_at() -> datetime:
+    """When the worker's next periodic sync may start: MIRROR_SYNC_SECONDS after the last one started,
+    or its duration times MIRROR_SYNC_FACTOR if that is longer (a sync of 100,000 numbers takes minutes
+    of the rate budget: the account is not walked again at once). Now, when none has run."""
+    last = (
+        SyncRun.objects.exclude(state=SyncRun.State.RUNNING)
+        .filter(finished_at__isnull=False)
+        .order_by("-started_at")
+        .first()
+    )
+    if last is None or last.finished_at is None:
+        return timezone.now()
+    took = last.finished_at - last.started_at
+    gap = max(timedelta(seconds=settings.MIRROR_SYNC_SECONDS), took * settings.MIRROR_SYNC_FACTOR)
+    return max(last.started_at + gap, last.finished_at)
 
 
 def age(moment: datetime) -> str:

@@ -16,6 +16,7 @@ from numbers_app.rules import tag_key
 from numbers_app.text.presenters import NumberRow, build_row
 
 PAGE_SIZE = 50
+NOTE_MATCHES = 20_000  # at most this many numbers found by their name or note
 # ?sort= values (a leading "-" reverses) and the mirror columns they order by.
 SORTS = {
     "number": "phone_number",
@@ -43,7 +44,8 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
         found = found.filter(staffify_id__in=waiting.values("staffify_id"))
     if text := filters.get("q"):
         # Digits match the number (and a name or note holding them); words match a name or note.
-        noted = Q(staffify_id__in=notes.matching(text).values("staffify_id"))
+        # The notes that match are few: their ids first, so the digits stay an index lookup (trigram).
+        noted = Q(staffify_id__in=list(notes.matching(text).values_list("staffify_id", flat=True)[:NOTE_MATCHES]))
         found = found.filter(noted | Q(phone_number__contains=text) if text.isdigit() else noted)
     column = SORTS.get(sort.lstrip("-"))
     if column is None:
@@ -60,12 +62,13 @@ def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
     FILTERS' key by the caller). Exact: computed once per filter and mirror version, so a page, its
     reloads, its "mirrorSynced" refreshes and every other viewer of the same filter share one COUNT(*)
     until a sync or a write changes the mirror."""
-    # Scheduling and notes change no mirror row, so no mirror version: those filters are counted now.
-    if filters.get("scheduled") or filters.get("q"):
+    if filters.get("scheduled"):  # scheduling changes no mirror row, so no mirror version: count it now
         return found.count()
     key = json.dumps(sorted((name, tag_key(value) if name == "tag" else value) for name, value in filters.items()))
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-    cache_key = f"numbers:count:{mirror.version()}:{digest}"
+    # The search also finds names and notes, which change no mirror row: their own version counts too.
+    noted = f":{notes.version()}" if filters.get("q") else ""
+    cache_key = f"numbers:count:{mirror.version()}{noted}:{digest}"
     count = cache.get(cache_key)
     if count is None:
         count = found.count()
@@ -86,8 +89,25 @@ def rows(records: list[NumberRecord]) -> list[NumberRow]:
     return built
 
 
-def agents() -> list[staffify.Agent]:
-    """The account's agents as the last sync saw them."""
-    return [
-        staffify.Agent(id=a.staffify_id, name=a.name, public_id=a.public_id or None) for a in MirrorAgent.objects.all()
-    ]
+class Agents(list):
+    """The agents, with the mirror version they were read at (what is rendered from them is kept per
+    version: templatetags.dashboard.agent_filter_options)."""
+
+    version: int | None = None
+
+
+def agents() -> Agents:
+    """The account's agents as the last sync saw them: read once per mirror version (the sync bumps it
+    when an agent comes, goes or is renamed), not on every page (1,000 agents were 1,000 objects a page)."""
+    current = mirror.version()
+    key = f"mirror:agents:{current}"
+    found = cache.get(key)
+    if found is None:
+        found = [
+            staffify.Agent(id=staffify_id, name=name, public_id=public_id or None)
+            for staffify_id, name, public_id in MirrorAgent.objects.values_list("staffify_id", "name", "public_id")
+        ]
+        cache.set(key, found, COUNT_TIMEOUT)
+    kept = Agents(found)
+    kept.version = current
+    return kept

@@ -338,11 +338,16 @@ def _store_agents(agents: list[staffify.Agent], run: SyncRun) -> None:
     now = timezone.now()
     with transaction.atomic():
         existing = {a.staffify_id: a for a in MirrorAgent.objects.all()}
+        moved = False  # a new, renamed or removed agent: the pages' agent lists are kept per version
         for agent in agents:
             row = existing.pop(agent.id, None) or MirrorAgent(staffify_id=agent.id)
+            moved = moved or row.pk is None or (row.name, row.public_id) != (agent.name or "", agent.public_id or "")
             row.name, row.public_id, row.last_seen_at = agent.name or "", agent.public_id or "", now
             row.save()
-        MirrorAgent.objects.filter(staffify_id__in=list(existing)).delete()
+        if existing:
+            MirrorAgent.objects.filter(staffify_id__in=list(existing)).delete()
+        if moved or existing:
+            changed()
 
 
 MIRRORED = ("last_status", "agent_id", "agent_name", "tags")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -16,7 +17,19 @@ from django.utils import timezone
 from numbers_app.audit import log as audit
 from numbers_app.models import NumberNote
 
-EMPTY = NumberNote(staffify_id=0)
+VERSION_KEY = "notes:version"
+
+
+def version() -> str:
+    """Changes with every saved note: the owned list's cached counts of a search include it."""
+    return str(cache.get(VERSION_KEY) or 0)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not there yet (or evicted): any new value will do
+        cache.set(VERSION_KEY, int(timezone.now().timestamp() * 1000), None)
 
 
 def snapshot(note: NumberNote | None) -> dict[str, str]:
@@ -64,4 +77,5 @@ def save(user, number_id: int, phone_number: str, name: str, text: str) -> tuple
             after=after,
             message="Kept by the dashboard: Staffify has no name or note field.",
         )
+    _bump()
     return current, True

@@ -254,7 +254,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
     try:
         number = client.get_number(number_id)
         record = mirror.refresh_if_changed(number)  # a read: the row is written only if Staffify differs
-        row = with_agent_options([build_row(number, record)], agents)[0]
+        row = with_agent_options([build_row(number, record)], agents, full=True)[0]  # usable without JS
         previous_agent.annotate([row], agents)
         context["row"] = row
         context["record"] = record
@@ -389,7 +389,8 @@ def release_dialog(request: HttpRequest, number_id: int) -> HttpResponse:
         number = client.get_number(number_id)
     except staffify.StaffifyError as err:
         return _row_in_place(request, client, number_id, err)
-    return _release_dialog(request, build_row(number, lookup=True))
+    response = _release_dialog(request, build_row(number, lookup=True))
+    return retarget(reswap(response, "beforeend"), "body")  # the row's Release button leaves it to the answer
 
 
 def _row_in_place(

@@ -24,6 +24,11 @@ from numbers_app.staffify.transport import _retry_after_seconds
 # one thing that must drop it from below (every answered write), so that the client never imports
 # lookups, which imports the client.
 BALANCE_CACHE_KEY = "staffify:balance"
+BALANCE_STALE_KEY = "staffify:balance:stale"  # set by every answered write: the worker reads it again
+# Staffify's clock minus ours as the last answer in any process showed it (seconds): a page that makes
+# no call still counts down on Staffify's clock, which the worker's calls keep up to date.
+CLOCK_SKEW_KEY = "staffify:clock_skew"
+_shared_skew: float | None = None
 
 _shared_client: StaffifyClient | None = None
 _shared_lock = threading.Lock()
@@ -56,16 +61,31 @@ def get_client() -> StaffifyClient:
 
 
 def forget_balance() -> None:
-    """Drop the cached balance: whoever shows it next reads it from Staffify again."""
-    cache.delete(BALANCE_CACHE_KEY)
+    """The kept balance may have moved (a write was answered; a purchase charges it): mark it so, and
+    the worker reads it again within BALANCE_CHECK_SECONDS (numbers_app.tasks.refresh_balance). Pages
+    keep showing the reading they have, with its age, and never read it themselves."""
+    cache.set(BALANCE_STALE_KEY, True, None)
 
 
 def _after_answer(response: httpx.Response) -> None:
     """Every answer feeds the rate budget; every answered write may have moved the balance (a purchase
-    charges it, and Staffify does not say what else does), so the header's cached figure is dropped."""
+    charges it, and Staffify does not say what else does), so the kept figure is marked for the worker."""
     _feed_budget(response)
+    _share_clock_skew()
     if response.request.method not in ("GET", "HEAD"):
         forget_balance()
+
+
+def _share_clock_skew() -> None:
+    """Written to the shared cache when it moved (the client ignores jitter under 1.5 s): rarely."""
+    global _shared_skew
+    client = _shared_client
+    if client is None:
+        return
+    skew = client.clock_skew.total_seconds()
+    if skew != _shared_skew or cache.get(CLOCK_SKEW_KEY) is None:
+        _shared_skew = skew
+        cache.set(CLOCK_SKEW_KEY, skew, None)
 
 
 def _feed_budget(response: httpx.Response) -> None:

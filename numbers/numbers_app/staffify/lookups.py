@@ -1,9 +1,11 @@
 """Staffify reads that change rarely, cached briefly so pages stay within their call budget.
 
 Agents change rarely and every row's dropdown needs all of them; countries almost never change;
-addresses change when someone verifies one in Staffify. The balance is cached for a minute with the
-time it was read (the header and billing show that age) and dropped after every write the dashboard
-makes; the buy dialog reads it fresh. Numbers are not read here: pages read the mirror.
+addresses change when someone verifies one in Staffify. The balance is read by the worker
+(numbers_app.tasks.refresh_balance: on its schedule, and within seconds of any write, which marks it
+stale) and kept with the time it was read (the header and billing show that age); a page only reads
+what is kept, and reads Staffify only when someone clicks to refresh it; the buy dialog reads it fresh.
+Numbers are not read here: pages read the mirror.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -21,7 +23,7 @@ from numbers_app import staffify
 
 # The balance's cache key and forget_balance() live with the client's glue, which drops the balance
 # after every answered write; callers keep calling lookups.forget_balance().
-from numbers_app.staffify.glue import BALANCE_CACHE_KEY
+from numbers_app.staffify.glue import BALANCE_CACHE_KEY, BALANCE_STALE_KEY, CLOCK_SKEW_KEY
 from numbers_app.staffify.glue import forget_balance as forget_balance
 
 AGENTS_TTL = 60
@@ -29,7 +31,7 @@ COUNTRIES_TTL = 3600
 ADDRESSES_TTL = 120
 ADDRESS_LISTING_UNAVAILABLE_TTL = 3600  # an absent GET /addresses is asked about again after an hour
 REQUIREMENTS_TTL = 3600
-BALANCE_TTL = 60
+BALANCE_KEPT = 7 * 24 * 3600  # a reading is replaced by the next one long before; a week bounds a dead worker's
 
 
 def agents(client: staffify.StaffifyClient) -> list[staffify.Agent]:
@@ -95,31 +97,34 @@ class BalanceReading:
     at: datetime
 
 
-def current_balance(client: staffify.StaffifyClient) -> BalanceReading:
-    """The balance with the moment it was read: at most BALANCE_TTL old, and read anew after every
-    write the dashboard makes (the cache is dropped then). Raises StaffifyError when it must be read
-    and cannot."""
+def balance_reading(client: staffify.StaffifyClient | None = None) -> BalanceReading | None:
+    """The kept balance with the moment it was read, for the header and billing; None when nobody has
+    read it yet. Never a Staffify call (CLIENT is accepted and unused, for callers of old)."""
     found = cache.get(BALANCE_CACHE_KEY)
-    return found if isinstance(found, BalanceReading) else _read_balance(client)
+    return found if isinstance(found, BalanceReading) else None
 
 
-def balance_reading(client: staffify.StaffifyClient) -> BalanceReading | None:
-    """The balance for the page header, with its age; None when Staffify cannot say right now."""
-    try:
-        return current_balance(client)
-    except staffify.StaffifyError:
-        return None
+def balance_due(every_seconds: float) -> bool:
+    """Whether the worker should read the balance now: never read, marked stale by a write, or older
+    than EVERY_SECONDS."""
+    reading = balance_reading()
+    if reading is None or cache.get(BALANCE_STALE_KEY):
+        return True
+    return (timezone.now() - reading.at).total_seconds() >= every_seconds
+
+
+def refresh_balance(client: staffify.StaffifyClient) -> BalanceReading:
+    """Read the balance from Staffify (/credits) and keep it: the worker, the header's refresh button,
+    and a purchase's answer. Raises StaffifyError (the kept reading stays, with its age)."""
+    cache.delete(BALANCE_STALE_KEY)  # before the read: a write answered meanwhile marks it again
+    with asking_for("the balance (/credits)"):
+        reading = BalanceReading(client.credits().balance, timezone.now())
+    cache.set(BALANCE_CACHE_KEY, reading, BALANCE_KEPT)
+    return reading
 
 
 def fresh_balance(client: staffify.StaffifyClient) -> Decimal:
-    return _read_balance(client).balance
-
-
-def _read_balance(client: staffify.StaffifyClient) -> BalanceReading:
-    with asking_for("the balance (/credits)"):
-        reading = BalanceReading(client.credits().balance, timezone.now())
-    cache.set(BALANCE_CACHE_KEY, reading, BALANCE_TTL)
-    return reading
+    return refresh_balance(client).balance
 
 
 @contextlib.contextmanager
@@ -137,5 +142,9 @@ def asking_for(what: str) -> Iterator[None]:
 def staffify_now(client: staffify.StaffifyClient | None = None) -> datetime:
     """Staffify's idea of now: ours corrected by the skew seen in its Date headers (the sandbox's
     clock can run days ahead). Countdowns run on it."""
-    client = client or staffify.get_client()
+    if client is None:  # a page: the skew the last answer in any process showed (the worker's, mostly)
+        shared = cache.get(CLOCK_SKEW_KEY)
+        if shared is not None:
+            return timezone.now() + timedelta(seconds=shared)
+        client = staffify.get_client()
     return timezone.now() + client.clock_skew

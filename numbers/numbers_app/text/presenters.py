@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import phonenumbers
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -35,11 +35,29 @@ DATE_STYLES = {
 }
 
 
-def instant_html(moment: datetime | None, style: str = "datetime", empty: str = "—") -> SafeString:
+def instant_html(
+    moment: datetime | None, style: str = "datetime", empty: str = "—", *, compact: bool = False
+) -> SafeString:
     """A moment in the viewer's time zone as a <time> with its UTC instant on hover and in the markup.
-    STYLE is one of DATE_STYLES (a raw date format is still accepted)."""
+    STYLE is one of DATE_STYLES (a raw date format is still accepted). COMPACT (the owned list's 50
+    rows × 2 dates): the instant to the second and no title; static/js/app.js writes the same title
+    from it when the pointer reaches it."""
     if moment is None:
         return SafeString(conditional_escape(empty))
+    return _instant_html(moment, style, compact, timezone.get_current_timezone_name(), translation.get_language())
+
+
+@lru_cache(maxsize=2048)
+def _instant_html(moment: datetime, style: str, compact: bool, zone: str, language: str | None) -> SafeString:
+    """Each value formatted once (a billing page shows a next charge as the cycle's end too, and in
+    the lists beside the table); ZONE, the viewer's, and LANGUAGE are part of the key."""
+    if compact:
+        utc = moment.astimezone(UTC).replace(microsecond=0, tzinfo=None)
+        return format_html(
+            '<time datetime="{}Z">{}</time>',
+            utc.isoformat(),
+            date_format(timezone.localtime(moment), DATE_STYLES.get(style, style)),
+        )
     return format_html(
         '<time datetime="{}" title="{} UTC">{}</time>',
         iso_utc(moment),
@@ -102,7 +120,7 @@ class NumberRow:
         return {name: pattern.format(self.id) for name, pattern in _url_patterns().items()}
 
 
-ROW_URLS = ("number_detail", "assign_agent", "release_dialog", "reclaim_number", "tags_editor")
+ROW_URLS = ("number_detail", "assign_agent", "release_dialog", "reclaim_number", "tags_editor", "note_editor")
 
 
 @cache
@@ -116,33 +134,48 @@ NO_AGENT_OPTION = mark_safe('<option value="">— no agent —</option>')  # noq
 
 
 class AgentOptions:
-    """The <option>s of the agent dropdown, rendered once per page and per selected agent rather
-    than once per row (50 rows × every agent was most of a page's rendering time)."""
+    """The <option>s of the agent dropdown. Every agent's option is rendered once per page
+    (`every`, the page's <template id="agent-options">); a row's dropdown carries only "— no agent —"
+    and its saved agent, and static/js/app.js copies the page's options into it when it is focused,
+    pressed, or the browser is idle. A page's HTML and its rendering so grow with its rows, not with
+    rows × agents (50 rows × 1,000 agents was most of a page). `full=True` renders every option in the
+    row itself: the number's own page, one row, usable without JavaScript."""
 
-    def __init__(self, agents) -> None:
+    def __init__(self, agents, *, full: bool = False) -> None:
         self.agents = agents
+        self.full = full
+        self._names = {a.id: a.name for a in agents}
         self._cache: dict[int | None, SafeString] = {}
+
+    def every(self, selected: str = "") -> SafeString:
+        """Every agent's option (SELECTED, an id as text, marked selected)."""
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((a.id, " selected" if str(a.id) == selected else "", a.name) for a in self.agents),
+        )
 
     def for_row(self, row: NumberRow) -> SafeString:
         key = row.agent_id
         if key not in self._cache:
-            known = any(a.id == key for a in self.agents)
             options = [NO_AGENT_OPTION]
-            options.append(
-                format_html_join(
-                    "",
-                    '<option value="{}"{}>{}</option>',
-                    ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
+            if self.full:
+                options.append(
+                    format_html_join(
+                        "",
+                        '<option value="{}"{}>{}</option>',
+                        ((a.id, " selected" if a.id == key else "", a.name) for a in self.agents),
+                    )
                 )
-            )
-            if key is not None and not known:
-                options.append(format_html('<option value="{}" selected>{}</option>', key, row.agent_name or key))
+            if key is not None and (not self.full or key not in self._names):
+                name = self._names.get(key) or row.agent_name or key
+                options.append(format_html('<option value="{}" selected>{}</option>', key, name))
             self._cache[key] = SafeString("".join(options))
         return self._cache[key]
 
 
-def with_agent_options(rows: list[NumberRow], agents) -> list[NumberRow]:
-    options = AgentOptions(agents)
+def with_agent_options(rows: list[NumberRow], agents, *, full: bool = False) -> list[NumberRow]:
+    options = AgentOptions(agents, full=full)
     for row in rows:
         row.agent_options = options.for_row(row)
     return rows
