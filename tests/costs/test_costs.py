@@ -14,7 +14,7 @@ from numbers_app.billing import costs
 from numbers_app.models import AuditEntry, MirrorAgent, NumberRecord, ScheduledRelease, SyncRun
 from numbers_app.rules import PRICE_PER_CYCLE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]  # the charges are counted in SQL: both engines
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 C = timedelta(days=28)

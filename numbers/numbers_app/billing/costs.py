@@ -24,10 +24,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import Case, Count, FloatField, Func, Max, Min, Q, Sum, Value, When
+from django.db.models.functions import Ceil, Coalesce, Greatest, Least
 
 from numbers_app import cycles
 from numbers_app.billing import statement
@@ -46,6 +47,7 @@ AGENT_CHANGES = (
     AuditEntry.Action.OUTSIDE,
 )
 CYCLE_SECONDS = cycles.CYCLE.total_seconds()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -101,7 +103,7 @@ def complete_from() -> datetime | None:
 
 
 def _released_at(status: str, reclaim_before, pending_seen_at, gone_at) -> datetime | None:
-    if status == "active":
+    if status == "active" and gone_at is None:
         return None
     if reclaim_before is not None:
         return reclaim_before - timedelta(days=RECLAIM_DAYS)
@@ -150,16 +152,53 @@ def _keys(by: str, agent_id: int | None, country: str, tags: Iterable[str]) -> l
     return list(dict.fromkeys(tag_key(t) for t in tags)) or [UNTAGGED]
 
 
+class _Epoch(Func):
+    """An instant as seconds since 1970 (a float), on both databases."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _seconds(moment: datetime) -> Value:
+    return Value((moment - EPOCH).total_seconds(), output_field=FloatField())
+
+
+def past_charges(start: datetime, until: datetime):
+    """SQL: a row's charges (purchase + k x 28 days, k >= 0) in [START, min(UNTIL, its release)): the
+    k with START <= purchase + k C < end, counted as ceil((end - purchase) / C) - max(0, ceil((START -
+    purchase) / C)), at least 0. Null for a number of unknown purchase time."""
+    bought = _Epoch("purchased_at")
+    released = Case(
+        When(gone_at__isnull=True, last_status="active", then=Value(None, output_field=FloatField())),
+        When(reclaim_before__isnull=False, then=_Epoch("reclaim_before") - RECLAIM_DAYS * 86400.0),
+        default=Coalesce(_Epoch("pending_seen_at"), _Epoch("gone_at")),
+        output_field=FloatField(),
+    )
+    end = Least(_seconds(until), Coalesce(released, _seconds(until)))
+    cycle = Value(CYCLE_SECONDS, output_field=FloatField())
+    upto = Ceil((end - bought) / cycle)
+    before = Greatest(Value(0.0, output_field=FloatField()), Ceil((_seconds(start) - bought) / cycle))
+    return Greatest(Value(0.0, output_field=FloatField()), upto - before)
+
+
 def report(by: str, start: datetime, end: datetime, now: datetime) -> Report:
     """The costs of the account grouped BY ("agent", "tag" or "country") over [START, END) (the past
-    part up to NOW) and the next three cycles from NOW. Three queries and one pass over the mirror."""
+    part up to NOW) and the next three cycles from NOW. One GROUP BY over the mirror (by the agent,
+    the country or the whole tag list, which the few lists split into tags), plus, for the agent, the
+    numbers the audit log saw move since START, charge by charge in Python (a few)."""
     past_end = min(end, now)
     holders = Holders(start) if by == "agent" else None
-    netted = set(statement.releasing(now).values_list("staffify_id", flat=True))
+    moved = list(holders.changes) if holders else []
+    netted = statement.releasing(now).values("staffify_id")
     groups: dict[str, Group] = {}
     labels: dict[str, str] = {}
     total = Group("", "All numbers")
-    undated = 0
 
     def group(key: str) -> Group:
         found = groups.get(key)
@@ -167,8 +206,46 @@ def report(by: str, start: datetime, end: datetime, now: datetime) -> Report:
             found = groups[key] = Group(key, key)
         return found
 
+    active = Q(last_status="active", gone_at__isnull=True)
+    figures = {
+        "active": Count("pk", filter=active),
+        "coming": Count("pk", filter=active & ~Q(staffify_id__in=netted)),
+        "undated": Count("pk", filter=active & Q(purchased_at__isnull=True)),
+        "past": Sum(past_charges(start, past_end), filter=Q(purchased_at__isnull=False, purchased_at__lt=past_end)),
+    }
     # Every number the dashboard ever knew: one gone since was charged while it was held.
-    rows = NumberRecord.objects.values_list(
+    records = NumberRecord.objects.order_by()
+    found = records.aggregate(**figures)
+    total.numbers, total.past = found["active"], int(found["past"] or 0)
+    total.coming = [found["coming"]] * COMING_CYCLES
+    column = {"agent": "agent_id", "tag": "tags", "country": "country_code"}[by]
+    grouped = records.exclude(staffify_id__in=moved) if moved else records
+    for row in grouped.values(column).annotate(**figures, label=Max("agent_name")):
+        value = row[column]
+        if by == "agent" and value and row["label"]:
+            labels.setdefault(str(value), row["label"])
+        if by == "tag":
+            for tag in value or ():
+                labels.setdefault(tag_key(tag), tag)
+        for key in _keys(by, value if by == "agent" else None, value if by == "country" else "", value or ()):
+            g = group(key)
+            g.numbers += row["active"]
+            g.past += int(row["past"] or 0)
+            g.coming = [n + row["coming"] for n in g.coming]
+    if moved and holders is not None:
+        _moved(records.filter(staffify_id__in=moved), holders, start, past_end, netted, group, labels)
+    names = {str(a.staffify_id): a.name for a in MirrorAgent.objects.all() if a.name}
+    for key, g in groups.items():
+        g.label = _label(by, key, names, labels)
+    ordered = sorted(groups.values(), key=lambda g: (-(g.past + sum(g.coming)), g.label.lower()))
+    windows = [(now + i * cycles.CYCLE, now + (i + 1) * cycles.CYCLE) for i in range(COMING_CYCLES)]
+    return Report(by, start, end, now, ordered, total, complete_from(), found["undated"], windows)
+
+
+def _moved(records, holders: Holders, start: datetime, past_end: datetime, netted, group, labels) -> None:
+    """The numbers that changed agents since START, by agent: each charge to its holder at the time."""
+    releasing = set(n["staffify_id"] for n in netted)
+    rows = records.values_list(
         "staffify_id",
         "purchased_at",
         "last_status",
@@ -177,59 +254,24 @@ def report(by: str, start: datetime, end: datetime, now: datetime) -> Report:
         "gone_at",
         "agent_id",
         "agent_name",
-        "country_code",
-        "tags",
     )
-    for (
-        number_id,
-        purchased,
-        status,
-        reclaim_before,
-        pending_seen,
-        gone,
-        agent_id,
-        agent_name,
-        country,
-        tags,
-    ) in rows.order_by().iterator(chunk_size=5000):
+    for number_id, purchased, status, reclaim_before, pending_seen, gone, agent_id, agent_name in rows:
         if agent_id and agent_name:
             labels.setdefault(str(agent_id), agent_name)
-        if by == "tag":
-            for tag in tags or ():
-                labels.setdefault(tag_key(tag), tag)
         active = status == "active" and gone is None
-        now_keys = _keys(by, agent_id, country, tags or ())
+        now_key = str(agent_id) if agent_id else NO_AGENT
         if active:
-            total.numbers += 1
-            coming = 0 if number_id in netted else 1
-            for key in now_keys:
-                g = group(key)
-                g.numbers += 1
-                for i in range(COMING_CYCLES):
-                    g.coming[i] += coming
-            for i in range(COMING_CYCLES):
-                total.coming[i] += coming
+            g = group(now_key)
+            g.numbers += 1
+            if number_id not in releasing:
+                g.coming = [n + 1 for n in g.coming]
         if purchased is None:
-            undated += active
             continue
-        released = _released_at(status, reclaim_before, pending_seen, gone) if not active else None
+        released = None if active else _released_at(status, reclaim_before, pending_seen, gone)
         until = min(past_end, released) if released else past_end
-        if until <= start or purchased >= until:
-            continue
         for charge in _charges(purchased, start, until):
-            total.past += 1
-            if holders is not None:
-                holder = holders.at(number_id, charge, agent_id)
-                group(str(holder) if holder else NO_AGENT).past += 1
-            else:
-                for key in now_keys:
-                    group(key).past += 1
-    names = {str(a.staffify_id): a.name for a in MirrorAgent.objects.all() if a.name}
-    for key, g in groups.items():
-        g.label = _label(by, key, names, labels)
-    ordered = sorted(groups.values(), key=lambda g: (-(g.past + sum(g.coming)), g.label.lower()))
-    windows = [(now + i * cycles.CYCLE, now + (i + 1) * cycles.CYCLE) for i in range(COMING_CYCLES)]
-    return Report(by, start, end, now, ordered, total, complete_from(), undated, windows)
+            holder = holders.at(number_id, charge, agent_id)
+            group(str(holder) if holder else NO_AGENT).past += 1
 
 
 def _label(by: str, key: str, names: dict[str, str], labels: dict[str, str]) -> str:
