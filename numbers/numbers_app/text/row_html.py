@@ -76,7 +76,7 @@ def note_cell(number_id: int, name: str, note: str, url: str, display: str, can_
     return SafeString(
         f'<div id="note-{int(number_id):d}" class="note-cell"><button class="note-display" '  # in no form: no type
         f'hx-get="{_e(url)}" hx-target="closest div"{title}>'
-        f"{shown or '<span class=\"placeholder\" aria-hidden=\"true\">+ note</span>'}"
+        f"{shown or '<span class="placeholder" aria-hidden="true">+ note</span>'}"
         f'<span class="vh">{named}</span></button></div>\n'
     )
 
