@@ -6,7 +6,7 @@ and every 28 days after (`purchased_at`: the dashboard's purchases, or a purchas
 until its release (the reclaim deadline minus 7 days, which the dashboard's release or the sync
 recorded; or when the sync first saw it pending; or when it found it gone). Numbers of unknown purchase
 time cannot be placed and are left out of the past, said so. The figures are complete from the
-dashboard's first sync of the account: a number bought and released before it is unknown to it.
+dashboard's first sync of the project: a number bought and released before it is unknown to it.
 
 The rule for a number moved between agents: **each charge belongs to whoever held the number at the
 instant of that charge** (the holder at the charge). It is exact (a charge is one instant) and needs
@@ -98,7 +98,7 @@ class Report:
 
 
 def complete_from() -> datetime | None:
-    """The start of the dashboard's records of the account: its first good sync."""
+    """The start of the dashboard's records of the current project: its first good sync."""
     return SyncRun.objects.filter(state=SyncRun.State.OK).aggregate(first=Min("started_at"))["first"]
 
 
