@@ -72,11 +72,11 @@ def note_cell(number_id: int, name: str, note: str, url: str, display: str, can_
     if not can_tag:
         inner = f'<span class="note-display"{title}>{shown}</span>' if shown else ""
         return SafeString(f'<div id="note-{int(number_id):d}" class="note-cell">{inner}</div>\n')
-    named = f"Name and note of {_e(display)}" if not shown else f": edit the name and note of {_e(display)}"
+    named = f" to {_e(display)}" if not shown else f": edit the name and note of {_e(display)}"
     return SafeString(
-        f'<div id="note-{int(number_id):d}" class="note-cell"><button class="note-display" '  # in no form: no type
+        f'<div id="note-{int(number_id):d}" class="note-cell"><button '  # in no form: no type
         f'hx-get="{_e(url)}" hx-target="closest div"{title}>'
-        f"{shown or '<span class="placeholder" aria-hidden="true">+ note</span>'}"
+        f"{shown or '<span class="placeholder">add note</span>'}"
         f'<span class="vh">{named}</span></button></div>\n'
     )
 
