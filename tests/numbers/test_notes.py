@@ -28,6 +28,7 @@ def test_support_saves_a_name_and_note_in_place_with_no_staffify_call(support, m
     assert response.status_code == 200
     assert "Front desk, Amsterdam" in html and "&lt;spring&gt;" in html and "<spring>" not in html
     assert "Name and note of" in response["HX-Trigger"]
+    assert "number-changed" in response["HX-Trigger"]  # the number's page refreshes its facts and history
     note = NumberNote.objects.get(staffify_id=1002)
     assert (note.name, note.note) == ("Front desk, Amsterdam", "Kept for the <spring> campaign")
     entry = AuditEntry.objects.get(action=AuditEntry.Action.NOTE)
@@ -92,7 +93,9 @@ def test_a_note_survives_release_and_reclaim(ops, mirrored):
     assert response.status_code == 200
     assert "Spring campaign" in response.content.decode()  # the refreshed row carries it
     assert NumberNote.objects.get(staffify_id=number_id).note == "keep until May"
-    assert "Spring campaign" in ops.get(f"/p/main/numbers/{number_id}/").content.decode()
+    page = ops.get(f"/p/main/numbers/{number_id}/").content.decode()
+    assert "Spring campaign" in page.split('id="note-facts"')[1].split("</dd>")[0]
+    assert "Spring campaign" in page.split(f'id="note-{number_id}"')[1].split("</div>")[0]  # the row's cell too
 
 
 def test_the_billing_csv_carries_name_and_note(lead, mirrored):

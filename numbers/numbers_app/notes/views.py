@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from numbers_app.audit import log as audit
 from numbers_app.models import NumberRecord
@@ -74,4 +75,6 @@ def save_note(request: HttpRequest, number_id: int) -> HttpResponse:
     response = _display(request, number_id, e164)
     if not changed:
         return response
+    # The number's page refreshes its facts and history (the list has no listener: nothing is read).
+    response = trigger_client_event(response, "number-changed", {})
     return toast(response, f"Name and note of {display} saved.", "success", SAVED)

@@ -258,7 +258,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         previous_agent.annotate([row], agents)
         context["row"] = row
         context["record"] = record
-        context["note"] = notes.get(number_id)
+        context["note"] = row.extra["note"] = notes.get(number_id)  # the facts, and the row's note cell
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
         context.update(panel_context(request, record, number_id))
         row.extra["release_scheduled"] = context["scheduled"]
