@@ -257,6 +257,32 @@ class NumberTag(models.Model):
         return f"#{self.staffify_id}: {self.tag}"
 
 
+class NumberNote(models.Model):
+    """A short name and a free-text note a team keeps about a number. Staffify has no such field: the
+    dashboard keeps them, keyed by the project and the Staffify id (not the mirror row), so they survive
+    a release, a reclaim and a mirror row that a sync marks gone, and one project's notes are never
+    read in another. Every change is in the audit log (before/after)."""
+
+    NAME_MAX = 80
+    NOTE_MAX = 2000
+
+    project = _project_field()
+    staffify_id = models.BigIntegerField()  # unique in its project (Meta)
+    name = models.CharField(max_length=NAME_MAX, blank=True)
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ProjectScoped()
+    everywhere = AllProjects()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "staffify_id"], name="number_note_per_project")]
+
+    def __str__(self) -> str:
+        return f"#{self.staffify_id}: {self.name}"
+
+
 class PurchaseAttempt(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Sending to Staffify"
@@ -294,6 +320,7 @@ class AuditEntry(models.Model):
         ASSIGN = "assign", "Assign agent"
         UNASSIGN = "unassign", "Unassign agent"
         TAGS = "tags", "Edit tags"
+        NOTE = "note", "Edit name and note"
         RELEASE = "release", "Release"
         RECLAIM = "reclaim", "Reclaim"
         OUTSIDE = "outside", "Changed outside the dashboard"

@@ -1,12 +1,14 @@
 from django.urls import include, path, register_converter
 
 from numbers_app.addresses import views as addresses
+from numbers_app.agents import views as agents
 from numbers_app.alerts import views as alerts
 from numbers_app.audit import views as audit
 from numbers_app.billing import views as billing
 from numbers_app.bulk import views as bulk
 from numbers_app.buying import views as buying
 from numbers_app.mirror import views as mirror
+from numbers_app.notes import views as notes
 from numbers_app.organisation import views as organisation
 from numbers_app.owned import views as owned
 from numbers_app.people import views as people
@@ -27,6 +29,9 @@ project_pages = [
     path("numbers/<staffify_id:number_id>/tags", owned.save_tags, name="save_tags"),
     path("numbers/<staffify_id:number_id>/tags/edit", owned.tags_editor, name="tags_editor"),
     path("numbers/<staffify_id:number_id>/tags/view", owned.tags_display, name="tags_display"),
+    path("numbers/<staffify_id:number_id>/note", notes.save_note, name="save_note"),
+    path("numbers/<staffify_id:number_id>/note/edit", notes.note_editor, name="note_editor"),
+    path("numbers/<staffify_id:number_id>/note/view", notes.note_display, name="note_display"),
     path("numbers/<staffify_id:number_id>/release", owned.release_dialog, name="release_dialog"),
     path("numbers/<staffify_id:number_id>/release/confirm", owned.release_number, name="release_number"),
     path("numbers/<staffify_id:number_id>/reclaim", owned.reclaim_number, name="reclaim_number"),
@@ -54,6 +59,8 @@ project_pages = [
     path("buy/confirm", buying.buy_confirm, name="buy_confirm"),
     path("buy/purchase", buying.buy_number, name="buy_number"),
     path("billing/", billing.billing, name="billing"),
+    path("billing/costs", billing.costs, name="costs"),
+    path("agents/", agents.agents, name="agents"),
     path("balance/refresh", billing.refresh_balance, name="refresh_balance"),
     path("billing/purchase-times", buying.purchase_import, name="purchase_import"),
     path("numbers/<staffify_id:number_id>/purchase-time", buying.set_purchase_time, name="set_purchase_time"),

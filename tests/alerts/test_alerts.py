@@ -17,8 +17,9 @@ from prometheus_client import REGISTRY
 
 from numbers_app import staffify
 from numbers_app.alerts import balance as alert_balance
-from numbers_app.alerts import channels, delivery, digest, engine, manage
+from numbers_app.alerts import channels, conditions, delivery, digest, engine, manage
 from numbers_app.audit import log as audit
+from numbers_app.billing import statement
 from numbers_app.mirror import store as mirror
 from numbers_app.models import (
     AddressBookEntry,
@@ -129,6 +130,23 @@ def test_the_runway_alert_is_raised_by_a_low_balance_delivered_once_per_channel_
     assert skipped.status == "skipped" and "less than a day" in skipped.last_error
     assert InboxItem.objects.get(user=lead, alert=alert).read_at is None
     assert not evaluate().resolved  # resolved once
+
+
+def test_the_runway_alert_leaves_out_a_number_released_before_its_charge(mirrored, ops_user):
+    """The alert's instant is billing's runway, net of scheduled releases: a release before the first
+    renewal the balance cannot pay moves the instant to the next one."""
+    set_balance(mirrored, 0)
+    sync_and_read_balance()
+    now = lookups.staffify_now()
+    ctx = conditions.Context(
+        scope=conditions.Scope(), now=now, wall=timezone.now(), settings=engine.thresholds(), open_keys={}
+    )
+    [gross] = conditions.runway(ctx)
+    soonest = mirror.owned().filter(statement.DATED, next_charge_at__gt=now).order_by("next_charge_at").first()
+    assert soonest is not None
+    releases.schedule(soonest, ops_user, unassign_first=True, now=now)
+    [net] = conditions.runway(ctx)
+    assert net.data["runs_out_at"] > gross.data["runs_out_at"]
 
 
 def test_the_signature_fails_when_the_body_is_changed(team, receiver, hook):

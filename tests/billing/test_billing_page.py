@@ -282,6 +282,8 @@ def test_the_csv_is_exactly_the_table(lead, mirrored):
         "days until",
         "price (EUR per 28 days)",
         "bought before (Europe/Amsterdam)",
+        "name (kept by the dashboard)",
+        "note (kept by the dashboard)",
     ]
     shown = table_rows(html)
     assert len(lines) == len(shown) == 60

@@ -95,7 +95,7 @@ def test_tags_over_the_limit_cannot_be_added(support, mirrored):
     [
         ({"scope": "ids", "ids": "1,x", "action": "unassign"}, "not a list of numbers"),
         ({"scope": "ids", "ids": "", "action": "unassign"}, "Nothing is selected"),
-        ({"scope": "filter", "filter": "q=abc", "action": "unassign"}, "filter is not valid"),
+        ({"scope": "filter", "filter": "q=1234567890123456", "action": "unassign"}, "filter is not valid"),
         ({"scope": "ids", "ids": "1001", "action": "assign", "agent_id": "999999"}, "Choose an agent"),
         ({"scope": "ids", "ids": "1001", "action": "add_tags", "tags": ""}, "Type the tags"),
         ({"scope": "ids", "ids": "1001", "action": "explode"}, "Select a valid choice"),

@@ -1,7 +1,7 @@
-"""A page only reads: a GET of the billing page or of a number's page writes nothing to the dashboard's
-own tables. The number's page refreshes the number's mirror row only when Staffify reports something
-that differs from it, and moves the mirror's version (which throws away the owned list's cached
-counts) only when what changed is something those counts depend on."""
+"""A page only reads: a GET of the billing page, the costs and agents pages or of a number's page writes
+nothing to the dashboard's own tables. The number's page refreshes the number's mirror row only when
+Staffify reports something that differs from it, and moves the mirror's version (which throws away the
+owned list's cached counts) only when what changed is something those counts depend on."""
 
 import re
 from dataclasses import replace
@@ -12,8 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from numbers_app import staffify
+from numbers_app.billing import statement
 from numbers_app.mirror import store as mirror
-from numbers_app.models import NumberRecord, NumberTag
+from numbers_app.models import NumberRecord, NumberTag, Project
+from numbers_app.scheduled import releases
+from numbers_app.staffify import lookups
 from tests.billing.test_billing_page import (
     advance_to,
     amount,
@@ -142,6 +145,23 @@ def test_the_billing_figures_are_those_of_a_rolled_forward_mirror(lead, mirrored
     assert read_only == rolled
     assert read_only_csv == csv_rows(lead)
     assert len(read_only["table"]) == 60 and read_only["runway"] is not None
+
+
+def test_the_costs_and_agents_pages_write_nothing(lead, ops_user, mirrored):
+    Project.configured()  # the served projects' rows are made when first read (once), not by these pages
+    now = lookups.staffify_now()
+    record = mirror.owned().filter(statement.DATED, next_charge_at__gt=now).first()
+    assert record is not None
+    releases.schedule(record, ops_user, unassign_first=True, now=now)  # what billing and costs net
+    for path in [
+        "/p/main/billing/costs",
+        "/p/main/billing/costs?group=tag&start=2026-01-01",
+        "/p/main/billing/costs?group=country&format=csv",
+        "/p/main/agents/",
+        "/p/main/billing/",
+    ]:
+        _, writes = get(lead, path)
+        assert writes == [], path
 
 
 def csv_rows(client) -> list[list[str]]:

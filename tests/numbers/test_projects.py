@@ -10,9 +10,19 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from numbers_app import scope, tasks
-from numbers_app.models import AuditEntry, BulkJob, NumberRecord, Project, ProjectMembership, SyncRun
+from numbers_app.billing import statement
+from numbers_app.models import (
+    AuditEntry,
+    BulkJob,
+    NumberNote,
+    NumberRecord,
+    Project,
+    ProjectMembership,
+    SyncRun,
+)
 from numbers_app.roles import ensure_roles
-from numbers_app.staffify import budget
+from numbers_app.scheduled import releases
+from numbers_app.staffify import budget, lookups
 from sandbox.seed import ORG_KEY
 from tests.conftest import worker_reads_balance
 from tests.helpers import HX
@@ -315,3 +325,128 @@ def test_a_projects_alert_reaches_only_those_who_may_see_that_project(django_use
         SyncRun.objects.create(state="failed", started_at=now - timedelta(hours=2), finished_at=now, error="401")
     assert "demo:sync" in engine.evaluate(now).raised
     assert Alert.objects.filter(kind="sync", state="open").count() == 2
+
+
+# --- Issue 23 per project: notes, costs, the agents page, billing net of scheduled releases ---------
+
+
+def save_note(client, slug: str, number_id: int, name: str, note: str):
+    return client.post(f"/p/{slug}/numbers/{number_id}/note", {"name": name, "note": note}, headers=HX)
+
+
+def streamed(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return b"".join(response.streaming_content).decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_note_in_one_project_never_shows_in_the_other(ops, two_projects):
+    assert save_note(ops, "demo", DEMO_NUMBER, "Front desk", "Zanzibar office").status_code == 200
+    # Where the demo project shows it...
+    assert "Zanzibar office" in ops.get("/p/demo/?q=zanzibar").content.decode()
+    assert "Zanzibar office" in ops.get("/p/demo/audit/").content.decode()
+    assert "Zanzibar office" in streamed(ops, "/p/demo/billing/?format=csv")
+    assert "Zanzibar office" in streamed(ops, "/p/demo/audit/?format=csv")
+    # ...Europe's pages, search and CSVs never do.
+    assert f"/numbers/{DEMO_NUMBER}/" not in ops.get("/p/eu/?q=zanzibar").content.decode()
+    for path in ["/p/eu/", "/p/eu/?q=front+desk", "/p/eu/audit/", f"/p/eu/numbers/{EU_NUMBER}/"]:
+        html = ops.get(path).content.decode()
+        assert "Zanzibar" not in html and "Front desk" not in html, path
+    for path in ["/p/eu/billing/?format=csv", "/p/eu/audit/?format=csv"]:
+        assert "Zanzibar" not in streamed(ops, path), path
+    # Nor is the demo number's note reached, or written, through Europe's URLs.
+    assert ops.get(f"/p/eu/numbers/{DEMO_NUMBER}/note/edit", headers=HX).status_code == 404
+    assert save_note(ops, "eu", DEMO_NUMBER, "Hijacked", "").status_code == 404
+    # One note per (project, number): a row of the same id in Europe is Europe's own and changes nothing here.
+    with scope.using(two_projects["eu"].ref):
+        assert not NumberNote.objects.filter(staffify_id=DEMO_NUMBER).exists()
+        NumberNote.objects.create(staffify_id=DEMO_NUMBER, name="Europe's own")
+    kept = NumberNote.everywhere.filter(staffify_id=DEMO_NUMBER).values_list("project__slug", "name")
+    assert sorted(kept) == [("demo", "Front desk"), ("eu", "Europe's own")]
+    assert "Europe" not in ops.get(f"/p/demo/numbers/{DEMO_NUMBER}/").content.decode().split('id="note-facts"')[1][:300]
+
+
+@pytest.mark.django_db
+def test_a_note_is_edited_with_the_role_of_its_project(client, django_user_model, two_projects):
+    client.force_login(member(django_user_model, "mixed", demo="Support", eu="Team lead"))
+    assert save_note(client, "demo", DEMO_NUMBER, "Reception", "").status_code == 200
+    refused = save_note(client, "eu", EU_NUMBER, "Reception", "")
+    assert refused.status_code == 403
+    assert client.get(f"/p/eu/numbers/{EU_NUMBER}/note/edit", headers=HX).status_code == 403
+    assert list(NumberNote.everywhere.values_list("project__slug", "staffify_id")) == [("demo", DEMO_NUMBER)]
+    refusal = AuditEntry.everywhere.get(action=AuditEntry.Action.NOTE, outcome=AuditEntry.Outcome.DENIED)
+    assert (refusal.project.slug, refusal.number_id) == ("eu", EU_NUMBER)
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_costs_and_agents_read_only_their_projects_numbers(ops, two_projects):
+    tag_groups = {}
+    for slug in ("demo", "eu"):
+        known = NumberRecord.everywhere.filter(project=two_projects[slug])
+        active = known.filter(last_status="active", gone_at__isnull=True).count()
+        html = ops.get(f"/p/{slug}/billing/costs?group=tag&start=2026-01-01").content.decode()
+        total = re.search(r'<tr id="costs-total">(.*?)</tr>', html, re.S).group(1)
+        assert re.findall(r"<td>(\d+)</td>", total)[0] == str(active), slug
+        tag_groups[slug] = set(re.findall(r'<tr data-group="([^"]*)">', html))
+        # Every number the project ever knew is grouped (one gone since was charged while held).
+        assert tag_groups[slug] == {t.lower() for tags in known.values_list("tags", flat=True) for t in tags} | (
+            {""} if any(not tags for tags in known.values_list("tags", flat=True)) else set()
+        ), slug
+        csv_body = streamed(ops, f"/p/{slug}/billing/costs?group=agent&format=csv")
+        total_line = next(line for line in csv_body.splitlines() if line.startswith("TOTAL"))
+        assert total_line.split(",")[1] == str(active), slug
+        # A group's link is the owned list of its project.
+        assert f'href="/p/{slug}/?' in html
+    assert tag_groups["demo"] != tag_groups["eu"]
+    demo, europe = ops.get("/p/demo/agents/").content.decode(), ops.get("/p/eu/agents/").content.decode()
+    assert "Sales Assistant" in demo and "Madrid Desk" not in demo
+    assert "Madrid Desk" in europe and "Sales Assistant" not in europe
+    assert 'href="/p/eu/?agent=' in europe and "/p/demo/" not in europe.split('id="agents-table"')[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_scheduled_release_nets_its_projects_totals_and_the_shared_runway(
+    ops, ops_user, two_projects, staffify_sandbox
+):
+    now = lookups.staffify_now()
+    soonest = (
+        NumberRecord.everywhere.filter(statement.DATED, gone_at__isnull=True, next_charge_at__gt=now)
+        .select_related("project")
+        .order_by("next_charge_at")
+        .first()
+    )
+    assert soonest is not None
+    other = "eu" if soonest.project.slug == "demo" else "demo"
+    staffify_sandbox.put("/control/balance", json={"balance": "0.00"})  # the first renewal is not covered
+    worker_reads_balance()
+    before = {slug: ops.get(f"/p/{slug}/billing/").content.decode() for slug in ("demo", "eu")}
+    costs_before = ops.get(f"/p/{other}/billing/costs").content.decode()
+    with scope.using(soonest.project.ref):
+        releases.schedule(soonest, ops_user, unassign_first=True, now=now)
+    after = {slug: ops.get(f"/p/{slug}/billing/").content.decode() for slug in ("demo", "eu")}
+    # The project's own totals are net of its release; the other project's are not touched.
+    assert 'id="due-28-gross"' in after[soonest.project.slug]
+    assert 'id="due-28-gross"' not in after[other]
+    assert after[other].split('id="due-28"')[1][:60] == before[other].split('id="due-28"')[1][:60]
+    assert (
+        ops.get(f"/p/{other}/billing/costs").content.decode().split('id="costs-total"')[1]
+        == (costs_before.split('id="costs-total"')[1])
+    )
+    # The balance is shared: its runway leaves the release out whichever project's page says it.
+    runways = {slug: html.split('id="runway" data-at="')[1].split('"')[0] for slug, html in after.items()}
+    gross = before["demo"].split('id="runway" data-at="')[1].split('"')[0]
+    assert runways["demo"] == runways["eu"] > gross
+    assert all('id="runway-gross"' in html for html in after.values())
+    assert 'id="org-runway-gross"' in ops.get("/org/billing/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_old_costs_agents_and_note_urls_redirect_to_the_project(eu_ops, ops, two_projects):
+    assert ops.get("/billing/costs?group=tag")["Location"] == "/p/demo/billing/costs?group=tag"
+    assert ops.get("/agents/")["Location"] == "/p/demo/agents/"
+    assert eu_ops.get("/agents/")["Location"] == "/p/eu/agents/"
+    assert ops.get(f"/numbers/{DEMO_NUMBER}/note/view")["Location"] == f"/p/demo/numbers/{DEMO_NUMBER}/note/view"

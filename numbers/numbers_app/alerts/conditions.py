@@ -121,13 +121,17 @@ Rule = Callable[[Context], list[Finding]]
 
 def runway(ctx: Context) -> list[Finding]:
     """The balance runs out within N days: the exact instant from billing's runway (the k-th renewal
-    the balance cannot pay), the renewals of the next N days and the top-up they need."""
+    the balance cannot pay, net of scheduled releases), the renewals of the next N days and the top-up
+    they need."""
     reading = ctx.scope.balance()
     if reading is None:
         return []
     account, now, days = ctx.scope.numbers(), ctx.now, ctx.settings.runway_days
     oldest = statement.oldest_charge(account)
     totals = statement.totals(account, now, oldest)
+    if statement.releasing_part(account, now).exists():  # net of scheduled releases, as billing's runway
+        totals = statement.net_totals(totals, account, now, oldest)
+        account = statement.net_of_scheduled(account, now)
     out = statement.runway(reading.balance, account, totals, now, oldest)
     if out is None or out > now + days * DAY:
         return []

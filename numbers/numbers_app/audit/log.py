@@ -164,6 +164,13 @@ def _change(entry: AuditEntry, when: Callable[[str], str], escape: Callable[[Any
         if "tags_text" in after:
             return f"tags: asked for “{e(after['tags_text'][:80])}”"
         return f"tags: {e(_tags(before) if before else '?')} → {e(_tags(after) if after else '?')}"
+    if entry.action == Action.NOTE:
+        parts = []
+        for field in ("name", "note"):
+            old, new = before.get(field, ""), after.get(field, "")
+            if old != new:
+                parts.append(f"{field}: “{e(old[:80]) or '—'}” → “{e(new[:80]) or '—'}”")
+        return "; ".join(parts) or "name and note: unchanged"
     if entry.action == Action.RELEASE:
         until = after.get("reclaim_before")
         return f"status: {e(_words(before.get('status', '?')))} → {e(_words(after.get('status', '?')))}" + (

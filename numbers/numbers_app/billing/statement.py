@@ -29,9 +29,11 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
+    Exists,
     F,
     Func,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -40,7 +42,7 @@ from django.db.models import (
 
 from numbers_app import cycles
 from numbers_app.mirror import store as mirror
-from numbers_app.models import NumberRecord
+from numbers_app.models import NumberRecord, ScheduledRelease
 from numbers_app.rules import PRICE_PER_CYCLE
 
 WEEK = timedelta(days=7)
@@ -51,6 +53,80 @@ DATED = ACTIVE & Q(next_charge_at__isnull=False)
 UNDATED = ACTIVE & Q(next_charge_at__isnull=True)
 PENDING = Q(last_status="pending_release")
 IDLE = ACTIVE & Q(agent_id__isnull=True)
+
+
+def releasing(now: datetime) -> QuerySet[ScheduledRelease]:
+    """The current project's scheduled releases still to run whose charge is still ahead: each number
+    is released before that charge, so neither it nor any later one is ever made."""
+    return ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING, charge_at__gt=now)
+
+
+def releasing_anywhere(now: datetime, projects: list[int]) -> QuerySet[ScheduledRelease]:
+    """`releasing` in each of PROJECTS (pks): what the organisation's balance will not pay for."""
+    return ScheduledRelease.everywhere.filter(
+        project__in=projects, state__in=ScheduledRelease.WAITING, charge_at__gt=now
+    )
+
+
+def _released_first(now: datetime) -> Exists:
+    """Whether a mirror row's number is released before its next charge, by a release of the row's own
+    project (the same SQL for one project's rows and for the organisation's)."""
+    return Exists(
+        ScheduledRelease.everywhere.filter(
+            project_id=OuterRef("project_id"),
+            staffify_id=OuterRef("staffify_id"),
+            state__in=ScheduledRelease.WAITING,
+            charge_at__gt=now,
+        )
+    )
+
+
+def net_of_scheduled(records: QuerySet[NumberRecord], now: datetime) -> QuerySet[NumberRecord]:
+    """RECORDS without the numbers a scheduled release takes away before their next charge: what
+    will really be charged (the net figures). A release already late (its charge passed while it
+    waited) is not netted: that charge was made."""
+    return records.exclude(_released_first(now))
+
+
+def releasing_part(records: QuerySet[NumberRecord], now: datetime) -> QuerySet[NumberRecord]:
+    """The numbers of RECORDS that a scheduled release takes away before their next charge (a few)."""
+    return records.filter(ACTIVE, _released_first(now))
+
+
+def net_totals(gross: Totals, records: QuerySet[NumberRecord], now: datetime, oldest: datetime | None) -> Totals:
+    """GROSS (RECORDS' totals) less the numbers released before their next charge: one aggregate over
+    those few rows, so the kept figures (`figures`, per mirror version) still serve the gross."""
+    gone = releasing_part(records, now).aggregate(
+        active=Count("pk"),
+        undated=Count("pk", filter=UNDATED),
+        idle=Count("pk", filter=IDLE),
+        dated_7=Count("pk", filter=charge_in(now, oldest, gt=now, lte=now + WEEK)),
+    )
+    return Totals(
+        active=gross.active - gone["active"],
+        undated=gross.undated - gone["undated"],
+        pending=gross.pending,
+        idle=gross.idle - gone["idle"],
+        dated_7=gross.dated_7 - gone["dated_7"],
+        numbers=gross.numbers,
+    )
+
+
+def net_buckets(
+    buckets: list[DayBucket], records: QuerySet[NumberRecord], now: datetime, tz: tzinfo
+) -> list[DayBucket]:
+    """BUCKETS (`daily_buckets` of RECORDS) less the charges of the numbers released before them."""
+    counts = {b.day: b.count for b in buckets}
+    end = now + cycles.CYCLE
+    dues = releasing_part(records, now).filter(DATED).values_list("next_charge_at", flat=True)
+    for due in dues:
+        if due is None:
+            continue
+        due = due if due > now else cycles.cycle_at(due, now).end
+        day = due.astimezone(tz).date()
+        if due <= end and counts.get(day):
+            counts[day] -= 1
+    return [DayBucket(day=b.day, count=counts[b.day], amount=PRICE_PER_CYCLE * counts[b.day]) for b in buckets]
 
 
 def oldest_charge(records: QuerySet[NumberRecord]) -> datetime | None:
@@ -437,6 +513,9 @@ class Table:
 
     def filter(self, *args: Q, **kwargs) -> Table:
         return Table([segment.filter(*args, **kwargs) for segment in self.segments])
+
+    def annotate(self, **annotations) -> Table:
+        return Table([segment.annotate(**annotations) for segment in self.segments])
 
     def __iter__(self) -> Iterator[NumberRecord]:
         for segment in self.segments:

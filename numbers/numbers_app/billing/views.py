@@ -14,12 +14,13 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,10 +31,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from numbers_app import cycles, scope, staffify
 from numbers_app.alerts import balance as alert_balance
+from numbers_app.billing import costs as costing
 from numbers_app.billing import statement
+from numbers_app.billing.forms import CostsForm
 from numbers_app.mirror import freshness, listing
 from numbers_app.mirror import store as mirror
-from numbers_app.models import NumberRecord
+from numbers_app.models import NumberNote, NumberRecord
 from numbers_app.organisation import figures
 from numbers_app.owned.forms import NumberScopeForm
 from numbers_app.rules import PRICE_PER_CYCLE
@@ -210,6 +213,8 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
         "days until",
         "price (EUR per 28 days)",
         f"bought before ({zone_name})",
+        "name (kept by the dashboard)",
+        "note (kept by the dashboard)",
     ]
 
     def local(moment: datetime | None) -> str:
@@ -225,6 +230,12 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
         "purchased_at",
         "effective",
         "first_seen_at",
+        "note_name",
+        "note_text",
+    )
+    notes = NumberNote.everywhere.filter(project_id=OuterRef("project_id"), staffify_id=OuterRef("staffify_id"))
+    records = records.annotate(
+        note_name=Subquery(notes.values("name")[:1]), note_text=Subquery(notes.values("note")[:1])
     )
 
     def lines() -> Iterator[str]:
@@ -232,9 +243,9 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
         writer = csv.writer(out)
         writer.writerow(header)
         rows = records.values_list(*columns)
-        for i, (number, country, status, agent_name, agent_id, tags, purchased, effective, first_seen) in enumerate(
-            rows, 1
-        ):
+        for i, row in enumerate(rows, 1):
+            number, country, status, agent_name, agent_id, tags, purchased, effective, first_seen = row[:9]
+            note_name, note_text = row[9:]
             active = status == "active"
             due = effective if active else None
             undated = active and due is None
@@ -254,6 +265,8 @@ def csv_response(records: statement.Table, now: datetime, agent_names: dict[int,
                     "" if due is None else cycles.days_until(due, now),
                     price if active else "",
                     local(first_seen) if undated else "",
+                    safe_cell(note_name or ""),
+                    safe_cell(note_text or ""),
                 )
             )
             if i % CSV_CHUNK == 0:
@@ -352,9 +365,19 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     oldest = statement.oldest_charge(account_records)
     account = statement.totals(account_records, now, oldest)
     selected = statement.totals(shown, now, oldest) if filters else account
-    # The balance is the organisation's: it runs out on every served project's renewals, not this one's.
-    runway, counted = figures.runway(balance, now) if balance is not None else (None, account)
+    # Net of scheduled releases: the numbers released before their next charge are never charged again.
+    releasing = statement.releasing(now).exists()
+    account_net = statement.net_totals(account, account_records, now, oldest) if releasing else account
+    net = (statement.net_totals(selected, shown, now, oldest) if filters else account_net) if releasing else selected
+    # The balance is the organisation's: it runs out on every served project's renewals (net of every
+    # served project's scheduled releases), not this one's.
+    found = figures.runway(balance, now) if balance is not None else None
+    runway = found.at if found else None
+    counted = found.counted if found else account_net
 
+    buckets = statement.daily_buckets(shown, now, zone)
+    if releasing:
+        buckets = statement.net_buckets(buckets, shown, now, zone)
     ordered = statement.table(shown, now, oldest)
     paginator: Paginator[NumberRecord] = Paginator(ordered, PAGE_SIZE)
     paginator.count = selected.numbers  # counted by the totals' aggregate already: no second COUNT(*)
@@ -381,6 +404,9 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "total_rows": account.numbers,
         "account": account,
         "selected": selected,
+        "net": net,
+        "netted": selected.due_28 != net.due_28 or selected.due_7 != net.due_7,
+        "gross_runway": found.gross if found else None,
         "balance": balance,
         "balance_read_at": balance_read_at,
         "balance_age": freshness.age(balance_read_at),  # "just now", "4 minutes ago"
@@ -393,7 +419,8 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "runway_in": _time_until(runway, now) if runway else "",
         "horizon_end": now + cycles.RUNWAY_HORIZON,
         "window_end": now + cycles.CYCLE,
-        "chart": chart(statement.daily_buckets(shown, now, zone), now, zone),
+        "chart": chart(buckets, now, zone),
+        "chart_netted": net.active != selected.active,
         "idle": idle,
         "idle_url": _owned_list(filters, status="active", agent="none"),
         "pending": pending,
@@ -402,3 +429,134 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "csv_query": urlencode({**filters, "format": "csv"}),
     }
     return render(request, "numbers/billing.html", context)
+
+
+# --- costs by agent, tag or country ------------------------------------------------------------
+
+
+def _local_midnight(day, zone) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _bars(report: costing.Report) -> None:
+    """Each group's bar widths (percent of the largest figure), for the CSS chart."""
+    peak = max([g.past_amount for g in report.groups] + [g.coming_amount for g in report.groups] + [ZERO]) or 1
+    for group in report.groups:
+        group.past_width = round(float(group.past_amount / peak) * 100, 1)  # type: ignore[attr-defined]
+        group.coming_width = round(float(group.coming_amount / peak) * 100, 1)  # type: ignore[attr-defined]
+
+
+def costs_csv(report: costing.Report, zone) -> StreamingHttpResponse:
+    """One line per group, the totals, and what the figures mean, streamed as it is written."""
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).replace(microsecond=0).isoformat() if moment else ""
+
+    cycles_head = [
+        f"cycle {i + 1} ({local(a)[:10]} to {local(b)[:10]}) EUR net" for i, (a, b) in enumerate(report.cycles)
+    ]
+    header = [
+        costing.GROUPS[report.by].lower(),
+        "active numbers now",
+        f"cost per {cycles.CYCLE_DAYS} days EUR",
+        "charges in the period",
+        "charged in the period EUR",
+        *cycles_head,
+        "next three cycles EUR net",
+    ]
+
+    def line(group: costing.Group, label: str) -> list:
+        return [
+            safe_cell(label),
+            group.numbers,
+            f"{group.per_cycle:.2f}",
+            group.past,
+            f"{group.past_amount:.2f}",
+            *[f"{a:.2f}" for a in group.coming_amounts],
+            f"{group.coming_amount:.2f}",
+        ]
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+
+        def flush() -> str:
+            text = out.getvalue()
+            out.seek(0)
+            out.truncate()
+            return text
+
+        writer.writerow(header)
+        for i, group in enumerate(report.groups, 1):
+            writer.writerow(line(group, group.label))
+            if i % CSV_CHUNK == 0:
+                yield flush()
+        writer.writerow(line(report.total, "TOTAL (each charge once)"))
+        writer.writerow([])
+        writer.writerow(
+            ["period", f"{local(report.start)} to {local(report.end)} (past charges up to {local(report.now)})"]
+        )
+        writer.writerow(["complete from", local(report.complete_from) or "no sync yet"])
+        if report.undated:
+            writer.writerow(["left out of the past", f"{report.undated} numbers of unknown purchase time"])
+        if report.overlapping:
+            writer.writerow(
+                ["note", "a number with two tags counts in both: the tag lines add up to more than the total"]
+            )
+        if report.by == "agent":
+            writer.writerow(
+                ["rule", "each charge belongs to the agent that held the number at the instant of the charge"]
+            )
+        writer.writerow(["coming cycles", "net of scheduled releases"])
+        yield flush()
+
+    day = timezone.localtime(report.now).date().isoformat()
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="staffify-costs-by-{report.by}-{day}.csv"'
+    return response
+
+
+@dashboard_view()
+@require_GET
+def costs(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Costs by agent, tag or country: a past period and the next three cycles, from the mirror and the
+    dashboard's records (numbers_app.billing.costs): no Staffify call."""
+    zone = timezone.get_current_timezone()
+    now = lookups.staffify_now()
+    form = CostsForm(request.GET, today=now.astimezone(zone).date())
+    problem = None
+    if not form.is_valid():
+        problem = Problem(" ".join(str(e) for errors in form.errors.values() for e in errors))
+        form = CostsForm({}, today=now.astimezone(zone).date())
+        form.is_valid()
+    data = form.cleaned_data
+    start = _local_midnight(data["start"], zone)
+    end = _local_midnight(data["end"] + cycles.DAY, zone)
+    report = costing.report(data["group"], start, end, now)
+    if request.GET.get("format") == "csv" and problem is None:
+        return costs_csv(report, zone)
+    _bars(report)
+    for group in report.groups:
+        group.url = _group_url(report.by, group.key)  # type: ignore[attr-defined]
+    query = {"group": report.by, "start": data["start"].isoformat(), "end": data["end"].isoformat()}
+    context = {
+        "form": form,
+        "report": report,
+        "problem": problem,
+        "groups": costing.GROUPS,
+        "zone": str(zone),
+        "freshness": freshness.context(),
+        "period_last_day": data["end"],
+        "csv_query": urlencode({**query, "format": "csv"}),
+        "query": query,
+    }
+    return render(request, "numbers/costs.html", context, status=400 if problem else 200)
+
+
+def _group_url(by: str, key: str) -> str:
+    """The owned list filtered to the group (the numbers in it now)."""
+    if by == "agent":
+        return _owned_list({}, agent=key)
+    if by == "country":
+        return _owned_list({}, country=key) if key else ""
+    return _owned_list({}, tag=key) if key else ""

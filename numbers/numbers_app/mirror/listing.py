@@ -6,15 +6,17 @@ import hashlib
 import json
 
 from django.core.cache import cache
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from numbers_app import staffify
 from numbers_app.mirror import store as mirror
 from numbers_app.models import MirrorAgent, NumberRecord, NumberTag, ScheduledRelease, current_project_pk
+from numbers_app.notes import book as notes
 from numbers_app.rules import tag_key
 from numbers_app.text.presenters import NumberRow, build_row
 
 PAGE_SIZE = 50
+NOTE_MATCHES = 20_000  # at most this many numbers found by their name or note
 # ?sort= values (a leading "-" reverses) and the mirror columns they order by.
 SORTS = {
     "number": "phone_number",
@@ -40,8 +42,11 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
     if filters.get("scheduled"):
         waiting = ScheduledRelease.objects.filter(state__in=ScheduledRelease.WAITING)
         found = found.filter(staffify_id__in=waiting.values("staffify_id"))
-    if digits := filters.get("q"):
-        found = found.filter(phone_number__contains=digits)
+    if text := filters.get("q"):
+        # Digits match the number (and a name or note holding them); words match a name or note.
+        # The notes that match are few: their ids first, so the digits stay an index lookup (trigram).
+        noted = Q(staffify_id__in=list(notes.matching(text).values_list("staffify_id", flat=True)[:NOTE_MATCHES]))
+        found = found.filter(noted | Q(phone_number__contains=text) if text.isdigit() else noted)
     column = SORTS.get(sort.lstrip("-"))
     if column is None:
         return found.order_by("staffify_id")
@@ -61,7 +66,9 @@ def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
         return found.count()
     key = json.dumps(sorted((name, tag_key(value) if name == "tag" else value) for name, value in filters.items()))
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-    cache_key = f"numbers:count:{current_project_pk()}:{mirror.version()}:{digest}"
+    # The search also finds names and notes, which change no mirror row: their own version counts too.
+    noted = f":{notes.version()}" if filters.get("q") else ""
+    cache_key = f"numbers:count:{current_project_pk()}:{mirror.version()}{noted}:{digest}"
     count = cache.get(cache_key)
     if count is None:
         count = found.count()
@@ -75,8 +82,10 @@ def rows(records: list[NumberRecord]) -> list[NumberRow]:
         state__in=ScheduledRelease.WAITING, staffify_id__in=[r.staffify_id for r in records]
     )
     scheduled = {s.staffify_id: s for s in waiting}
+    noted = notes.for_ids(r.staffify_id for r in records)
     for row in built:
         row.extra["release_scheduled"] = scheduled.get(row.id)
+        row.extra["note"] = noted.get(row.id)
     return built
 
 

@@ -51,13 +51,29 @@ def total(figures: list[ProjectFigures]) -> statement.Totals:
     )
 
 
-def runway(balance: Decimal, now: datetime) -> tuple[datetime | None, statement.Totals]:
-    """When the shared balance runs out with no top-up, over every served project's renewals, and the
-    totals it counted (undated numbers make the date the earliest possible)."""
+@dataclass(frozen=True)
+class Runway:
+    """When the shared balance runs out with no top-up: `at` net of the scheduled releases (numbers
+    released before their next charge are never charged again), `gross` as if none were made (None
+    when no release is waiting, or it changes nothing), and the totals `at` counted (undated numbers
+    make the date the earliest possible)."""
+
+    at: datetime | None
+    counted: statement.Totals
+    gross: datetime | None = None
+
+
+def runway(balance: Decimal, now: datetime) -> Runway:
+    """The runway over every served project's renewals, net of every served project's scheduled releases."""
     owned = served_numbers()
     oldest = statement.oldest_charge(owned)
     totals = statement.totals(owned, now, oldest)
-    return statement.runway(balance, owned, totals, now, oldest), totals
+    gross = statement.runway(balance, owned, totals, now, oldest)
+    if not statement.releasing_anywhere(now, [p.pk for p in served_projects()]).exists():
+        return Runway(gross, totals)
+    net = statement.net_totals(totals, owned, now, oldest)
+    at = statement.runway(balance, statement.net_of_scheduled(owned, now), net, now, oldest)
+    return Runway(at, net, gross if gross != at else None)
 
 
 def find(projects: list[Project], digits: str) -> list[NumberRecord]:

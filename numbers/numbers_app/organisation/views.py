@@ -31,13 +31,15 @@ def org_billing(request: HtmxHttpRequest) -> HttpResponse:
     now = lookups.staffify_now()
     rows = figures.per_project(projects, now)
     total = figures.total(rows)
-    runway, counted = figures.runway(reading.balance, now) if reading else (None, None)
+    runway = figures.runway(reading.balance, now) if reading else None
+    counted = runway.counted if runway else None
     context = {
         "rows": rows,
         "total": total,
         "balance": reading.balance if reading else None,
         "balance_read_at": reading.at if reading else None,
-        "runway": runway,
+        "runway": runway.at if runway else None,
+        "gross_runway": runway.gross if runway else None,
         "runway_is_bound": bool(counted and counted.undated),
         "counted": counted,
         "now": now,

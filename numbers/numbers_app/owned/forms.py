@@ -55,7 +55,7 @@ class NumberFilterForm(NumberScopeForm):
     FIELDS = ("status", "agent", "tag", "country", "q", "scheduled")
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     scheduled = forms.ChoiceField(choices=SCHEDULED_CHOICES, required=False)
-    q = forms.CharField(required=False, max_length=15, label="Digits contain")
+    q = forms.CharField(required=False, max_length=100, label="Search: digits, name or note")
     sort = forms.ChoiceField(
         required=False,
         choices=[("", "Staffify's order")]
@@ -69,10 +69,17 @@ class NumberFilterForm(NumberScopeForm):
     offset = forms.IntegerField(required=False, min_value=0, max_value=10_000_000)
 
     def clean_q(self) -> str:
-        value = re.sub(r"[\s\-()+.]", "", self.cleaned_data["q"])
-        if value and not DIGITS.match(value):
-            raise forms.ValidationError("Type digits only.")
-        return value
+        """Digits (spaces, dashes, brackets and + allowed: they are dropped) search the number, and
+        a name or note; anything else searches names and notes (kept by the dashboard)."""
+        text = " ".join(self.cleaned_data["q"].split())
+        value = re.sub(r"[\s\-()+.]", "", text)
+        if value and DIGITS.match(value):
+            return value
+        if value.isdigit():
+            raise forms.ValidationError("A phone number has at most 15 digits.")
+        if "\x00" in text:
+            raise forms.ValidationError("The search holds a character that cannot be searched for.")
+        return text
 
     def clean_after(self) -> str:
         value = self.cleaned_data["after"].strip()

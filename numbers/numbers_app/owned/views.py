@@ -26,6 +26,7 @@ from numbers_app.changes import service as changes
 from numbers_app.mirror import freshness, listing
 from numbers_app.mirror import store as mirror
 from numbers_app.models import AuditEntry, NumberRecord
+from numbers_app.notes import book as notes
 from numbers_app.owned.forms import AssignForm, NumberFilterForm, TagsForm
 from numbers_app.rules import (
     RECLAIM_DAYS,
@@ -184,6 +185,8 @@ def _put_first(context: dict, number_id: int) -> None:
 def _row_response(request: HttpRequest, row: NumberRow, agents: list[staffify.Agent]) -> HttpResponse:
     with_agent_options([row], agents)
     previous_agent.annotate([row], agents)
+    if "note" not in row.extra:
+        row.extra["note"] = notes.get(row.id)
     context = {"row": row, "agents": agents, **permissions_for(request.user)}
     return render(request, "numbers/_row.html", context)
 
@@ -275,6 +278,7 @@ def number_detail(request: HttpRequest, number_id: int) -> HttpResponse:
         previous_agent.annotate([row], agents)
         context["row"] = row
         context["record"] = record
+        context["note"] = row.extra["note"] = notes.get(number_id)  # the facts, and the row's note cell
         context["purchase_form"] = PurchaseTimeForm(initial={"purchased_at": record.purchased_at})
         context.update(panel_context(request, record, number_id))
         row.extra["release_scheduled"] = context["scheduled"]

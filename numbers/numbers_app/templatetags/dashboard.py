@@ -138,3 +138,11 @@ def sort_header(context, label: str, key: str):
         params.urlencode(),
         label,
     )
+
+
+@register.simple_tag(takes_context=True)
+def note_cell(context, number_id, note=None, display=""):
+    """A number's name and note and the button that edits them (numbers_app.text.row_html.note_cell)."""
+    name, text = (note.name, note.note) if note else ("", "")
+    url = reverse("note_editor", args=[context["project_slug"], number_id])
+    return row_html.note_cell(number_id, name, text, url, display or "", bool(context.get("can_tag")))

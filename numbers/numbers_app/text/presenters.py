@@ -132,6 +132,7 @@ ROW_URLS = (
     "reclaim_number",
     "tags_editor",
     "cancel_scheduled_release",
+    "note_editor",
 )
 
 

@@ -59,6 +59,31 @@ def tags_cell(number_id: int, tags: Iterable[str], can_tag: bool) -> SafeString:
     )
 
 
+NOTE_SHOWN = 60  # characters of a note shown in the row; the whole of it in the title
+
+
+def note_cell(number_id: int, name: str, note: str, url: str, display: str, can_tag: bool) -> SafeString:
+    """A number's name and note (kept by the dashboard), and the button that edits them (or, for a
+    role that cannot edit tags, just the text; nothing when there is none)."""
+    shown = ""
+    if name:
+        shown += f'<span class="note-name">{_e(name)}</span>'
+    if note:
+        short = note if len(note) <= NOTE_SHOWN else note[: NOTE_SHOWN - 1] + "…"
+        shown += f' <span class="note-text">{_e(short)}</span>'
+    title = f' title="{_e(note)}"' if note else ""
+    if not can_tag:
+        inner = f'<span class="note-display"{title}>{shown}</span>' if shown else ""
+        return SafeString(f'<div id="note-{int(number_id):d}" class="note-cell">{inner}</div>\n')
+    named = f" to {_e(display)}" if not shown else f": edit the name and note of {_e(display)}"
+    return SafeString(
+        f'<div id="note-{int(number_id):d}" class="note-cell"><button '  # in no form: no type
+        f'hx-get="{_e(url)}" hx-target="closest div"{title}>'
+        f"{shown or '<span class="placeholder">add note</span>'}"
+        f'<span class="vh">{named}</span></button></div>\n'
+    )
+
+
 def _status(row: NumberRow) -> SafeString:
     if row.is_active:
         return mark_safe('<span class="pill active">active</span>')  # noqa: S308  a constant
@@ -202,6 +227,10 @@ def row_html(row: NumberRow, may: Permissions) -> SafeString:
         number = f'<a class="num" href="{_e(row.urls["number_detail"])}">{display}</a>'
     if row.extra.get("new"):
         number += ' <span class="pill active">just bought</span>'
+    if not row.extra.get("unknown"):
+        kept = row.extra.get("note")
+        name, text = (kept.name, kept.note) if kept else ("", "")
+        number += note_cell(row.id, name, text, row.urls["note_editor"], row.display, may.can_tag)
     return SafeString(
         f'<tr id="number-{row.id:d}"{f' class="{classes}"' if classes else ""}'
         f"{' data-countdown-scope' if row.is_pending else ''}>"
