@@ -216,6 +216,13 @@ Object.assign(htmx.config, {
       tags.appendChild(vh((tags.querySelector(".tag") ? ": edit the tags of " : " to ") + number));
       changed = true;
     }
+    var note = tr.querySelector(".note-cell > button[data-note]:not([hx-get])");
+    if (note) {
+      note.setAttribute("hx-get", url("note_editor"));
+      note.setAttribute("hx-target", "closest div");
+      note.appendChild(vh((note.querySelector(".placeholder") ? " to " : ": edit the name and note of ") + number));
+      changed = true;
+    }
     var cellOfTags = tr.querySelector(".tags-cell:not([id])");
     if (cellOfTags) cellOfTags.id = "tags-" + id;
     var release = tr.querySelector("button[data-release]:not([hx-get])");

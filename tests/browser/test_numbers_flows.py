@@ -148,6 +148,26 @@ def test_a_short_rows_controls_are_named_and_work_in_the_browser(live_sandbox, l
     assert not page.errors, page.errors
 
 
+def test_a_note_is_written_in_its_row_kept_through_a_reload_and_found_by_search(
+    live_sandbox, login, support_user, live_server
+):
+    """Support names a number and notes it in place (the button's URL and name written by app.js from its
+    row); the row shows it, a reload keeps it, the list's search finds it."""
+    page = login(support_user)
+    shown = row(page, 1002).locator("a.num").inner_text()
+    row(page, 1002).get_by_role("button", name=f"add note to {shown}", exact=True).click()
+    page.get_by_label("Name").fill("Front desk")
+    page.get_by_label("Note").fill("Kept for the Zanzibar office")
+    page.locator("#note-1002").get_by_role("button", name="Save").click()
+    expect(page.locator("#note-1002")).to_contain_text("Front desk")
+    edit = row(page, 1002).get_by_role("button", name=re.compile(rf": edit the name and note of {re.escape(shown)}$"))
+    expect(edit).to_have_count(1)  # the saved cell, swapped in, is dressed too
+    page.goto(f"{live_server.url}/p/main/?q=zanzibar")
+    expect(page.locator("tbody#number-rows > tr[id^=number-]")).to_have_count(1)
+    expect(row(page, 1002)).to_contain_text("Front desk")
+    assert not page.errors, page.errors
+
+
 def test_a_failed_assignment_says_why_and_shows_the_true_agent(live_sandbox, login, support_user):
     page = login(support_user)
     before = str(number(live_sandbox, 1001)["agent_id"])

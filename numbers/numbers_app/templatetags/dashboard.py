@@ -45,7 +45,7 @@ def agent_filter_options(agents, chosen):
 # Release's dialog, by its answer's headers). With it, the URL patterns of the rows' controls
 # (data-row-urls), from which static/js/app.js writes each row's URLs (row_html's short rows).
 ROW_REQUESTS = mark_safe('hx-target="closest tr" hx-swap="outerHTML"')  # noqa: S308
-DRESSED_URLS = ("assign_agent", "release_dialog", "tags_editor")
+DRESSED_URLS = ("assign_agent", "release_dialog", "tags_editor", "note_editor")
 
 
 @register.simple_tag
@@ -141,8 +141,8 @@ def sort_header(context, label: str, key: str):
 
 
 @register.simple_tag(takes_context=True)
-def note_cell(context, number_id, note=None, display=""):
-    """A number's name and note and the button that edits them (numbers_app.text.row_html.note_cell)."""
+def note_cell(context, number_id, note=None):
+    """A number's name and note and the button that edits them (numbers_app.text.row_html.note_cell; its
+    URL and accessible name are its row's, written by static/js/app.js)."""
     name, text = (note.name, note.note) if note else ("", "")
-    url = reverse("note_editor", args=[context["project_slug"], number_id])
-    return row_html.note_cell(number_id, name, text, url, display or "", bool(context.get("can_tag")))
+    return row_html.note_cell(number_id, name, text, bool(context.get("can_tag")))

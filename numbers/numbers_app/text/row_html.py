@@ -62,9 +62,11 @@ def tags_cell(number_id: int, tags: Iterable[str], can_tag: bool) -> SafeString:
 NOTE_SHOWN = 60  # characters of a note shown in the row; the whole of it in the title
 
 
-def note_cell(number_id: int, name: str, note: str, url: str, display: str, can_tag: bool) -> SafeString:
+def note_cell(number_id: int, name: str, note: str, can_tag: bool) -> SafeString:
     """A number's name and note (kept by the dashboard), and the button that edits them (or, for a
-    role that cannot edit tags, just the text; nothing when there is none)."""
+    role that cannot edit tags, just the text; nothing when there is none). The button's URL, target
+    and accessible name (" to <number>", ": edit the name and note of <number>") are its row's, written
+    by static/js/app.js (dressRow) as the tags button's are."""
     shown = ""
     if name:
         shown += f'<span class="note-name">{_e(name)}</span>'
@@ -75,12 +77,9 @@ def note_cell(number_id: int, name: str, note: str, url: str, display: str, can_
     if not can_tag:
         inner = f'<span class="note-display"{title}>{shown}</span>' if shown else ""
         return SafeString(f'<div id="note-{int(number_id):d}" class="note-cell">{inner}</div>\n')
-    named = f" to {_e(display)}" if not shown else f": edit the name and note of {_e(display)}"
     return SafeString(
-        f'<div id="note-{int(number_id):d}" class="note-cell"><button '  # in no form: no type
-        f'hx-get="{_e(url)}" hx-target="closest div"{title}>'
-        f"{shown or '<span class="placeholder">add note</span>'}"
-        f'<span class="vh">{named}</span></button></div>\n'
+        f'<div id="note-{int(number_id):d}" class="note-cell"><button data-note{title}>'  # in no form: no type
+        f"{shown or '<span class="placeholder">add note</span>'}</button></div>\n"
     )
 
 
@@ -230,7 +229,7 @@ def row_html(row: NumberRow, may: Permissions) -> SafeString:
     if not row.extra.get("unknown"):
         kept = row.extra.get("note")
         name, text = (kept.name, kept.note) if kept else ("", "")
-        number += note_cell(row.id, name, text, row.urls["note_editor"], row.display, may.can_tag)
+        number += note_cell(row.id, name, text, may.can_tag)
     return SafeString(
         f'<tr id="number-{row.id:d}"{f' class="{classes}"' if classes else ""}'
         f"{' data-countdown-scope' if row.is_pending else ''}>"

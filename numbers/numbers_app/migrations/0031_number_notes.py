@@ -24,7 +24,7 @@ def into_the_configured_project(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("numbers", "0029_alerts_per_project"),
+        ("numbers", "0030_owned_agent_order"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
