@@ -18,6 +18,15 @@ def save(client, number_id, name, note=""):
     return client.post(f"/p/main/numbers/{number_id}/note", {"name": name, "note": note}, headers=HX)
 
 
+def test_a_search_counts_a_note_another_process_saved(support, mirrored):
+    """The list's count of a search is cached per notes' version; a note saved by another process (here
+    written straight to the table, as that process's own cache would not tell this one) is counted."""
+    assert "No number matches these filters." in support.get("/p/main/?q=zanzibar").content.decode()
+    NumberNote.objects.create(staffify_id=1002, name="Zanzibar office")
+    html = support.get("/p/main/?q=zanzibar").content.decode()
+    assert "1 number matches these filters" in html and "Zanzibar office" in html
+
+
 def test_support_saves_a_name_and_note_in_place_with_no_staffify_call(support, mirrored):
     with staffify.track_calls() as stats:
         editor = support.get("/p/main/numbers/1002/note/edit", headers=HX).content.decode()

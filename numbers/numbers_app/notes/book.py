@@ -11,31 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from numbers_app.audit import log as audit
-from numbers_app.models import NumberNote, current_project_pk
-
-
-def _version_key() -> str:
-    return f"notes:version:{current_project_pk()}"
+from numbers_app.models import NumberNote
 
 
 def version() -> str:
-    """Changes with every note saved in the current project: the owned list's cached counts of a
-    search include it."""
-    return str(cache.get(_version_key()) or 0)
-
-
-def _bump() -> None:
-    key = _version_key()
-    try:
-        cache.incr(key)
-    except ValueError:  # not there yet (or evicted): any new value will do
-        cache.set(key, int(timezone.now().timestamp() * 1000), None)
+    """Changes with every note saved or removed in the current project: the owned list's cached counts
+    of a search include it. Read from the notes themselves (how many, the newest save), so a save in any
+    process changes it whatever the cache is (a per-process cache kept a count another process's save
+    had made wrong)."""
+    found = NumberNote.objects.aggregate(count=Count("pk"), newest=Max("updated_at"))
+    newest = found["newest"].timestamp() if found["newest"] else 0
+    return f"{found['count']}:{newest}"
 
 
 def snapshot(note: NumberNote | None) -> dict[str, str]:
@@ -83,5 +74,4 @@ def save(user, number_id: int, phone_number: str, name: str, text: str) -> tuple
             after=after,
             message="Kept by the dashboard: Staffify has no name or note field.",
         )
-    _bump()
     return current, True
