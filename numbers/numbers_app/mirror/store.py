@@ -415,11 +415,6 @@ def _differs(before: staffify.PhoneNumber, after: staffify.PhoneNumber) -> bool:
     return (before.status, before.agent_id, sorted(before.tags)) != (after.status, after.agent_id, sorted(after.tags))
 
 
-def _instant(moment: datetime) -> str:
-    """A token (numbers_app.text.instants): the audit log shows it in its viewer's zone."""
-    return instants.token(moment)
-
-
 def _outside(
     record: NumberRecord,
     before: staffify.PhoneNumber | None,
@@ -429,7 +424,8 @@ def _outside(
     what: str,
 ) -> AuditEntry:
     # Written once for every viewer: its instants are tokens each page shows in its viewer's zone.
-    window = f"between {_instant(since)} and {_instant(until)}" if since else f"before {_instant(until)}"
+    token = instants.token
+    window = f"between {token(since)} and {token(until)}" if since else f"before {token(until)}"
     return AuditEntry(
         at=until,
         user=None,

@@ -24,13 +24,14 @@ def _e164(number_id: int) -> str:
     return NumberRecord.objects.filter(staffify_id=number_id).values_list("phone_number", flat=True).first() or ""
 
 
-def _display(request: HttpRequest, number_id: int, e164: str) -> HttpResponse:
-    context = {
-        "number_id": number_id,
-        "note": book.get(number_id),
-        "display": format_phone(e164) if e164 else f"number #{number_id}",
-        **permissions_for(request.user),
-    }
+def _shown(number_id: int, e164: str) -> str:
+    """The number as the editor and the toast name it."""
+    return format_phone(e164) if e164 else f"#{number_id}"
+
+
+def _display(request: HttpRequest, number_id: int) -> HttpResponse:
+    """The note cell as saved (its button's URL and name are its row's: static/js/app.js)."""
+    context = {"number_id": number_id, "note": book.get(number_id), **permissions_for(request.user)}
     return render(request, "numbers/_note.html", context)
 
 
@@ -40,7 +41,7 @@ def note_editor(request: HttpRequest, number_id: int) -> HttpResponse:
     e164 = _e164(number_id)
     note = book.get(number_id)
     form = NoteForm(initial=book.snapshot(note))
-    context = {"number_id": number_id, "form": form, "display": format_phone(e164) if e164 else f"#{number_id}"}
+    context = {"number_id": number_id, "form": form, "display": _shown(number_id, e164)}
     return render(request, "numbers/_note_editor.html", context)
 
 
@@ -48,14 +49,14 @@ def note_editor(request: HttpRequest, number_id: int) -> HttpResponse:
 @require_GET
 def note_display(request: HttpRequest, number_id: int) -> HttpResponse:
     """Cancel: the name and note as saved (no Staffify call)."""
-    return _display(request, number_id, _e164(number_id))
+    return _display(request, number_id)
 
 
 @dashboard_view("numbers.edit_tags", audit_action=audit.Action.NOTE)
 @require_POST
 def save_note(request: HttpRequest, number_id: int) -> HttpResponse:
     e164 = _e164(number_id)
-    display = format_phone(e164) if e164 else f"#{number_id}"
+    display = _shown(number_id, e164)
     form = NoteForm(request.POST)
     if not e164:
         form.add_error(None, "This number is not in the account as the dashboard last saw it.")
@@ -72,7 +73,7 @@ def save_note(request: HttpRequest, number_id: int) -> HttpResponse:
         context = {"number_id": number_id, "form": form, "display": display}
         return render(request, "numbers/_note_editor.html", context, status=422)
     _, changed = book.save(request.user, number_id, e164, form.cleaned_data["name"], form.cleaned_data["note"])
-    response = _display(request, number_id, e164)
+    response = _display(request, number_id)
     if not changed:
         return response
     # The number's page refreshes its facts and history (the list has no listener: nothing is read).
