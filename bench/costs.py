@@ -29,6 +29,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -273,6 +274,11 @@ def main() -> None:
     parser.add_argument("--db", default="postgres", choices=["sqlite", "postgres"])
     parser.add_argument("--database-url", help="the scratch database (dropped and made anew); else BENCH_PREFIX_N")
     parser.add_argument("--out", help="where to write the note (default docs/bench/costs-<date>-<commit>.md)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the pages again on the database an earlier run seeded (same migrations), its set-up figures kept",
+    )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure(args.database_url)
@@ -282,7 +288,12 @@ def main() -> None:
     n, db, url = args.size, args.db, args.database_url
     started = datetime.now(UTC)
     commit = scale.commit()
-    report = {phase: run_phase(phase, db, n, url) for phase in ("seed", "sync", "history")}
+    kept = Path(tempfile.gettempdir()) / f"costs-bench-{db}-{n}-{(url or PREFIX).rsplit('/', 1)[-1]}.json"
+    if args.reuse and kept.exists():
+        report = json.loads(kept.read_text())
+    else:
+        report = {phase: run_phase(phase, db, n, url) for phase in ("seed", "sync", "history")}
+        kept.write_text(json.dumps(report))
     report["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     report["pages"] = run_phase("pages", db, n, url)
     text = report_text(db, n, report, commit, started)
