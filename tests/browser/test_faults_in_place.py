@@ -17,7 +17,7 @@ def test_load_more_says_what_failed_in_place_and_can_try_again(live_sandbox, log
     # The agents' options are fetched once the page is idle (app.js): before the database goes down.
     expect(page.locator("#f-agent option")).not_to_have_count(2)
 
-    def database_down():
+    def database_down(version=None):
         raise OperationalError("database is locked")
 
     monkeypatch.setattr(listing, "agents", database_down)

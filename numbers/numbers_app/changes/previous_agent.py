@@ -7,7 +7,7 @@ the dashboard or seen by the sync outside it) names the agent it took away. Read
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from numbers_app import staffify
@@ -35,12 +35,12 @@ def _agent_change(entry: AuditEntry) -> tuple[int | None, str] | None:
     return before["agent_id"], before.get("agent_name") or ""
 
 
-def find_many(number_ids: Iterable[int], agents: list[staffify.Agent]) -> dict[int, PreviousAgent]:
+def find_many(number_ids: Iterable[int], agents: Sequence[staffify.Agent]) -> dict[int, PreviousAgent]:
     """For each number whose last recorded change of agent took one away: that agent."""
     ids = list(number_ids)
     if not ids:
         return {}
-    names = {a.id: a.name for a in agents}
+    names = staffify.agent_names(agents)
     found: dict[int, PreviousAgent] = {}
     decided: set[int] = set()
     entries = (
@@ -66,11 +66,11 @@ def find_many(number_ids: Iterable[int], agents: list[staffify.Agent]) -> dict[i
     return found
 
 
-def find(number_id: int, agents: list[staffify.Agent]) -> PreviousAgent | None:
+def find(number_id: int, agents: Sequence[staffify.Agent]) -> PreviousAgent | None:
     return find_many([number_id], agents).get(number_id)
 
 
-def annotate(rows: list[NumberRow], agents: list[staffify.Agent]) -> list[NumberRow]:
+def annotate(rows: list[NumberRow], agents: Sequence[staffify.Agent]) -> list[NumberRow]:
     """Pending rows learn the agent Reclaim can give back (row.extra["previous_agent"])."""
     pending = [row for row in rows if row.is_pending]
     previous = find_many([row.id for row in pending], agents)

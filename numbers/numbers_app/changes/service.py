@@ -23,7 +23,7 @@ to show, the note of a write that was done but not plainly (checked after a late
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -217,7 +217,7 @@ def reclaim(
     number_id: int,
     *,
     give_back_to: str = "",
-    agents: list[staffify.Agent] | None = None,
+    agents: Sequence[staffify.Agent] | None = None,
     before: staffify.PhoneNumber | None = None,
     bulk_job: Any = None,
 ) -> Change:
@@ -245,7 +245,7 @@ def reclaim(
 
 
 def _give_back(
-    client: staffify.StaffifyClient, user: Any, reclaimed: Change, value: str, agents: list[staffify.Agent]
+    client: staffify.StaffifyClient, user: Any, reclaimed: Change, value: str, agents: Sequence[staffify.Agent]
 ) -> Change:
     """Assign the number just reclaimed to the agent it had before its release (numbers_app.changes.previous_agent)."""
     number = reclaimed.number

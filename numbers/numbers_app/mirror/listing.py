@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
 
 from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
@@ -57,18 +59,19 @@ def numbers(filters: dict[str, str], sort: str = "") -> QuerySet[NumberRecord]:
 COUNT_TIMEOUT = 24 * 3600  # a count is never read again once the mirror changed (mirror.version)
 
 
-def total(filters: dict[str, str], found: QuerySet[NumberRecord]) -> int:
+def total(filters: dict[str, str], found: QuerySet[NumberRecord], version: int | None = None) -> int:
     """How many numbers match FILTERS (FOUND is `numbers(filters)` with any extra narrowing folded into
     FILTERS' key by the caller). Exact: computed once per filter and mirror version, so a page, its
     reloads, its "mirrorSynced" refreshes and every other viewer of the same filter share one COUNT(*)
-    until a sync or a write changes the mirror."""
+    until a sync or a write changes the mirror. VERSION: the mirror's, when the caller has read it."""
     if filters.get("scheduled"):  # scheduling changes no mirror row, so no mirror version: count it now
         return found.count()
     key = json.dumps(sorted((name, tag_key(value) if name == "tag" else value) for name, value in filters.items()))
     digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     # The search also finds names and notes, which change no mirror row: their own version counts too.
     noted = f":{notes.version()}" if filters.get("q") else ""
-    cache_key = f"numbers:count:{current_project_pk()}:{mirror.version()}{noted}:{digest}"
+    version = mirror.version() if version is None else version
+    cache_key = f"numbers:count:{current_project_pk()}:{version}{noted}:{digest}"
     count = cache.get(cache_key)
     if count is None:
         count = found.count()
@@ -89,25 +92,61 @@ def rows(records: list[NumberRecord]) -> list[NumberRow]:
     return built
 
 
-class Agents(list):
+class Agents(Sequence[staffify.Agent]):
     """The agents, with the mirror version they were read at (what is rendered from them is kept per
-    version: templatetags.dashboard.agent_filter_options)."""
+    version: presenters.every_agent_option) and `names` (id -> name), which is all the owned list
+    needs of them: a page reads that dict from the cache, and the agents themselves only when it goes
+    through them (1,000 agents unpickled were about 2 ms of every list page)."""
 
-    version: str | None = None  # the project's and the mirror version's: each project has its agents
+    def __init__(self, names: dict[int, str], version: str | None, load: Callable[[], list[staffify.Agent]]):
+        self.names = names
+        self.version = version
+        self._load = load
+        self._agents: list[staffify.Agent] | None = None
+
+    def _all(self) -> list[staffify.Agent]:
+        if self._agents is None:
+            self._agents = self._load()
+        return self._agents
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __iter__(self) -> Iterator[staffify.Agent]:
+        return iter(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> staffify.Agent: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[staffify.Agent]: ...
+    def __getitem__(self, index):
+        return self._all()[index]
 
 
-def agents() -> Agents:
+def agents(version: int | None = None) -> Agents:
     """The account's agents as the last sync saw them: read once per mirror version (the sync bumps it
-    when an agent comes, goes or is renamed), not on every page (1,000 agents were 1,000 objects a page)."""
-    current = f"{current_project_pk()}:{mirror.version()}"
+    when an agent comes, goes or is renamed), not on every page (1,000 agents were 1,000 objects a page).
+    Their names are kept apart from them: most pages need only those. VERSION: the mirror's, when the
+    caller has read it (one read a page)."""
+    current = f"{current_project_pk()}:{mirror.version() if version is None else version}"
     key = f"mirror:agents:{current}"
-    found = cache.get(key)
-    if found is None:
-        found = [
-            staffify.Agent(id=staffify_id, name=name, public_id=public_id or None)
-            for staffify_id, name, public_id in MirrorAgent.objects.values_list("staffify_id", "name", "public_id")
-        ]
-        cache.set(key, found, COUNT_TIMEOUT)
-    kept = Agents(found)
-    kept.version = current
-    return kept
+
+    def load() -> list[staffify.Agent]:
+        found = cache.get(key)
+        if found is None:
+            found = [
+                staffify.Agent(id=staffify_id, name=name, public_id=public_id or None)
+                for staffify_id, name, public_id in MirrorAgent.objects.values_list("staffify_id", "name", "public_id")
+            ]
+            cache.set(key, found, COUNT_TIMEOUT)
+        return found
+
+    names_key = f"mirror:agent-names:{current}"
+    names = cache.get(names_key)
+    if names is None:
+        names = dict(MirrorAgent.objects.values_list("staffify_id", "name"))
+        cache.set(names_key, names, COUNT_TIMEOUT)
+    return Agents(names, current, load)

@@ -9,6 +9,7 @@ view holds a database transaction open while it waits on Staffify.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -54,7 +55,7 @@ RELEASED = ("release", "{n} numbers released")
 RECLAIMED = ("reclaim", "{n} numbers reclaimed")
 
 
-def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[list[staffify.Agent], Problem | None]:
+def _agents_or_problem(client: staffify.StaffifyClient) -> tuple[Sequence[staffify.Agent], Problem | None]:
     """The account's agents: the mirror's when a sync has seen them, else Staffify's (cached briefly)."""
     known = listing.agents()
     if known:
@@ -87,8 +88,9 @@ def number_list(request: HtmxHttpRequest) -> HttpResponse:
     target = request.htmx.target if request.htmx else None
     try:
         records = list(found[offset : offset + listing.PAGE_SIZE + 1])
-        agents = listing.agents()
-        total = listing.total(counted, found) if target != "load-more" else 0
+        version = mirror.version()
+        agents = listing.agents(version)
+        total = listing.total(counted, found, version) if target != "load-more" else 0
     except DatabaseError:
         return _mirror_unreadable(request, target, filters, sort, offset)
     rows = with_agent_options(listing.rows(records[: listing.PAGE_SIZE]), agents)
@@ -182,7 +184,7 @@ def _put_first(context: dict, number_id: int) -> None:
 # One number: detail, the row fragment, assignment, tags, release, reclaim
 
 
-def _row_response(request: HttpRequest, row: NumberRow, agents: list[staffify.Agent]) -> HttpResponse:
+def _row_response(request: HttpRequest, row: NumberRow, agents: Sequence[staffify.Agent]) -> HttpResponse:
     with_agent_options([row], agents)
     previous_agent.annotate([row], agents)
     if "note" not in row.extra:
@@ -245,7 +247,7 @@ def _row_after_trouble(
     client: staffify.StaffifyClient,
     number_id: int,
     change: changes.Change,
-    agents: list[staffify.Agent],
+    agents: Sequence[staffify.Agent],
 ) -> HttpResponse:
     """A row action that did not simply succeed: the row as it truly is, saying what happened."""
     row = _row_after(client, number_id, change)
@@ -316,7 +318,7 @@ def assign_agent(request: HttpRequest, number_id: int) -> HttpResponse:
     if agent_id is None:
         change = changes.unassign(client, request.user, number_id)
     else:
-        name = next((a.name for a in agents if a.id == agent_id), None)
+        name = staffify.agent_names(agents).get(agent_id)
         change = changes.assign(client, request.user, number_id, agent_id, agent_name=name)
     if not change.done or change.note or change.number is None:
         return _row_after_trouble(request, client, number_id, change, agents)

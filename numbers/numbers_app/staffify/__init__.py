@@ -48,12 +48,14 @@ from numbers_app.staffify.models import (
     Purchase,
     Reclaim,
     Release,
+    agent_names,
     parse_datetime,
 )
 from numbers_app.staffify.tracking import CallStats, track_calls
 from numbers_app.staffify.transport import RateLimit, write_lifetime
 
 __all__ = [
+    "agent_names",
     "write_lifetime",
     "Address",
     "AddressDocument",

@@ -8,7 +8,7 @@ An answer that does not fit raises StaffifyResponseError; pydantic's own errors 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -285,6 +285,13 @@ class Agent:
     @classmethod
     def from_api(cls, data: Any) -> Self:
         return _validate(cls, data, "agent")
+
+
+def agent_names(agents: Iterable[Agent]) -> dict[int, str]:
+    """Each agent's name by id. The mirror's list of agents (mirror.listing.Agents) carries it ready:
+    a page that needs only names does not go through every agent."""
+    names = getattr(agents, "names", None)
+    return names if isinstance(names, dict) else {a.id: a.name for a in agents}
 
 
 @pydantic_dataclass(frozen=True, slots=True, kw_only=True)

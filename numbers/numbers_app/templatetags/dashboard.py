@@ -7,6 +7,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from numbers_app import staffify
 from numbers_app.text import billing_html, row_html
 from numbers_app.text import instants as instants_text
 from numbers_app.text.presenters import AgentOptions, format_phone, instant_html, row_url_patterns
@@ -36,8 +37,8 @@ def agent_filter_options(agents, chosen):
     chosen = str(chosen or "")
     if not chosen or chosen == "none":
         return ""
-    name = next((a.name for a in agents if str(a.id) == chosen), chosen)
-    return format_html('<option value="{}" selected>{}</option>', chosen, name)
+    name = staffify.agent_names(agents).get(int(chosen)) if chosen.isdigit() else None
+    return format_html('<option value="{}" selected>{}</option>', chosen, name or chosen)
 
 
 # What every row's controls do with their answer, said once on the rows' <tbody> (htmx inherits it)

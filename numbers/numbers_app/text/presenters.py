@@ -163,7 +163,7 @@ class AgentOptions:
     def __init__(self, agents, *, full: bool = False) -> None:
         self.agents = agents
         self.full = full
-        self._names = {a.id: a.name for a in agents}
+        self._names = staffify.agent_names(agents)
         self._cache: dict[int | None, SafeString] = {}
 
     def every(self, selected: str = "") -> SafeString:
