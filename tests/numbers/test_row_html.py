@@ -99,7 +99,8 @@ def test_the_list_reads_the_agents_names_only_not_every_agent(support, mirrored)
     assert f'<option value="{agent.staffify_id}" selected>{agent.name}</option>' in html
     with scope.using(Project.configured()[0].ref):
         current = f"{Project.configured()[0].pk}:{mirror.version()}"
-        assert cache.get(f"mirror:agent-names:{current}") == dict(MirrorAgent.objects.values_list("staffify_id", "name"))
+        names = dict(MirrorAgent.objects.values_list("staffify_id", "name"))
+        assert cache.get(f"mirror:agent-names:{current}") == names
         assert cache.get(f"mirror:agents:{current}") is None  # the list page never loaded the agents
         agents = listing.agents()
         assert len(agents) == MirrorAgent.objects.count() > 0 and cache.get(f"mirror:agents:{current}") is None

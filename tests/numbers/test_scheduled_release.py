@@ -496,3 +496,31 @@ def test_release_now_after_a_failed_try_follows_its_own_writes_not_the_earlier_o
     assert scheduled.state == State.FAILED and scheduled.audit_entry is None  # no release was sent this time
     assert scheduled.message.startswith("Not released: unassigning") and "first failed" in scheduled.message
     assert state(mirrored, 1001)["status"] == "active"
+
+
+def test_the_banner_leaves_out_numbers_the_mirror_shows_released_or_gone(mirrored):
+    """The banner's failed and missed releases, less those whose number the mirror already shows pending
+    release or gone (the worker's next pass resolves them), read without a subquery over the mirror."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    records = list(NumberRecord.objects.filter(last_status="active").order_by("staffify_id")[:3])
+    now = timezone.now()
+    for record, state_ in zip(records, (State.FAILED, State.MISSED, State.FAILED), strict=True):
+        ScheduledRelease.objects.create(
+            staffify_id=record.staffify_id,
+            phone_number=record.phone_number,
+            charge_at=now + timedelta(days=1),
+            run_at=now + timedelta(hours=23),
+            state=state_,
+        )
+    NumberRecord.objects.filter(pk=records[1].pk).update(last_status="pending_release")
+    NumberRecord.objects.filter(pk=records[2].pk).update(gone_at=now)
+    with CaptureQueriesContext(connection) as queries:
+        shown = [r.staffify_id for r in scheduled_releases.alerts()]
+    assert shown == [records[0].staffify_id]
+    assert not any("numbers_numberrecord" in q["sql"] and "numbers_scheduledrelease" in q["sql"] for q in queries)
+    ScheduledRelease.objects.update(dismissed_at=now)
+    with CaptureQueriesContext(connection) as queries:
+        assert list(scheduled_releases.alerts()) == []
+    assert not any("numbers_numberrecord" in q["sql"] for q in queries)  # nothing open: no read of the mirror

@@ -66,7 +66,16 @@ class Runway:
 def runway(balance: Decimal, now: datetime) -> Runway:
     """The runway over every served project's renewals, net of every served project's scheduled releases."""
     owned = served_numbers()
-    oldest = statement.oldest_charge(owned)
+    # Each project's oldest charge from its own index (project, gone_at, next_charge_at): a MIN over
+    # several projects at once read every dated row (16 ms at 100,000 numbers).
+    oldest = min(
+        (
+            found
+            for project in served_projects()
+            if (found := statement.oldest_charge(owned.filter(project=project.pk))) is not None
+        ),
+        default=None,
+    )
     totals = statement.totals(owned, now, oldest)
     gross = statement.runway(balance, owned, totals, now, oldest)
     if not statement.releasing_anywhere(now, [p.pk for p in served_projects()]).exists():

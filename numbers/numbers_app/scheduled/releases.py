@@ -108,12 +108,15 @@ def savings() -> tuple[int, Decimal]:
 def alerts() -> QuerySet[ScheduledRelease]:
     """What the banner on every page shows those who can release: failed, missed and unconfirmed
     scheduled releases nobody dismissed, leaving out numbers the mirror already knows released or gone
-    (the worker's next pass marks those resolved; a page never writes)."""
-    return (
-        ScheduledRelease.objects.filter(state__in=ScheduledRelease.ALERTS, dismissed_at__isnull=True)
-        .exclude(staffify_id__in=obsolete.released_or_gone().values("staffify_id"))
-        .order_by("charge_at", "id")
-    )
+    (the worker's next pass marks those resolved; a page never writes). The open ones' numbers are read
+    first, and only those are looked up in the mirror: a subquery of every released or gone number was
+    a scan of the whole mirror (25 ms at 100,000 numbers) on every page once any release was scheduled."""
+    found = ScheduledRelease.objects.filter(state__in=ScheduledRelease.ALERTS, dismissed_at__isnull=True)
+    numbers = list(found.values_list("staffify_id", flat=True))
+    if numbers:
+        settled = obsolete.released_or_gone().filter(staffify_id__in=numbers).values_list("staffify_id", flat=True)
+        found = found.exclude(staffify_id__in=list(settled))
+    return found.order_by("charge_at", "id")
 
 
 def cannot_schedule_reason(record: NumberRecord) -> str | None:
