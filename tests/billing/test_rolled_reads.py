@@ -133,3 +133,41 @@ def test_only_the_charges_passed_since_the_worker_ran_are_ordered_apart(db):
     assert [r.staffify_id for r in last] == [201, 200]
     assert charges(last)[1] == (200, cycles.cycle_at(now - timedelta(minutes=1), now).end)
     assert "CASE" not in queries.captured_queries[-1]["sql"].upper()  # page 1 read from the index's order
+
+
+@pytest.mark.parametrize("passed", [True, False], ids=["charges passed", "rolled forward"])
+def test_the_runways_nth_charge_skips_quarter_hours_and_equals_the_tables_order(account, passed):
+    """The runway's k-th dated charge, found from the quarter hours kept with the mirror, is the one at
+    that place in the table's order, at every place, gross and net of scheduled releases (a release
+    takes its number out of the order), with charges behind NOW and once the worker rolled them."""
+    from numbers_app.models import ScheduledRelease
+
+    now = account
+    records = mirror.owned()
+    for i in range(3):  # 10 more due in one quarter hour: the skipping lands inside a busy one
+        dated(400 + i, statement._slot_edge(now + timedelta(days=3), up=True) + timedelta(minutes=i))
+    if not passed:
+        statement.roll_forward(records, now)
+        mirror.changed()
+    released = [100, 105, 151, 401]
+    for staffify_id in released:
+        record = NumberRecord.objects.get(staffify_id=staffify_id)
+        assert record.next_charge_at is not None
+        due = record.next_charge_at if record.next_charge_at > now else now + timedelta(minutes=5)
+        ScheduledRelease.objects.create(
+            staffify_id=staffify_id, phone_number=record.phone_number, charge_at=due, run_at=due - timedelta(hours=1)
+        )
+    dated_order = [(sid, due) for sid, due in by_hand(now) if due is not None]
+    oldest = statement.oldest_charge(records)
+    assert (oldest <= now) is passed
+    for netted in (False, True):
+        expected = [due for sid, due in dated_order if not (netted and sid in released)]
+        found = [statement._nth_charge(records, now, oldest, i, netted) for i in range(len(expected) + 1)]
+        assert found == [*expected, None], netted
+        project = NumberRecord.objects.values_list("project_id", flat=True).first()
+        per_project = [statement._nth_charge(records, now, oldest, i, netted, [project]) for i in range(len(expected))]
+        assert per_project == expected
+        if not passed:  # nothing behind NOW: every place is found from the kept quarter hours alone
+            shown = statement.net_of_scheduled(records, now) if netted else records
+            by_slots = [statement._nth_by_slots(records, shown, now, i, None, netted) for i in range(len(expected))]
+            assert by_slots == expected

@@ -450,3 +450,29 @@ def test_the_old_costs_agents_and_note_urls_redirect_to_the_project(eu_ops, ops,
     assert ops.get("/agents/")["Location"] == "/p/demo/agents/"
     assert eu_ops.get("/agents/")["Location"] == "/p/eu/agents/"
     assert ops.get(f"/numbers/{DEMO_NUMBER}/note/view")["Location"] == f"/p/demo/numbers/{DEMO_NUMBER}/note/view"
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_the_shared_runway_reads_each_projects_order_and_equals_the_organisations(ops_user, two_projects):
+    """The organisation's runway finds its k-th renewal in each project's own order and merges them:
+    at every place, gross and net of a release, the charge is the one of the two projects' rows
+    ordered together (by next charge, then id)."""
+    from numbers_app.organisation import figures
+
+    now = lookups.staffify_now()
+    owned = figures.served_numbers()
+    projects = [p.pk for p in figures.served_projects()]
+    assert owned.values("project").distinct().count() == 2
+    soonest = owned.filter(statement.DATED, next_charge_at__gt=now).select_related("project")
+    released = soonest.order_by("next_charge_at").first()
+    assert released is not None
+    with scope.using(released.project.ref):
+        releases.schedule(released, ops_user, unassign_first=True, now=now)
+    oldest = statement.oldest_charge(owned)
+    rows = sorted(owned.filter(statement.DATED).values_list("next_charge_at", "staffify_id"))
+    assert oldest is not None and oldest > now and len(rows) > 4
+    for netted in (False, True):
+        expected = [due for due, sid in rows if not (netted and sid == released.staffify_id)]
+        found = [statement._nth_charge(owned, now, oldest, i, netted, projects) for i in range(len(expected) + 1)]
+        assert found == [*expected, None], netted

@@ -129,10 +129,12 @@ def runway(ctx: Context) -> list[Finding]:
     account, now, days = ctx.scope.numbers(), ctx.now, ctx.settings.runway_days
     oldest = statement.oldest_charge(account)
     totals = statement.totals(account, now, oldest)
-    if statement.releasing_part(account, now).exists():  # net of scheduled releases, as billing's runway
+    netted = statement.releasing_part(account, now).exists()  # net of scheduled releases, as billing's runway
+    if netted:
         totals = statement.net_totals(totals, account, now, oldest)
+    out = statement.runway(reading.balance, account, totals, now, oldest, releases_netted=netted)
+    if netted:
         account = statement.net_of_scheduled(account, now)
-    out = statement.runway(reading.balance, account, totals, now, oldest)
     if out is None or out > now + days * DAY:
         return []
     window = now + days * DAY

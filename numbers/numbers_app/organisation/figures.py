@@ -77,11 +77,12 @@ def runway(balance: Decimal, now: datetime) -> Runway:
         default=None,
     )
     totals = statement.totals(owned, now, oldest)
-    gross = statement.runway(balance, owned, totals, now, oldest)
-    if not statement.releasing_anywhere(now, [p.pk for p in served_projects()]).exists():
+    projects = [p.pk for p in served_projects()]
+    gross = statement.runway(balance, owned, totals, now, oldest, projects=projects)
+    if not statement.releasing_anywhere(now, projects).exists():
         return Runway(gross, totals)
     net = statement.net_totals(totals, owned, now, oldest)
-    at = statement.runway(balance, statement.net_of_scheduled(owned, now), net, now, oldest)
+    at = statement.runway(balance, owned, net, now, oldest, releases_netted=True, projects=projects)
     return Runway(at, net, gross if gross != at else None)
 
 
