@@ -165,7 +165,9 @@ def test_the_runways_nth_charge_skips_quarter_hours_and_equals_the_tables_order(
         found = [statement._nth_charge(records, now, oldest, i, netted) for i in range(len(expected) + 1)]
         assert found == [*expected, None], netted
         project = NumberRecord.objects.values_list("project_id", flat=True).first()
-        per_project = [statement._nth_charge(records, now, oldest, i, netted, [project]) for i in range(len(expected))]
+        per_project = [
+            statement._nth_charge(records, now, oldest, i, netted, [project or 0]) for i in range(len(expected))
+        ]
         assert per_project == expected
         if not passed:  # nothing behind NOW: every place is found from the kept quarter hours alone
             shown = statement.net_of_scheduled(records, now) if netted else records
