@@ -553,14 +553,12 @@ def _nth_by_slots(
     kept = figures(account)
     start = _slot_edge(now, up=True)
     first = (start - EPOCH) // QUARTER
-    since = now
-    if start > now:  # the partial quarter hour after NOW, read exactly (released rows are in it too)
+    head = 0  # the partial quarter hour after NOW, read exactly (released rows are in it too)
+    if start > now:
         head = Window(account, kept, now).count(now, start - TICK) - released.get(first - 1, 0)
-        if offset >= head:
-            since, offset = start, offset - head
-    else:
-        since = start
-    if since > now:
+    since = now
+    if offset >= head:
+        offset -= head
         for slot, n in sorted(kept.slots.items()):
             if slot < first:
                 continue
@@ -573,7 +571,7 @@ def _nth_by_slots(
             return None
     if before is not None and since >= before:
         return None
-    after = Q(next_charge_at__gte=since) if since > now else Q(next_charge_at__gt=now)
+    after = Q(next_charge_at__gt=now, next_charge_at__gte=since)
     if before is not None:
         after &= Q(next_charge_at__lt=before)
     rows: list[tuple[datetime, int]] = []

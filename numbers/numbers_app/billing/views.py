@@ -348,7 +348,7 @@ def billing(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     valid = form.is_valid()
     filters = form.filters if valid else {}
     agents = listing.agents()
-    agent_names = {id: name or "" for id, name in staffify.agent_names(agents).items()}
+    agent_names = {agent_id: name or "" for agent_id, name in staffify.agent_names(agents).items()}
     if request.GET.get("format") == "csv":
         if not valid:
             return render(request, "numbers/billing.html", {"form": form, "agents": agents, "rows": None}, status=400)

@@ -66,18 +66,14 @@ class Runway:
 def runway(balance: Decimal, now: datetime) -> Runway:
     """The runway over every served project's renewals, net of every served project's scheduled releases."""
     owned = served_numbers()
+    projects = [p.pk for p in served_projects()]
     # Each project's oldest charge from its own index (project, gone_at, next_charge_at): a MIN over
     # several projects at once read every dated row (16 ms at 100,000 numbers).
     oldest = min(
-        (
-            found
-            for project in served_projects()
-            if (found := statement.oldest_charge(owned.filter(project=project.pk))) is not None
-        ),
+        (found for pk in projects if (found := statement.oldest_charge(owned.filter(project=pk))) is not None),
         default=None,
     )
     totals = statement.totals(owned, now, oldest)
-    projects = [p.pk for p in served_projects()]
     gross = statement.runway(balance, owned, totals, now, oldest, projects=projects)
     if not statement.releasing_anywhere(now, projects).exists():
         return Runway(gross, totals)
