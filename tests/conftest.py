@@ -109,8 +109,8 @@ def is_postgres() -> bool:
 def standalone_on_postgres() -> bool:
     """Standalone tests (@pytest.mark.standalone: their own processes on databases of their own, so
     the pass's database does not matter) run once. `make test` sets STANDALONE_PASS=postgres when it
-    runs the PostgreSQL pass beside the SQLite pass: that pass has one worker and fewer tests, and
-    would otherwise end two minutes before the SQLite pass while those tests kept a SQLite worker busy."""
+    runs the PostgreSQL pass beside the SQLite pass: that pass has fewer tests, and would otherwise
+    end two minutes before the SQLite pass while those tests kept a SQLite worker busy."""
     return os.environ.get("STANDALONE_PASS") == "postgres"
 
 
