@@ -64,9 +64,10 @@ run: install
 # The lint (ruff and mypy), the SQLite pass and the PostgreSQL pass run at the same time: the tests
 # wait on processes, sockets and the browser much of the time, so the three together fill the two
 # cores. The SQLite pass prints as it goes; the lint's and the PostgreSQL pass's output come when they
-# end. Any failure fails `make test`.
+# end. Any failure fails `make test`. The tests that start processes on a migrated SQLite file share
+# one `manage.py migrate` across both passes (MIGRATED_SQLITE_DIR: tests/conftest.py, migrated_sqlite).
 test: install-dev browser
-	@logs=$$(mktemp -d); \
+	@logs=$$(mktemp -d); export MIGRATED_SQLITE_DIR="$$logs/migrated"; \
 	if scripts/postgres-ready.sh "$(POSTGRES_URL)"; then export STANDALONE_PASS=postgres; fi; \
 	$(MAKE) --no-print-directory lint > "$$logs/lint" 2>&1 & lint_pid=$$!; \
 	$(MAKE) --no-print-directory test-postgres > "$$logs/postgres" 2>&1 & postgres_pid=$$!; \
