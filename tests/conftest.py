@@ -98,6 +98,7 @@ SLOW_FIRST = (
     "tests/numbers/test_buy.py",  # ~8 wall for 3 of CPU
     "tests/browser/",  # Playwright: a browser per worker
     "tests/people/test_sso.py",  # ~4: a real OpenID Connect provider process, migrated at start
+    "tests/numbers/test_projects_migration.py",  # ~3-7: the test database migrated back and forth (it ended a pass)
     "tests/dashboard/test_production_defaults.py",
     "tests/dashboard/test_settings.py",
 )
