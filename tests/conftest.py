@@ -7,6 +7,7 @@ Browser tests use the live server over real sockets instead (tests/browser/conft
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import shutil
@@ -97,6 +98,7 @@ SLOW_FIRST = (
     "tests/numbers/test_buy.py",  # ~8 wall for 3 of CPU
     "tests/browser/",  # Playwright: a browser per worker
     "tests/people/test_sso.py",  # ~4: a real OpenID Connect provider process, migrated at start
+    "tests/numbers/test_projects_migration.py",  # ~3-7: the test database migrated back and forth (it ended a pass)
     "tests/dashboard/test_production_defaults.py",
     "tests/dashboard/test_settings.py",
 )
@@ -109,8 +111,8 @@ def is_postgres() -> bool:
 def standalone_on_postgres() -> bool:
     """Standalone tests (@pytest.mark.standalone: their own processes on databases of their own, so
     the pass's database does not matter) run once. `make test` sets STANDALONE_PASS=postgres when it
-    runs the PostgreSQL pass beside the SQLite pass: that pass has one worker and fewer tests, and
-    would otherwise end two minutes before the SQLite pass while those tests kept a SQLite worker busy."""
+    runs the PostgreSQL pass beside the SQLite pass: that pass has fewer tests, and would otherwise
+    end two minutes before the SQLite pass while those tests kept a SQLite worker busy."""
     return os.environ.get("STANDALONE_PASS") == "postgres"
 
 
@@ -156,30 +158,45 @@ def _on_sqlite_pass(item) -> bool:
 def migrated_sqlite(tmp_path_factory) -> Callable[[Path], str]:
     """For tests that start real processes on an SQLite file: `migrated_sqlite(path)` puts a database
     migrated by `manage.py migrate` at PATH and returns its DATABASE_URL. The migration runs once per
-    test process (a subprocess, as in production); each caller gets a copy of its file."""
-    template: list[Path] = []
+    run (a subprocess, as in production), under a file lock in a folder that the xdist workers share
+    (MIGRATED_SQLITE_DIR, which `make test` gives both passes, else the session's temporary root):
+    each caller gets a copy of its file."""
+    folder = Path(os.environ.get("MIGRATED_SQLITE_DIR") or _session_temp_root(tmp_path_factory))
+    folder.mkdir(parents=True, exist_ok=True)
+    template = folder / "migrated.sqlite3"
 
     def make(path: Path) -> str:
-        if not template:
-            made = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL"))}
-            env.update(
-                DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings", STAFFIFY_SANDBOX="true"
-            )
-            result = subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                cwd=Path(__file__).resolve().parents[1],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            assert result.returncode == 0, result.stdout + result.stderr
-            template.append(made)
-        shutil.copyfile(template[0], path)
+        with (folder / "migrated.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the other processes wait for the one migrating
+            if not template.exists():
+                _migrate_sqlite(template)
+        shutil.copyfile(template, path)
         return f"sqlite:///{path}"
 
     return make
+
+
+def _session_temp_root(tmp_path_factory) -> Path:
+    """The temporary folder of this pytest run: under xdist, the parent of the workers' own."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _migrate_sqlite(target: Path) -> None:
+    made = target.with_suffix(".partial")  # renamed when complete: a failed migrate leaves no template
+    made.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CACHE_URL"))}
+    env.update(DATABASE_URL=f"sqlite:///{made}", DJANGO_SETTINGS_MODULE="dashboard.settings", STAFFIFY_SANDBOX="true")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    made.rename(target)
 
 
 @pytest.fixture(autouse=True)

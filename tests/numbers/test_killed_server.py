@@ -79,7 +79,7 @@ def test_a_purchase_and_an_assignment_cut_off_by_a_kill_are_settled_after_a_rest
     sandbox_port, port = free_port(), free_port()
     log = tmp_path / "processes.log"
     base_env = {k: v for k, v in os.environ.items() if not k.endswith("_FILE")}
-    # Both databases start migrated (one `manage.py migrate` per test process, copied): the restart
+    # Both databases start migrated (one `manage.py migrate` per run, copied): the restart
     # and the sweep are what is proved here.
     sandbox_env = base_env | {"DATABASE_URL": migrated_sqlite(tmp_path / "sandbox.sqlite3"), "STAFFIFY_SANDBOX": "true"}
     db = tmp_path / "dashboard.sqlite3"

@@ -65,7 +65,7 @@ def test_a_job_cut_off_by_a_kill_finishes_after_a_restart_with_each_number_chang
     }
     sandbox_env = base | {"DATABASE_URL": migrated_sqlite(tmp_path / "sandbox.sqlite3"), "STAFFIFY_SANDBOX": "true"}
     db = tmp_path / "dashboard.sqlite3"
-    database_url = migrated_sqlite(db)  # migrated once per test process, as `manage.py migrate` does
+    database_url = migrated_sqlite(db)  # migrated once per run, as `manage.py migrate` does
     processes: list[subprocess.Popen] = []
     api = httpx.Client(base_url=f"http://127.0.0.1:{sandbox_port}/sandbox", headers=HEADERS, timeout=10)
     with CountingProxy(f"http://127.0.0.1:{sandbox_port}/sandbox") as proxy:
